@@ -1,0 +1,73 @@
+"""The `ledger` command: a thin click layer over the `ledger` library.
+
+Errors are turned into one stderr line and an exit status in one place (`LedgerGroup.main`):
+1 for a rejected event, a failed check or a bad file; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from commands.context import LedgerContext
+
+
+class LedgerGroup(click.Group):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from ledger.errors import BatchError, LedgerError
+
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        except click.ClickException as error:
+            click.echo(f"error: {error.format_message()}", err=True)
+            code = error.exit_code
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            code = 1
+        except BatchError as error:
+            for problem in error.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: nothing was written ({len(error.problems)} bad lines)", err=True)
+            code = 1
+        except LedgerError as error:
+            click.echo(f"error: {error}", err=True)
+            code = 1
+        except BrokenPipeError:
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="URL", envvar="LEDGER_DB",
+              help="SQLAlchemy URL or SQLite file path [env LEDGER_DB; default ./ledger.db].")
+@click.option("--actor", metavar="NAME", envvar="LEDGER_ACTOR",
+              help="Who records events [env LEDGER_ACTOR; default the login name].")
+@click.version_option(package_name="ledger", prog_name="ledger")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
+    """An event-sourced procurement ledger: budgets, orders, leases and policies as an
+    immutable, hash-chained SQL log, with point-in-time reports.
+
+    \b
+    Example:
+      ledger demo
+      ledger --db ledger.db query budget --as-of 2025-06-30 --region CN
+    """
+    ctx.obj = LedgerContext(db=db, actor=actor)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from commands import admin, audit, query, record
+
+    for module in (admin, record, audit, query):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

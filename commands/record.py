@@ -1,0 +1,279 @@
+"""Recording commands: one event each, printing the new event's seq on stdout."""
+
+from __future__ import annotations
+
+import click
+
+from commands.options import DATE, DECIMAL, recording_options
+
+
+def _record(ctx: click.Context, type: str, payload: dict, effective, reason, event_id) -> None:
+    obj = ctx.obj
+    result = obj.ledger.record(
+        type,
+        {key: value for key, value in payload.items() if value is not None},
+        effective=effective,
+        actor=obj.actor_name(),
+        reason=reason,
+        event_id=event_id,
+    )
+    if result.already_recorded:
+        click.echo(f"already recorded as seq {result.seq} (event_id {result.event_id})", err=True)
+    click.echo(result.seq)
+
+
+@click.group()
+def region():
+    """Regions: each has a country and a budget currency."""
+
+
+@region.command("open")
+@click.argument("region_code", metavar="REGION")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--country", required=True, metavar="CC", help="ISO 3166 country code, e.g. CN.")
+@click.option("--currency", required=True, metavar="CUR", help="Budget currency, e.g. CNY.")
+@recording_options
+@click.pass_context
+def region_open(ctx, region_code, name, country, currency, effective, reason, event_id):
+    """Open a region.
+
+    \b
+    Example:
+      ledger region open CN --name China --country CN --currency CNY --effective 2025-01-01
+    """
+    _record(ctx, "region.opened", {"region": region_code, "name": name, "country": country,
+                                   "currency": currency}, effective, reason, event_id)
+
+
+@click.group()
+def supplier():
+    """Suppliers (and lessors): domestic in a region when their country is the region's."""
+
+
+@supplier.command("register")
+@click.argument("supplier_code", metavar="SUPPLIER")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--country", required=True, metavar="CC", help="ISO 3166 country code.")
+@recording_options
+@click.pass_context
+def supplier_register(ctx, supplier_code, name, country, effective, reason, event_id):
+    """Register a supplier.
+
+    \b
+    Example:
+      ledger supplier register huawei --name "Huawei" --country CN --effective 2025-01-01
+    """
+    _record(ctx, "supplier.registered", {"supplier": supplier_code, "name": name, "country": country},
+            effective, reason, event_id)
+
+
+@click.group()
+def fx():
+    """Exchange rates."""
+
+
+@fx.command("set")
+@click.argument("base")
+@click.argument("quote")
+@click.argument("rate", type=DECIMAL)
+@recording_options
+@click.pass_context
+def fx_set(ctx, base, quote, rate, effective, reason, event_id):
+    """Set a rate: 1 BASE = RATE QUOTE from the effective date on.
+
+    \b
+    Example:
+      ledger fx set USD CNY 7.2 --effective 2025-01-01
+    """
+    _record(ctx, "fx.rate_set", {"base": base, "quote": quote, "rate": rate}, effective, reason, event_id)
+
+
+@click.group()
+def budget():
+    """Yearly budgets per region."""
+
+
+@budget.command("revise")
+@click.argument("region_code", metavar="REGION")
+@click.argument("year", type=int)
+@click.argument("amount", type=DECIMAL)
+@click.option("--currency", metavar="CUR", help="Must be the region's currency if given.")
+@recording_options
+@click.pass_context
+def budget_revise(ctx, region_code, year, amount, currency, effective, reason, event_id):
+    """Set the budget of REGION for YEAR to AMOUNT (in the region's currency).
+
+    \b
+    Example:
+      ledger budget revise CN 2025 40000000000 --effective 2025-01-01
+    """
+    _record(ctx, "budget.revised", {"region": region_code, "year": year, "amount": amount,
+                                    "currency": currency}, effective, reason, event_id)
+
+
+@click.group()
+def order():
+    """Purchase orders."""
+
+
+@order.command("place")
+@click.argument("order_id", metavar="ORDER")
+@click.option("--region", required=True, metavar="R")
+@click.option("--supplier", required=True, metavar="S")
+@click.option("--sku", required=True, metavar="K")
+@click.option("--quantity", required=True, type=int, metavar="Q")
+@click.option("--unit-price", required=True, type=DECIMAL, metavar="P")
+@click.option("--currency", required=True, metavar="C")
+@click.option("--purpose", type=click.Choice(["training", "inference", "other"]))
+@recording_options
+@click.pass_context
+def order_place(ctx, order_id, region, supplier, sku, quantity, unit_price, currency, purpose,
+                effective, reason, event_id):
+    """Place a purchase order.
+
+    \b
+    Example:
+      ledger order place PO-1 --region CN --supplier huawei --sku ascend-910b \\
+        --quantity 10 --unit-price 30000 --currency CNY --effective 2025-01-10
+    """
+    _record(ctx, "order.placed", {"order": order_id, "region": region, "supplier": supplier,
+                                  "sku": sku, "quantity": quantity, "unit_price": unit_price,
+                                  "currency": currency, "purpose": purpose},
+            effective, reason, event_id)
+
+
+@order.command("amend")
+@click.argument("order_id", metavar="ORDER")
+@click.option("--quantity", type=int, metavar="Q")
+@click.option("--unit-price", type=DECIMAL, metavar="P")
+@recording_options
+@click.pass_context
+def order_amend(ctx, order_id, quantity, unit_price, effective, reason, event_id):
+    """Change an order's quantity and/or unit price from the effective date on.
+
+    \b
+    Example:
+      ledger order amend PO-2 --quantity 5 --effective 2025-03-01
+    """
+    if quantity is None and unit_price is None:
+        raise click.UsageError("give --quantity, --unit-price or both")
+    _record(ctx, "order.amended", {"order": order_id, "quantity": quantity, "unit_price": unit_price},
+            effective, reason, event_id)
+
+
+@order.command("cancel")
+@click.argument("order_id", metavar="ORDER")
+@recording_options
+@click.pass_context
+def order_cancel(ctx, order_id, effective, reason, event_id):
+    """Cancel an order: its value is 0 from the effective date on.
+
+    \b
+    Example:
+      ledger order cancel PO-2 --effective 2025-04-01 --reason "export licence withdrawn"
+    """
+    _record(ctx, "order.cancelled", {"order": order_id}, effective, reason, event_id)
+
+
+@click.group()
+def lease():
+    """Capacity leases."""
+
+
+@lease.command("sign")
+@click.argument("lease_id", metavar="LEASE")
+@click.option("--region", required=True, metavar="R")
+@click.option("--lessor", required=True, metavar="S", help="A registered supplier.")
+@click.option("--sku", required=True, metavar="K")
+@click.option("--units", required=True, type=int, metavar="U")
+@click.option("--start", required=True, type=DATE, metavar="DATE", help="Due date of the first payment.")
+@click.option("--months", required=True, type=int, metavar="M")
+@click.option("--monthly-payment", required=True, type=DECIMAL, metavar="P")
+@click.option("--currency", required=True, metavar="C")
+@recording_options
+@click.pass_context
+def lease_sign(ctx, lease_id, region, lessor, sku, units, start, months, monthly_payment, currency,
+               effective, reason, event_id):
+    """Sign a lease of MONTHS monthly payments from START.
+
+    \b
+    Example:
+      ledger lease sign L-1 --region MY --lessor dcprov --sku h20 --units 100 \\
+        --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD --effective 2025-10-01
+    """
+    _record(ctx, "lease.signed", {"lease": lease_id, "region": region, "lessor": lessor, "sku": sku,
+                                  "units": units, "start": start, "months": months,
+                                  "monthly_payment": monthly_payment, "currency": currency},
+            effective, reason, event_id)
+
+
+@lease.command("terminate")
+@click.argument("lease_id", metavar="LEASE")
+@click.option("--fee", type=DECIMAL, metavar="F", help="Termination fee in the lease currency [default: 0].")
+@recording_options
+@click.pass_context
+def lease_terminate(ctx, lease_id, fee, effective, reason, event_id):
+    """Terminate a lease: payments due after the effective date are dropped, the fee added.
+
+    \b
+    Example:
+      ledger lease terminate L-1 --fee 10000 --effective 2025-12-01
+    """
+    _record(ctx, "lease.terminated", {"lease": lease_id, "fee": fee}, effective, reason, event_id)
+
+
+@lease.command("review")
+@click.argument("lease_id", metavar="LEASE")
+@click.option("--owner", required=True, help="Who owns the chips.")
+@click.option("--operator", required=True, help="Who operates them.")
+@click.option("--outcome", required=True, type=click.Choice(["approved", "rejected"]))
+@click.option("--reference", help="Evidence reference, e.g. a ticket or document id.")
+@recording_options
+@click.pass_context
+def lease_review(ctx, lease_id, owner, operator, outcome, reference, effective, reason, event_id):
+    """Record the export-control review of a lease's owner and operator (the actor is the reviewer).
+
+    \b
+    Example:
+      ledger lease review L-1 --owner "DC Prov Sdn Bhd" --operator "DC Prov Ops" \\
+        --outcome approved --reference KYC-2025-017
+    """
+    _record(ctx, "lease.reviewed", {"lease": lease_id, "owner": owner, "operator": operator,
+                                    "outcome": outcome, "reference": reference},
+            effective, reason, event_id)
+
+
+@click.group()
+def policy():
+    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews."""
+
+
+@policy.command("set")
+@click.argument("policy_kind", metavar="POLICY",
+                type=click.Choice(["min_domestic_share", "restricted_supplier", "restricted_sku",
+                                   "budget_cap", "lease_review"]))
+@click.option("--region", required=True, metavar="R")
+@click.option("--threshold", type=DECIMAL, metavar="X", help="min_domestic_share: 0 to 1.")
+@click.option("--basis", type=click.Choice(["value", "units"]), help="min_domestic_share [default: value].")
+@click.option("--supplier", metavar="S", help="restricted_supplier: the supplier.")
+@click.option("--sku", metavar="K", help="restricted_sku: the sku.")
+@click.option("--mode", type=click.Choice(["warn", "block"]), default="warn", show_default=True)
+@click.option("--disable", is_flag=True, help="Switch the policy off from the effective date.")
+@recording_options
+@click.pass_context
+def policy_set(ctx, policy_kind, region, threshold, basis, supplier, sku, mode, disable,
+               effective, reason, event_id):
+    """Set (or with --disable switch off) a policy of a region from the effective date on.
+
+    \b
+    Example:
+      ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
+      ledger policy set restricted_sku --region CN --sku h20 --mode block
+    """
+    _record(ctx, "policy.changed", {"policy": policy_kind, "region": region, "mode": mode,
+                                    "enabled": not disable, "threshold": threshold, "basis": basis,
+                                    "supplier": supplier, "sku": sku},
+            effective, reason, event_id)
+
+
+COMMANDS = [region, supplier, fx, budget, order, lease, policy]

@@ -1,0 +1,332 @@
+"""The `Ledger` facade: the one place that wires the store, the rules and the read models, for the
+CLI, for tests and for notebooks alike."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy.exc import OperationalError
+
+from ledger import schema
+from ledger.chain import ChainReport, iter_export_envelopes, verify_chain
+from ledger.dates import parse_known_at
+from ledger.db import make_engine
+from ledger.errors import BatchError, LedgerError, Problem, ValidationError
+from ledger.events import NewEvent, StoredEvent
+from ledger.io import EXPORT_COLUMNS, export_row, read_events_file, write_csv
+from ledger.migrate import ensure_schema, upgrade
+from ledger.projections import queries
+from ledger.projections.apply import apply_event
+from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
+from ledger.rules import check_event
+from ledger.store import Appended, Store
+
+
+def default_actor() -> str:
+    """--actor, else LEDGER_ACTOR, else the OS login name."""
+    actor = os.environ.get("LEDGER_ACTOR")
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _project(connection: Connection, stored: StoredEvent, event: NewEvent) -> None:
+    apply_event(connection, stored, event.payload)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    already_recorded: int
+    first_seq: int | None
+    last_seq: int | None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What a query may see: events with seq ≤ upto_seq (None: everything)."""
+
+    upto_seq: int | None = None
+
+
+class Ledger:
+    """An open ledger database. `Ledger.open()` creates the schema of a new database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.store = Store(engine, check_event, _project)
+
+    @classmethod
+    def open(cls, db: str | os.PathLike | None = None, *, create: bool = True) -> Ledger:
+        engine = make_engine(db)
+        try:
+            if create:
+                ensure_schema(engine)
+        except OperationalError as error:
+            raise LedgerError(f"--db: cannot open the database: {error.orig}") from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def init(self) -> tuple[str | None, str]:
+        return upgrade(self.engine)
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def record(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        effective: date | str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        event_id: str | None = None,
+    ) -> Appended:
+        """Append one event; returns its seq (or the existing one when already recorded)."""
+        event = NewEvent.create(
+            type,
+            date.today() if effective is None else effective,
+            payload,
+            actor=actor or default_actor(),
+            reason=reason,
+            event_id=event_id,
+        )
+        return self.append(event)
+
+    def append(self, event: NewEvent) -> Appended:
+        with self.store.appending() as appender:
+            return appender.append(event)
+
+    def import_lines(
+        self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None = None
+    ) -> ImportResult:
+        """All or nothing: every line is checked (against the log and the lines before it); any
+        problem rolls the whole batch back and is reported with every other one."""
+        actor = actor or default_actor()
+        problems: list[Problem] = []
+        added = already = 0
+        first = last = None
+        with self.store.appending() as appender:
+            for number, record in lines:
+                if isinstance(record, Problem):
+                    problems.append(record)
+                    continue
+                try:
+                    result = appender.append(NewEvent.from_record(record, default_actor=actor))
+                except LedgerError as error:
+                    problems.append(Problem(number, str(error)))
+                    continue
+                if result.already_recorded:
+                    already += 1
+                else:
+                    added += 1
+                    first = first or result.seq
+                    last = result.seq
+            if problems:
+                raise BatchError(problems)
+        return ImportResult(added, already, first, last)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        actor: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        return self.import_lines(read_events_file(path, progress), actor=actor)
+
+    # -- reading the log ----------------------------------------------------------------------
+
+    def events(self, *, upto_seq: int | None = None) -> Iterator[StoredEvent]:
+        """Every event in seq order, streamed."""
+        with self.engine.connect() as connection:
+            yield from self.store.stream(connection, upto_seq=upto_seq)
+
+    def head(self) -> tuple[int, str]:
+        with self.engine.connect() as connection:
+            return self.store.head(connection)
+
+    def export_events(self, out: IO[str], *, upto_seq: int | None = None) -> int:
+        """Write the log as CSV (SPEC §5); returns the number of rows."""
+        count = 0
+
+        def rows():
+            nonlocal count
+            for event in self.events(upto_seq=upto_seq):
+                count += 1
+                yield export_row(event)
+
+        write_csv(out, EXPORT_COLUMNS, rows())
+        return count
+
+    def verify(self) -> ChainReport:
+        def envelopes():
+            for event in self.events():
+                yield {**event.__dict__, "effective": event.effective.isoformat()}
+
+        return verify_chain(envelopes())
+
+    @staticmethod
+    def verify_export(path: str | Path) -> ChainReport:
+        """Re-check an exported CSV without the database."""
+        try:
+            with open(path, newline="", encoding="utf-8") as stream:
+                reader = csv.DictReader(stream)
+                if tuple(reader.fieldnames or ()) [: len(EXPORT_COLUMNS)] != EXPORT_COLUMNS:
+                    raise LedgerError(f"{path}: not an export of `ledger export events` (header differs)")
+                return verify_chain(iter_export_envelopes(reader))
+        except OSError as error:
+            raise LedgerError(f"cannot read {path}: {error.strerror}") from None
+        except (ValueError, KeyError, csv.Error) as error:
+            raise LedgerError(f"{path}: line {reader.line_num}: malformed export row ({error})") from None
+
+    def log(
+        self,
+        *,
+        types: tuple[str, ...] = (),
+        effective_from: date | None = None,
+        effective_to: date | None = None,
+        region: str | None = None,
+        document: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Events matching every filter given: types, an effective date range, a region named
+        in the payload, an order or lease id."""
+        from ledger.store import row_to_event
+
+        events = schema.events
+        query = select(events).order_by(events.c.seq)
+        if types:
+            query = query.where(events.c.type.in_(types))
+        if effective_from:
+            query = query.where(events.c.effective >= effective_from)
+        if effective_to:
+            query = query.where(events.c.effective <= effective_to)
+        if region:
+            query = query.where(events.c.payload.contains(f'"region":"{region}"', autoescape=True))
+        if document:
+            query = query.where(
+                or_(
+                    events.c.payload.contains(f'"order":"{document}"', autoescape=True),
+                    events.c.payload.contains(f'"lease":"{document}"', autoescape=True),
+                )
+            )
+        if knowledge.upto_seq is not None:
+            query = query.where(events.c.seq <= knowledge.upto_seq)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [row_to_event(row) for row in connection.execute(query)]
+
+    # -- read models --------------------------------------------------------------------------
+
+    def rebuild(self, *, check: bool = False) -> RebuildReport:
+        """Rebuild every read model from the log. With check, compare and change nothing."""
+        with self.engine.connect().execution_options(ledger_write=True) as connection:
+            transaction = connection.begin()
+            try:
+                before = snapshot(connection) if check else None
+                report = rebuild(connection, lambda: self.store.stream(connection))
+                if check:
+                    differences = compare(before, snapshot(connection))
+                    report = RebuildReport(report.events, report.rows, differences)
+                    transaction.rollback()
+                else:
+                    transaction.commit()
+            except BaseException:
+                if transaction.is_active:
+                    transaction.rollback()
+                raise
+        return report
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def knowledge(self, *, known_at: object = None, upto_seq: int | None = None) -> Knowledge:
+        """The knowledge limit of a query: --known-at T or --upto-seq N, never both. Because
+        recorded_at never decreases along seq, "known at T" is "seq up to the last one recorded
+        by T"."""
+        if known_at is not None and upto_seq is not None:
+            raise ValidationError("give --known-at or --upto-seq, not both", "known_at")
+        if upto_seq is not None:
+            if upto_seq < 0:
+                raise ValidationError("must not be negative", "upto_seq")
+            return Knowledge(upto_seq)
+        if known_at is None:
+            return Knowledge()
+        try:
+            limit = parse_known_at(known_at)
+        except ValueError as error:
+            raise ValidationError(str(error), "known_at") from None
+        events = schema.events
+        with self.engine.connect() as connection:
+            seq = connection.execute(
+                select(func.max(events.c.seq)).where(events.c.recorded_at <= limit)
+            ).scalar()
+        return Knowledge(seq or 0)
+
+    def _query(self, function, **kwargs) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return function(connection, **kwargs)
+
+    def query_budget(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Budget, committed, remaining and utilization per region for one year, as of a date."""
+        as_of = as_of or date.today()
+        return self._query(queries.budget_rows, as_of=as_of, year=year or as_of.year,
+                           region=region, upto_seq=knowledge.upto_seq)
+
+    def query_commitments(
+        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """Every order and lease placed or signed by the as-of date, with its committed total."""
+        return self._query(queries.commitment_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def query_shares(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        basis: str = "value",
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Supplier shares of each region's orders charged to one year, as of a date."""
+        as_of = as_of or date.today()
+        return self._query(queries.share_rows, as_of=as_of, year=year or as_of.year, region=region,
+                           basis=basis, upto_seq=knowledge.upto_seq)
+
+    def compliance(
+        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
+        return self._query(queries.compliance_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)

@@ -1,0 +1,41 @@
+"""Calendar arithmetic: months with the day clamped to the month's end, lease payment schedules."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+
+def add_months(day: date, months: int) -> date:
+    """31 Jan + 1 month = 28 (or 29) Feb: the day is clamped to the last day of the month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def payment_dates(start: date, months: int) -> list[date]:
+    """Due dates start + k months for k = 0 … months−1, each computed from start (not chained),
+    so a lease starting on the 31st pays on the 31st whenever the month has one."""
+    return [add_months(start, k) for k in range(months)]
+
+
+END_OF_DAY = "T23:59:59.999999Z"
+
+
+def parse_known_at(value: object) -> str:
+    """A knowledge limit as a stored-style UTC timestamp: an ISO 8601 timestamp with Z or an
+    offset, or a bare date meaning the end of that day in UTC. Raises ValueError otherwise."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value.isoformat() + END_OF_DAY
+    else:
+        text = str(value).strip()
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat() + END_OF_DAY
+        moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value} has no time zone; add Z for UTC or an offset like +08:00")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,49 @@
+"""Errors raised by the library; the CLI turns each into one stderr line and exit status 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LedgerError(Exception):
+    """Something a user can act on: a rejected event, a failed check, a bad file."""
+
+
+class ValidationError(LedgerError):
+    """An event that is malformed or not allowed by the rules at its effective date."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
+
+
+class ConflictError(LedgerError):
+    """An `event_id` already in the log with a different type, effective date or payload."""
+
+
+class SchemaError(LedgerError):
+    """The database has no ledger schema, or an older one."""
+
+
+class IntegrityError(LedgerError):
+    """The chain or the seq sequence does not verify."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad line of a batch: reported together with every other one (never just the first)."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class BatchError(LedgerError):
+    """A batch rejected as a whole; carries every problem found, each with its line number."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in problems[:3]))

@@ -1,0 +1,448 @@
+"""The event types of the ledger: strict pydantic payload models, the envelope, the type registry."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
+
+from ledger.errors import ValidationError
+from ledger.money import canonical_decimal, parse_decimal, parse_integer
+
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_TEXT_LENGTH = 1000
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _code(value: object) -> str:
+    text = _string(value)
+    if not CODE_PATTERN.fullmatch(text):
+        raise ValueError(
+            f"{text[:70]!r} is not a valid code (letters, digits, '.', '_', '-'; at most 64)"
+        )
+    return text
+
+
+def _currency(value: object) -> str:
+    text = _string(value)
+    if not CURRENCY_PATTERN.fullmatch(text):
+        raise ValueError(f"{text[:20]!r} is not an ISO 4217 currency code (three capital letters)")
+    return text
+
+
+def _country(value: object) -> str:
+    text = _string(value)
+    if not COUNTRY_PATTERN.fullmatch(text):
+        raise ValueError(f"{text[:20]!r} is not an ISO 3166 country code (two capital letters)")
+    return text
+
+
+def check_text(text: str) -> str:
+    """Free text: any characters a database can hold and UTF-8 can carry, within a sane length."""
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(f"is longer than {MAX_TEXT_LENGTH} characters")
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text") from None
+    return text
+
+
+def _text(value: object) -> str:
+    text = check_text(_string(value))
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, date) and type(value) is date:
+        return value
+    if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = value[:30] if isinstance(value, str) else value
+    raise ValueError(f"{shown!r} is not a date (YYYY-MM-DD)")
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("must be true or false")
+
+
+def _bounded_integer(low: int, high: int | None = None):
+    def check(value: object) -> int:
+        number = parse_integer(value)
+        if number < low:
+            raise ValueError(f"must be at least {low}")
+        if high is not None and number > high:
+            raise ValueError(f"must be at most {high}")
+        return number
+
+    return PlainValidator(check)
+
+
+def _bounded_decimal(low: Decimal, high: Decimal | None = None, *, strict_low: bool = False):
+    def check(value: object) -> Decimal:
+        number = parse_decimal(value)
+        if strict_low and number <= low:
+            raise ValueError(f"must be greater than {low}")
+        if number < low:
+            raise ValueError(f"must be at least {low}")
+        if high is not None and number > high:
+            raise ValueError(f"must be at most {high}")
+        return number
+
+    return PlainValidator(check)
+
+
+def _choice(*options: str):
+    def check(value: object) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return PlainValidator(check)
+
+
+Code = Annotated[str, PlainValidator(_code)]
+Currency = Annotated[str, PlainValidator(_currency)]
+Country = Annotated[str, PlainValidator(_country)]
+Text = Annotated[str, PlainValidator(_text)]
+Day = Annotated[date, PlainValidator(parse_date)]
+Flag = Annotated[bool, PlainValidator(_boolean)]
+Count = Annotated[int, _bounded_integer(1)]
+Money = Annotated[Decimal, _bounded_decimal(Decimal(0))]
+
+
+class Payload(BaseModel):
+    """A payload: frozen, unknown fields refused, every field parsed exactly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: ClassVar[str]
+
+    def canonical(self) -> dict[str, Any]:
+        """The stored form (SPEC §2.2): decimals as plain strings, dates as strings, optional
+        fields without a value left out."""
+        stored: dict[str, Any] = {}
+        for name, value in self:
+            if value is None:
+                continue
+            if isinstance(value, Decimal):
+                value = canonical_decimal(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            stored[name] = value
+        return stored
+
+
+class RegionOpened(Payload):
+    type: ClassVar[str] = "region.opened"
+    region: Code
+    name: Text
+    country: Country
+    currency: Currency
+
+
+class SupplierRegistered(Payload):
+    type: ClassVar[str] = "supplier.registered"
+    supplier: Code
+    name: Text
+    country: Country
+
+
+class FxRateSet(Payload):
+    type: ClassVar[str] = "fx.rate_set"
+    base: Currency
+    quote: Currency
+    rate: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+
+    @model_validator(mode="after")
+    def _distinct_pair(self) -> FxRateSet:
+        if self.base == self.quote:
+            raise ValueError("quote: must differ from base")
+        return self
+
+
+class BudgetRevised(Payload):
+    type: ClassVar[str] = "budget.revised"
+    region: Code
+    year: Annotated[int, _bounded_integer(2000, 2100)]
+    amount: Money
+    currency: Currency | None = None
+
+
+class OrderPlaced(Payload):
+    type: ClassVar[str] = "order.placed"
+    order: Code
+    region: Code
+    supplier: Code
+    sku: Code
+    quantity: Count
+    unit_price: Money
+    currency: Currency
+    purpose: Annotated[str, _choice("training", "inference", "other")] | None = None
+
+
+class OrderAmended(Payload):
+    type: ClassVar[str] = "order.amended"
+    order: Code
+    quantity: Count | None = None
+    unit_price: Money | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> OrderAmended:
+        if self.quantity is None and self.unit_price is None:
+            raise ValueError("quantity: an amendment needs quantity, unit_price or both")
+        return self
+
+
+class OrderCancelled(Payload):
+    type: ClassVar[str] = "order.cancelled"
+    order: Code
+
+
+class LeaseSigned(Payload):
+    type: ClassVar[str] = "lease.signed"
+    lease: Code
+    region: Code
+    lessor: Code
+    sku: Code
+    units: Count
+    start: Day
+    months: Annotated[int, _bounded_integer(1, 600)]
+    monthly_payment: Money
+    currency: Currency
+
+
+class LeaseTerminated(Payload):
+    type: ClassVar[str] = "lease.terminated"
+    lease: Code
+    fee: Money = Decimal(0)
+
+
+class LeaseReviewed(Payload):
+    type: ClassVar[str] = "lease.reviewed"
+    lease: Code
+    owner: Text
+    operator: Text
+    outcome: Annotated[str, _choice("approved", "rejected")]
+    reference: Text | None = None
+
+
+POLICY_KINDS = (
+    "min_domestic_share",
+    "restricted_supplier",
+    "restricted_sku",
+    "budget_cap",
+    "lease_review",
+)
+WARN_ONLY_POLICIES = ("min_domestic_share", "lease_review")
+# The settings each policy kind takes beyond policy/region/mode/enabled.
+POLICY_SETTINGS = {
+    "min_domestic_share": ("threshold", "basis"),
+    "restricted_supplier": ("supplier",),
+    "restricted_sku": ("sku",),
+    "budget_cap": (),
+    "lease_review": (),
+}
+
+
+class PolicyChanged(Payload):
+    type: ClassVar[str] = "policy.changed"
+    policy: Annotated[str, _choice(*POLICY_KINDS)]
+    region: Code
+    mode: Annotated[str, _choice("warn", "block")] = "warn"
+    enabled: Flag = True
+    threshold: Annotated[Decimal, _bounded_decimal(Decimal(0), Decimal(1))] | None = None
+    basis: Annotated[str, _choice("value", "units")] | None = None
+    supplier: Code | None = None
+    sku: Code | None = None
+
+    @model_validator(mode="after")
+    def _settings_fit_the_policy(self) -> PolicyChanged:
+        allowed = POLICY_SETTINGS[self.policy]
+        for name in ("threshold", "basis", "supplier", "sku"):
+            if getattr(self, name) is not None and name not in allowed:
+                raise ValueError(f"{name}: not a setting of {self.policy}")
+        for name in allowed:
+            if name != "basis" and getattr(self, name) is None:
+                raise ValueError(f"{name}: {self.policy} needs {name}")
+        if self.policy in WARN_ONLY_POLICIES and self.mode == "block":
+            raise ValueError(f"mode: {self.policy} supports only warn mode")
+        if self.policy == "min_domestic_share" and self.basis is None:
+            object.__setattr__(self, "basis", "value")
+        return self
+
+    @property
+    def subject(self) -> str:
+        """What, besides (policy, region), identifies the policy: its supplier or sku."""
+        return self.supplier or self.sku or ""
+
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    model.type: model
+    for model in (
+        RegionOpened,
+        SupplierRegistered,
+        FxRateSet,
+        BudgetRevised,
+        OrderPlaced,
+        OrderAmended,
+        OrderCancelled,
+        LeaseSigned,
+        LeaseTerminated,
+        LeaseReviewed,
+        PolicyChanged,
+    )
+}
+ENVELOPE_FIELDS = ("event_id", "type", "effective", "actor", "reason")
+
+
+def _describe(error: pydantic.ValidationError) -> ValidationError:
+    """The first problem of a pydantic error as one line that names the field."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return ValidationError("unknown field", location)
+    if first["type"] == "missing":
+        return ValidationError("is required", location)
+    if not location and ": " in message:
+        # Cross-field checks name their field at the start of the message.
+        location, message = message.split(": ", 1)
+    return ValidationError(message, location or None)
+
+
+def parse_payload(event_type: str, fields: dict[str, Any]) -> Payload:
+    """Validate the payload fields of one event; raise ValidationError naming the field."""
+    model = PAYLOAD_TYPES.get(event_type)
+    if model is None:
+        raise ValidationError(f"unknown event type {str(event_type)[:40]!r}", "type")
+    present = {name: value for name, value in fields.items() if value is not None}
+    try:
+        return model.model_validate(present)
+    except pydantic.ValidationError as error:
+        raise _describe(error) from None
+
+
+def parse_event_id(value: object) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(_string(value)))
+    except ValueError:
+        raise ValidationError(f"{str(value)[:40]!r} is not a UUID", "event_id") from None
+
+
+def parse_reason(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return check_text(_string(value))
+    except ValueError as error:
+        raise ValidationError(str(error), "reason") from None
+
+
+def parse_actor(value: object) -> str:
+    try:
+        return _text(value)
+    except ValueError as error:
+        raise ValidationError(str(error), "actor") from None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event as a caller proposes it, validated in itself but not yet against the log."""
+
+    type: str
+    effective: date
+    payload: Payload
+    actor: str
+    reason: str | None = None
+    event_id: str | None = None
+
+    @classmethod
+    def create(
+        cls,
+        type: str,
+        effective: object,
+        payload: dict[str, Any],
+        *,
+        actor: object,
+        reason: object = None,
+        event_id: object = None,
+    ) -> NewEvent:
+        """Parse a proposed event from loose values (strings from a CLI or CSV, JSON values)."""
+        if not isinstance(type, str) or type not in PAYLOAD_TYPES:
+            raise ValidationError(f"unknown event type {str(type)[:40]!r}", "type")
+        try:
+            effective_date = parse_date(effective)
+        except ValueError as error:
+            raise ValidationError(str(error), "effective") from None
+        return cls(
+            type=type,
+            effective=effective_date,
+            payload=parse_payload(type, payload),
+            actor=parse_actor(actor),
+            reason=parse_reason(reason),
+            event_id=None if event_id in (None, "") else parse_event_id(event_id),
+        )
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], *, default_actor: str) -> NewEvent:
+        """One line of an import: envelope fields plus the payload fields at top level."""
+        if "type" not in record or record["type"] in (None, ""):
+            raise ValidationError("is required", "type")
+        if "effective" not in record or record["effective"] in (None, ""):
+            raise ValidationError("is required", "effective")
+        payload = {key: value for key, value in record.items() if key not in ENVELOPE_FIELDS}
+        actor = record.get("actor")
+        return cls.create(
+            record["type"],
+            record["effective"],
+            payload,
+            actor=default_actor if actor in (None, "") else actor,
+            reason=record.get("reason"),
+            event_id=record.get("event_id"),
+        )
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the log holds it: every envelope field, the payload in its stored form."""
+
+    seq: int
+    event_id: str
+    type: str
+    effective: date
+    recorded_at: str
+    actor: str
+    reason: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def typed_payload(self) -> Payload:
+        return PAYLOAD_TYPES[self.type].model_validate(self.payload)

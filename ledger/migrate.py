@@ -1,0 +1,64 @@
+"""Creating and upgrading the schema with alembic; the scripts travel inside the package."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+from ledger.errors import SchemaError
+from ledger.schema import SCHEMA_REVISION
+
+
+def script_location() -> str:
+    """Installed: the package ledger._migrations; from a source tree: the migrations/ folder."""
+    spec = importlib.util.find_spec("ledger._migrations")
+    if spec is not None and spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", script_location())
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (before, after). Safe to repeat."""
+    from alembic import command
+
+    before = current_revision(engine)
+    if before != SCHEMA_REVISION:
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    return before, current_revision(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the schema of an empty database; refuse a database at another revision."""
+    revision = current_revision(engine)
+    if revision == SCHEMA_REVISION:
+        return
+    if revision is None:
+        with engine.connect() as connection:
+            foreign = [name for name in inspect(connection).get_table_names()]
+        if foreign:
+            raise SchemaError(
+                "the database has tables but no ledger schema; point --db at a ledger database"
+            )
+        upgrade(engine)
+        return
+    raise SchemaError(f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`")

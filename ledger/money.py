@@ -1,0 +1,100 @@
+"""Exact numbers: parsing decimals strictly, canonical decimal strings, rounding only at output."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+# Amounts of a procurement ledger never need more; anything beyond is a typo or an attack.
+MAX_INTEGER_DIGITS = 20
+MAX_FRACTION_DIGITS = 12
+
+TWO_PLACES = Decimal("0.01")
+FOUR_PLACES = Decimal("0.0001")
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Read an exact decimal from a Decimal, an int, a decimal string or an exactly representable
+    float; raise ValueError (with a message for users) for anything else."""
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal number, not a boolean")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+        if number != Decimal(value):
+            raise ValueError(f"{value!r} is a binary float that is not an exact decimal; pass a string")
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise ValueError(f"{value!r} is not a decimal number")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal number") from None
+    else:
+        raise ValueError("must be a decimal number")
+    if not number.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    sign, digits, exponent = number.normalize().as_tuple()
+    fraction_digits = max(0, -exponent)
+    integer_digits = max(0, len(digits) + exponent)
+    if fraction_digits > MAX_FRACTION_DIGITS:
+        raise ValueError(f"{value} has more than {MAX_FRACTION_DIGITS} decimal places")
+    if integer_digits > MAX_INTEGER_DIGITS:
+        raise ValueError(f"{value} has more than {MAX_INTEGER_DIGITS} digits before the point")
+    return number
+
+
+def parse_integer(value: object) -> int:
+    """Read an integer from an int, an integral Decimal or a string of digits."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{value!r} is not an integer")
+    number = parse_decimal(value)
+    if number != number.to_integral_value():
+        raise ValueError(f"{value} is not an integer")
+    return int(number)
+
+
+def canonical_decimal(number: Decimal) -> str:
+    """Plain notation, no trailing zeros, no exponent: 30000, 7.25, 0.3, 0."""
+    if number == 0:
+        return "0"
+    return format(number.normalize(), "f")
+
+
+def to_fraction(number: Decimal | int | Fraction) -> Fraction:
+    return number if isinstance(number, Fraction) else Fraction(number)
+
+
+def round_half_up(value: Decimal | Fraction | int, places: Decimal = TWO_PLACES) -> Decimal:
+    """Round an exact value once, at output: half up (away from zero on ties)."""
+    if isinstance(value, Fraction):
+        # Enough digits that the quantize below sees the exact tie, then one rounding.
+        scale = 10 ** (-places.as_tuple().exponent + 1)
+        numerator = value.numerator * scale
+        truncated = Decimal(abs(numerator) // value.denominator) / scale
+        exact = abs(numerator) % value.denominator == 0
+        if not exact:
+            # Nudge past the truncation so that a value just above a tie rounds up.
+            truncated += Decimal(1) / (scale * 10)
+        rounded = truncated.quantize(places, rounding=ROUND_HALF_UP)
+        return -rounded if value < 0 and rounded else rounded
+    rounded = Decimal(value).quantize(places, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if not rounded else rounded
+
+
+def format_amount(value: Decimal | Fraction | int) -> str:
+    """An amount for CSV/JSON: exactly two decimals, rounded half up."""
+    return str(round_half_up(value, TWO_PLACES))
+
+
+def format_fraction4(value: Decimal | Fraction | int) -> str:
+    """A share or utilization: four decimals, rounded half up."""
+    return str(round_half_up(value, FOUR_PLACES))

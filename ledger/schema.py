@@ -1,0 +1,241 @@
+"""SQLAlchemy Core tables: the event log and the read models maintained beside it.
+
+Every read-model row carries the `seq` of the event that produced it and the `effective` date of
+that event, so any (as-of date, knowledge limit) pair is answered by filtering on those two
+columns. Amounts are exact: NUMERIC on PostgreSQL, canonical decimal text on SQLite.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from ledger.money import canonical_decimal
+
+# The alembic revision this code expects; tests check it is the migrations' head.
+SCHEMA_REVISION = "0001"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Amount(TypeDecorator):
+    """An exact decimal: NUMERIC where the database has it, canonical text on SQLite."""
+
+    impl = String(48)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric())
+        return dialect.type_descriptor(String(48))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return value
+        return canonical_decimal(Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+def code(name: str, **kwargs) -> Column:
+    return Column(name, String(64), **kwargs)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("recorded_at", String(27), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "type", "effective"),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    code("region", primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    code("supplier", primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("base", String(3), nullable=False),
+    Column("quote", String(3), nullable=False),
+    Column("rate", Amount, nullable=False),
+    Column("effective", Date, nullable=False),
+    Index(None, "base", "quote", "effective", "seq"),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("effective", Date, nullable=False),
+    Index(None, "region", "year", "effective", "seq"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    code("order_id", primary_key=True),
+    code("region", nullable=False),
+    code("supplier", nullable=False),
+    code("sku", nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("purpose", String(16)),
+    Column("year", Integer, nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "region", "year", "effective"),
+    Index(None, "region", "effective"),
+)
+
+# Amendments and cancellations; a cancellation has kind 'cancelled' and no values.
+order_changes = Table(
+    "order_changes",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("order_id", nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("quantity", BigInteger),
+    Column("unit_price", Amount),
+    Column("effective", Date, nullable=False),
+    Index(None, "order_id", "effective", "seq"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    code("lease", primary_key=True),
+    code("region", nullable=False),
+    code("lessor", nullable=False),
+    code("sku", nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("months", Integer, nullable=False),
+    Column("monthly_payment", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "region", "effective"),
+)
+
+# The payment schedule of each lease, one row per due date, in the lease currency.
+lease_payments = Table(
+    "lease_payments",
+    metadata,
+    code("lease", primary_key=True),
+    Column("k", Integer, primary_key=True, autoincrement=False),
+    code("region", nullable=False),
+    Column("due", Date, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Index(None, "region", "year"),
+)
+
+lease_terminations = Table(
+    "lease_terminations",
+    metadata,
+    code("lease", primary_key=True),
+    Column("fee", Amount, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+lease_reviews = Table(
+    "lease_reviews",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("lease", nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reference", Text),
+    Column("actor", Text, nullable=False),
+    Column("effective", Date, nullable=False),
+    Index(None, "lease", "effective", "seq"),
+)
+
+# Every policy.changed event; `subject` is the supplier or sku that identifies the policy, or ''.
+policies = Table(
+    "policies",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("policy", String(32), nullable=False),
+    code("region", nullable=False),
+    code("subject", nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("threshold", Amount),
+    Column("basis", String(8)),
+    Column("effective", Date, nullable=False),
+    Index(None, "region", "policy", "subject", "effective", "seq"),
+)
+
+READ_MODELS = (
+    regions,
+    suppliers,
+    fx_rates,
+    budgets,
+    orders,
+    order_changes,
+    leases,
+    lease_payments,
+    lease_terminations,
+    lease_reviews,
+    policies,
+)
