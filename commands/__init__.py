@@ -63,9 +63,9 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, query, record
+    from commands import admin, audit, compliance, query, record
 
-    for module in (admin, record, audit, query):
+    for module in (admin, record, audit, query, compliance):
         for command in module.COMMANDS:
             main.add_command(command)
 

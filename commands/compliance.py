@@ -1,0 +1,3 @@
+"""Compliance and policy listing (filled in by the policies work)."""
+
+COMMANDS: list = []
