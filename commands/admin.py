@@ -24,4 +24,63 @@ def init(obj):
         click.echo(f"schema {'created' if before is None else 'upgraded'} at revision {after}")
 
 
-COMMANDS = [init]
+
+DEMO_CORRECTION_EVENT = "b09249fc-0f05-5436-9c5e-5adf3d344a9a"  # the back-dated USD/CNY fix
+
+
+@click.command()
+@click.pass_obj
+def demo(obj):
+    """Load the sample 2025 scenario and show budget, shares and compliance at telling dates.
+
+    The scenario (fixtures/demo.jsonl): a buyer with a 40 bn CNY budget for chips bought in China
+    and 6.8 bn USD overseas, mostly capacity leased in Malaysia; amendments, a cancelled order,
+    a back-dated rate correction, a budget revision, an early lease termination, and policies.
+    Loading it again adds nothing (every event has a fixed event_id).
+
+    \b
+    Example:
+      ledger demo
+      ledger --db /tmp/demo.db demo
+    """
+    from datetime import date
+
+    from commands.compliance import COMPLIANCE_COLUMNS
+    from commands.output import render
+    from commands.query import BUDGET_COLUMNS, COMMITMENT_COLUMNS, SHARE_COLUMNS
+    from ledger.app import Knowledge
+    from ledger.packaged import fixture
+
+    ledger = obj.ledger
+    result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
+    click.echo(f"Loaded the demo scenario into {ledger.engine.url.render_as_string(hide_password=True)}: "
+               f"{result.added} events added, {result.already_recorded} already there.\n")
+    correction = ledger.log(types=("fx.rate_set",))
+    before_fix = next((e.seq - 1 for e in correction if e.event_id == DEMO_CORRECTION_EVENT), None)
+
+    def show(title: str, rows, columns) -> None:
+        click.secho(title, bold=True)
+        render(rows, columns, "table", None)
+        click.echo()
+
+    mid, end = date(2025, 6, 30), date(2025, 12, 31)
+    show("Budget 2025 as of 2025-06-30", ledger.query_budget(as_of=mid), BUDGET_COLUMNS)
+    if before_fix:
+        show(f"The same, as the ledger stood before the back-dated USD/CNY correction "
+             f"(--upto-seq {before_fix})",
+             ledger.query_budget(as_of=mid, knowledge=Knowledge(before_fix)), BUDGET_COLUMNS)
+    show("Supplier shares in China, 2025, as of 2025-06-30",
+         ledger.query_shares(as_of=mid, region="CN"), SHARE_COLUMNS)
+    show("Budget 2025 at year end (after the October revision)", ledger.query_budget(as_of=end),
+         BUDGET_COLUMNS)
+    show("Overseas commitments at year end (one lease terminated early)",
+         ledger.query_commitments(as_of=end, region="MY"), COMMITMENT_COLUMNS)
+    show("Compliance on 2025-08-31 (domestic-share guideline at 30%)",
+         ledger.compliance(as_of=date(2025, 8, 31)), COMPLIANCE_COLUMNS)
+    show("Compliance on 2025-09-01 (guideline raised to 50%)",
+         ledger.compliance(as_of=date(2025, 9, 1)), COMPLIANCE_COLUMNS)
+    click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
+               "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
+
+
+COMMANDS = [init, demo]

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from sqlalchemy import Engine, inspect, text
 
 from ledger.errors import SchemaError
+from ledger.packaged import migrations_dir
 from ledger.schema import SCHEMA_REVISION
-
-
-def script_location() -> str:
-    """Installed: the package ledger._migrations; from a source tree: the migrations/ folder."""
-    spec = importlib.util.find_spec("ledger._migrations")
-    if spec is not None and spec.submodule_search_locations:
-        return list(spec.submodule_search_locations)[0]
-    return str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def alembic_config():
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", script_location())
+    config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 
