@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -23,11 +24,9 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture
-def postgres_url():
-    """A PostgreSQL URL whose connections live in a new, empty schema."""
-    if not POSTGRES_URL:
-        pytest.skip("LEDGER_TEST_POSTGRES is not set")
+@contextmanager
+def postgres_schema():
+    """A PostgreSQL URL whose connections live in a new, empty schema, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -40,6 +39,15 @@ def postgres_url():
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL URL whose connections live in a new, empty schema."""
+    if not POSTGRES_URL:
+        pytest.skip("LEDGER_TEST_POSTGRES is not set")
+    with postgres_schema() as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path):
     """A database URL for a new ledger: a SQLite file, or a fresh PostgreSQL schema."""
@@ -47,6 +55,33 @@ def db_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
+
+
+class FreshDatabases:
+    """New, empty databases on one backend, one per `with databases() as url:` block — for
+    hypothesis tests, which need a fresh database per example, not per test."""
+
+    def __init__(self, backend: str, folder):
+        self.backend = backend
+        self.folder = folder
+        self.count = 0
+
+    @contextmanager
+    def __call__(self):
+        if self.backend == "postgres":
+            with postgres_schema() as url:
+                yield url
+            return
+        self.count += 1
+        yield f"sqlite:///{self.folder / f'ledger-{self.count}.db'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def databases(request, tmp_path):
+    """A `FreshDatabases` factory on each backend."""
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("LEDGER_TEST_POSTGRES is not set")
+    return FreshDatabases(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -1,8 +1,405 @@
-"""Point-in-time queries over the read models (filled in by the projections work)."""
+"""Point-in-time queries over the read models: budget, commitments, supplier shares (SPEC §4).
+
+SQL selects the rows an (as_of, upto_seq) pair can see, through the indexes of schema.py; Python
+does the arithmetic, exactly, with Fractions. Amounts are never summed in SQL: SQLite keeps them
+as decimal text. The building blocks (booked_rate, budget_amount, committed, supplier_shares,
+region_rows) are shared with the compliance report.
+
+Knowledge: a row counts when its `seq` ≤ upto_seq (None: everything) and, as a fact, when its
+`effective` ≤ as_of. Lease payments belong to their lease's seq.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select
+
+from ledger import schema
+from ledger.errors import LedgerError
+
+Rate = Callable[[str, str, date], Fraction]
 
 
-def budget_rows(connection, **kwargs):
-    raise NotImplementedError
+def _known(table, as_of: date, upto_seq: int | None) -> list:
+    """Rows of `table` that hold at as_of and were known within the limit."""
+    conditions = [table.c.effective <= as_of]
+    if upto_seq is not None:
+        conditions.append(table.c.seq <= upto_seq)
+    return conditions
 
 
-commitment_rows = share_rows = compliance_rows = budget_rows
+# -- currency -------------------------------------------------------------------------------------
+
+
+def booked_rate(
+    connection: Connection, currency: str, region_currency: str, on: date, upto_seq: int | None
+) -> Fraction | None:
+    """The rate converting `currency` to `region_currency` in force on `on` (SPEC §4.1).
+
+    1 when the currencies are equal; else the `fx.rate_set` with the latest (effective, seq)
+    among the pairs (currency, region_currency) and (region_currency, currency) with
+    effective ≤ on and seq ≤ upto_seq, inverted for the reverse pair; None when there is none.
+    """
+    if currency == region_currency:
+        return Fraction(1)
+    rates = schema.fx_rates
+    found = []
+    # One indexed lookup per direction: an OR across both would not use the index.
+    for base, quote, inverse in ((currency, region_currency, False), (region_currency, currency, True)):
+        row = connection.execute(
+            select(rates.c.rate, rates.c.effective, rates.c.seq)
+            .where(rates.c.base == base, rates.c.quote == quote, *_known(rates, on, upto_seq))
+            .order_by(rates.c.effective.desc(), rates.c.seq.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            rate = Fraction(row.rate)
+            found.append(((row.effective, row.seq), 1 / rate if inverse else rate))
+    return found[0][1] if found else None
+
+
+def _rates(connection: Connection, upto_seq: int | None) -> Rate:
+    """booked_rate for one query, looked up once per (currency, region currency, date)."""
+
+    @cache
+    def rate(currency: str, region_currency: str, on: date) -> Fraction:
+        found = booked_rate(connection, currency, region_currency, on, upto_seq)
+        if found is None:
+            raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
+        return found
+
+    return rate
+
+
+# -- regions and budgets --------------------------------------------------------------------------
+
+
+def region_rows(
+    connection: Connection, as_of: date, upto_seq: int | None, region: str | None = None
+) -> list[Row]:
+    """Regions opened by as_of (effective ≤ as_of, seq ≤ upto_seq), sorted by code; only
+    `region` when given (an unknown one gives none). Rows have region, name, country, currency,
+    effective, seq."""
+    regions = schema.regions
+    query = select(regions).where(*_known(regions, as_of, upto_seq)).order_by(regions.c.region)
+    if region is not None:
+        query = query.where(regions.c.region == region)
+    return list(connection.execute(query))
+
+
+def budget_amount(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> Decimal | None:
+    """The amount of the latest `budget.revised` for (region, year) by (effective, seq) with
+    effective ≤ as_of and seq ≤ upto_seq; None when no budget is recorded."""
+    budgets = schema.budgets
+    return connection.execute(
+        select(budgets.c.amount)
+        .where(budgets.c.region == region, budgets.c.year == year, *_known(budgets, as_of, upto_seq))
+        .order_by(budgets.c.effective.desc(), budgets.c.seq.desc())
+        .limit(1)
+    ).scalar()
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+
+def _orders(as_of: date, upto_seq: int | None) -> Select:
+    """Orders placed by as_of, each with its state as of as_of (SPEC §4.2): quantity and
+    unit_price overridden field by field by the latest amendment naming the field, and whether
+    a cancellation or an amendment exists. Add conditions on `schema.orders` to narrow it."""
+    orders, changes, regions, suppliers = (
+        schema.orders, schema.order_changes, schema.regions, schema.suppliers
+    )
+
+    def changes_of_order(*conditions):
+        # Served by the (order_id, effective, seq) index.
+        return [changes.c.order_id == orders.c.order_id, *_known(changes, as_of, upto_seq), *conditions]
+
+    def latest(column):
+        return (
+            select(column)
+            .where(*changes_of_order(column.is_not(None)))
+            .order_by(changes.c.effective.desc(), changes.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def any_change(kind: str):
+        return exists().where(*changes_of_order(changes.c.kind == kind))
+
+    return (
+        select(
+            orders.c.order_id,
+            orders.c.region,
+            orders.c.supplier,
+            orders.c.sku,
+            orders.c.currency,
+            orders.c.effective,
+            func.coalesce(latest(changes.c.quantity), orders.c.quantity).label("quantity"),
+            func.coalesce(latest(changes.c.unit_price), orders.c.unit_price).label("unit_price"),
+            any_change("cancelled").label("cancelled"),
+            any_change("amended").label("amended"),
+            regions.c.currency.label("region_currency"),
+            regions.c.country.label("region_country"),
+            suppliers.c.country.label("supplier_country"),
+        )
+        .join_from(orders, regions, regions.c.region == orders.c.region)
+        .join(suppliers, suppliers.c.supplier == orders.c.supplier)
+        .where(*_known(orders, as_of, upto_seq))
+    )
+
+
+def _order_value(order: Row, rate: Rate) -> Fraction:
+    """quantity × unit_price at the booked rate of the placement date; 0 once cancelled."""
+    if order.cancelled:
+        return Fraction(0)
+    booked = rate(order.currency, order.region_currency, order.effective)
+    return order.quantity * Fraction(order.unit_price) * booked
+
+
+def _order_status(order: Row) -> str:
+    if order.cancelled:
+        return "cancelled"
+    return "amended" if order.amended else "open"
+
+
+# -- leases ---------------------------------------------------------------------------------------
+
+
+def _lease_payments(as_of: date, upto_seq: int | None) -> Select:
+    """Per lease signed by as_of: the count of its payments per amount, without those due after
+    a termination known by as_of (a payment due on the termination date stays). Counting in
+    SQL is exact; the amounts are multiplied out in Python."""
+    leases, payments, terminations, regions = (
+        schema.leases, schema.lease_payments, schema.lease_terminations, schema.regions
+    )
+    return (
+        select(
+            leases.c.lease,
+            leases.c.currency,
+            leases.c.effective,
+            regions.c.currency.label("region_currency"),
+            payments.c.amount,
+            func.count().label("payments"),
+        )
+        .join_from(payments, leases, leases.c.lease == payments.c.lease)
+        .join(regions, regions.c.region == leases.c.region)
+        .outerjoin(
+            terminations,
+            and_(terminations.c.lease == leases.c.lease, *_known(terminations, as_of, upto_seq)),
+        )
+        .where(*_known(leases, as_of, upto_seq))
+        .where(or_(terminations.c.lease.is_(None), payments.c.due <= terminations.c.effective))
+        .group_by(leases.c.lease, leases.c.currency, leases.c.effective, regions.c.currency,
+                  payments.c.amount)
+    )
+
+
+def _payments_value(row: Row, rate: Rate) -> Fraction:
+    booked = rate(row.currency, row.region_currency, row.effective)
+    return row.payments * Fraction(row.amount) * booked
+
+
+def _lease_charges(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None, rate: Rate
+) -> Fraction:
+    """Lease payments due in `year` and termination fees charged to `year`, in the region's
+    currency at each lease's booked rate (SPEC §4.3)."""
+    payments, leases, terminations, regions = (
+        schema.lease_payments, schema.leases, schema.lease_terminations, schema.regions
+    )
+    due = connection.execute(
+        _lease_payments(as_of, upto_seq).where(payments.c.region == region, payments.c.year == year)
+    )
+    total = sum((_payments_value(row, rate) for row in due), Fraction(0))
+    fees = connection.execute(
+        select(leases.c.currency, leases.c.effective, regions.c.currency.label("region_currency"),
+               terminations.c.fee)
+        .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
+        .join(regions, regions.c.region == leases.c.region)
+        .where(terminations.c.year == year, leases.c.region == region,
+               *_known(terminations, as_of, upto_seq), *_known(leases, as_of, upto_seq))
+    )
+    for fee in fees:
+        total += Fraction(fee.fee) * rate(fee.currency, fee.region_currency, fee.effective)
+    return total
+
+
+# -- the building blocks of the reports ------------------------------------------------------------
+
+
+def committed(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> Fraction:
+    """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
+    values of the region's orders charged to the year, plus its lease payments due in the year
+    and termination fees charged to it."""
+    rate = _rates(connection, upto_seq)
+    orders = schema.orders
+    placed = connection.execute(
+        _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
+    )
+    total = sum((_order_value(order, rate) for order in placed), Fraction(0))
+    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate)
+
+
+def supplier_shares(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """Per supplier with at least one order of `region` charged to `year` placed by as_of,
+    sorted by supplier: supplier, country, domestic (its country is the region's), value
+    (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
+    quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
+    rate = _rates(connection, upto_seq)
+    orders = schema.orders
+    placed = connection.execute(
+        _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
+    )
+    shares: dict[str, dict[str, Any]] = {}
+    for order in placed:
+        share = shares.setdefault(order.supplier, {
+            "supplier": order.supplier,
+            "country": order.supplier_country,
+            "domestic": order.supplier_country == order.region_country,
+            "value": Fraction(0),
+            "units": 0,
+        })
+        share["value"] += _order_value(order, rate)
+        if not order.cancelled:
+            share["units"] += order.quantity
+    return [shares[supplier] for supplier in sorted(shares)]
+
+
+# -- the reports ----------------------------------------------------------------------------------
+
+
+def budget_rows(
+    connection: Connection, *, as_of: date, year: int, region: str | None, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """One row per region opened by as_of: budget (0 when none is recorded), committed,
+    remaining = budget − committed, utilization = committed / budget (None when the budget
+    is 0)."""
+    rows = []
+    for opened in region_rows(connection, as_of, upto_seq, region):
+        budget = budget_amount(connection, opened.region, year, as_of, upto_seq) or Decimal(0)
+        spent = committed(connection, opened.region, year, as_of, upto_seq)
+        rows.append({
+            "region": opened.region,
+            "year": year,
+            "currency": opened.currency,
+            "budget": budget,
+            "committed": spent,
+            "remaining": Fraction(budget) - spent,
+            "utilization": spent / Fraction(budget) if budget else None,
+        })
+    return rows
+
+
+def commitment_rows(
+    connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
+    its status at as_of and `committed`, its total over all years in the region's currency."""
+    rate = _rates(connection, upto_seq)
+    rows = [*_order_commitments(connection, as_of, region, upto_seq, rate),
+            *_lease_commitments(connection, as_of, region, upto_seq, rate)]
+    return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
+
+
+def _order_commitments(
+    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate
+) -> Iterable[dict[str, Any]]:
+    query = _orders(as_of, upto_seq)
+    if region is not None:
+        query = query.where(schema.orders.c.region == region)
+    for order in connection.execute(query):
+        yield {
+            "kind": "order",
+            "id": order.order_id,
+            "region": order.region,
+            "counterparty": order.supplier,
+            "sku": order.sku,
+            "quantity": order.quantity,
+            "status": _order_status(order),
+            "committed": _order_value(order, rate),
+            "currency": order.region_currency,
+        }
+
+
+def _lease_commitments(
+    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate
+) -> Iterable[dict[str, Any]]:
+    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
+    signed = (
+        select(leases, regions.c.currency.label("region_currency"),
+               terminations.c.effective.label("terminated"), terminations.c.fee)
+        .join_from(leases, regions, regions.c.region == leases.c.region)
+        .outerjoin(
+            terminations,
+            and_(terminations.c.lease == leases.c.lease, *_known(terminations, as_of, upto_seq)),
+        )
+        .where(*_known(leases, as_of, upto_seq))
+    )
+    payments = _lease_payments(as_of, upto_seq)
+    if region is not None:
+        signed = signed.where(leases.c.region == region)
+        payments = payments.where(leases.c.region == region)
+    remaining: dict[str, Fraction] = {}
+    for row in connection.execute(payments):
+        remaining[row.lease] = remaining.get(row.lease, Fraction(0)) + _payments_value(row, rate)
+    for lease in connection.execute(signed):
+        booked = rate(lease.currency, lease.region_currency, lease.effective)
+        fee = Fraction(0) if lease.terminated is None else Fraction(lease.fee) * booked
+        yield {
+            "kind": "lease",
+            "id": lease.lease,
+            "region": lease.region,
+            "counterparty": lease.lessor,
+            "sku": lease.sku,
+            "quantity": lease.units,
+            "status": "open" if lease.terminated is None else "terminated",
+            "committed": remaining.get(lease.lease, Fraction(0)) + fee,
+            "currency": lease.region_currency,
+        }
+
+
+def share_rows(
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    basis: str,
+    upto_seq: int | None,
+) -> list[dict[str, Any]]:
+    """Supplier shares per region opened by as_of for `year` on the `basis` (value or units):
+    share = the supplier's value (or units) / the region's total; 0 when the total is 0. Sorted
+    by region, then the basis measure descending, then supplier."""
+    if basis not in ("value", "units"):
+        raise LedgerError(f"basis: {basis!r} is not value or units")
+    rows = []
+    for opened in region_rows(connection, as_of, upto_seq, region):
+        shares = supplier_shares(connection, opened.region, year, as_of, upto_seq)
+        total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
+        shares.sort(key=lambda share: (-share[basis], share["supplier"]))
+        for share in shares:
+            rows.append({
+                "region": opened.region,
+                **share,
+                "share": Fraction(share[basis]) / total if total else Fraction(0),
+            })
+    return rows
+
+
+def compliance_rows(connection: Connection, **kwargs) -> list[dict[str, Any]]:
+    """The compliance report (SPEC §4.5), written in ledger.projections.compliance."""
+    from ledger.projections.compliance import compliance_rows as rows
+
+    return rows(connection, **kwargs)

@@ -1,0 +1,233 @@
+"""The compliance report (SPEC §4.5): rows per enabled policy in force at the as-of date, each with a
+status (violation, pending, ok) and a detail that tells a person what to act on."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from ledger import schema
+from ledger.money import FOUR_PLACES, canonical_decimal, round_half_up
+from ledger.policies import PolicyState, enabled_policies, money
+from ledger.projections.queries import (
+    budget_amount,
+    commitment_rows,
+    committed,
+    region_rows,
+    supplier_shares,
+)
+
+STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
+
+
+def compliance_rows(
+    connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """Rows with policy, region, subject, status, detail; violations first, then pending, then
+    ok; then by policy, region and subject."""
+    report = _Report(connection, as_of, upto_seq)
+    rows = []
+    for state in enabled_policies(connection, as_of, upto_seq, region=region):
+        for subject, status, detail in report.rows(state):
+            rows.append({"policy": state.policy, "region": state.region, "subject": subject,
+                         "status": status, "detail": detail})
+    return sorted(rows, key=lambda row: (STATUS_ORDER[row["status"]], row["policy"], row["region"],
+                                         row["subject"]))
+
+
+def percent(value: Fraction) -> str:
+    """24.50%: a share with two decimals of a percent, rounded half up."""
+    return f"{round_half_up(value * 100)}%"
+
+
+def threshold_percent(threshold) -> str:
+    """30%, 25.5%: a threshold as set, without trailing zeros."""
+    return f"{canonical_decimal(threshold * 100)}%"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+class _Report:
+    """The facts of one report, read once per region and shared by its policies."""
+
+    def __init__(self, connection: Connection, as_of: date, upto_seq: int | None):
+        self.connection = connection
+        self.as_of = as_of
+        self.upto_seq = upto_seq
+        self._currencies: dict[str, str] = {}
+        self._documents: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+
+    def rows(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        """(subject, status, detail) for each row of one enabled policy."""
+        match state.policy:
+            case "min_domestic_share":
+                return [self._domestic_share(state)]
+            case "budget_cap":
+                return [self._budget_cap(state)]
+            case "restricted_supplier" | "restricted_sku":
+                return self._restriction(state)
+            case "lease_review":
+                return self._lease_reviews(state)
+        raise AssertionError(f"unknown policy {state.policy}")
+
+    def currency(self, region: str) -> str:
+        if region not in self._currencies:
+            (row,) = region_rows(self.connection, self.as_of, self.upto_seq, region)
+            self._currencies[region] = row.currency
+        return self._currencies[region]
+
+    def documents(self, region: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The region's orders and leases as of the date, by (kind, id), with status and committed."""
+        if region not in self._documents:
+            rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
+                                   upto_seq=self.upto_seq)
+            self._documents[region] = {(row["kind"], row["id"]): row for row in rows}
+        return self._documents[region]
+
+    def _known(self, table) -> list:
+        conditions = [table.c.effective <= self.as_of]
+        if self.upto_seq is not None:
+            conditions.append(table.c.seq <= self.upto_seq)
+        return conditions
+
+    # -- one method per policy kind ---------------------------------------------------------------
+
+    def _domestic_share(self, state: PolicyState) -> tuple[str, str, str]:
+        year = self.as_of.year
+        basis = state.basis or "value"
+        shares = supplier_shares(self.connection, state.region, year, self.as_of, self.upto_seq)
+        total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
+        domestic = sum((Fraction(share[basis]) for share in shares if share["domestic"]), Fraction(0))
+        threshold = Fraction(state.threshold)
+        wanted = threshold_percent(state.threshold)
+        if basis == "value":
+            currency = self.currency(state.region)
+
+            def amount(value: Fraction) -> str:
+                return money(value, currency)
+        else:
+
+            def amount(value: Fraction) -> str:
+                return _plural(int(value), "unit")
+
+        if total == 0:
+            return str(year), "ok", (f"no orders charged to {year} yet ({basis} basis); "
+                                     f"threshold {wanted}")
+        share = domestic / total
+        measured = (f"domestic {amount(domestic)} of {amount(total)}, {basis} basis")
+        if share >= threshold:
+            return str(year), "ok", (f"domestic share {percent(share)} meets {wanted} threshold "
+                                     f"({measured})")
+        if threshold == 1:
+            needed = (f"{wanted} cannot be reached while non-domestic orders of "
+                      f"{amount(total - domestic)} remain")
+        else:
+            # The x with (domestic + x) / (total + x) = threshold.
+            shortfall = (threshold * total - domestic) / (1 - threshold)
+            if basis == "value":
+                needed = f"needs {money(shortfall, currency)} more domestic purchases to reach {wanted}"
+            else:
+                needed = (f"needs {_plural(math.ceil(shortfall), 'more domestic unit')} "
+                          f"to reach {wanted}")
+        return str(year), "violation", (f"domestic share {percent(share)} below {wanted} threshold: "
+                                        f"{needed} ({measured})")
+
+    def _budget_cap(self, state: PolicyState) -> tuple[str, str, str]:
+        year = self.as_of.year
+        currency = self.currency(state.region)
+        spent = committed(self.connection, state.region, year, self.as_of, self.upto_seq)
+        budget = budget_amount(self.connection, state.region, year, self.as_of, self.upto_seq)
+        if budget is None:
+            return str(year), "ok", (f"no budget recorded for {year}; committed "
+                                     f"{money(spent, currency)}")
+        remaining = Fraction(budget) - spent
+        used = f"committed {money(spent, currency)} of budget {money(budget, currency)}"
+        if budget:
+            used += f" ({round_half_up(spent / Fraction(budget) * 100)}%)"
+        if remaining < 0:
+            return str(year), "violation", f"over budget by {money(-remaining, currency)}: {used}"
+        return str(year), "ok", f"within budget, headroom {money(remaining, currency)}: {used}"
+
+    def _restriction(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        by_supplier = state.policy == "restricted_supplier"
+        orders, leases = schema.orders, schema.leases
+        order_column = orders.c.supplier if by_supplier else orders.c.sku
+        lease_column = leases.c.lessor if by_supplier else leases.c.sku
+        placed = self.connection.execute(
+            select(orders.c.order_id.label("id"), orders.c.supplier.label("counterparty"),
+                   orders.c.sku, orders.c.effective)
+            .where(orders.c.region == state.region, order_column == state.subject,
+                   orders.c.effective >= state.since, *self._known(orders))
+        )
+        signed = self.connection.execute(
+            select(leases.c.lease.label("id"), leases.c.lessor.label("counterparty"),
+                   leases.c.sku, leases.c.effective)
+            .where(leases.c.region == state.region, lease_column == state.subject,
+                   leases.c.effective >= state.since, *self._known(leases))
+        )
+        documents = self.documents(state.region)
+        what = "supplier" if by_supplier else "sku"
+        rows = []
+        for kind, found in (("order", placed), ("lease", signed)):
+            for document in found:
+                current = documents[(kind, document.id)]
+                if current["status"] in ("cancelled", "terminated"):
+                    continue
+                counterparty = "supplier" if kind == "order" else "lessor"
+                verb = "placed" if kind == "order" else "signed"
+                rows.append((document.id, "violation", (
+                    f"{kind} {document.id} ({counterparty} {document.counterparty}, sku {document.sku}) "
+                    f"{verb} {document.effective.isoformat()}, on or after the restriction of "
+                    f"{what} {state.subject} from {state.since.isoformat()}: committed "
+                    f"{money(current['committed'], current['currency'])}"
+                )))
+        if not rows:
+            rows.append((state.subject, "ok", (
+                f"no open order or lease with {what} {state.subject} placed or signed since "
+                f"{state.since.isoformat()}"
+            )))
+        return rows
+
+    def _lease_reviews(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        leases, terminations, reviews = schema.leases, schema.lease_terminations, schema.lease_reviews
+        signed = self.connection.execute(
+            select(leases)
+            .outerjoin(terminations, and_(terminations.c.lease == leases.c.lease,
+                                          *self._known(terminations)))
+            .where(leases.c.region == state.region, leases.c.effective >= state.since,
+                   terminations.c.lease.is_(None), *self._known(leases))
+        )
+        rows = []
+        for lease in signed:
+            review = self.connection.execute(
+                select(reviews)
+                .where(reviews.c.lease == lease.lease, *self._known(reviews))
+                .order_by(reviews.c.effective.desc(), reviews.c.seq.desc())
+                .limit(1)
+            ).first()
+            if review is None:
+                days = (self.as_of - lease.effective).days
+                rows.append((lease.lease, "pending", (
+                    f"no review yet: pending {_plural(days, 'day')} since signing on "
+                    f"{lease.effective.isoformat()} (lessor {lease.lessor}, {lease.units:,} units "
+                    f"of {lease.sku}); record the owner/operator review before the capacity is used"
+                )))
+                continue
+            reference = f"reference {review.reference}" if review.reference else "no reference"
+            reviewed = (f"{review.outcome} by {review.actor} on {review.effective.isoformat()}, "
+                        f"{reference} (owner {review.owner}, operator {review.operator})")
+            if review.outcome == "approved":
+                rows.append((lease.lease, "ok", reviewed))
+            else:
+                rows.append((lease.lease, "violation",
+                             f"{reviewed}: the leased capacity must not be used"))
+        return rows
+
+
+__all__ = ["FOUR_PLACES", "compliance_rows"]
