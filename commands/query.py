@@ -43,7 +43,13 @@ YEAR = click.IntRange(1, 9999)
 @click.group()
 def query():
     """Point-in-time reports: budget, commitments and supplier shares, as of --as-of DATE and as
-    the ledger stood at --known-at T or --upto-seq N."""
+    the ledger stood at --known-at T or --upto-seq N.
+
+    \b
+    Example:
+      ledger query budget --as-of 2025-06-30
+      ledger query shares --as-of 2025-06-30 --known-at 2025-07-01T09:00:00+08:00
+    """
 
 
 @query.command()

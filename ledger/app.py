@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from ledger import schema
-from ledger.chain import ChainReport, iter_export_envelopes, verify_chain
+from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain
 from ledger.dates import parse_known_at
 from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
@@ -225,20 +225,22 @@ class Ledger:
         if effective_to:
             query = query.where(events.c.effective <= effective_to)
         if region:
-            query = query.where(events.c.payload.contains(f'"region":"{region}"', autoescape=True))
+            query = query.where(self._payload_has("region", region))
         if document:
-            query = query.where(
-                or_(
-                    events.c.payload.contains(f'"order":"{document}"', autoescape=True),
-                    events.c.payload.contains(f'"lease":"{document}"', autoescape=True),
-                )
-            )
+            query = query.where(or_(self._payload_has("order", document),
+                                    self._payload_has("lease", document)))
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as connection:
             return [row_to_event(row) for row in connection.execute(query)]
+
+    def _payload_has(self, field: str, code: str):
+        """The stored payload holds field: code. A plain substring test on the canonical text:
+        codes are case-sensitive, and SQLite's LIKE ignores ASCII case, so not LIKE."""
+        position = func.strpos if self.engine.dialect.name == "postgresql" else func.instr
+        return position(schema.events.c.payload, canonical({field: code})[1:-1]) > 0
 
     # -- read models --------------------------------------------------------------------------
 
@@ -329,4 +331,13 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
         return self._query(queries.compliance_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def policies(
+        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """Every policy set by the as-of date, enabled or not, with its settings then."""
+        from ledger.policies import policy_rows
+
+        return self._query(policy_rows, as_of=as_of or date.today(), region=region,
                            upto_seq=knowledge.upto_seq)

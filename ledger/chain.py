@@ -63,6 +63,8 @@ def iter_export_envelopes(rows: Iterable[dict[str, str]]) -> Iterator[dict[str, 
     """Envelopes from the rows of `ledger export events`: undo the formula guard on actor and
     reason, read seq as a number and the payload as JSON, an empty reason as null."""
     for row in rows:
+        if None in row.values():
+            raise ValueError("the row has fewer cells than the header")
         yield {
             "seq": int(row["seq"]),
             "event_id": row["event_id"],

@@ -134,10 +134,23 @@ def read_events_file(path: str | Path, progress: Callable[[int], None] | None = 
         yield from reader(stream, progress)
 
 
+class _LineFeedRows:
+    """csv.writer quotes only the characters of its line terminator, so with LF it leaves a cell
+    holding a bare CR unquoted, and a reader splits the row there. It writes to this with CRLF,
+    which quotes CR and LF alike, and each row ends in LF here; the writer hands over one whole
+    row per write()."""
+
+    def __init__(self, out: IO[str]):
+        self.out = out
+
+    def write(self, row: str) -> int:
+        return self.out.write(row.removesuffix("\r\n") + "\n")
+
+
 def write_csv(out: IO[str], columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
     """RFC 4180 quoting, one row per line (LF, as most command-line tools write); cells are
     written as given, so format them first."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(_LineFeedRows(out), lineterminator="\r\n")
     writer.writerow(list(columns))
     writer.writerows(rows)
 

@@ -175,9 +175,10 @@ def _check_budget_cap(connection: Connection, event: NewEvent, region: str, docu
     for year, added in sorted(_added_commitment(connection, event.payload, on, currency).items()):
         if added <= 0:
             continue  # lowering (or keeping) a commitment is always allowed
-        budget = budget_amount(connection, region, year, on, None)
-        if budget is None:
+        recorded = budget_amount(connection, region, year, on, None)
+        if recorded is None:
             continue
+        budget = Fraction(recorded)
         after = committed(connection, region, year, on, None) + added
         if after > budget:
             raise ValidationError(

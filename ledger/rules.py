@@ -25,6 +25,7 @@ from ledger.events import (
     RegionOpened,
     SupplierRegistered,
 )
+from ledger.policies import check_block_policies
 
 
 def check_event(connection: Connection, event: NewEvent) -> None:
@@ -70,6 +71,7 @@ def check_event(connection: Connection, event: NewEvent) -> None:
             region_as_of(connection, payload.region, on)
             if payload.supplier is not None:
                 supplier_as_of(connection, payload.supplier, on, "supplier")
+    check_block_policies(connection, event)
 
 
 def _row(connection: Connection, table, condition):

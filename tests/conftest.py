@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
+# .ci/run sets LEDGER_REQUIRE_POSTGRES=1: a PostgreSQL test that cannot run is then a failure.
+REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -39,11 +41,18 @@ def postgres_schema():
         admin.dispose()
 
 
+def skip_without_postgres() -> None:
+    if POSTGRES_URL:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail("LEDGER_REQUIRE_POSTGRES=1 but LEDGER_TEST_POSTGRES is not set")
+    pytest.skip("LEDGER_TEST_POSTGRES is not set")
+
+
 @pytest.fixture
 def postgres_url():
     """A PostgreSQL URL whose connections live in a new, empty schema."""
-    if not POSTGRES_URL:
-        pytest.skip("LEDGER_TEST_POSTGRES is not set")
+    skip_without_postgres()
     with postgres_schema() as url:
         yield url
 
@@ -79,8 +88,8 @@ class FreshDatabases:
 @pytest.fixture(params=BACKENDS)
 def databases(request, tmp_path):
     """A `FreshDatabases` factory on each backend."""
-    if request.param == "postgres" and not POSTGRES_URL:
-        pytest.skip("LEDGER_TEST_POSTGRES is not set")
+    if request.param == "postgres":
+        skip_without_postgres()
     return FreshDatabases(request.param, tmp_path)
 
 

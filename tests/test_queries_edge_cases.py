@@ -274,3 +274,28 @@ def test_every_query_command_documents_an_example(run):
         result = run("query", report, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout
+
+
+# -- the building blocks shared with the compliance report ----------------------------------------
+
+
+def test_booked_rate_takes_the_latest_known_rate_of_either_direction(world):
+    from ledger.projections.queries import booked_rate, budget_amount
+
+    first = world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=START).seq
+    world.record("fx.rate_set", {"base": "CNY", "quote": "USD", "rate": "0.125"}, effective="2025-03-01")
+    same_day = world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.5"},
+                            effective="2025-03-01").seq
+
+    with world.engine.connect() as connection:
+        def rate(currency, on, upto_seq=None, region_currency="CNY"):
+            return booked_rate(connection, currency, region_currency, date.fromisoformat(on), upto_seq)
+
+        assert rate("USD", "2025-02-28") == Fraction(36, 5)
+        assert rate("USD", "2025-03-01") == Fraction(15, 2)  # same day: the later seq wins
+        assert rate("USD", "2025-03-01", upto_seq=same_day - 1) == 8  # 1 / 0.125
+        assert rate("CNY", "2025-03-01", region_currency="USD") == Fraction(2, 15)
+        assert rate("USD", "2025-03-01", upto_seq=first - 1) is None
+        assert rate("USD", "2024-12-31") is None
+        assert rate("CNY", "2024-12-31") == 1
+        assert budget_amount(connection, "CN", 2025, date(2025, 12, 31), None) is None

@@ -6,7 +6,6 @@ of the order. That is what lets any (as-of, upto-seq) pair be answered by filter
 
 from __future__ import annotations
 
-
 from sqlalchemy import Connection
 
 from ledger import schema

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from ledger import schema
-from ledger.money import FOUR_PLACES, canonical_decimal, round_half_up
+from ledger.money import canonical_decimal, round_half_up
 from ledger.policies import PolicyState, enabled_policies, money
 from ledger.projections.queries import (
     budget_amount,
@@ -120,7 +120,7 @@ class _Report:
             return str(year), "ok", (f"no orders charged to {year} yet ({basis} basis); "
                                      f"threshold {wanted}")
         share = domestic / total
-        measured = (f"domestic {amount(domestic)} of {amount(total)}, {basis} basis")
+        measured = f"domestic {amount(domestic)} of {amount(total)}, {basis} basis"
         if share >= threshold:
             return str(year), "ok", (f"domestic share {percent(share)} meets {wanted} threshold "
                                      f"({measured})")
@@ -229,5 +229,3 @@ class _Report:
                              f"{reviewed}: the leased capacity must not be used"))
         return rows
 
-
-__all__ = ["FOUR_PLACES", "compliance_rows"]

@@ -11,11 +11,14 @@ Knowledge: a row counts when its `seq` ≤ upto_seq (None: everything) and, as a
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from fractions import Fraction
 from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select
@@ -48,31 +51,53 @@ def booked_rate(
     """
     if currency == region_currency:
         return Fraction(1)
+    latest = _known_rates(connection, currency, region_currency, on, upto_seq, per_direction=1)
+    return latest[0][1] if latest else None
+
+
+def _known_rates(
+    connection: Connection,
+    currency: str,
+    region_currency: str,
+    on: date,
+    upto_seq: int | None,
+    per_direction: int | None = None,
+) -> list[tuple[tuple[date, int], Fraction]]:
+    """((effective, seq), rate converting currency to region_currency) of the known rates of
+    both directions with effective ≤ on, the latest first; `per_direction` limits each."""
     rates = schema.fx_rates
     found = []
-    # One indexed lookup per direction: an OR across both would not use the index.
+    # One indexed query per direction: an OR across both would not use the index.
     for base, quote, inverse in ((currency, region_currency, False), (region_currency, currency, True)):
-        row = connection.execute(
+        rows = connection.execute(
             select(rates.c.rate, rates.c.effective, rates.c.seq)
             .where(rates.c.base == base, rates.c.quote == quote, *_known(rates, on, upto_seq))
             .order_by(rates.c.effective.desc(), rates.c.seq.desc())
-            .limit(1)
-        ).first()
-        if row is not None:
+            .limit(per_direction)
+        )
+        for row in rows:
             rate = Fraction(row.rate)
             found.append(((row.effective, row.seq), 1 / rate if inverse else rate))
-    return found[0][1] if found else None
+    return sorted(found, key=itemgetter(0), reverse=True)
 
 
-def _rates(connection: Connection, upto_seq: int | None) -> Rate:
-    """booked_rate for one query, looked up once per (currency, region currency, date)."""
+def _rates(connection: Connection, as_of: date, upto_seq: int | None) -> Rate:
+    """booked_rate for the documents of one query (all dated ≤ as_of): each pair's known rates
+    are read once, then looked up by date."""
 
     @cache
+    def history(currency: str, region_currency: str) -> tuple[list, list[Fraction]]:
+        oldest_first = _known_rates(connection, currency, region_currency, as_of, upto_seq)[::-1]
+        return [key for key, _ in oldest_first], [rate for _, rate in oldest_first]
+
     def rate(currency: str, region_currency: str, on: date) -> Fraction:
-        found = booked_rate(connection, currency, region_currency, on, upto_seq)
-        if found is None:
+        if currency == region_currency:
+            return Fraction(1)
+        keys, rates = history(currency, region_currency)
+        index = bisect_right(keys, on, key=itemgetter(0))
+        if index == 0:
             raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
-        return found
+        return rates[index - 1]
 
     return rate
 
@@ -156,12 +181,26 @@ def _orders(as_of: date, upto_seq: int | None) -> Select:
     )
 
 
-def _order_value(order: Row, rate: Rate) -> Fraction:
-    """quantity × unit_price at the booked rate of the placement date; 0 once cancelled."""
-    if order.cancelled:
-        return Fraction(0)
-    booked = rate(order.currency, order.region_currency, order.effective)
-    return order.quantity * Fraction(order.unit_price) * booked
+# Sums of quantity × unit_price as Decimals: far more digits than any ledger amount needs, and
+# traps, so that an inexact result would raise instead of being rounded. Summing in C-speed
+# Decimals per booking, then converting once, keeps large reports fast and still exact.
+EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
+
+
+def _order_values(orders: Iterable[Row], rate: Rate, by: Callable[[Row], Any]) -> dict[Any, Fraction]:
+    """The values of orders (SPEC §4.2) summed per `by(order)`: quantity × unit_price at the
+    booked rate of the placement date, 0 once cancelled. Keys with only cancelled orders are
+    absent."""
+    subtotals: dict[tuple, Decimal] = defaultdict(Decimal)
+    with localcontext(EXACT):
+        for order in orders:
+            if not order.cancelled:
+                booking = (by(order), order.currency, order.region_currency, order.effective)
+                subtotals[booking] += order.quantity * order.unit_price
+    values: dict[Any, Fraction] = defaultdict(Fraction)
+    for (key, currency, region_currency, on), subtotal in subtotals.items():
+        values[key] += Fraction(subtotal) * rate(currency, region_currency, on)
+    return values
 
 
 def _order_status(order: Row) -> str:
@@ -241,13 +280,13 @@ def committed(
     """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
     values of the region's orders charged to the year, plus its lease payments due in the year
     and termination fees charged to it."""
-    rate = _rates(connection, upto_seq)
+    rate = _rates(connection, as_of, upto_seq)
     orders = schema.orders
     placed = connection.execute(
         _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
     )
-    total = sum((_order_value(order, rate) for order in placed), Fraction(0))
-    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate)
+    values = _order_values(placed, rate, by=attrgetter("region"))
+    return sum(values.values(), Fraction(0)) + _lease_charges(connection, region, year, as_of, upto_seq, rate)
 
 
 def supplier_shares(
@@ -257,21 +296,21 @@ def supplier_shares(
     sorted by supplier: supplier, country, domestic (its country is the region's), value
     (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
     quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
-    rate = _rates(connection, upto_seq)
+    rate = _rates(connection, as_of, upto_seq)
     orders = schema.orders
     placed = connection.execute(
         _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
-    )
+    ).all()
+    values = _order_values(placed, rate, by=attrgetter("supplier"))
     shares: dict[str, dict[str, Any]] = {}
     for order in placed:
         share = shares.setdefault(order.supplier, {
             "supplier": order.supplier,
             "country": order.supplier_country,
             "domestic": order.supplier_country == order.region_country,
-            "value": Fraction(0),
+            "value": values.get(order.supplier, Fraction(0)),
             "units": 0,
         })
-        share["value"] += _order_value(order, rate)
         if not order.cancelled:
             share["units"] += order.quantity
     return [shares[supplier] for supplier in sorted(shares)]
@@ -307,7 +346,7 @@ def commitment_rows(
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
     its status at as_of and `committed`, its total over all years in the region's currency."""
-    rate = _rates(connection, upto_seq)
+    rate = _rates(connection, as_of, upto_seq)
     rows = [*_order_commitments(connection, as_of, region, upto_seq, rate),
             *_lease_commitments(connection, as_of, region, upto_seq, rate)]
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
@@ -319,7 +358,9 @@ def _order_commitments(
     query = _orders(as_of, upto_seq)
     if region is not None:
         query = query.where(schema.orders.c.region == region)
-    for order in connection.execute(query):
+    placed = connection.execute(query).all()
+    values = _order_values(placed, rate, by=attrgetter("order_id"))
+    for order in placed:
         yield {
             "kind": "order",
             "id": order.order_id,
@@ -328,7 +369,7 @@ def _order_commitments(
             "sku": order.sku,
             "quantity": order.quantity,
             "status": _order_status(order),
-            "committed": _order_value(order, rate),
+            "committed": values.get(order.order_id, Fraction(0)),
             "currency": order.region_currency,
         }
 

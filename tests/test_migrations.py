@@ -1,0 +1,96 @@
+"""The schema comes from alembic migrations that travel inside the package; they build exactly
+what `ledger.schema` describes, on SQLite and PostgreSQL, and `ledger init` is safe to repeat."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import date
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from ledger.app import Ledger
+from ledger.migrate import alembic_config, current_revision
+from ledger.packaged import fixture, migrations_dir
+from ledger.schema import READ_MODELS, SCHEMA_REVISION, events, metadata
+
+
+def test_alembic_has_one_head_and_it_is_the_revision_the_code_expects():
+    scripts = ScriptDirectory.from_config(alembic_config())
+
+    assert scripts.get_heads() == [SCHEMA_REVISION]
+    assert [script.revision for script in scripts.walk_revisions()][-1] == "0001"
+
+
+def test_the_migrations_and_fixtures_are_loaded_from_the_installed_package():
+    """Not from a source-tree fallback: in a wheel install these are ledger._migrations and
+    ledger._fixtures (importable packages), so a packaging slip shows up here."""
+    migrations = importlib.util.find_spec("ledger._migrations")
+    fixtures = importlib.util.find_spec("ledger._fixtures")
+
+    assert migrations is not None and fixtures is not None
+    assert migrations_dir() == Path(migrations.submodule_search_locations[0])
+    assert fixture("minimal.jsonl").parent == Path(fixtures.submodule_search_locations[0])
+    assert (migrations_dir() / "versions" / "0001_event_log_and_read_models.py").is_file()
+    assert (migrations_dir() / "env.py").is_file()
+    assert all(fixture(name).is_file() for name in ("demo.jsonl", "minimal.jsonl", "minimal.csv"))
+
+
+def test_upgrading_an_empty_database_creates_the_whole_schema(db_url):
+    with Ledger.open(db_url, create=False) as books:
+        assert current_revision(books.engine) is None
+
+        before, after = books.init()
+
+        assert (before, after) == (None, SCHEMA_REVISION)
+        tables = set(inspect(books.engine).get_table_names())
+        assert tables == {"alembic_version", events.name, *(table.name for table in READ_MODELS)}
+
+
+def test_the_metadata_matches_what_the_migrations_build(ledger):
+    """No differences at all, types included. Nothing is filtered: alembic already leaves its
+    own alembic_version table out, and the append-only triggers are not part of the metadata."""
+    with ledger.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+
+    assert differences == []
+
+
+def test_ledger_init_twice_is_safe_and_keeps_the_events(run):
+    created = run("init")
+    recorded = run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
+
+    again = run("init")
+
+    assert (created.exit_code, created.stdout) == (0, f"schema created at revision {SCHEMA_REVISION}\n")
+    assert (again.exit_code, again.stdout) == (0, f"schema is up to date (revision {SCHEMA_REVISION})\n")
+    assert recorded.stdout == "1\n"
+    assert run("verify").stdout.startswith("ok: 1 events, head ")
+
+
+def test_opening_a_ledger_creates_the_schema_once(db_url):
+    with Ledger.open(db_url) as books:
+        books.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"},
+                     effective=date(2025, 1, 1), actor="treasury")
+    with Ledger.open(db_url) as books:
+        assert books.head()[0] == 1
+        assert books.init() == (SCHEMA_REVISION, SCHEMA_REVISION)
+
+
+def test_a_database_with_foreign_tables_is_not_taken_over(db_url, run):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+
+    result = run("log")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "ledger" in result.stderr
+    assert result.stderr.count("\n") == 1
