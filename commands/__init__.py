@@ -30,7 +30,8 @@ class LedgerGroup(click.Group):
         except BatchError as error:
             for problem in error.problems:
                 click.echo(f"error: {problem}", err=True)
-            click.echo(f"error: nothing was written ({len(error.problems)} bad lines)", err=True)
+            count = len(error.problems)
+            click.echo(f"error: nothing was written ({count} bad line{'' if count == 1 else 's'})", err=True)
             code = 1
         except LedgerError as error:
             click.echo(f"error: {error}", err=True)

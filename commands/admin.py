@@ -79,6 +79,8 @@ def demo(obj):
          ledger.compliance(as_of=date(2025, 8, 31)), COMPLIANCE_COLUMNS)
     show("Compliance on 2025-09-01 (guideline raised to 50%)",
          ledger.compliance(as_of=date(2025, 9, 1)), COMPLIANCE_COLUMNS)
+    show("Compliance at year end (one lease review still pending)",
+         ledger.compliance(as_of=end), COMPLIANCE_COLUMNS)
     click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
                "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
 

@@ -38,7 +38,8 @@ def import_(obj, file):
     else:
         result = obj.ledger.import_file(file, actor=obj.actor_name())
     span = f" (seq {result.first_seq}-{result.last_seq})" if result.added else ""
-    click.echo(f"imported {result.added} events{span}, {result.already_recorded} already recorded")
+    noun = "event" if result.added == 1 else "events"
+    click.echo(f"imported {result.added} {noun}{span}, {result.already_recorded} already recorded")
 
 
 @click.group()
@@ -65,7 +66,7 @@ def export_events(obj, output, upto_seq):
             count = obj.ledger.export_events(stream, upto_seq=upto_seq)
         click.echo(f"exported {count} events to {output}", err=True)
     else:
-        obj.ledger.export_events(click.get_text_stream("stdout"), upto_seq=upto_seq)
+        obj.ledger.export_events(sys.stdout, upto_seq=upto_seq)
 
 
 @click.command()

@@ -70,7 +70,7 @@ def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None
         fmt = "table" if output is None and sys.stdout.isatty() else "csv"
     stream = open(output, "w", newline="", encoding="utf-8") if output else None
     try:
-        out = stream or click.get_text_stream("stdout")
+        out = stream or sys.stdout
         if fmt == "csv":
             from ledger.io import write_csv
 

@@ -222,7 +222,7 @@ def test_a_blocked_line_rejects_the_whole_import_and_is_named(ledger, run, tmp_p
         "error: line 3: order: blocked by budget_cap (block) of region CN for 2025: budget "
         "1,000,000.00 CNY, committed would be 1,020,000.00 CNY, over by 20,000.00 CNY "
         "(order PO-2 adds 720,000.00 CNY)",
-        "error: nothing was written (1 bad lines)",
+        "error: nothing was written (1 bad line)",
     ]
     assert event_count(ledger) == count
     verified = run("verify")
