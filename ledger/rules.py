@@ -78,40 +78,33 @@ def _row(connection: Connection, table, condition):
     return connection.execute(select(table).where(condition)).first()
 
 
-def region_as_of(connection: Connection, region: str, on: date):
-    row = _row(connection, schema.regions, schema.regions.c.region == region)
+def _known_as_of(connection: Connection, key, code: str, on: date, field: str, noun: str, verb: str):
+    """The read-model row of a region, supplier, order or lease that exists on date `on`."""
+    row = _row(connection, key.table, key == code)
     if row is None:
-        raise ValidationError(f"region {region!r} is not opened", "region")
+        raise ValidationError(f"{noun} {code!r} is not {verb}", field)
     if row.effective > on:
         raise ValidationError(
-            f"region {region!r} is opened only from {row.effective.isoformat()}, after {on.isoformat()}",
-            "region",
-        )
-    return row
-
-
-def supplier_as_of(connection: Connection, supplier: str, on: date, field: str):
-    row = _row(connection, schema.suppliers, schema.suppliers.c.supplier == supplier)
-    if row is None:
-        raise ValidationError(f"supplier {supplier!r} is not registered", field)
-    if row.effective > on:
-        raise ValidationError(
-            f"supplier {supplier!r} is registered only from {row.effective.isoformat()}, "
-            f"after {on.isoformat()}",
+            f"{noun} {code!r} is {verb} only from {row.effective.isoformat()}, after {on.isoformat()}",
             field,
         )
     return row
 
 
+def region_as_of(connection: Connection, region: str, on: date):
+    return _known_as_of(connection, schema.regions.c.region, region, on, "region", "region", "opened")
+
+
+def supplier_as_of(connection: Connection, supplier: str, on: date, field: str):
+    return _known_as_of(connection, schema.suppliers.c.supplier, supplier, on, field, "supplier", "registered")
+
+
+def lease_as_of(connection: Connection, lease: str, on: date):
+    return _known_as_of(connection, schema.leases.c.lease, lease, on, "lease", "lease", "signed")
+
+
 def order_open_as_of(connection: Connection, order: str, on: date):
-    row = _row(connection, schema.orders, schema.orders.c.order_id == order)
-    if row is None:
-        raise ValidationError(f"order {order!r} is not placed", "order")
-    if row.effective > on:
-        raise ValidationError(
-            f"order {order!r} is placed only on {row.effective.isoformat()}, after {on.isoformat()}",
-            "order",
-        )
+    row = _known_as_of(connection, schema.orders.c.order_id, order, on, "order", "order", "placed")
     changes = schema.order_changes
     cancelled = connection.execute(
         select(changes.c.effective).where(
@@ -121,18 +114,6 @@ def order_open_as_of(connection: Connection, order: str, on: date):
     if cancelled is not None:
         raise ValidationError(
             f"order {order!r} is cancelled as of {cancelled.effective.isoformat()}", "order"
-        )
-    return row
-
-
-def lease_as_of(connection: Connection, lease: str, on: date):
-    row = _row(connection, schema.leases, schema.leases.c.lease == lease)
-    if row is None:
-        raise ValidationError(f"lease {lease!r} is not signed", "lease")
-    if row.effective > on:
-        raise ValidationError(
-            f"lease {lease!r} is signed only on {row.effective.isoformat()}, after {on.isoformat()}",
-            "lease",
         )
     return row
 
