@@ -193,7 +193,7 @@ class Ledger:
         try:
             with open(path, newline="", encoding="utf-8") as stream:
                 reader = csv.DictReader(stream)
-                if tuple(reader.fieldnames or ()) [: len(EXPORT_COLUMNS)] != EXPORT_COLUMNS:
+                if tuple(reader.fieldnames or ())[: len(EXPORT_COLUMNS)] != EXPORT_COLUMNS:
                     raise LedgerError(f"{path}: not an export of `ledger export events` (header differs)")
                 return verify_chain(iter_export_envelopes(reader))
         except OSError as error:
