@@ -12,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from ledger import schema
-from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain
+from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain, verify_rows
 from ledger.dates import parse_known_at
 from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
@@ -24,10 +24,9 @@ from ledger.events import NewEvent, StoredEvent
 from ledger.io import EXPORT_COLUMNS, export_row, read_events_file, write_csv
 from ledger.migrate import ensure_schema, upgrade
 from ledger.projections import queries
-from ledger.projections.apply import apply_event
 from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
 from ledger.rules import check_event
-from ledger.store import Appended, Store
+from ledger.store import Appended, Store, batched
 
 
 def default_actor() -> str:
@@ -41,8 +40,9 @@ def default_actor() -> str:
         return "unknown"
 
 
-def _project(connection: Connection, stored: StoredEvent, event: NewEvent) -> None:
-    apply_event(connection, stored, event.payload)
+# Lines checked together: their documents are looked up in one query, their rows written in one
+# executemany per table.
+IMPORT_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Ledger:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.store = Store(engine, check_event, _project)
+        self.store = Store(engine, check_event)
 
     @classmethod
     def open(cls, db: str | os.PathLike | None = None, *, create: bool = True) -> Ledger:
@@ -89,7 +89,12 @@ class Ledger:
     # -- schema -------------------------------------------------------------------------------
 
     def init(self) -> tuple[str | None, str]:
-        return upgrade(self.engine)
+        """Create or upgrade the schema. An upgrade may reshape read models, so after one they
+        are rebuilt from the log."""
+        before, after = upgrade(self.engine)
+        if before is not None and before != after:
+            self.rebuild()
+        return before, after
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -128,23 +133,34 @@ class Ledger:
         added = already = 0
         first = last = None
         with self.store.appending() as appender:
-            for number, record in lines:
-                if isinstance(record, Problem):
-                    problems.append(record)
-                    continue
-                try:
-                    result = appender.append(NewEvent.from_record(record, default_actor=actor))
-                except LedgerError as error:
-                    problems.append(Problem(number, str(error)))
-                    continue
-                if result.already_recorded:
-                    already += 1
-                else:
-                    added += 1
-                    first = first or result.seq
-                    last = result.seq
+            for batch in batched(lines, IMPORT_BATCH):
+                parsed: list[tuple[int, NewEvent]] = []
+                for number, record in batch:
+                    if isinstance(record, Problem):
+                        problems.append(record)
+                        continue
+                    try:
+                        parsed.append((number, NewEvent.from_record(record, default_actor=actor)))
+                    except LedgerError as error:
+                        problems.append(Problem(number, str(error)))
+                appender.prefetch(event for _, event in parsed)
+                for number, event in parsed:
+                    try:
+                        result = appender.append(event)
+                    except LedgerError as error:
+                        problems.append(Problem(number, str(error)))
+                        continue
+                    if result.already_recorded:
+                        already += 1
+                    else:
+                        added += 1
+                        first = first or result.seq
+                        last = result.seq
+                # Even after a problem: later lines are checked against the earlier ones, and
+                # the transaction is rolled back at the end, so nothing is kept.
+                appender.end_batch()
             if problems:
-                raise BatchError(problems)
+                raise BatchError(sorted(problems, key=lambda problem: problem.line))
         return ImportResult(added, already, first, last)
 
     def import_file(
@@ -173,19 +189,18 @@ class Ledger:
 
         def rows():
             nonlocal count
-            for event in self.events(upto_seq=upto_seq):
-                count += 1
-                yield export_row(event)
+            with self.engine.connect() as connection:
+                for row in self.store.rows(connection, upto_seq=upto_seq):
+                    count += 1
+                    yield export_row(row)
 
         write_csv(out, EXPORT_COLUMNS, rows())
         return count
 
     def verify(self) -> ChainReport:
-        def envelopes():
-            for event in self.events():
-                yield {**event.__dict__, "effective": event.effective.isoformat()}
-
-        return verify_chain(envelopes())
+        """Re-check the chain of the whole log, straight from the stored rows."""
+        with self.engine.connect() as connection:
+            return verify_rows(self.store.rows(connection))
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
@@ -250,7 +265,7 @@ class Ledger:
             transaction = connection.begin()
             try:
                 before = snapshot(connection) if check else None
-                report = rebuild(connection, lambda: self.store.stream(connection))
+                report = rebuild(connection, self.store.stream(connection))
                 if check:
                     differences = compare(before, snapshot(connection))
                     report = RebuildReport(report.events, report.rows, differences)

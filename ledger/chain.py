@@ -23,6 +23,32 @@ def event_hash(prev_hash: str, envelope: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical(hashed)}".encode()).hexdigest()
 
 
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def chain_hash(
+    prev_hash: str,
+    seq: int,
+    event_id: str,
+    type: str,
+    effective: str,
+    recorded_at: str,
+    actor: str,
+    reason: str | None,
+    payload_text: str,
+) -> str:
+    """event_hash for an event whose payload is already canonical JSON text (as stored): the
+    same canonical envelope, written directly, keys in sorted order."""
+    envelope = (
+        f'{{"actor":{_string(actor)},"effective":{_string(effective)},'
+        f'"event_id":{_string(event_id)},"payload":{payload_text},'
+        f'"reason":{"null" if reason is None else _string(reason)},'
+        f'"recorded_at":{_string(recorded_at)},"seq":{seq},"type":{_string(type)}}}'
+    )
+    return hashlib.sha256(f"{prev_hash}\n{envelope}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What a verification found: how many events, the head hash, and the first broken seq."""
@@ -56,6 +82,32 @@ def verify_chain(envelopes: Iterable[dict[str, Any]]) -> ChainReport:
             return ChainReport(count - 1, expected_prev, seq, "recorded_at goes back in time")
         last_recorded = envelope["recorded_at"]
         expected_prev = envelope["hash"]
+    return ChainReport(count, expected_prev)
+
+
+def verify_rows(rows: Iterable[tuple]) -> ChainReport:
+    """verify_chain for stored rows (seq, event_id, type, effective, recorded_at, actor, reason,
+    payload, prev_hash, hash), the payload as its stored canonical text: hashed as stored, so a
+    payload rewritten into another spelling of the same JSON is caught too."""
+    expected_prev = GENESIS_HASH
+    last_recorded = ""
+    count = 0
+    for seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest in rows:
+        count += 1
+        problem = None
+        if seq != count:
+            problem = f"expected seq {count}, found {seq}"
+        elif prev_hash != expected_prev:
+            problem = "prev_hash does not match the hash before it"
+        elif chain_hash(expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason,
+                        payload) != digest:
+            problem = "hash does not match the event's content"
+        elif recorded_at < last_recorded:
+            problem = "recorded_at goes back in time"
+        if problem is not None:
+            return ChainReport(count - 1, expected_prev, seq, problem)
+        last_recorded = recorded_at
+        expected_prev = digest
     return ChainReport(count, expected_prev)
 
 

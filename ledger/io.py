@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from ledger.chain import canonical, guard
+from ledger.chain import guard
 from ledger.errors import LedgerError, Problem
 
 Record = dict[str, Any]
@@ -159,17 +159,9 @@ EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor"
                   "payload", "prev_hash", "hash")
 
 
-def export_row(event) -> list[Any]:
-    """A row of `export events`: stored values, with only actor and reason guarded."""
-    return [
-        event.seq,
-        event.event_id,
-        event.type,
-        event.effective.isoformat(),
-        event.recorded_at,
-        guard(event.actor),
-        guard(event.reason),
-        canonical(event.payload),
-        event.prev_hash,
-        event.hash,
-    ]
+def export_row(row: tuple) -> list[Any]:
+    """A row of `export events` from a stored row (LOG_COLUMNS order, effective as text, the
+    payload as its stored canonical text): only actor and reason are guarded."""
+    seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row
+    return [seq, event_id, type_, effective, recorded_at, guard(actor), guard(reason), payload,
+            prev_hash, digest]

@@ -22,6 +22,7 @@ from ledger import schema
 from ledger.dates import payment_dates
 from ledger.errors import LedgerError, ValidationError
 from ledger.events import LeaseSigned, NewEvent, OrderAmended, OrderPlaced
+from ledger.known import Known
 from ledger.money import canonical_decimal, round_half_up
 from ledger.projections.queries import booked_rate, budget_amount, committed
 
@@ -60,29 +61,39 @@ def policies_as_of(
         query = query.where(policies.c.seq <= upto_seq)
     if region is not None:
         query = query.where(policies.c.region == region)
-    query = query.order_by(
-        policies.c.policy, policies.c.region, policies.c.subject, policies.c.effective, policies.c.seq
-    )
+    return policy_states(connection.execute(query))
+
+
+def policy_states(changes) -> list[PolicyState]:
+    """The state of each policy after `changes` (rows or dicts of policy.changed events, all
+    already within the as-of date and knowledge limit), sorted by policy, region and subject."""
+
+    def field(change, name):
+        return change[name] if isinstance(change, dict) else getattr(change, name)
+
+    def order(change):
+        return tuple(field(change, name) for name in ("policy", "region", "subject", "effective", "seq"))
+
     states = []
-    for _, changes in groupby(connection.execute(query), key=lambda row: (row.policy, row.region, row.subject)):
+    for _, group in groupby(sorted(changes, key=order), key=lambda change: order(change)[:3]):
         since = None
-        for change in changes:
-            if not change.enabled:
+        for change in group:
+            if not field(change, "enabled"):
                 since = None
             elif since is None:
-                since = change.effective
+                since = field(change, "effective")
             latest = change
         states.append(PolicyState(
-            policy=latest.policy,
-            region=latest.region,
-            subject=latest.subject,
-            mode=latest.mode,
-            enabled=latest.enabled,
-            threshold=latest.threshold,
-            basis=latest.basis,
+            policy=field(latest, "policy"),
+            region=field(latest, "region"),
+            subject=field(latest, "subject"),
+            mode=field(latest, "mode"),
+            enabled=field(latest, "enabled"),
+            threshold=field(latest, "threshold"),
+            basis=field(latest, "basis"),
             since=since,
-            changed=latest.effective,
-            seq=latest.seq,
+            changed=field(latest, "effective"),
+            seq=field(latest, "seq"),
         ))
     return states
 
@@ -123,7 +134,7 @@ def money(value: Decimal | Fraction | int, currency: str) -> str:
 # -- block mode at entry --------------------------------------------------------------------------
 
 
-def check_block_policies(connection: Connection, event: NewEvent) -> None:
+def check_block_policies(known: Known, event: NewEvent) -> None:
     """Reject an order.placed, order.amended or lease.signed that a block-mode policy in force at
     the event's effective date forbids (SPEC §3.1, §4.5). Full knowledge: the log as it is now,
     including the earlier lines of the same import."""
@@ -142,16 +153,18 @@ def check_block_policies(connection: Connection, event: NewEvent) -> None:
             document = f"lease {payload.lease}"
         case OrderAmended():
             # Amendments change neither supplier nor sku: only a budget cap can block them.
-            order = connection.execute(
-                select(schema.orders).where(schema.orders.c.order_id == payload.order)
-            ).one()
-            region = order.region
+            region = known.order(payload.order)["region"]
             restricted = {}
             document = f"order {payload.order}"
         case _:
             return
-    blocking = [state for state in enabled_policies(connection, on, None, region=region)
-                if state.mode == "block"]
+    if region not in known.policy_changes:
+        return  # the common case: no policy at all for the region
+    blocking = known.blocking.get((region, on))
+    if blocking is None:
+        blocking = known.blocking[region, on] = [state for state in policy_states(
+            change for change in known.policy_changes[region] if change["effective"] <= on
+        ) if state.enabled and state.mode == "block"]
     for state in blocking:
         if state.policy in restricted:
             field, value = restricted[state.policy]
@@ -161,7 +174,10 @@ def check_block_policies(connection: Connection, event: NewEvent) -> None:
                     f"{document} with {field} {value} is not allowed", field,
                 )
     if any(state.policy == "budget_cap" for state in blocking):
-        _check_budget_cap(connection, event, region, document)
+        # The cap is checked against committed(), which reads the read models: the rows of the
+        # events appended before this one must be in the database first.
+        known.before_sql()
+        _check_budget_cap(known.connection, event, region, document)
 
 
 def _check_budget_cap(connection: Connection, event: NewEvent, region: str, document: str) -> None:

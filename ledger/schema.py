@@ -27,7 +27,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = MetaData(
     naming_convention={
@@ -141,19 +141,42 @@ orders = Table(
     Column("seq", BigInteger, nullable=False),
     Index(None, "region", "year", "effective"),
     Index(None, "region", "effective"),
+    Index(None, "region", "year", "seq"),
 )
 
-# Amendments and cancellations; a cancellation has kind 'cancelled' and no values.
+# Amendments and cancellations; a cancellation has kind 'cancelled' and no values. Each carries
+# its order's region and year, so a report finds the changed orders of a region and year directly.
 order_changes = Table(
     "order_changes",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     code("order_id", nullable=False),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("quantity", BigInteger),
     Column("unit_price", Amount),
     Column("effective", Date, nullable=False),
     Index(None, "order_id", "effective", "seq"),
+    Index(None, "region", "year", "effective"),
+)
+
+# Orders as placed (before any change), summed per region, year, supplier, currency, placement
+# date and block of BUCKET_SEQS seqs. A report adds up these few rows instead of every order;
+# the block lets a knowledge limit take whole buckets below its block and single orders within.
+BUCKET_SEQS = 4096
+order_buckets = Table(
+    "order_buckets",
+    metadata,
+    code("region", primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    code("supplier", primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("effective", Date, primary_key=True),
+    Column("block", BigInteger, primary_key=True, autoincrement=False),
+    Column("value", Amount, nullable=False),
+    Column("units", Amount, nullable=False),
+    Column("orders", Integer, nullable=False),
 )
 
 leases = Table(
@@ -173,16 +196,15 @@ leases = Table(
     Index(None, "region", "effective"),
 )
 
-# The payment schedule of each lease, one row per due date, in the lease currency.
-lease_payments = Table(
-    "lease_payments",
+# The payment schedule of each lease per year it touches: how many monthly payments fall due in
+# that year (each the lease's monthly_payment, in the lease currency).
+lease_years = Table(
+    "lease_years",
     metadata,
     code("lease", primary_key=True),
-    Column("k", Integer, primary_key=True, autoincrement=False),
+    Column("year", Integer, primary_key=True, autoincrement=False),
     code("region", nullable=False),
-    Column("due", Date, nullable=False),
-    Column("year", Integer, nullable=False),
-    Column("amount", Amount, nullable=False),
+    Column("payments", Integer, nullable=False),
     Index(None, "region", "year"),
 )
 
@@ -233,8 +255,9 @@ READ_MODELS = (
     budgets,
     orders,
     order_changes,
+    order_buckets,
     leases,
-    lease_payments,
+    lease_years,
     lease_terminations,
     lease_reviews,
     policies,

@@ -1,28 +1,39 @@
 """The append-only store: serialized gapless appends, idempotency, the chain, reading the log.
 
 One `Appender` lives for one write transaction. It holds the head (last seq, hash and
-recorded_at) read under the write lock, so every append in the transaction extends it.
+recorded_at) read under the write lock, so every append in the transaction extends it. Rows of
+the log and of the read models are gathered and written one batch at a time, with one
+`executemany` per table through the driver: the statements are the same for every row, so
+there is nothing for SQLAlchemy to compile per row.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import islice
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
 from ledger import schema
-from ledger.chain import GENESIS_HASH, canonical, event_hash
+from ledger.chain import GENESIS_HASH, canonical, chain_hash
 from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
+from ledger.known import LOOKUP_SLICE, Known
+from ledger.money import canonical_decimal
+from ledger.projections.apply import OrderBuckets, read_model_rows
 
-Check = Callable[[Connection, NewEvent], None]
-Project = Callable[[Connection, StoredEvent, NewEvent], None]
+Check = Callable[[Known, NewEvent], None]
+# Rows gathered before they are written: a batch of an import, or fewer.
+FLUSH_ROWS = 20_000
+LOG_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
+               "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -32,88 +43,186 @@ class Appended:
     already_recorded: bool = False
 
 
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items (the last may be shorter): itertools.batched, before Python 3.12."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class RowBuffer:
+    """Rows per table, converted to what the driver stores, written with one executemany each."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self.rows: dict[Table, list[tuple]] = {}
+        self.count = 0
+        self._plans: dict[Table, tuple[str, tuple[str, ...], tuple]] = {}
+        for table in (schema.events, *schema.READ_MODELS):
+            names = tuple(column.name for column in table.columns)
+            sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+                   f"VALUES ({', '.join([marker] * len(names))})")
+            self._plans[table] = (sql, names, tuple(self._converter(column) for column in table.columns))
+
+    def _converter(self, column):
+        if not self.sqlite:
+            return None
+        if isinstance(column.type, schema.Amount):
+            return lambda value: None if value is None else canonical_decimal(Decimal(value))
+        if isinstance(column.type, Date):
+            return lambda value: value.isoformat() if isinstance(value, date) else value
+        if isinstance(column.type, Boolean):
+            return lambda value: None if value is None else int(value)
+        return None
+
+    def add(self, table: Table, row: dict) -> None:
+        _, names, converters = self._plans[table]
+        values = tuple(
+            row.get(name) if convert is None else convert(row.get(name))
+            for name, convert in zip(names, converters, strict=True)
+        )
+        self.add_tuple(table, values)
+
+    def add_tuple(self, table: Table, values: tuple) -> None:
+        """A row already in the stored form, its values in the table's column order."""
+        self.rows.setdefault(table, []).append(values)
+        self.count += 1
+
+    def flush(self) -> None:
+        for table, rows in self.rows.items():
+            if rows:
+                self.connection.exec_driver_sql(self._plans[table][0], rows)
+        self.rows = {}
+        self.count = 0
+
+
 class Appender:
     """Appends events inside one transaction that holds the append lock."""
 
-    def __init__(self, connection: Connection, check: Check, project: Project):
+    def __init__(self, connection: Connection, check: Check | None):
         self.connection = connection
         self.check = check
-        self.project = project
         head = connection.execute(
             select(schema.events.c.seq, schema.events.c.hash, schema.events.c.recorded_at)
             .order_by(schema.events.c.seq.desc())
             .limit(1)
         ).first()
         self.seq, self.hash, self.recorded_at = head if head else (0, GENESIS_HASH, "")
-        # event_ids appended in this transaction, for idempotency within one file
-        self._pending: dict[str, StoredEvent] = {}
+        self.known = Known(connection)
+        self.known.before_sql = self.flush
+        self.buffer = RowBuffer(connection)
+        self.buckets = OrderBuckets(self.seq)
+        self.sqlite = self.buffer.sqlite
+        # event_id → (seq, type, effective, payload text) of events recorded before, as read by
+        # prefetch, and of events appended since the last flush.
+        self._recorded: dict[str, tuple | None] = {}
+
+    def prefetch(self, events: Iterable[NewEvent]) -> None:
+        """Read in a few queries what the checks of these events will ask for."""
+        events = list(events)
+        ids = [event.event_id for event in events if event.event_id and event.event_id not in self._recorded]
+        log = schema.events
+        for start in range(0, len(ids), LOOKUP_SLICE):
+            part = ids[start : start + LOOKUP_SLICE]
+            for event_id in part:
+                self._recorded[event_id] = None
+            for row in self.connection.execute(
+                select(log.c.event_id, log.c.seq, log.c.type, log.c.effective, log.c.payload)
+                .where(log.c.event_id.in_(part))
+            ):
+                self._recorded[row.event_id] = (row.seq, row.type, _as_date(row.effective), row.payload)
+        orders, leases = [], []
+        for event in events:
+            document = event.payload
+            if hasattr(document, "order"):
+                orders.append(document.order)
+            elif hasattr(document, "lease"):
+                leases.append(document.lease)
+        self.known.prefetch(orders=orders, leases=leases)
 
     def append(self, event: NewEvent) -> Appended:
-        payload = event.payload.canonical()
+        payload_text = canonical(event.payload.canonical())
         if event.event_id is not None:
             existing = self._existing(event.event_id)
             if existing is not None:
-                if (existing.type, existing.effective, existing.payload) != (
-                    event.type,
-                    event.effective,
-                    payload,
-                ):
+                seq, type_, effective, stored_payload = existing
+                if (type_, effective, stored_payload) != (event.type, event.effective, payload_text):
                     raise ConflictError(
-                        f"event_id: {event.event_id} is already recorded as seq {existing.seq} "
+                        f"event_id: {event.event_id} is already recorded as seq {seq} "
                         "with a different type, effective date or payload"
                     )
-                return Appended(existing.seq, existing.event_id, already_recorded=True)
-        self.check(self.connection, event)
+                return Appended(seq, event.event_id, already_recorded=True)
+        if self.check is not None:
+            self.check(self.known, event)
         recorded_at = max(utc_timestamp(), self.recorded_at)
-        envelope = {
-            "seq": self.seq + 1,
-            "event_id": event.event_id or str(uuid.uuid4()),
-            "type": event.type,
-            "effective": event.effective.isoformat(),
-            "recorded_at": recorded_at,
-            "actor": event.actor,
-            "reason": event.reason,
-            "payload": payload,
-        }
-        digest = event_hash(self.hash, envelope)
-        stored = StoredEvent(
-            **{**envelope, "effective": event.effective},
-            prev_hash=self.hash,
-            hash=digest,
-        )
-        self.connection.execute(
-            schema.events.insert(),
-            {**envelope, "effective": event.effective, "payload": canonical(payload),
-             "prev_hash": self.hash, "hash": digest},
-        )
-        self.project(self.connection, stored, event)
-        self.seq, self.hash, self.recorded_at = stored.seq, digest, recorded_at
-        self._pending[stored.event_id] = stored
-        return Appended(stored.seq, stored.event_id)
+        seq = self.seq + 1
+        event_id = event.event_id or str(uuid.uuid4())
+        effective = event.effective.isoformat()
+        digest = chain_hash(self.hash, seq, event_id, event.type, effective, recorded_at,
+                            event.actor, event.reason, payload_text)
+        self.buffer.add_tuple(schema.events, (
+            seq, event_id, event.type, effective if self.sqlite else event.effective, recorded_at,
+            event.actor, event.reason, payload_text, self.hash, digest,
+        ))
+        self._project(seq, event.effective, event.actor, event.payload)
+        self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
+        self._recorded[event_id] = (seq, event.type, event.effective, payload_text)
+        if self.buffer.count >= FLUSH_ROWS:
+            self.flush()
+        return Appended(seq, event_id)
 
-    def _existing(self, event_id: str) -> StoredEvent | None:
-        if event_id in self._pending:
-            return self._pending[event_id]
+    def replay(self, event: StoredEvent) -> None:
+        """Add the read-model rows of an event already in the log (for a rebuild)."""
+        self._project(event.seq, event.effective, event.actor, event.typed_payload())
+        if self.buffer.count >= FLUSH_ROWS:
+            self.flush()
+
+    def _project(self, seq: int, effective: date, actor: str, payload) -> None:
+        for table, row in read_model_rows(seq, effective, actor, payload, self.known):
+            self.buffer.add(table, row)
+            self.known.learn(table, row)
+            if table is schema.orders:
+                self.buckets.add(row)
+
+    def flush(self) -> None:
+        """Write every row gathered so far (still inside the transaction)."""
+        for row in self.buckets.flush(self.connection):
+            self.buffer.add(schema.order_buckets, row)
+        self.buffer.flush()
+        self._recorded = {}
+
+    def end_batch(self) -> None:
+        """After a batch of an import: write its rows and forget its lookups."""
+        self.flush()
+        self.known.forget_documents()
+
+    def _existing(self, event_id: str) -> tuple | None:
+        if event_id in self._recorded:
+            return self._recorded[event_id]
         row = self.connection.execute(
-            select(schema.events).where(schema.events.c.event_id == event_id)
+            select(schema.events.c.seq, schema.events.c.type, schema.events.c.effective,
+                   schema.events.c.payload).where(schema.events.c.event_id == event_id)
         ).first()
-        return None if row is None else row_to_event(row)
+        return None if row is None else (row.seq, row.type, _as_date(row.effective), row.payload)
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def row_to_event(row) -> StoredEvent:
-    effective = row.effective
-    if isinstance(effective, str):
-        effective = date.fromisoformat(effective)
     return StoredEvent(
         seq=row.seq,
         event_id=row.event_id,
         type=row.type,
-        effective=effective,
+        effective=_as_date(row.effective),
         recorded_at=row.recorded_at,
         actor=row.actor,
         reason=row.reason,
@@ -126,10 +235,9 @@ def row_to_event(row) -> StoredEvent:
 class Store:
     """The log in one database: write transactions that append, and streaming reads."""
 
-    def __init__(self, engine: Engine, check: Check, project: Project):
+    def __init__(self, engine: Engine, check: Check):
         self.engine = engine
         self.check = check
-        self.project = project
 
     @contextmanager
     def appending(self) -> Iterator[Appender]:
@@ -137,7 +245,9 @@ class Store:
         with self.engine.connect().execution_options(ledger_write=True) as connection:
             with connection.begin():
                 lock_for_append(connection)
-                yield Appender(connection, self.check, self.project)
+                appender = Appender(connection, self.check)
+                yield appender
+                appender.flush()
 
     def head(self, connection: Connection) -> tuple[int, str]:
         row = connection.execute(
@@ -145,19 +255,31 @@ class Store:
         ).first()
         return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
+    def rows(
+        self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
+    ) -> Iterator[tuple]:
+        """Every event as a plain tuple in LOG_COLUMNS order (effective as text), in seq order,
+        fetched in keyset pages so memory stays constant."""
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        effective = "effective" if connection.dialect.name == "sqlite" else "to_char(effective, 'YYYY-MM-DD')"
+        columns = ", ".join(effective if name == "effective" else name for name in LOG_COLUMNS)
+        limit = upto_seq if upto_seq is not None else 2**62
+        sql = (f"SELECT {columns} FROM events WHERE seq > {marker} AND seq <= {marker} "
+               f"ORDER BY seq LIMIT {int(batch)}")
+        last = 0
+        while True:
+            rows = connection.exec_driver_sql(sql, (last, limit)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
     def stream(
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
     ) -> Iterator[StoredEvent]:
         """Every event in seq order, fetched in keyset pages so memory stays constant."""
-        last = 0
-        events = schema.events
-        while True:
-            query = select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
-            if upto_seq is not None:
-                query = query.where(events.c.seq <= upto_seq)
-            rows = connection.execute(query).all()
-            if not rows:
-                return
-            for row in rows:
-                yield row_to_event(row)
-            last = rows[-1].seq
+        for row in self.rows(connection, upto_seq=upto_seq, batch=batch):
+            values = dict(zip(LOG_COLUMNS, row, strict=True))
+            values["effective"] = date.fromisoformat(values["effective"])
+            values["payload"] = json.loads(values["payload"])
+            yield StoredEvent(**values)

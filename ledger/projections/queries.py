@@ -18,12 +18,14 @@ from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from fractions import Fraction
 from functools import cache
+from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select
+from sqlalchemy import Connection, Row, Select, and_, exists, func, literal, select
 
 from ledger import schema
+from ledger.dates import payment_dates
 from ledger.errors import LedgerError
 
 Rate = Callable[[str, str, date], Fraction]
@@ -212,38 +214,34 @@ def _order_status(order: Row) -> str:
 # -- leases ---------------------------------------------------------------------------------------
 
 
-def _lease_payments(as_of: date, upto_seq: int | None) -> Select:
-    """Per lease signed by as_of: the count of its payments per amount, without those due after
-    a termination known by as_of (a payment due on the termination date stays). Counting in
-    SQL is exact; the amounts are multiplied out in Python."""
-    leases, payments, terminations, regions = (
-        schema.leases, schema.lease_payments, schema.lease_terminations, schema.regions
-    )
+def _payments_due(lease: Row, year: int | None) -> int:
+    """How many of the lease's payments count (in `year`, or in all years when None): all that
+    are scheduled, less those due after a termination known by the as-of date (a payment due
+    on the termination date stays)."""
+    if lease.terminated is None:
+        return lease.payments if year is not None else lease.months
+    terminated = _as_date(lease.terminated)
+    return sum(1 for due in payment_dates(_as_date(lease.start), lease.months)
+               if due <= terminated and (year is None or due.year == year))
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _signed_leases(as_of: date, upto_seq: int | None) -> Select:
+    """Leases signed by as_of, with their termination when one is known by as_of."""
+    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
     return (
-        select(
-            leases.c.lease,
-            leases.c.currency,
-            leases.c.effective,
-            regions.c.currency.label("region_currency"),
-            payments.c.amount,
-            func.count().label("payments"),
-        )
-        .join_from(payments, leases, leases.c.lease == payments.c.lease)
-        .join(regions, regions.c.region == leases.c.region)
+        select(leases, regions.c.currency.label("region_currency"),
+               terminations.c.effective.label("terminated"), terminations.c.fee)
+        .join_from(leases, regions, regions.c.region == leases.c.region)
         .outerjoin(
             terminations,
             and_(terminations.c.lease == leases.c.lease, *_known(terminations, as_of, upto_seq)),
         )
         .where(*_known(leases, as_of, upto_seq))
-        .where(or_(terminations.c.lease.is_(None), payments.c.due <= terminations.c.effective))
-        .group_by(leases.c.lease, leases.c.currency, leases.c.effective, regions.c.currency,
-                  payments.c.amount)
     )
-
-
-def _payments_value(row: Row, rate: Rate) -> Fraction:
-    booked = rate(row.currency, row.region_currency, row.effective)
-    return row.payments * Fraction(row.amount) * booked
 
 
 def _lease_charges(
@@ -251,13 +249,19 @@ def _lease_charges(
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
     currency at each lease's booked rate (SPEC §4.3)."""
-    payments, leases, terminations, regions = (
-        schema.lease_payments, schema.leases, schema.lease_terminations, schema.regions
+    leases, years, terminations, regions = (
+        schema.leases, schema.lease_years, schema.lease_terminations, schema.regions
     )
     due = connection.execute(
-        _lease_payments(as_of, upto_seq).where(payments.c.region == region, payments.c.year == year)
+        _signed_leases(as_of, upto_seq)
+        .add_columns(years.c.payments)
+        .join(years, and_(years.c.lease == leases.c.lease, years.c.year == year))
+        .where(years.c.region == region)
     )
-    total = sum((_payments_value(row, rate) for row in due), Fraction(0))
+    total = Fraction(0)
+    for lease in due:
+        booked = rate(lease.currency, lease.region_currency, lease.effective)
+        total += _payments_due(lease, year) * Fraction(lease.monthly_payment) * booked
     fees = connection.execute(
         select(leases.c.currency, leases.c.effective, regions.c.currency.label("region_currency"),
                terminations.c.fee)
@@ -271,6 +275,99 @@ def _lease_charges(
     return total
 
 
+# -- orders of one region and year, from the buckets ------------------------------------------------
+
+
+def _placed_sums(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> dict[tuple[str, str, date], list]:
+    """The region's orders charged to `year` that were placed by as_of and known within the limit,
+    as placed (before any change), summed per (supplier, currency, placement date) into
+    [value, units, orders]. Whole buckets below the limit's block, single orders within it."""
+    buckets, orders = schema.order_buckets, schema.orders
+    sums: dict[tuple[str, str, date], list] = {}
+
+    def add(key, value, units, count):
+        found = sums.get(key)
+        if found is None:
+            sums[key] = [value, units, count]
+        else:
+            found[0] += value
+            found[1] += units
+            found[2] += count
+
+    query = select(buckets.c.supplier, buckets.c.currency, buckets.c.effective, buckets.c.value,
+                   buckets.c.units, buckets.c.orders).where(
+        buckets.c.region == region, buckets.c.year == year, buckets.c.effective <= as_of)
+    if upto_seq is not None:
+        first_of_block = upto_seq // schema.BUCKET_SEQS * schema.BUCKET_SEQS
+        query = query.where(buckets.c.block < upto_seq // schema.BUCKET_SEQS)
+    with localcontext(EXACT):
+        for supplier, currency, effective, value, units, count in connection.execute(query):
+            add((supplier, currency, effective), value, units, count)
+        if upto_seq is not None:
+            recent = connection.execute(
+                select(orders.c.supplier, orders.c.currency, orders.c.effective, orders.c.quantity,
+                       orders.c.unit_price)
+                .where(orders.c.region == region, orders.c.year == year,
+                       orders.c.seq >= first_of_block, orders.c.seq <= upto_seq,
+                       orders.c.effective <= as_of)
+            )
+            for supplier, currency, effective, quantity, unit_price in recent:
+                add((supplier, currency, effective), quantity * unit_price, Decimal(quantity), 1)
+    return sums
+
+
+def _changed_orders(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> dict[tuple[str, str, date], list]:
+    """What the changes known by as_of make of the region's orders charged to `year`: per
+    (supplier, currency, placement date), [value, units] as they are now less as placed
+    (SPEC §4.2: each field overridden by the latest amendment naming it; 0 once cancelled)."""
+    changes, orders = schema.order_changes, schema.orders
+    rows = connection.execute(
+        select(changes.c.order_id, changes.c.kind, changes.c.quantity, changes.c.unit_price,
+               orders.c.supplier, orders.c.currency, orders.c.effective.label("placed"),
+               orders.c.quantity.label("placed_quantity"), orders.c.unit_price.label("placed_price"))
+        .join_from(changes, orders, orders.c.order_id == changes.c.order_id)
+        .where(changes.c.region == region, changes.c.year == year,
+               *_known(changes, as_of, upto_seq), *_known(orders, as_of, upto_seq))
+        .order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
+    )
+    adjustments: dict[tuple[str, str, date], list] = {}
+    with localcontext(EXACT):
+        for _, order_changes in groupby(rows, key=itemgetter(0)):
+            order_changes = list(order_changes)
+            first = order_changes[0]
+            quantity, unit_price, cancelled = first.placed_quantity, first.placed_price, False
+            for change in order_changes:
+                if change.kind == "cancelled":
+                    cancelled = True
+                else:
+                    quantity = quantity if change.quantity is None else change.quantity
+                    unit_price = unit_price if change.unit_price is None else change.unit_price
+            now_value, now_units = (0, 0) if cancelled else (quantity * unit_price, quantity)
+            key = (first.supplier, first.currency, first.placed)
+            found = adjustments.setdefault(key, [Decimal(0), Decimal(0)])
+            found[0] += now_value - first.placed_quantity * first.placed_price
+            found[1] += now_units - first.placed_quantity
+    return adjustments
+
+
+def _region_orders(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> dict[tuple[str, str, date], list]:
+    """[value, units, orders] of the region's orders charged to `year` as of as_of, per
+    (supplier, currency, placement date), in the document currency."""
+    sums = _placed_sums(connection, region, year, as_of, upto_seq)
+    with localcontext(EXACT):
+        for key, (value, units) in _changed_orders(connection, region, year, as_of, upto_seq).items():
+            found = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
+            found[0] += value
+            found[1] += units
+    return sums
+
+
 # -- the building blocks of the reports ------------------------------------------------------------
 
 
@@ -281,12 +378,18 @@ def committed(
     values of the region's orders charged to the year, plus its lease payments due in the year
     and termination fees charged to it."""
     rate = _rates(connection, as_of, upto_seq)
-    orders = schema.orders
-    placed = connection.execute(
-        _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
-    )
-    values = _order_values(placed, rate, by=attrgetter("region"))
-    return sum(values.values(), Fraction(0)) + _lease_charges(connection, region, year, as_of, upto_seq, rate)
+    region_currency = _region_currency(connection, region)
+    total = Fraction(0)
+    for (_, currency, placed), (value, _, _) in _region_orders(connection, region, year, as_of, upto_seq).items():
+        if value:
+            total += Fraction(value) * rate(currency, region_currency, placed)
+    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate)
+
+
+def _region_currency(connection: Connection, region: str) -> str | None:
+    return connection.execute(
+        select(schema.regions.c.currency).where(schema.regions.c.region == region)
+    ).scalar()
 
 
 def supplier_shares(
@@ -297,22 +400,29 @@ def supplier_shares(
     (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
     quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
     rate = _rates(connection, as_of, upto_seq)
-    orders = schema.orders
-    placed = connection.execute(
-        _orders(as_of, upto_seq).where(orders.c.region == region, orders.c.year == year)
-    ).all()
-    values = _order_values(placed, rate, by=attrgetter("supplier"))
+    regions, suppliers = schema.regions, schema.suppliers
+    home = connection.execute(
+        select(regions.c.currency, regions.c.country).where(regions.c.region == region)
+    ).first()
+    if home is None:
+        return []
+    countries = dict(connection.execute(select(suppliers.c.supplier, suppliers.c.country)).all())
     shares: dict[str, dict[str, Any]] = {}
-    for order in placed:
-        share = shares.setdefault(order.supplier, {
-            "supplier": order.supplier,
-            "country": order.supplier_country,
-            "domestic": order.supplier_country == order.region_country,
-            "value": values.get(order.supplier, Fraction(0)),
-            "units": 0,
-        })
-        if not order.cancelled:
-            share["units"] += order.quantity
+    for (supplier, currency, placed), (value, units, _) in sorted(
+        _region_orders(connection, region, year, as_of, upto_seq).items()
+    ):
+        share = shares.get(supplier)
+        if share is None:
+            share = shares[supplier] = {
+                "supplier": supplier,
+                "country": countries[supplier],
+                "domestic": countries[supplier] == home.country,
+                "value": Fraction(0),
+                "units": 0,
+            }
+        if value:
+            share["value"] += Fraction(value) * rate(currency, home.currency, placed)
+        share["units"] += int(units)
     return [shares[supplier] for supplier in sorted(shares)]
 
 
@@ -377,27 +487,13 @@ def _order_commitments(
 def _lease_commitments(
     connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate
 ) -> Iterable[dict[str, Any]]:
-    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
-    signed = (
-        select(leases, regions.c.currency.label("region_currency"),
-               terminations.c.effective.label("terminated"), terminations.c.fee)
-        .join_from(leases, regions, regions.c.region == leases.c.region)
-        .outerjoin(
-            terminations,
-            and_(terminations.c.lease == leases.c.lease, *_known(terminations, as_of, upto_seq)),
-        )
-        .where(*_known(leases, as_of, upto_seq))
-    )
-    payments = _lease_payments(as_of, upto_seq)
+    signed = _signed_leases(as_of, upto_seq)
     if region is not None:
-        signed = signed.where(leases.c.region == region)
-        payments = payments.where(leases.c.region == region)
-    remaining: dict[str, Fraction] = {}
-    for row in connection.execute(payments):
-        remaining[row.lease] = remaining.get(row.lease, Fraction(0)) + _payments_value(row, rate)
-    for lease in connection.execute(signed):
+        signed = signed.where(schema.leases.c.region == region)
+    for lease in connection.execute(signed.add_columns(literal(None).label("payments"))):
         booked = rate(lease.currency, lease.region_currency, lease.effective)
         fee = Fraction(0) if lease.terminated is None else Fraction(lease.fee) * booked
+        payments = _payments_due(lease, None) * Fraction(lease.monthly_payment) * booked
         yield {
             "kind": "lease",
             "id": lease.lease,
@@ -406,7 +502,7 @@ def _lease_commitments(
             "sku": lease.sku,
             "quantity": lease.units,
             "status": "open" if lease.terminated is None else "terminated",
-            "committed": remaining.get(lease.lease, Fraction(0)) + fee,
+            "committed": payments + fee,
             "currency": lease.region_currency,
         }
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from ledger import schema
-from ledger.projections.apply import apply_event
+from ledger.events import StoredEvent
+from ledger.projections.apply import OrderBuckets
+
+REPLAY_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,26 @@ def snapshot(connection: Connection) -> dict[str, set[tuple]]:
     }
 
 
-def rebuild(connection: Connection, stream: Callable[[], object]) -> RebuildReport:
-    """Empty the read models and replay the log into them, in seq order, in this transaction."""
+def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
+    """Empty the read models and replay the log into them, in seq order, in this transaction,
+    through the same writer as appends (without the checks: the log is what it is)."""
+    from ledger.store import Appender, batched
+
     for table in reversed(schema.READ_MODELS):
         connection.execute(table.delete())
+    appender = Appender(connection, None)
+    appender.buckets = OrderBuckets(0)
     count = 0
-    for event in stream():
-        apply_event(connection, event, event.typed_payload())
-        count += 1
-    rows = sum(len(rows) for rows in snapshot(connection).values())
+    for batch in batched(events, REPLAY_BATCH):
+        appender.known.prefetch(orders=[event.payload["order"] for event in batch
+                                        if event.type in ("order.amended", "order.cancelled")])
+        for event in batch:
+            appender.replay(event)
+        appender.end_batch()
+        count += len(batch)
+    rows = sum(
+        connection.execute(select(func.count()).select_from(table)).scalar() for table in schema.READ_MODELS
+    )
     return RebuildReport(count, rows)
 
 

@@ -1,0 +1,162 @@
+"""What the log knows now, for the checks at entry and for the rows events add to read models.
+
+One `Known` lives for one write transaction, which holds the append lock: nobody else can change
+the log meanwhile, so what it has read stays true, and it learns every event appended in the
+transaction before that event's rows reach the database. Small tables (regions, suppliers,
+rates, policies) are read whole once; orders and leases are read per batch of events, in one
+query for every document the batch names, and forgotten after the batch to keep memory flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ledger import schema
+
+Row = dict[str, Any]
+# Documents are looked up in slices, below SQLite's limit on bound parameters.
+LOOKUP_SLICE = 900
+
+
+class Known:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.regions: dict[str, Row] = _rows_by(connection, schema.regions, "region")
+        self.suppliers: dict[str, Row] = _rows_by(connection, schema.suppliers, "supplier")
+        rates = schema.fx_rates
+        # The first date from which some rate of a currency pair (either direction) is known.
+        self.rates_from: dict[frozenset, date] = {}
+        for base, quote, first in connection.execute(
+            select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(rates.c.base, rates.c.quote)
+        ):
+            self._learn_rate(base, quote, _as_date(first))
+        self.policy_changes: dict[str, list[Row]] = {}
+        for row in connection.execute(select(schema.policies)):
+            self.policy_changes.setdefault(row.region, []).append(_plain(row))
+        # (region, date) → the block-mode policies in force then; cleared when a policy changes.
+        self.blocking: dict[tuple[str, date], list] = {}
+        # Called before a check that reads the read models with SQL (a block-mode budget cap):
+        # the writer puts the rows it still holds into the database.
+        self.before_sql: Callable[[], None] = lambda: None
+        # Per batch: order_id → order row, or None when there is no such order.
+        self.orders: dict[str, Row | None] = {}
+        # order_id → effective dates of its cancellations (usually none).
+        self.cancellations: dict[str, list[date]] = {}
+        self.leases: dict[str, Row | None] = {}
+        self.terminated: dict[str, bool] = {}
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def order(self, order_id: str) -> Row | None:
+        if order_id not in self.orders:
+            self.prefetch(orders=[order_id])
+        return self.orders[order_id]
+
+    def cancelled_on(self, order_id: str) -> list[date]:
+        if order_id not in self.orders:
+            self.prefetch(orders=[order_id])
+        return self.cancellations.get(order_id, [])
+
+    def lease(self, lease: str) -> Row | None:
+        if lease not in self.leases:
+            self.prefetch(leases=[lease])
+        return self.leases[lease]
+
+    def is_terminated(self, lease: str) -> bool:
+        if lease not in self.leases:
+            self.prefetch(leases=[lease])
+        return self.terminated.get(lease, False)
+
+    def rate_known_from(self, currency: str, other: str) -> date | None:
+        return self.rates_from.get(frozenset((currency, other)))
+
+    def prefetch(self, *, orders: Iterable[str] = (), leases: Iterable[str] = ()) -> None:
+        """Read the orders and leases a batch names (with their cancellations and terminations)
+        in a few queries instead of one per event."""
+        wanted = [code for code in set(orders) if code not in self.orders]
+        for part in _slices(wanted):
+            for code in part:
+                self.orders[code] = None
+            for row in self.connection.execute(
+                select(schema.orders).where(schema.orders.c.order_id.in_(part))
+            ):
+                self.orders[row.order_id] = _plain(row)
+            changes = schema.order_changes
+            for order_id, effective in self.connection.execute(
+                select(changes.c.order_id, changes.c.effective)
+                .where(changes.c.order_id.in_(part), changes.c.kind == "cancelled")
+            ):
+                self.cancellations.setdefault(order_id, []).append(_as_date(effective))
+        wanted = [code for code in set(leases) if code not in self.leases]
+        for part in _slices(wanted):
+            for code in part:
+                self.leases[code] = None
+            for row in self.connection.execute(
+                select(schema.leases).where(schema.leases.c.lease.in_(part))
+            ):
+                self.leases[row.lease] = _plain(row)
+            terminations = schema.lease_terminations
+            for (lease,) in self.connection.execute(
+                select(terminations.c.lease).where(terminations.c.lease.in_(part))
+            ):
+                self.terminated[lease] = True
+
+    def forget_documents(self) -> None:
+        """Drop the per-batch lookups once the batch's rows are in the database."""
+        self.orders.clear()
+        self.cancellations.clear()
+        self.leases.clear()
+        self.terminated.clear()
+
+    # -- learning what was appended ---------------------------------------------------------------
+
+    def learn(self, table, row: Row) -> None:
+        """Take in one read-model row of an event just appended in this transaction."""
+        if table is schema.orders:
+            self.orders[row["order_id"]] = row
+        elif table is schema.order_changes:
+            if row["kind"] == "cancelled":
+                self.cancellations.setdefault(row["order_id"], []).append(row["effective"])
+        elif table is schema.leases:
+            self.leases[row["lease"]] = row
+        elif table is schema.lease_terminations:
+            self.terminated[row["lease"]] = True
+        elif table is schema.regions:
+            self.regions[row["region"]] = row
+        elif table is schema.suppliers:
+            self.suppliers[row["supplier"]] = row
+        elif table is schema.fx_rates:
+            self._learn_rate(row["base"], row["quote"], row["effective"])
+        elif table is schema.policies:
+            self.policy_changes.setdefault(row["region"], []).append(row)
+            self.blocking.clear()
+
+    def _learn_rate(self, base: str, quote: str, effective: date) -> None:
+        pair = frozenset((base, quote))
+        known = self.rates_from.get(pair)
+        if known is None or effective < known:
+            self.rates_from[pair] = effective
+
+
+def _rows_by(connection: Connection, table, key: str) -> dict[str, Row]:
+    return {getattr(row, key): _plain(row) for row in connection.execute(select(table))}
+
+
+def _plain(row) -> Row:
+    values = dict(row._mapping)
+    if isinstance(values.get("effective"), str):
+        values["effective"] = date.fromisoformat(values["effective"])
+    return values
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _slices(codes: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(codes), LOOKUP_SLICE):
+        yield codes[start : start + LOOKUP_SLICE]
