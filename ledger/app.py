@@ -264,10 +264,11 @@ class Ledger:
         with self.engine.connect().execution_options(ledger_write=True) as connection:
             transaction = connection.begin()
             try:
-                before = snapshot(connection) if check else None
+                if check:
+                    snapshot(connection)
                 report = rebuild(connection, self.store.stream(connection))
                 if check:
-                    differences = compare(before, snapshot(connection))
+                    differences = compare(connection)
                     report = RebuildReport(report.events, report.rows, differences)
                     transaction.rollback()
                 else:

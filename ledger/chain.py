@@ -24,6 +24,10 @@ def event_hash(prev_hash: str, envelope: dict[str, Any]) -> str:
 
 
 def _string(text: str) -> str:
+    """json.dumps(text, ensure_ascii=False), without the call for the plain text most fields
+    hold: printable ASCII with no quote or backslash needs no escaping."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
     return json.dumps(text, ensure_ascii=False)
 
 

@@ -76,34 +76,31 @@ class Known:
 
     def prefetch(self, *, orders: Iterable[str] = (), leases: Iterable[str] = ()) -> None:
         """Read the orders and leases a batch names (with their cancellations and terminations)
-        in a few queries instead of one per event."""
+        in a few queries instead of one per event. Only what the checks and the read-model rows
+        need is read."""
         wanted = [code for code in set(orders) if code not in self.orders]
-        for part in _slices(wanted):
-            for code in part:
-                self.orders[code] = None
-            for row in self.connection.execute(
-                select(schema.orders).where(schema.orders.c.order_id.in_(part))
-            ):
-                self.orders[row.order_id] = _plain(row)
-            changes = schema.order_changes
-            for order_id, effective in self.connection.execute(
-                select(changes.c.order_id, changes.c.effective)
-                .where(changes.c.order_id.in_(part), changes.c.kind == "cancelled")
-            ):
-                self.cancellations.setdefault(order_id, []).append(_as_date(effective))
+        for code in wanted:
+            self.orders[code] = None
+        for order_id, region, year, effective in select_in(
+            self.connection, "SELECT order_id, region, year, effective FROM orders WHERE order_id", wanted
+        ):
+            self.orders[order_id] = {"order_id": order_id, "region": region, "year": year,
+                                     "effective": _as_date(effective)}
+        for order_id, effective in select_in(
+            self.connection,
+            "SELECT order_id, effective FROM order_changes WHERE kind = 'cancelled' AND order_id",
+            wanted,
+        ):
+            self.cancellations.setdefault(order_id, []).append(_as_date(effective))
         wanted = [code for code in set(leases) if code not in self.leases]
-        for part in _slices(wanted):
-            for code in part:
-                self.leases[code] = None
-            for row in self.connection.execute(
-                select(schema.leases).where(schema.leases.c.lease.in_(part))
-            ):
-                self.leases[row.lease] = _plain(row)
-            terminations = schema.lease_terminations
-            for (lease,) in self.connection.execute(
-                select(terminations.c.lease).where(terminations.c.lease.in_(part))
-            ):
-                self.terminated[lease] = True
+        for code in wanted:
+            self.leases[code] = None
+        for lease, effective in select_in(
+            self.connection, "SELECT lease, effective FROM leases WHERE lease", wanted
+        ):
+            self.leases[lease] = {"lease": lease, "effective": _as_date(effective)}
+        for (lease,) in select_in(self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted):
+            self.terminated[lease] = True
 
     def forget_documents(self) -> None:
         """Drop the per-batch lookups once the batch's rows are in the database."""
@@ -157,6 +154,12 @@ def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _slices(codes: list[str]) -> Iterable[list[str]]:
+def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[tuple]:
+    """Rows of `query` (ending in the column to match) IN codes, in slices, straight through
+    the driver: a batch asks for thousands of codes, and building the statement with
+    SQLAlchemy would cost more than running it."""
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(codes), LOOKUP_SLICE):
-        yield codes[start : start + LOOKUP_SLICE]
+        part = codes[start : start + LOOKUP_SLICE]
+        yield from connection.exec_driver_sql(f"{query} IN ({', '.join([marker] * len(part))})",
+                                              tuple(part))

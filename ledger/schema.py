@@ -139,7 +139,6 @@ orders = Table(
     Column("year", Integer, nullable=False),
     Column("effective", Date, nullable=False),
     Column("seq", BigInteger, nullable=False),
-    Index(None, "region", "year", "effective"),
     Index(None, "region", "effective"),
     Index(None, "region", "year", "seq"),
 )

@@ -25,7 +25,7 @@ from ledger.chain import GENESIS_HASH, canonical, chain_hash
 from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
-from ledger.known import LOOKUP_SLICE, Known
+from ledger.known import Known, select_in
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
 
@@ -64,43 +64,74 @@ class RowBuffer:
         marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self.rows: dict[Table, list[tuple]] = {}
         self.count = 0
-        self._plans: dict[Table, tuple[str, tuple[str, ...], tuple]] = {}
+        self._sql: dict[Table, str] = {}
+        self._makers: dict[Table, Callable[[dict], tuple]] = {}
         for table in (schema.events, *schema.READ_MODELS):
-            names = tuple(column.name for column in table.columns)
-            sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-                   f"VALUES ({', '.join([marker] * len(names))})")
-            self._plans[table] = (sql, names, tuple(self._converter(column) for column in table.columns))
+            names = [column.name for column in table.columns]
+            self._sql[table] = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+                                f"VALUES ({', '.join([marker] * len(names))})")
+            self._makers[table] = self._row_maker(table)
 
-    def _converter(self, column):
-        if not self.sqlite:
-            return None
-        if isinstance(column.type, schema.Amount):
-            return lambda value: None if value is None else canonical_decimal(Decimal(value))
-        if isinstance(column.type, Date):
-            return lambda value: value.isoformat() if isinstance(value, date) else value
-        if isinstance(column.type, Boolean):
-            return lambda value: None if value is None else int(value)
-        return None
+    def _row_maker(self, table: Table) -> Callable[[dict], tuple]:
+        """A function from a row dict to the stored tuple, written out once per table: it runs
+        for every row of an import, where a generic loop over the columns costs as much as the
+        insert itself. On SQLite, amounts become canonical decimal text, dates ISO text and
+        booleans 0/1 (what SQLAlchemy's types store there); PostgreSQL's driver takes them as is."""
+        cells = []
+        for column in table.columns:
+            cell = f"row.get({column.name!r})"
+            if self.sqlite and isinstance(column.type, schema.Amount):
+                cell = f"_amount({cell})"
+            elif self.sqlite and isinstance(column.type, Date):
+                cell = f"_day({cell})"
+            elif self.sqlite and isinstance(column.type, Boolean):
+                cell = f"_flag({cell})"
+            cells.append(cell)
+        source = f"def make(row):\n    return ({', '.join(cells)},)\n"
+        namespace = {"_amount": _amount, "_day": _day, "_flag": _flag}
+        exec(compile(source, f"<row maker for {table.name}>", "exec"), namespace)
+        return namespace["make"]
 
     def add(self, table: Table, row: dict) -> None:
-        _, names, converters = self._plans[table]
-        values = tuple(
-            row.get(name) if convert is None else convert(row.get(name))
-            for name, convert in zip(names, converters, strict=True)
-        )
-        self.add_tuple(table, values)
+        self.rows.setdefault(table, []).append(self._makers[table](row))
+        self.count += 1
 
     def add_tuple(self, table: Table, values: tuple) -> None:
         """A row already in the stored form, its values in the table's column order."""
         self.rows.setdefault(table, []).append(values)
         self.count += 1
 
+    def update_buckets(self, rows: list[dict]) -> None:
+        """Replace the sums of order buckets that already have a row."""
+        if not rows:
+            return
+        marker = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+        make = self._makers[schema.order_buckets]
+        self.connection.exec_driver_sql(
+            f"UPDATE order_buckets SET value = {marker}, units = {marker}, orders = {marker} "
+            f"WHERE region = {marker} AND year = {marker} AND supplier = {marker} "
+            f"AND currency = {marker} AND effective = {marker} AND block = {marker}",
+            [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
+        )
+
     def flush(self) -> None:
         for table, rows in self.rows.items():
             if rows:
-                self.connection.exec_driver_sql(self._plans[table][0], rows)
+                self.connection.exec_driver_sql(self._sql[table], rows)
         self.rows = {}
         self.count = 0
+
+
+def _amount(value):
+    return None if value is None else canonical_decimal(Decimal(value))
+
+
+def _day(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _flag(value):
+    return None if value is None else int(value)
 
 
 class Appender:
@@ -123,21 +154,18 @@ class Appender:
         # event_id → (seq, type, effective, payload text) of events recorded before, as read by
         # prefetch, and of events appended since the last flush.
         self._recorded: dict[str, tuple | None] = {}
+        self._timestamp: str | None = None
 
     def prefetch(self, events: Iterable[NewEvent]) -> None:
         """Read in a few queries what the checks of these events will ask for."""
         events = list(events)
         ids = [event.event_id for event in events if event.event_id and event.event_id not in self._recorded]
-        log = schema.events
-        for start in range(0, len(ids), LOOKUP_SLICE):
-            part = ids[start : start + LOOKUP_SLICE]
-            for event_id in part:
-                self._recorded[event_id] = None
-            for row in self.connection.execute(
-                select(log.c.event_id, log.c.seq, log.c.type, log.c.effective, log.c.payload)
-                .where(log.c.event_id.in_(part))
-            ):
-                self._recorded[row.event_id] = (row.seq, row.type, _as_date(row.effective), row.payload)
+        for event_id in ids:
+            self._recorded[event_id] = None
+        for event_id, seq, type_, effective, payload in select_in(
+            self.connection, "SELECT event_id, seq, type, effective, payload FROM events WHERE event_id", ids
+        ):
+            self._recorded[event_id] = (seq, type_, _as_date(effective), payload)
         orders, leases = [], []
         for event in events:
             document = event.payload
@@ -146,6 +174,8 @@ class Appender:
             elif hasattr(document, "lease"):
                 leases.append(document.lease)
         self.known.prefetch(orders=orders, leases=leases)
+        # The events of a batch are recorded at the moment the batch is checked.
+        self._timestamp = utc_timestamp()
 
     def append(self, event: NewEvent) -> Appended:
         payload_text = canonical(event.payload.canonical())
@@ -161,7 +191,7 @@ class Appender:
                 return Appended(seq, event.event_id, already_recorded=True)
         if self.check is not None:
             self.check(self.known, event)
-        recorded_at = max(utc_timestamp(), self.recorded_at)
+        recorded_at = max(self._timestamp or utc_timestamp(), self.recorded_at)
         seq = self.seq + 1
         event_id = event.event_id or str(uuid.uuid4())
         effective = event.effective.isoformat()
@@ -193,15 +223,18 @@ class Appender:
 
     def flush(self) -> None:
         """Write every row gathered so far (still inside the transaction)."""
-        for row in self.buckets.flush(self.connection):
+        inserts, updates = self.buckets.flush(self.connection)
+        for row in inserts:
             self.buffer.add(schema.order_buckets, row)
         self.buffer.flush()
+        self.buffer.update_buckets(updates)
         self._recorded = {}
 
     def end_batch(self) -> None:
         """After a batch of an import: write its rows and forget its lookups."""
         self.flush()
         self.known.forget_documents()
+        self._timestamp = None
 
     def _existing(self, event_id: str) -> tuple | None:
         if event_id in self._recorded:

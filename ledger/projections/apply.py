@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from ledger import schema
 from ledger.dates import payment_dates
@@ -112,14 +112,14 @@ def read_model_rows(
 class OrderBuckets:
     """The order_buckets sums of one write transaction, kept in memory and written at flush.
 
-    Buckets of blocks above the head's block at the start cannot be in the database yet; those
-    at or below it, and those written by an earlier flush of this transaction, are read and
-    merged before writing."""
+    Only buckets of the newest block can still grow: those of the head's block when the
+    transaction starts are read once, those written by an earlier flush are remembered, and a
+    pending sum for one of them becomes an update of the stored row instead of a new row."""
 
     def __init__(self, head_seq: int):
-        self.stored_up_to_block = head_seq // schema.BUCKET_SEQS
+        self.start_block = head_seq // schema.BUCKET_SEQS if head_seq else None
         self.pending: dict[tuple, list] = {}
-        self.written: set[tuple] = set()
+        self.stored: dict[tuple, list] | None = None if head_seq else {}
 
     def add(self, order: dict) -> None:
         key = (order["region"], order["year"], order["supplier"], order["currency"],
@@ -132,28 +132,33 @@ class OrderBuckets:
         sums[1] = EXACT.add(sums[1], quantity)
         sums[2] += 1
 
-    def flush(self, connection: Connection) -> list[dict]:
-        """Merge the pending sums with stored ones; returns the rows to insert (the caller
-        inserts them with the rest of the batch)."""
-        buckets = schema.order_buckets
-        rows = []
+    def flush(self, connection: Connection) -> tuple[list[dict], list[dict]]:
+        """The rows to insert and the rows to update (whole rows, keyed by their primary key)."""
+        if not self.pending:
+            return [], []
+        if self.stored is None:
+            self.stored = self._read_block(connection, self.start_block)
+        inserts, updates = [], []
         for key, (value, units, count) in self.pending.items():
-            if key[5] <= self.stored_up_to_block or key in self.written:
-                condition = and_(*(column == part for column, part in zip(_KEY_COLUMNS, key, strict=True)))
-                stored = connection.execute(
-                    select(buckets.c.value, buckets.c.units, buckets.c.orders).where(condition)
-                ).first()
-                if stored is not None:
-                    connection.execute(buckets.delete().where(condition))
-                    value = EXACT.add(value, stored.value)
-                    units = EXACT.add(units, stored.units)
-                    count += stored.orders
-            rows.append(dict(zip(_KEY_NAMES, key, strict=True), value=value, units=units, orders=count))
-        if self.pending:
-            newest = max(key[5] for key in self.pending)
-            self.written = {key for key in self.written | self.pending.keys() if key[5] >= newest}
+            stored = self.stored.get(key)
+            if stored is not None:
+                value, units, count = EXACT.add(value, stored[0]), EXACT.add(units, stored[1]), count + stored[2]
+            row = dict(zip(_KEY_NAMES, key, strict=True), value=value, units=units, orders=count)
+            (updates if stored is not None else inserts).append(row)
+            self.stored[key] = [value, units, count]
+        newest = max(key[5] for key in self.pending)
+        self.stored = {key: sums for key, sums in self.stored.items() if key[5] >= newest}
         self.pending = {}
-        return rows
+        return inserts, updates
+
+    @staticmethod
+    def _read_block(connection: Connection, block: int) -> dict[tuple, list]:
+        buckets = schema.order_buckets
+        return {
+            tuple(row[:6]): [row.value, row.units, row.orders]
+            for row in connection.execute(select(*_KEY_COLUMNS, buckets.c.value, buckets.c.units,
+                                                 buckets.c.orders).where(buckets.c.block == block))
+        }
 
 
 _KEY_NAMES = ("region", "year", "supplier", "currency", "effective", "block")

@@ -21,12 +21,10 @@ class RebuildReport:
     differences: tuple[str, ...] = ()
 
 
-def snapshot(connection: Connection) -> dict[str, set[tuple]]:
-    """Every read-model row, as sets per table (order of insertion does not matter)."""
-    return {
-        table.name: {tuple(row) for row in connection.execute(select(table))}
-        for table in schema.READ_MODELS
-    }
+def snapshot(connection: Connection) -> None:
+    """Keep a copy of every read model in temporary tables of this transaction, for compare()."""
+    for table in schema.READ_MODELS:
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE before_{table.name} AS SELECT * FROM {table.name}")
 
 
 def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
@@ -52,12 +50,18 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
     return RebuildReport(count, rows)
 
 
-def compare(before: dict[str, set[tuple]], after: dict[str, set[tuple]]) -> tuple[str, ...]:
+def compare(connection: Connection) -> tuple[str, ...]:
+    """The read models as rebuilt against the snapshot, as sets of rows (order does not
+    matter), compared by the database itself so that memory stays flat at any size."""
     differences = []
-    for name in before:
-        missing, extra = after[name] - before[name], before[name] - after[name]
+    for table in schema.READ_MODELS:
+        name = table.name
+
+        def count(query: str) -> int:
+            return connection.exec_driver_sql(f"SELECT count(*) FROM ({query}) AS difference").scalar()
+
+        extra = count(f"SELECT * FROM before_{name} EXCEPT SELECT * FROM {name}")
+        missing = count(f"SELECT * FROM {name} EXCEPT SELECT * FROM before_{name}")
         if missing or extra:
-            differences.append(
-                f"{name}: {len(extra)} rows not derivable from the log, {len(missing)} rows missing"
-            )
+            differences.append(f"{name}: {extra} rows not derivable from the log, {missing} rows missing")
     return tuple(differences)

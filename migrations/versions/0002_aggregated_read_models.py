@@ -27,6 +27,8 @@ def _code(name, **kwargs):
 def upgrade() -> None:
     op.drop_table("lease_payments")
     op.drop_table("order_changes")
+    # Reports now read orders per region and year through the buckets, and single orders by seq.
+    op.drop_index("ix_orders_region_year_effective", table_name="orders")
     op.create_index("ix_orders_region_year_seq", "orders", ["region", "year", "seq"])
     op.create_table(
         "order_changes",
