@@ -21,7 +21,7 @@ from ledger.dates import parse_known_at
 from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
 from ledger.events import NewEvent, StoredEvent
-from ledger.io import EXPORT_COLUMNS, export_row, read_events_file, write_csv
+from ledger.io import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, export_row, read_events_file, write_csv
 from ledger.migrate import ensure_schema, upgrade
 from ledger.projections import queries
 from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
@@ -194,7 +194,7 @@ class Ledger:
                     count += 1
                     yield export_row(row)
 
-        write_csv(out, EXPORT_COLUMNS, rows())
+        write_csv(out, EXPORT_COLUMNS, rows(), text_columns=EXPORT_TEXT_COLUMNS)
         return count
 
     def verify(self) -> ChainReport:

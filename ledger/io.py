@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -147,16 +147,32 @@ class _LineFeedRows:
         return self.out.write(row.removesuffix("\r\n") + "\n")
 
 
-def write_csv(out: IO[str], columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+def write_csv(
+    out: IO[str],
+    columns: Iterable[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    text_columns: Sequence[int] | None = None,
+) -> None:
     """RFC 4180 quoting, one row per line (LF, as most command-line tools write); cells are
-    written as given, so format them first."""
-    writer = csv.writer(_LineFeedRows(out), lineterminator="\r\n")
-    writer.writerow(list(columns))
-    writer.writerows(rows)
+    written as given, so format them first. `text_columns`: the only cells that may hold a CR
+    (None: any cell may)."""
+    careful = csv.writer(_LineFeedRows(out), lineterminator="\r\n")
+    fast = csv.writer(out, lineterminator="\n")
+    careful.writerow(list(columns))
+    for row in rows:
+        cells = row if text_columns is None else [row[index] for index in text_columns]
+        # Only a row with a CR in some cell needs the careful writer; nearly none has one.
+        if any(isinstance(cell, str) and "\r" in cell for cell in cells):
+            careful.writerow(row)
+        else:
+            fast.writerow(row)
 
 
 EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason",
                   "payload", "prev_hash", "hash")
+# actor and reason: the only free text of a row (the payload's JSON escapes control characters).
+EXPORT_TEXT_COLUMNS = (5, 6)
 
 
 def export_row(row: tuple) -> list[Any]:

@@ -160,9 +160,10 @@ order_changes = Table(
     Index(None, "region", "year", "effective"),
 )
 
-# Orders as placed (before any change), summed per region, year, supplier, currency, placement
-# date and block of BUCKET_SEQS seqs. A report adds up these few rows instead of every order;
-# the block lets a knowledge limit take whole buckets below its block and single orders within.
+# Orders as placed (before any change), summed per region, year, supplier, currency, month of
+# placement (its first day) and block of BUCKET_SEQS seqs. A report adds up these few rows
+# instead of every order: whole months before the as-of month, whole blocks below a knowledge
+# limit's block, and single orders for the rest (and for a month in which the rate changed).
 BUCKET_SEQS = 4096
 order_buckets = Table(
     "order_buckets",
@@ -171,7 +172,7 @@ order_buckets = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     code("supplier", primary_key=True),
     Column("currency", String(3), primary_key=True),
-    Column("effective", Date, primary_key=True),
+    Column("month", Date, primary_key=True),
     Column("block", BigInteger, primary_key=True, autoincrement=False),
     Column("value", Amount, nullable=False),
     Column("units", Amount, nullable=False),

@@ -110,7 +110,7 @@ class RowBuffer:
         self.connection.exec_driver_sql(
             f"UPDATE order_buckets SET value = {marker}, units = {marker}, orders = {marker} "
             f"WHERE region = {marker} AND year = {marker} AND supplier = {marker} "
-            f"AND currency = {marker} AND effective = {marker} AND block = {marker}",
+            f"AND currency = {marker} AND month = {marker} AND block = {marker}",
             [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
         )
 

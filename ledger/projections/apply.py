@@ -123,7 +123,7 @@ class OrderBuckets:
 
     def add(self, order: dict) -> None:
         key = (order["region"], order["year"], order["supplier"], order["currency"],
-               order["effective"], order["seq"] // schema.BUCKET_SEQS)
+               order["effective"].replace(day=1), order["seq"] // schema.BUCKET_SEQS)
         sums = self.pending.get(key)
         if sums is None:
             sums = self.pending[key] = [Decimal(0), Decimal(0), 0]
@@ -161,7 +161,7 @@ class OrderBuckets:
         }
 
 
-_KEY_NAMES = ("region", "year", "supplier", "currency", "effective", "block")
+_KEY_NAMES = ("region", "year", "supplier", "currency", "month", "block")
 _KEY_COLUMNS = tuple(schema.order_buckets.c[name] for name in _KEY_NAMES)
 
 

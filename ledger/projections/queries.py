@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from fractions import Fraction
-from functools import cache
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -83,25 +82,53 @@ def _known_rates(
     return sorted(found, key=itemgetter(0), reverse=True)
 
 
-def _rates(connection: Connection, as_of: date, upto_seq: int | None) -> Rate:
+class _RateBook:
     """booked_rate for the documents of one query (all dated ≤ as_of): each pair's known rates
     are read once, then looked up by date."""
 
-    @cache
-    def history(currency: str, region_currency: str) -> tuple[list, list[Fraction]]:
-        oldest_first = _known_rates(connection, currency, region_currency, as_of, upto_seq)[::-1]
-        return [key for key, _ in oldest_first], [rate for _, rate in oldest_first]
+    def __init__(self, connection: Connection, as_of: date, upto_seq: int | None):
+        self.connection, self.as_of, self.upto_seq = connection, as_of, upto_seq
+        self.histories: dict[tuple[str, str], tuple[list, list[Fraction]]] = {}
 
-    def rate(currency: str, region_currency: str, on: date) -> Fraction:
+    def _history(self, currency: str, region_currency: str) -> tuple[list, list[Fraction]]:
+        pair = (currency, region_currency)
+        if pair not in self.histories:
+            oldest_first = _known_rates(self.connection, currency, region_currency, self.as_of,
+                                        self.upto_seq)[::-1]
+            self.histories[pair] = ([key for key, _ in oldest_first], [rate for _, rate in oldest_first])
+        return self.histories[pair]
+
+    def __call__(self, currency: str, region_currency: str, on: date) -> Fraction:
+        return self.rate(self.booking(currency, region_currency, on))
+
+    def booking(self, currency: str, region_currency: str, on: date) -> tuple[str, str, int]:
+        """Which rate converts `currency` on `on`: a small key that sums can be grouped by
+        (hashing Fractions is slow), turned into the rate by rate()."""
         if currency == region_currency:
-            return Fraction(1)
-        keys, rates = history(currency, region_currency)
+            return (currency, region_currency, 0)
+        keys, _ = self._history(currency, region_currency)
         index = bisect_right(keys, on, key=itemgetter(0))
         if index == 0:
             raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
-        return rates[index - 1]
+        return (currency, region_currency, index)
 
-    return rate
+    def rate(self, booking: tuple[str, str, int]) -> Fraction:
+        currency, region_currency, index = booking
+        if currency == region_currency:
+            return Fraction(1)
+        return self._history(currency, region_currency)[1][index - 1]
+
+    def steady(self, currency: str, region_currency: str, first: date, last: date) -> bool:
+        """True when one rate holds from `first` to `last`: no known rate takes effect after
+        first and on or before last."""
+        if currency == region_currency:
+            return True
+        keys, _ = self._history(currency, region_currency)
+        return bisect_right(keys, first, key=itemgetter(0)) == bisect_right(keys, last, key=itemgetter(0))
+
+
+def _rates(connection: Connection, as_of: date, upto_seq: int | None) -> _RateBook:
+    return _RateBook(connection, as_of, upto_seq)
 
 
 # -- regions and budgets --------------------------------------------------------------------------
@@ -276,16 +303,43 @@ def _lease_charges(
 
 
 # -- orders of one region and year, from the buckets ------------------------------------------------
+#
+# These run for every report on every region, over the largest tables, so they go straight
+# through the driver and read plain tuples.
+
+
+def _decimal(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def _day(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _driver_rows(connection: Connection, sql: str, parameters: list) -> list[tuple]:
+    """Rows of a statement written with ? markers, run by the driver as is."""
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return connection.exec_driver_sql(sql, tuple(parameters)).all()
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
 
 
 def _placed_sums(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
-) -> dict[tuple[str, str, date], list]:
-    """The region's orders charged to `year` that were placed by as_of and known within the limit,
-    as placed (before any change), summed per (supplier, currency, placement date) into
-    [value, units, orders]. Whole buckets below the limit's block, single orders within it."""
-    buckets, orders = schema.order_buckets, schema.orders
-    sums: dict[tuple[str, str, date], list] = {}
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    rates: _RateBook, region_currency: str,
+) -> dict[tuple, list]:
+    """The region's orders charged to `year` that were placed by as_of and known within the
+    limit, as placed (before any change), summed into [value, units, orders] per (supplier,
+    currency, day), the day being one whose booked rate holds for the whole sum.
+
+    Buckets give whole months before the as-of month, in blocks below the limit's block; single
+    orders give the as-of month, the blocks at the limit, and the months in which a rate of the
+    currency changed."""
+    sums: dict[tuple, list] = {}
 
     def add(key, value, units, count):
         found = sums.get(key)
@@ -296,70 +350,102 @@ def _placed_sums(
             found[1] += units
             found[2] += count
 
-    query = select(buckets.c.supplier, buckets.c.currency, buckets.c.effective, buckets.c.value,
-                   buckets.c.units, buckets.c.orders).where(
-        buckets.c.region == region, buckets.c.year == year, buckets.c.effective <= as_of)
-    if upto_seq is not None:
-        first_of_block = upto_seq // schema.BUCKET_SEQS * schema.BUCKET_SEQS
-        query = query.where(buckets.c.block < upto_seq // schema.BUCKET_SEQS)
+    as_of_month = as_of.replace(day=1)
+    limit = [] if upto_seq is None else [upto_seq // schema.BUCKET_SEQS]
+    first_of_block = None if upto_seq is None else limit[0] * schema.BUCKET_SEQS
+    unsteady: set[tuple[str, date]] = set()
     with localcontext(EXACT):
-        for supplier, currency, effective, value, units, count in connection.execute(query):
-            add((supplier, currency, effective), value, units, count)
+        buckets = _driver_rows(
+            connection,
+            "SELECT supplier, currency, month, value, units, orders FROM order_buckets "
+            "WHERE region = ? AND year = ? AND month < ?" + (" AND block < ?" if limit else ""),
+            [region, year, as_of_month.isoformat() if _is_sqlite(connection) else as_of_month, *limit],
+        )
+        steady: set[tuple[str, date]] = set()
+        for supplier, currency, month, value, units, count in buckets:
+            month = _day(month)
+            if (currency, month) not in steady:
+                if (currency, month) in unsteady:
+                    continue
+                if not rates.steady(currency, region_currency, month, _month_end(month)):
+                    unsteady.add((currency, month))
+                    continue
+                steady.add((currency, month))
+            add((supplier, currency, month), _decimal(value), _decimal(units), count)
+        single = ("SELECT supplier, currency, effective, quantity, unit_price FROM orders "
+                  "WHERE region = ? AND year = ? AND ")
+        known = "" if upto_seq is None else " AND seq <= ?"
+        queries = [(single + "effective >= ? AND effective <= ?" + known,
+                    [as_of_month, as_of, *([upto_seq] if upto_seq is not None else [])])]
         if upto_seq is not None:
-            recent = connection.execute(
-                select(orders.c.supplier, orders.c.currency, orders.c.effective, orders.c.quantity,
-                       orders.c.unit_price)
-                .where(orders.c.region == region, orders.c.year == year,
-                       orders.c.seq >= first_of_block, orders.c.seq <= upto_seq,
-                       orders.c.effective <= as_of)
-            )
-            for supplier, currency, effective, quantity, unit_price in recent:
-                add((supplier, currency, effective), quantity * unit_price, Decimal(quantity), 1)
+            queries.append((single + "seq >= ? AND seq <= ? AND effective < ?",
+                            [first_of_block, upto_seq, as_of_month]))
+        for currency, month in sorted(unsteady):
+            queries.append((
+                single + "currency = ? AND effective >= ? AND effective <= ?"
+                + ("" if upto_seq is None else " AND seq < ?"),
+                [currency, month, _month_end(month), *([first_of_block] if upto_seq is not None else [])],
+            ))
+        for sql, parameters in queries:
+            if _is_sqlite(connection):
+                parameters = [value.isoformat() if isinstance(value, date) else value for value in parameters]
+            for supplier, currency, effective, quantity, unit_price in _driver_rows(
+                connection, sql, [region, year, *parameters]
+            ):
+                add((supplier, currency, _day(effective)), quantity * _decimal(unit_price), Decimal(quantity), 1)
     return sums
+
+
+def _is_sqlite(connection: Connection) -> bool:
+    return connection.dialect.name == "sqlite"
 
 
 def _changed_orders(
     connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
-) -> dict[tuple[str, str, date], list]:
+) -> dict[tuple, list]:
     """What the changes known by as_of make of the region's orders charged to `year`: per
-    (supplier, currency, placement date), [value, units] as they are now less as placed
+    (supplier, currency, placement day), [value, units] as they are now less as placed
     (SPEC §4.2: each field overridden by the latest amendment naming it; 0 once cancelled)."""
-    changes, orders = schema.order_changes, schema.orders
-    rows = connection.execute(
-        select(changes.c.order_id, changes.c.kind, changes.c.quantity, changes.c.unit_price,
-               orders.c.supplier, orders.c.currency, orders.c.effective.label("placed"),
-               orders.c.quantity.label("placed_quantity"), orders.c.unit_price.label("placed_price"))
-        .join_from(changes, orders, orders.c.order_id == changes.c.order_id)
-        .where(changes.c.region == region, changes.c.year == year,
-               *_known(changes, as_of, upto_seq), *_known(orders, as_of, upto_seq))
-        .order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
+    parameters = [region, year, as_of.isoformat() if _is_sqlite(connection) else as_of]
+    if upto_seq is not None:
+        parameters.append(upto_seq)
+    rows = _driver_rows(
+        connection,
+        "SELECT c.order_id, c.kind, c.quantity, c.unit_price, o.supplier, o.currency, o.effective, "
+        "o.quantity, o.unit_price FROM order_changes c JOIN orders o ON o.order_id = c.order_id "
+        "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
+        + ("" if upto_seq is None else " AND c.seq <= ?")
+        + " ORDER BY c.order_id, c.effective, c.seq",
+        parameters,
     )
-    adjustments: dict[tuple[str, str, date], list] = {}
+    adjustments: dict[tuple, list] = {}
     with localcontext(EXACT):
-        for _, order_changes in groupby(rows, key=itemgetter(0)):
-            order_changes = list(order_changes)
-            first = order_changes[0]
-            quantity, unit_price, cancelled = first.placed_quantity, first.placed_price, False
-            for change in order_changes:
-                if change.kind == "cancelled":
+        for _, changes in groupby(rows, key=itemgetter(0)):
+            changes = list(changes)
+            _, _, _, _, supplier, currency, placed, placed_quantity, placed_price = changes[0]
+            placed_price = _decimal(placed_price)
+            quantity, unit_price, cancelled = placed_quantity, placed_price, False
+            for _, kind, new_quantity, new_price, *_ in changes:
+                if kind == "cancelled":
                     cancelled = True
                 else:
-                    quantity = quantity if change.quantity is None else change.quantity
-                    unit_price = unit_price if change.unit_price is None else change.unit_price
+                    quantity = quantity if new_quantity is None else new_quantity
+                    unit_price = unit_price if new_price is None else _decimal(new_price)
             now_value, now_units = (0, 0) if cancelled else (quantity * unit_price, quantity)
-            key = (first.supplier, first.currency, first.placed)
-            found = adjustments.setdefault(key, [Decimal(0), Decimal(0)])
-            found[0] += now_value - first.placed_quantity * first.placed_price
-            found[1] += now_units - first.placed_quantity
+            found = adjustments.setdefault((supplier, currency, _day(placed)), [Decimal(0), Decimal(0)])
+            found[0] += now_value - placed_quantity * placed_price
+            found[1] += now_units - placed_quantity
     return adjustments
 
 
 def _region_orders(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
-) -> dict[tuple[str, str, date], list]:
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    rates: _RateBook, region_currency: str,
+) -> dict[tuple, list]:
     """[value, units, orders] of the region's orders charged to `year` as of as_of, per
-    (supplier, currency, placement date), in the document currency."""
-    sums = _placed_sums(connection, region, year, as_of, upto_seq)
+    (supplier, currency, day), in the document currency; the booked rate of `day` holds for
+    the whole value."""
+    sums = _placed_sums(connection, region, year, as_of, upto_seq, rates, region_currency)
     with localcontext(EXACT):
         for key, (value, units) in _changed_orders(connection, region, year, as_of, upto_seq).items():
             found = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
@@ -379,10 +465,14 @@ def committed(
     and termination fees charged to it."""
     rate = _rates(connection, as_of, upto_seq)
     region_currency = _region_currency(connection, region)
-    total = Fraction(0)
-    for (_, currency, placed), (value, _, _) in _region_orders(connection, region, year, as_of, upto_seq).items():
-        if value:
-            total += Fraction(value) * rate(currency, region_currency, placed)
+    # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
+    per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
+    orders = _region_orders(connection, region, year, as_of, upto_seq, rate, region_currency)
+    with localcontext(EXACT):
+        for (_, currency, day), (value, _, _) in orders.items():
+            if value:
+                per_rate[rate.booking(currency, region_currency, day)] += value
+    total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()), Fraction(0))
     return total + _lease_charges(connection, region, year, as_of, upto_seq, rate)
 
 
@@ -408,21 +498,25 @@ def supplier_shares(
         return []
     countries = dict(connection.execute(select(suppliers.c.supplier, suppliers.c.country)).all())
     shares: dict[str, dict[str, Any]] = {}
-    for (supplier, currency, placed), (value, units, _) in sorted(
-        _region_orders(connection, region, year, as_of, upto_seq).items()
-    ):
-        share = shares.get(supplier)
-        if share is None:
-            share = shares[supplier] = {
-                "supplier": supplier,
-                "country": countries[supplier],
-                "domestic": countries[supplier] == home.country,
-                "value": Fraction(0),
-                "units": 0,
-            }
-        if value:
-            share["value"] += Fraction(value) * rate(currency, home.currency, placed)
-        share["units"] += int(units)
+    # Per supplier, Decimals summed per booked rate first: one Fraction product per rate.
+    per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
+    orders = _region_orders(connection, region, year, as_of, upto_seq, rate, home.currency)
+    with localcontext(EXACT):
+        for (supplier, currency, day), (value, units, _) in orders.items():
+            share = shares.get(supplier)
+            if share is None:
+                share = shares[supplier] = {
+                    "supplier": supplier,
+                    "country": countries[supplier],
+                    "domestic": countries[supplier] == home.country,
+                    "value": Fraction(0),
+                    "units": 0,
+                }
+            if value:
+                per_rate[supplier, rate.booking(currency, home.currency, day)] += value
+            share["units"] += int(units)
+    for (supplier, booking), value in per_rate.items():
+        shares[supplier]["value"] += Fraction(value) * rate.rate(booking)
     return [shares[supplier] for supplier in sorted(shares)]
 
 

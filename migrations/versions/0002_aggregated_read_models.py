@@ -52,12 +52,12 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer, autoincrement=False),
         _code("supplier"),
         sa.Column("currency", sa.String(3)),
-        sa.Column("effective", sa.Date),
+        sa.Column("month", sa.Date),
         sa.Column("block", sa.BigInteger, autoincrement=False),
         sa.Column("value", Amount, nullable=False),
         sa.Column("units", Amount, nullable=False),
         sa.Column("orders", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("region", "year", "supplier", "currency", "effective", "block",
+        sa.PrimaryKeyConstraint("region", "year", "supplier", "currency", "month", "block",
                                 name="pk_order_buckets"),
     )
     op.create_table(
