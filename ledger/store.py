@@ -116,10 +116,26 @@ class RowBuffer:
 
     def flush(self) -> None:
         for table, rows in self.rows.items():
-            if rows:
+            if not rows:
+                continue
+            if self.sqlite:
                 self.connection.exec_driver_sql(self._sql[table], rows)
+            else:
+                self._copy(table, rows)
         self.rows = {}
         self.count = 0
+
+    def _copy(self, table: Table, rows: list[tuple]) -> None:
+        """PostgreSQL: COPY FROM STDIN, in the same transaction; several times faster than
+        even a pipelined executemany, which still runs one INSERT per row on the server."""
+        names = ", ".join(column.name for column in table.columns)
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
 
 
 def _amount(value):
