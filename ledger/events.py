@@ -20,6 +20,7 @@ CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_TEXT_LENGTH = 1000
+FIELD_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.]{1,64}")
 
 
 def _string(value: object) -> str:
@@ -324,6 +325,9 @@ def _describe(error: pydantic.ValidationError) -> ValidationError:
     """The first problem of a pydantic error as one line that names the field."""
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"])
+    if location and not FIELD_NAME_PATTERN.fullmatch(location):
+        # An unknown field's name comes from the file: quoted, so an error stays one line.
+        location = repr(location[:40])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         return ValidationError("unknown field", location)

@@ -61,7 +61,6 @@ class _Report:
         self.as_of = as_of
         self.upto_seq = upto_seq
         self._currencies: dict[str, str] = {}
-        self._documents: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
 
     def rows(self, state: PolicyState) -> list[tuple[str, str, str]]:
         """(subject, status, detail) for each row of one enabled policy."""
@@ -82,13 +81,12 @@ class _Report:
             self._currencies[region] = row.currency
         return self._currencies[region]
 
-    def documents(self, region: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """The region's orders and leases as of the date, by (kind, id), with status and committed."""
-        if region not in self._documents:
-            rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
-                                   upto_seq=self.upto_seq)
-            self._documents[region] = {(row["kind"], row["id"]): row for row in rows}
-        return self._documents[region]
+    def documents(self, region: str, ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Some of the region's orders and leases as of the date, by (kind, id), with status and
+        committed."""
+        rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
+                               upto_seq=self.upto_seq, ids=ids)
+        return {(row["kind"], row["id"]): row for row in rows}
 
     def _known(self, table) -> list:
         conditions = [table.c.effective <= self.as_of]
@@ -171,7 +169,9 @@ class _Report:
             .where(leases.c.region == state.region, lease_column == state.subject,
                    leases.c.effective >= state.since, *self._known(leases))
         )
-        documents = self.documents(state.region)
+        placed, signed = placed.all(), signed.all()
+        # Only these documents need their commitment valued: usually none or a handful.
+        documents = self.documents(state.region, [document.id for document in [*placed, *signed]])
         what = "supplier" if by_supplier else "sku"
         rows = []
         for kind, found in (("order", placed), ("lease", signed)):
@@ -203,14 +203,18 @@ class _Report:
             .where(leases.c.region == state.region, leases.c.effective >= state.since,
                    terminations.c.lease.is_(None), *self._known(leases))
         )
+        # The latest known review of each lease of the region, read in one query.
+        latest = {}
+        for review in self.connection.execute(
+            select(reviews)
+            .join(leases, leases.c.lease == reviews.c.lease)
+            .where(leases.c.region == state.region, *self._known(reviews))
+            .order_by(reviews.c.effective, reviews.c.seq)
+        ):
+            latest[review.lease] = review
         rows = []
         for lease in signed:
-            review = self.connection.execute(
-                select(reviews)
-                .where(reviews.c.lease == lease.lease, *self._known(reviews))
-                .order_by(reviews.c.effective.desc(), reviews.c.seq.desc())
-                .limit(1)
-            ).first()
+            review = latest.get(lease.lease)
             if review is None:
                 days = (self.as_of - lease.effective).days
                 rows.append((lease.lease, "pending", (

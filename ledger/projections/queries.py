@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from fractions import Fraction
@@ -546,22 +546,33 @@ def budget_rows(
 
 
 def commitment_rows(
-    connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
+    connection: Connection,
+    *,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    ids: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
-    its status at as_of and `committed`, its total over all years in the region's currency."""
+    its status at as_of and `committed`, its total over all years in the region's currency.
+    With `ids`, only the orders and leases of those ids."""
     rate = _rates(connection, as_of, upto_seq)
-    rows = [*_order_commitments(connection, as_of, region, upto_seq, rate),
-            *_lease_commitments(connection, as_of, region, upto_seq, rate)]
+    if ids is not None and not ids:
+        return []
+    rows = [*_order_commitments(connection, as_of, region, upto_seq, rate, ids),
+            *_lease_commitments(connection, as_of, region, upto_seq, rate, ids)]
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 
 def _order_commitments(
-    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate
+    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate,
+    ids: Collection[str] | None = None,
 ) -> Iterable[dict[str, Any]]:
     query = _orders(as_of, upto_seq)
     if region is not None:
         query = query.where(schema.orders.c.region == region)
+    if ids is not None:
+        query = query.where(schema.orders.c.order_id.in_(list(ids)))
     placed = connection.execute(query).all()
     values = _order_values(placed, rate, by=attrgetter("order_id"))
     for order in placed:
@@ -579,11 +590,14 @@ def _order_commitments(
 
 
 def _lease_commitments(
-    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate
+    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate,
+    ids: Collection[str] | None = None,
 ) -> Iterable[dict[str, Any]]:
     signed = _signed_leases(as_of, upto_seq)
     if region is not None:
         signed = signed.where(schema.leases.c.region == region)
+    if ids is not None:
+        signed = signed.where(schema.leases.c.lease.in_(list(ids)))
     for lease in connection.execute(signed.add_columns(literal(None).label("payments"))):
         booked = rate(lease.currency, lease.region_currency, lease.effective)
         fee = Fraction(0) if lease.terminated is None else Fraction(lease.fee) * booked

@@ -1,0 +1,506 @@
+"""The one-page HTML report (`ledger report`): budget burn-down, supplier shares over the year and
+compliance per region, with the provenance that reproduces it — one self-contained file, charts as
+inline SVG drawn by matplotlib (the optional `report` extra).
+
+Everything is read through the public `Ledger` facade: the points of each chart are ordinary
+point-in-time queries (as of each sample date, under the same knowledge limit), so the charts
+agree with `ledger query` by construction.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger import schema
+from ledger.errors import LedgerError
+from ledger.money import format_fraction4, round_half_up
+
+GENESIS_HASH = "0" * 64
+STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
+# Domestic suppliers in greens and blues, foreign ones in reds and oranges and hatched, so the
+# two stay apart in print and for readers who do not tell red from green.
+DOMESTIC_COLOURS = ["#1b7837", "#5aae61", "#2166ac", "#92c5de", "#a6dba0", "#4393c3"]
+FOREIGN_COLOURS = ["#d6604d", "#f4a582", "#b2182b", "#fdb863", "#e08214", "#8c510a"]
+
+
+class ReportUnavailable(LedgerError):
+    """The plotting library of the `report` extra is not installed."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    as_of: date
+    year: int
+    region: str | None
+    knowledge: str  # how the knowledge limit was given, in words
+    last_seq: int
+    last_hash: str
+    command: str
+
+
+@dataclass
+class RegionReport:
+    code: str
+    name: str
+    country: str
+    currency: str
+    budget_row: dict[str, Any]
+    share_rows: list[dict[str, Any]]
+    basis: str
+    # The burn-down: budget and committed as of each sample date; the budget's revision dates.
+    dates: list[date] = field(default_factory=list)
+    budget: list[float] = field(default_factory=list)
+    committed: list[float] = field(default_factory=list)
+    revisions: list[date] = field(default_factory=list)
+    # Shares over the year: each supplier's share at each sample date, whether it is domestic,
+    # and the min_domestic_share threshold where that policy is in force (None elsewhere).
+    shares: dict[str, list[float]] = field(default_factory=dict)
+    domestic: dict[str, bool] = field(default_factory=dict)
+    threshold: list[float | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    provenance: Provenance
+    regions: list[RegionReport]
+    compliance: list[dict[str, Any]]
+
+
+def build_report(
+    ledger,
+    *,
+    as_of: date | None = None,
+    year: int | None = None,
+    region: str | None = None,
+    known_at: object = None,
+    upto_seq: int | None = None,
+    db: str = "ledger.db",
+    output: str = "report.html",
+) -> Report:
+    """Gather everything the report shows. `db` and `output` only go into the command printed
+    in the provenance, which pins the as-of date and the last seq included."""
+    as_of = as_of or date.today()
+    year = year or as_of.year
+    knowledge = ledger.knowledge(known_at=known_at, upto_seq=upto_seq)
+    last_seq, last_hash = _last_included(ledger, knowledge.upto_seq)
+    if known_at is not None:
+        limit = f"--known-at {known_at}: events recorded by then (seq ≤ {last_seq})"
+    elif upto_seq is not None:
+        limit = f"--upto-seq {upto_seq}: events with seq ≤ {upto_seq}"
+    else:
+        limit = f"none: every event recorded when the report was made (seq ≤ {last_seq})"
+    command = reproduce_command(db=db, as_of=as_of, year=year, region=region, upto_seq=last_seq,
+                                output=output)
+    provenance = Provenance(as_of, year, region, limit, last_seq, last_hash, command)
+
+    opened = {e.payload["region"]: e.payload for e in
+              ledger.log(types=("region.opened",), knowledge=knowledge)}
+    budgets = ledger.query_budget(as_of=as_of, year=year, region=region, knowledge=knowledge)
+    policies = ledger.policies(as_of=as_of, region=region, knowledge=knowledge)
+    regions = []
+    for row in budgets:
+        code = row["region"]
+        payload = opened.get(code, {})
+        basis = next((p["basis"] for p in policies if p["region"] == code and p["enabled"]
+                      and p["policy"] == "min_domestic_share"), None) or "value"
+        regions.append(RegionReport(
+            code=code, name=payload.get("name", code), country=payload.get("country", ""),
+            currency=row["currency"], budget_row=row, basis=basis,
+            share_rows=ledger.query_shares(as_of=as_of, year=year, region=code, basis=basis,
+                                           knowledge=knowledge)))
+    for report in regions:
+        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+    rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
+    rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
+    return Report(provenance, regions, rows)
+
+
+def reproduce_command(*, db: str, as_of: date, year: int, region: str | None, upto_seq: int,
+                      output: str) -> str:
+    """The command that draws the same report again: the same as-of date and year, and the
+    knowledge limit pinned to the last seq included (the same events as --known-at, since
+    recorded_at never decreases along seq)."""
+    words = ["ledger", "--db", db, "report", "--as-of", as_of.isoformat(), "--year", str(year),
+             "--upto-seq", str(upto_seq)]
+    if region:
+        words += ["--region", region]
+    words += ["-o", output]
+    return shlex.join(words)
+
+
+def _last_included(ledger, upto_seq: int | None) -> tuple[int, str]:
+    head_seq, head_hash = ledger.head()
+    if upto_seq is None or upto_seq >= head_seq:
+        return head_seq, head_hash or GENESIS_HASH
+    if upto_seq == 0:
+        return 0, GENESIS_HASH
+    events = schema.events
+    with ledger.engine.connect() as connection:
+        found = connection.execute(select(events.c.hash).where(events.c.seq == upto_seq)).scalar()
+    return upto_seq, found
+
+
+def sample_dates(start: date, end: date, extra: Iterable[date]) -> list[date]:
+    """Weekly points from start to end, plus every date in extra within that range (revisions
+    and policy changes, so that their steps fall on the right day), plus end itself."""
+    points = set()
+    day = start
+    while day <= end:
+        points.add(day)
+        day += timedelta(days=7)
+    points.add(end)
+    points.update(d for d in extra if start <= d <= end)
+    return sorted(points)
+
+
+def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge) -> None:
+    start = min(date(year, 1, 1), as_of)
+    revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
+                                                         effective_to=as_of, knowledge=knowledge)
+                        if e.payload["year"] == year})
+    changes = {e.effective for e in ledger.log(types=("policy.changed",), region=report.code,
+                                               effective_to=as_of, knowledge=knowledge)
+               if e.payload["policy"] == "min_domestic_share"}
+    report.revisions = [d for d in revisions if start <= d]
+    report.dates = sample_dates(start, as_of, [*revisions, *changes])
+    for day in report.dates:
+        budget = ledger.query_budget(as_of=day, year=year, region=report.code, knowledge=knowledge)
+        report.budget.append(float(budget[0]["budget"]) if budget else 0.0)
+        report.committed.append(float(budget[0]["committed"]) if budget else 0.0)
+        policy = next((p for p in ledger.policies(as_of=day, region=report.code, knowledge=knowledge)
+                       if p["policy"] == "min_domestic_share" and p["enabled"]), None)
+        report.threshold.append(float(Decimal(policy["threshold"])) if policy else None)
+        for row in ledger.query_shares(as_of=day, year=year, region=report.code, basis=report.basis,
+                                       knowledge=knowledge):
+            series = report.shares.setdefault(row["supplier"], [])
+            series.extend([0.0] * (len(report.threshold) - 1 - len(series)))
+            series.append(float(row["share"]))
+            report.domestic[row["supplier"]] = bool(row["domestic"])
+    for series in report.shares.values():
+        series.extend([0.0] * (len(report.dates) - len(series)))
+
+
+# -- charts ---------------------------------------------------------------------------------
+
+
+def _matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ReportUnavailable(
+            "the report needs matplotlib: pip install 'ledger[report]'") from None
+    matplotlib.rcParams.update({
+        "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans"],  # ships with matplotlib: the same layout everywhere
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    })
+    return matplotlib
+
+
+def _scale(values: Iterable[float]) -> tuple[float, str]:
+    top = max((abs(v) for v in values), default=0.0)
+    for factor, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if top >= factor:
+            return factor, suffix
+    return 1.0, ""
+
+
+def _svg(figure, salt: str) -> str:
+    """The figure as an <svg> element. A fixed, per-chart hash salt makes the ids of clip paths
+    and markers unique within the page and the same on every run (a reproducible file)."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": salt}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _figure():
+    """Every chart has the same size and plot area, so the charts of a page line up; the
+    legend goes to the right of the plot, where it never hides a line."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 3.8))
+    figure.subplots_adjust(left=0.085, right=0.74, top=0.9, bottom=0.15)
+    return figure, figure.add_subplot()
+
+
+def _mark_as_of(axes, as_of: date, start: date, end: date) -> None:
+    """The as-of date: a red line, labelled above the plot."""
+    axes.axvline(as_of, color="#b2182b", linewidth=1.2)
+    left_half = (as_of - start).days < (end - start).days / 2
+    axes.annotate(f"as of {as_of.isoformat()}", (as_of, 1), xycoords=("data", "axes fraction"),
+                  xytext=(0, 3), textcoords="offset points", ha="left" if left_half else "right",
+                  va="bottom", fontsize=9, color="#b2182b")
+
+
+def _month_axis(axes, start: date, end: date) -> None:
+    import matplotlib.dates as mdates
+
+    axes.set_xlim(start, end)
+    axes.xaxis.set_major_locator(mdates.MonthLocator())
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+    axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)
+
+
+def burndown_svg(report: RegionReport, *, as_of: date, year: int) -> str:
+    from matplotlib.ticker import FuncFormatter
+
+    _matplotlib()
+    start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
+    factor, suffix = _scale([*report.budget, *report.committed])
+    figure, axes = _figure()
+    days = report.dates
+    axes.fill_between(days, report.committed, color="#4393c3", alpha=0.18, linewidth=0)
+    axes.plot(days, report.committed, color="#2166ac", linewidth=2, marker="o", markersize=2.5,
+              label=f"committed to {year}")
+    axes.plot(days, report.budget, color="#333333", linewidth=1.6, linestyle="--",
+              drawstyle="steps-post", label=f"budget {year}")
+    # Past the as-of date the budget is drawn faint: the budget as known then, carried on.
+    if days and days[-1] < end:
+        axes.plot([days[-1], end], [report.budget[-1]] * 2, color="#333333", linewidth=1.6,
+                  linestyle="--", alpha=0.3)
+    for revision in report.revisions:
+        if revision in days:
+            value = report.budget[days.index(revision)]
+            axes.axvline(revision, color="#999999", linewidth=0.7, linestyle=":")
+            axes.annotate(f"{_short(value, factor, suffix)} {report.currency}", (revision, value),
+                          xytext=(3, 4), textcoords="offset points", fontsize=8, color="#333333")
+    _mark_as_of(axes, as_of, start, end)
+    _month_axis(axes, start, end)
+    top = max([*report.budget, *report.committed, 0.0])
+    axes.set_ylim(0, top * 1.12 if top > 0 else 1)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v, factor, suffix)))
+    axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
+    axes.set_xlabel(f"effective date ({start.year})" if start.year == end.year
+                    else f"effective date ({start.year}–{end.year})")
+    axes.legend(handles=[*axes.get_lines()[:2], _revision_handle()], loc="center left",
+                bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
+    return _svg(figure, f"burndown-{report.code}-{year}")
+
+
+def _revision_handle():
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color="#999999", linewidth=0.7, linestyle=":", label="budget revised")
+
+
+def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
+    from matplotlib.ticker import PercentFormatter
+
+    _matplotlib()
+    start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
+    figure, axes = _figure()
+    suppliers = sorted(report.shares, key=lambda s: (not report.domestic[s], s))
+    domestic = [s for s in suppliers if report.domestic[s]]
+    foreign = [s for s in suppliers if not report.domestic[s]]
+    colours = ([DOMESTIC_COLOURS[i % len(DOMESTIC_COLOURS)] for i in range(len(domestic))]
+               + [FOREIGN_COLOURS[i % len(FOREIGN_COLOURS)] for i in range(len(foreign))])
+    if suppliers:
+        areas = axes.stackplot(
+            report.dates, [report.shares[s] for s in suppliers], colors=colours, step="post",
+            labels=[f"{s} ({'domestic' if report.domestic[s] else 'foreign'})" for s in suppliers],
+            edgecolor="white", linewidth=0.4)
+        for area, supplier in zip(areas, suppliers, strict=True):
+            if not report.domestic[supplier]:
+                area.set_hatch("///")
+    has_threshold = any(t is not None for t in report.threshold)
+    if has_threshold:
+        threshold = [float("nan") if t is None else t for t in report.threshold]
+        axes.plot(report.dates, threshold, color="black", linewidth=1.8, drawstyle="steps-post",
+                  label="min_domestic_share\nthreshold")
+    _mark_as_of(axes, as_of, start, end)
+    _month_axis(axes, start, end)
+    axes.set_ylim(0, 1)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes.set_ylabel(f"share ({report.basis} basis)")
+    axes.set_xlabel("effective date")
+    if suppliers or has_threshold:
+        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
+    if not suppliers:
+        axes.text(0.5, 0.5, f"no orders charged to {year}", transform=axes.transAxes,
+                  ha="center", va="center", color="#666666")
+    return _svg(figure, f"shares-{report.code}-{year}")
+
+
+def _short(value: float, factor: float, suffix: str) -> str:
+    scaled = value / factor
+    text = f"{scaled:,.1f}".removesuffix(".0") if factor > 1 else f"{scaled:,.0f}"
+    return f"{text} {suffix}".strip()
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+
+def _amount(value: Decimal | Fraction | int | None) -> str:
+    return "" if value is None else f"{round_half_up(value):,}"
+
+
+def _percent(value: Decimal | Fraction | None) -> str:
+    return "" if value is None else f"{float(value) * 100:.2f}%"
+
+
+def _table(columns: list[tuple[str, str]], rows: list[list[Any]], css: str,
+           row_classes: list[str] | None = None) -> str:
+    """columns: (heading, css class of its cells); every cell is escaped here."""
+    head = "".join(f'<th class="{kind}">{html.escape(name)}</th>' for name, kind in columns)
+    body = []
+    for index, row in enumerate(rows):
+        extra = f' class="{row_classes[index]}"' if row_classes else ""
+        cells = "".join(f'<td class="{kind}">{html.escape(str(value))}</td>'
+                        for (_, kind), value in zip(columns, row, strict=True))
+        body.append(f"<tr{extra}>{cells}</tr>")
+    if not rows:
+        body.append(f'<tr><td colspan="{len(columns)}" class="empty">(no rows)</td></tr>')
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
+    row = report.budget_row
+    budget_table = _table(
+        [("year", "num"), ("currency", "text"), ("budget", "num"), ("committed", "num"),
+         ("remaining", "num"), ("utilization", "num")],
+        [[row["year"], row["currency"], _amount(row["budget"]), _amount(row["committed"]),
+          _amount(row["remaining"]),
+          "" if row["utilization"] is None else format_fraction4(row["utilization"])]],
+        "budget")
+    share_rows = sorted(report.share_rows, key=lambda r: (not r["domestic"], -r["share"], r["supplier"]))
+    shares_table = _table(
+        [("supplier", "text"), ("country", "text"), ("domestic", "text"),
+         (f"value ({report.currency})", "num"), ("units", "num"), (f"share ({report.basis})", "num")],
+        [[r["supplier"], r["country"], "domestic" if r["domestic"] else "foreign",
+          _amount(r["value"]), f"{r['units']:,}", _percent(r["share"])] for r in share_rows],
+        "shares")
+    threshold = ("; the black line is the min_domestic_share threshold while that policy is in force"
+                 if any(t is not None for t in report.threshold) else "")
+    code = html.escape(report.code)
+    title = html.escape(f"{report.code} — {report.name}")
+    return f"""
+<section class="region" id="region-{code}">
+<h2>{title} <span class="muted">({html.escape(report.country)}, budget in {html.escape(report.currency)})</span></h2>
+<h3>Budget burn-down {year}</h3>
+<figure class="chart burndown" data-region="{code}">{burndown_svg(report, as_of=as_of, year=year)}
+<figcaption>Committed to {year} and the {year} budget as of each date (weekly, and on every budget revision), as the ledger stood at the knowledge limit below. Dotted lines: budget revisions; red line: the as-of date.</figcaption></figure>
+{budget_table}
+<h3>Supplier shares {year}</h3>
+<figure class="chart shares" data-region="{code}">{shares_svg(report, as_of=as_of, year=year)}
+<figcaption>Each supplier's share of the orders charged to {year} as of each date ({html.escape(report.basis)} basis; leases do not count). Domestic suppliers are solid and at the bottom, foreign ones hatched{threshold}.</figcaption></figure>
+{shares_table}
+</section>"""
+
+
+STYLE = """
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+       max-width: 1100px; margin: 1.5em auto; padding: 0 1.2em; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { border-bottom: 2px solid #2166ac; padding-bottom: 0.15em; margin-top: 1.8em; }
+h3 { margin: 1.2em 0 0.3em; font-size: 1.05em; color: #444; }
+.muted { color: #777; font-weight: normal; font-size: 0.75em; }
+.lead { color: #444; margin-top: 0; }
+nav a { margin-right: 1em; }
+figure { margin: 0.3em 0 0.6em; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85em; color: #555; }
+table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; vertical-align: top; }
+th { background: #f3f5f8; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.empty { color: #777; font-style: italic; }
+tr.violation td.status { color: #fff; background: #b2182b; font-weight: bold; }
+tr.pending td.status { background: #fdb863; font-weight: bold; }
+tr.ok td.status { color: #1b7837; }
+dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.3em 1em; }
+dl.provenance dt { font-weight: bold; }
+dl.provenance dd { margin: 0; }
+code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.9em;
+       background: #f3f5f8; padding: 0.1em 0.3em; word-break: break-all; }
+"""
+
+# Set before anything else runs, so that a script error anywhere on the page is recorded in
+# the DOM, where a headless browser test (or a curious reader) can see it.
+ERROR_TRAP = ("<script>window.addEventListener('error', function (e) {"
+              " document.documentElement.dataset.reportErrors ="
+              " (document.documentElement.dataset.reportErrors || '') + e.message + ';'; });</script>")
+READY_MARK = ("<script>document.documentElement.dataset.reportReady ="
+              " String(document.querySelectorAll('figure.chart svg').length);</script>")
+
+
+def render_html(report: Report) -> str:
+    p = report.provenance
+    scope = f"region {p.region}" if p.region else "all regions"
+    compliance = _table(
+        [("status", "status"), ("policy", "text"), ("region", "text"), ("subject", "text"),
+         ("detail", "text")],
+        [[r["status"], r["policy"], r["region"], r["subject"], r["detail"]] for r in report.compliance],
+        "compliance", [html.escape(r["status"]) for r in report.compliance])
+    counts = {s: sum(1 for r in report.compliance if r["status"] == s) for s in STATUS_ORDER}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    nav = "".join(f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>'
+                  for r in report.regions)
+    regions = "".join(_region_section(r, as_of=p.as_of, year=p.year) for r in report.regions)
+    if not report.regions:
+        regions = f'<p class="empty">No region opened by {p.as_of.isoformat()} matches.</p>'
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Ledger report {p.year}, as of {p.as_of.isoformat()}</title>
+{ERROR_TRAP}
+<style>{STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Procurement ledger report {p.year}</h1>
+<p class="lead">As of <strong>{p.as_of.isoformat()}</strong>, {html.escape(scope)}, from the log up to seq <strong>{p.last_seq}</strong> (hash <code>{p.last_hash[:16]}…</code>). Compliance: {html.escape(summary)}.</p>
+<nav>{nav}<a href="#compliance">Compliance</a><a href="#provenance">Provenance</a></nav>
+</header>
+{regions}
+<section id="compliance">
+<h2>Compliance as of {p.as_of.isoformat()}</h2>
+<p>Every enabled policy in force at the as-of date; violations first, then pending, then ok.</p>
+{compliance}
+</section>
+<section id="provenance">
+<h2>Provenance</h2>
+<dl class="provenance">
+<dt>as-of date</dt><dd>{p.as_of.isoformat()} (only events effective on or before it count)</dd>
+<dt>budget year</dt><dd>{p.year}</dd>
+<dt>regions</dt><dd>{html.escape(scope)}</dd>
+<dt>knowledge limit</dt><dd>{html.escape(p.knowledge)}</dd>
+<dt>last seq included</dt><dd>{p.last_seq}</dd>
+<dt>its hash</dt><dd><code>{html.escape(p.last_hash)}</code></dd>
+<dt>reproduce with</dt><dd><code class="command">{html.escape(p.command)}</code></dd>
+</dl>
+<p class="muted">The same command on the same log writes the same file, byte for byte. Check the hash above with <code>ledger verify</code> or <code>ledger export events --upto-seq {p.last_seq}</code>.</p>
+</section>
+{READY_MARK}
+</body>
+</html>
+"""
+
+
+def write_report(report: Report, path: str) -> None:
+    text = render_html(report)
+    with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
+
+
+def require_matplotlib() -> None:
+    """Fail early, with the one line that says what to install."""
+    _matplotlib()
