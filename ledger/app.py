@@ -9,8 +9,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import OperationalError
@@ -20,13 +21,18 @@ from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_c
 from ledger.dates import parse_known_at
 from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
-from ledger.events import NewEvent, StoredEvent
 from ledger.io import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, export_row, read_events_file, write_csv
+from ledger.log import head, log_rows
 from ledger.migrate import ensure_schema, upgrade
 from ledger.projections import queries
-from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
-from ledger.rules import check_event
-from ledger.store import Appended, Store, batched
+
+if TYPE_CHECKING:
+    from ledger.events import NewEvent, StoredEvent
+    from ledger.projections.rebuild import RebuildReport
+    from ledger.store import Appended, Store
+
+# Recording, importing and rebuilding load the event models and the writer when first used: a
+# query or a verification never needs them, and they are a good part of a command's start-up.
 
 
 def default_actor() -> str:
@@ -65,7 +71,13 @@ class Ledger:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.store = Store(engine, check_event)
+
+    @cached_property
+    def store(self) -> Store:
+        from ledger.rules import check_event
+        from ledger.store import Store
+
+        return Store(self.engine, check_event)
 
     @classmethod
     def open(cls, db: str | os.PathLike | None = None, *, create: bool = True) -> Ledger:
@@ -109,6 +121,8 @@ class Ledger:
         event_id: str | None = None,
     ) -> Appended:
         """Append one event; returns its seq (or the existing one when already recorded)."""
+        from ledger.events import NewEvent
+
         event = NewEvent.create(
             type,
             date.today() if effective is None else effective,
@@ -128,6 +142,9 @@ class Ledger:
     ) -> ImportResult:
         """All or nothing: every line is checked (against the log and the lines before it); any
         problem rolls the whole batch back and is reported with every other one."""
+        from ledger.events import NewEvent
+        from ledger.store import batched
+
         actor = actor or default_actor()
         problems: list[Problem] = []
         added = already = 0
@@ -181,7 +198,7 @@ class Ledger:
 
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as connection:
-            return self.store.head(connection)
+            return head(connection)
 
     def export_events(self, out: IO[str], *, upto_seq: int | None = None) -> int:
         """Write the log as CSV (SPEC §5); returns the number of rows."""
@@ -190,7 +207,7 @@ class Ledger:
         def rows():
             nonlocal count
             with self.engine.connect() as connection:
-                for row in self.store.rows(connection, upto_seq=upto_seq):
+                for row in log_rows(connection, upto_seq=upto_seq):
                     count += 1
                     yield export_row(row)
 
@@ -200,7 +217,7 @@ class Ledger:
     def verify(self) -> ChainReport:
         """Re-check the chain of the whole log, straight from the stored rows."""
         with self.engine.connect() as connection:
-            return verify_rows(self.store.rows(connection))
+            return verify_rows(log_rows(connection))
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
@@ -261,6 +278,8 @@ class Ledger:
 
     def rebuild(self, *, check: bool = False) -> RebuildReport:
         """Rebuild every read model from the log. With check, compare and change nothing."""
+        from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
+
         with self.engine.connect().execution_options(ledger_write=True) as connection:
             transaction = connection.begin()
             try:

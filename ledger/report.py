@@ -497,8 +497,11 @@ def render_html(report: Report) -> str:
 
 def write_report(report: Report, path: str) -> None:
     text = render_html(report)
-    with open(path, "w", encoding="utf-8", newline="\n") as stream:
-        stream.write(text)
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise LedgerError(f"cannot write {path}: {error.strerror}") from None
 
 
 def require_matplotlib() -> None:

@@ -26,14 +26,13 @@ from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
 from ledger.known import Known, select_in
+from ledger.log import LOG_COLUMNS, head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
 
 Check = Callable[[Known, NewEvent], None]
 # Rows gathered before they are written: a batch of an import, or fewer.
 FLUSH_ROWS = 20_000
-LOG_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
-               "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -299,29 +298,10 @@ class Store:
                 appender.flush()
 
     def head(self, connection: Connection) -> tuple[int, str]:
-        row = connection.execute(
-            select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
-        ).first()
-        return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+        return head(connection)
 
-    def rows(
-        self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
-    ) -> Iterator[tuple]:
-        """Every event as a plain tuple in LOG_COLUMNS order (effective as text), in seq order,
-        fetched in keyset pages so memory stays constant."""
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        effective = "effective" if connection.dialect.name == "sqlite" else "to_char(effective, 'YYYY-MM-DD')"
-        columns = ", ".join(effective if name == "effective" else name for name in LOG_COLUMNS)
-        limit = upto_seq if upto_seq is not None else 2**62
-        sql = (f"SELECT {columns} FROM events WHERE seq > {marker} AND seq <= {marker} "
-               f"ORDER BY seq LIMIT {int(batch)}")
-        last = 0
-        while True:
-            rows = connection.exec_driver_sql(sql, (last, limit)).fetchall()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
+    def rows(self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[tuple]:
+        return log_rows(connection, upto_seq=upto_seq, batch=batch)
 
     def stream(
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
