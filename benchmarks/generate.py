@@ -1,0 +1,575 @@
+"""Generate a realistic, valid event stream of any size as JSON Lines, deterministically.
+
+    python benchmarks/generate.py 100000 -o events.jsonl [--seed 1]
+
+Six regions with their own currencies, about ten suppliers per region (domestic and foreign)
+plus data-centre lessors, rates for every currency pair with frequent changes, budgets per region
+and year (2021-2026) with revisions, orders with amendments and cancellations, leases with
+terminations and reviews, policy changes, and about 2% back-dated corrections (amendments, rates,
+budgets, reviews dated before events already in the stream).
+
+Every line passes the ledger's validation: each event only names regions, suppliers, orders and
+leases whose own effective date is on or before its own, foreign-currency documents always have a
+rate in force (every pair has one from the first day), amendments and cancellations only touch
+orders that are not cancelled, leases are terminated at most once, block-mode policies only
+restrict a SKU the stream never buys. The stream is a prefix-closed sequence: its first K lines
+are valid too. Each line carries an explicit `event_id` derived from the seed and the line
+number, so importing a file twice adds nothing the second time.
+
+Memory stays constant: the open orders and leases the stream may still amend, cancel, terminate
+or review are kept in bounded pools. The module only needs the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import heapq
+import json
+import math
+import random
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+
+START = date(2021, 1, 1)
+END = date(2026, 12, 31)
+YEARS = range(START.year, END.year + 1)
+
+# (region, name, country, currency, share of the orders)
+REGIONS = [
+    ("CN", "China", "CN", "CNY", 0.30),
+    ("US", "United States", "US", "USD", 0.22),
+    ("DE", "Germany (EU)", "DE", "EUR", 0.14),
+    ("JP", "Japan", "JP", "JPY", 0.12),
+    ("MY", "Overseas (Malaysia)", "MY", "MYR", 0.12),
+    ("IN", "India", "IN", "INR", 0.10),
+]
+# Units of each currency per US dollar at the start; rates drift from there.
+USD_RATES = {"USD": 1.0, "EUR": 0.92, "CNY": 7.2, "MYR": 4.6, "INR": 83.0, "JPY": 150.0}
+COUNTRY_CURRENCY = {country: currency for _, _, country, currency, _ in REGIONS}
+
+# Supplier name stems per country; the last one of each country registers mid-stream.
+SUPPLIER_NAMES = {
+    "CN": ["Huawei Technologies", "Cambricon (寒武纪)", "Hygon Information", "Biren Technology",
+           "Moore Threads", "Enflame Technology"],
+    "US": ["Nvidia", "AMD", "Intel Habana", "Cerebras Systems", "Groq", "SambaNova"],
+    "DE": ["Siemens Compute GmbH", "Bosch KI Systeme", "Aleph Alpha Hardware", "Graphcore EU",
+           "Nürnberg Rechenzentrum AG", "Kühne Silicon GmbH"],
+    "JP": ["Preferred Networks", "Fujitsu", "NEC", "Sakura Internet", "Rapidus", "Socionext (ソシオネクスト)"],
+    "MY": ["Johor Compute Sdn Bhd", "Cyberjaya Silicon", "Penang Semiconductor", "Kulai Systems",
+           "Iskandar AI Bhd", "Sarawak Digital"],
+    "IN": ["Tata Elxsi Compute", "Yotta Infrastructure", "Netweb Technologies", "Sify Silicon",
+           "Bengaluru AI Labs", "Pune Systems Pvt"],
+}
+# SKUs with a list price in USD; the first three are sold by every supplier of the country that
+# makes them, the rest by anyone.
+SKUS = {
+    "ascend-910b": 16000, "ascend-910c": 25000, "mlu370": 8000, "mlu590": 12000,
+    "h20": 13000, "h100": 28000, "h200": 32000, "b200": 40000, "mi300x": 18000,
+    "gaudi3": 15000, "wse-3": 90000, "lpu-1": 20000, "mn-core2": 17000, "a64fx-n": 9000,
+}
+SKU_LIST = list(SKUS)
+# Block mode is only used for a SKU the stream never buys (so it never rejects anything).
+BANNED_SKU = "xk-embargoed-01"
+WARN_SKU = "h20"
+
+ACTORS = {
+    "CN": ["cn.procure.zhao", "cn.procure.chen", "a.chen"],
+    "US": ["us.buyer.smith", "us.buyer.garcia"],
+    "DE": ["de.einkauf.müller", "de.einkauf.schmidt"],
+    "JP": ["jp.kobai.sato", "jp.kobai.suzuki"],
+    "MY": ["my.ops.lim", "my.ops.tan"],
+    "IN": ["in.purchase.iyer", "in.purchase.rao"],
+}
+ORDER_REASONS = [
+    "Cluster expansion", "Q-end allocation", "Replacement of failed units", "Inference fleet",
+    "-5% volume discount agreed", "Framework agreement call-off", "=budget line 4", "Pilot batch",
+]
+AMEND_REASONS = ["Volume adjusted", "Price renegotiated", "Yield shortfall at supplier", "+10% option exercised"]
+CORRECTION_REASONS = ["Correction: wrong figure keyed", "Back-dated correction", "Late paperwork"]
+
+POOL_CAP = 4000  # open orders kept for amendments and cancellations
+LEASE_CAP = 2000  # leases kept for terminations and reviews
+
+# Probability of each kind of main-loop event; whatever is left is order.placed.
+MIX = [
+    ("amend", 0.090),
+    ("cancel", 0.032),
+    ("lease", 0.020),
+    ("terminate", 0.005),
+    ("review", 0.018),
+    ("fx", 0.012),
+    ("budget", 0.004),
+    ("policy", 0.003),
+    ("backdated", 0.022),
+]
+PLACED_SHARE = 1 - sum(p for _, p in MIX)
+ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def cumulative(weights: list[float]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
+
+
+class Generator:
+    def __init__(self, n: int, seed: int):
+        self.n = n
+        self.rng = random.Random(seed)
+        self.id_prefix = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledger-benchmark/{seed}"))[:24]
+        self.count = 0
+        self.span = (END - START).days
+        self.days = [(START + timedelta(days=k)).isoformat() for k in range(self.span + 1)]
+        self.scheduled: list[tuple[int, int, tuple]] = []  # (day, tie, (kind, args))
+        self.tie = 0
+        self.orders: list[tuple[str, int]] = []  # (order id, placement day), none cancelled
+        self.leases: list[tuple[str, int]] = []  # every signed lease (bounded)
+        self.active_leases: list[tuple[str, int]] = []  # signed, not terminated
+        self.order_no = {r[0]: 0 for r in REGIONS}
+        self.lease_no = {r[0]: 0 for r in REGIONS}
+        self.region_cum = cumulative([r[4] for r in REGIONS])
+        self.region_by_code = {r[0]: r for r in REGIONS}
+        self.usd = dict(USD_RATES)
+        # Pairs with the stronger currency as base, so every rate is ≥ 1 and prints plainly.
+        currencies = sorted(self.usd, key=lambda c: self.usd[c])
+        self.pairs = [(a, b) for i, a in enumerate(currencies) for b in currencies[i + 1 :]]
+        self.suppliers: dict[str, tuple[str, str]] = {}  # code -> (country, name)
+        self.available: dict[str, list[tuple[str, float]]] = {r[0]: [] for r in REGIONS}
+        self.lessors: dict[str, list[str]] = {r[0]: [] for r in REGIONS}
+        self.available_pick: dict[str, tuple[list[str], list[float]]] = {}
+        self.budget: dict[tuple[str, int], int] = {}
+        self.min_share: dict[str, str] = {}
+        self.toggles: dict[tuple, bool] = {}
+        self._plan_suppliers()
+        main = max(1, n - 200)
+        placed_per_year = main * PLACED_SHARE / len(YEARS)
+        # Expected yearly commitments per region in its currency: orders (about 150 units at
+        # about the average list price) plus a share for leases; budgets are set around it.
+        average_price = sum(SKUS.values()) / len(SKUS)
+        self.expected = {
+            r[0]: placed_per_year * r[4] * 150 * average_price * 1.25 * self.usd[r[3]] for r in REGIONS
+        }
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def event(self, type_: str, day: int, actor: str, payload: dict, reason: str | None = None) -> str:
+        record = {
+            "event_id": f"{self.id_prefix}{self.count:012x}",
+            "type": type_,
+            "effective": self.days[day],
+            "actor": actor,
+        }
+        if reason is not None:
+            record["reason"] = reason
+        record.update(payload)
+        self.count += 1
+        return ENCODE(record)
+
+    def schedule(self, day: int, kind: str, *args) -> None:
+        self.tie += 1
+        heapq.heappush(self.scheduled, (day, self.tie, (kind, args)))
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _plan_suppliers(self) -> None:
+        rng = self.rng
+        self.supplier_plan = []  # (code, name, country, day registered)
+        for country, names in SUPPLIER_NAMES.items():
+            for k, name in enumerate(names):
+                code = f"{country.lower()}-sup-{k + 1:02d}"
+                day = 0 if k < len(names) - 1 else rng.randint(300, 1200)
+                self.supplier_plan.append((code, name, country, day))
+            for k in range(2):
+                code = f"dc-{country.lower()}-{k + 1}"
+                self.supplier_plan.append((code, f"{country} Data Centre {k + 1}", country, 0))
+        self.supplier_index = {code: k for k, (code, _, _, _) in enumerate(self.supplier_plan)}
+        # Each region buys from its domestic suppliers and four foreign ones.
+        self.region_suppliers = {}
+        countries = list(SUPPLIER_NAMES)
+        for region, _, country, _, _ in REGIONS:
+            domestic = [c for c, _, k, _ in self.supplier_plan if k == country and c.startswith(f"{k.lower()}-sup")]
+            others = [k for k in countries if k != country]
+            foreign = [f"{others[(j * 2) % len(others)].lower()}-sup-{j + 1:02d}" for j in range(4)]
+            if country != "US":
+                foreign[0] = "us-sup-01"
+            self.region_suppliers[region] = [(c, 0.55 / len(domestic)) for c in domestic] + [
+                (c, 0.45 / len(foreign)) for c in foreign
+            ]
+            self.lessors[region] = [f"dc-{country.lower()}-1", f"dc-{country.lower()}-2"]
+
+    def setup(self):
+        for region, name, country, currency, _ in REGIONS:
+            yield self.event("region.opened", 0, "finance.ops",
+                             {"region": region, "name": name, "country": country, "currency": currency},
+                             "Benchmark set-up")
+        for code, name, country, day in self.supplier_plan:
+            if day == 0:
+                yield self.register(code, name, country, 0)
+            else:
+                self.schedule(day, "supplier", code, name, country)
+        for base, quote in self.pairs:
+            yield self.rate_event(base, quote, 0, "Opening rate")
+        for region, *_ in REGIONS:
+            yield self.budget_event(region, START.year, 0, initial=True)
+            for year in YEARS[1:]:
+                self.schedule((date(year - 1, 12, 10) - START).days, "budget", region, year)
+        for region, *_ in REGIONS:
+            threshold = self.rng.choice(["0.3", "0.25", "0.35", "0.2"])
+            self.min_share[region] = threshold
+            yield self.policy_event(0, {"policy": "min_domestic_share", "region": region,
+                                        "threshold": threshold, "mode": "warn"},
+                                    "Guideline: domestic share of accelerators")
+            yield self.policy_event(0, {"policy": "budget_cap", "region": region, "mode": "warn"},
+                                    "Warn when commitments exceed budget")
+            yield self.policy_event(0, {"policy": "restricted_sku", "region": region,
+                                        "sku": BANNED_SKU, "mode": "block"},
+                                    "Embargoed part: never to be bought")
+            self.toggles[("budget_cap", region, "")] = True
+            if region in ("MY", "IN", "US"):
+                yield self.policy_event(0, {"policy": "lease_review", "region": region},
+                                        "Export control: owner/operator review")
+                self.toggles[("lease_review", region, "")] = True
+            else:
+                self.toggles[("lease_review", region, "")] = False
+            self.toggles[("restricted_sku", region, WARN_SKU)] = False
+            self.toggles[("restricted_supplier", region, "us-sup-01")] = False
+
+    # -- event makers ---------------------------------------------------------------------------
+
+    def register(self, code: str, name: str, country: str, day: int) -> str:
+        self.suppliers[code] = (country, name)
+        for region, _, _, _, _ in REGIONS:
+            for supplier, weight in self.region_suppliers[region]:
+                if supplier == code:
+                    self.available[region].append((supplier, weight))
+                    pairs = self.available[region]
+                    self.available_pick[region] = ([s for s, _ in pairs], cumulative([w for _, w in pairs]))
+        return self.event("supplier.registered", day, "procure.master-data",
+                          {"supplier": code, "name": name, "country": country})
+
+    def rate_text(self, base: str, quote: str) -> str:
+        return f"{self.usd[quote] / self.usd[base]:.5f}".rstrip("0").rstrip(".")
+
+    def rate_event(self, base: str, quote: str, day: int, reason: str | None = None) -> str:
+        return self.event("fx.rate_set", day, "treasury.wu",
+                          {"base": base, "quote": quote, "rate": self.rate_text(base, quote)}, reason)
+
+    def budget_event(self, region: str, year: int, day: int, *, initial: bool = False,
+                     reason: str | None = None) -> str:
+        rng = self.rng
+        if initial or (region, year) not in self.budget:
+            amount = self.expected[region] * rng.uniform(0.85, 1.3)
+        else:
+            amount = self.budget[(region, year)] * rng.uniform(0.9, 1.15)
+        amount = max(1_000_000, int(amount) // 1_000_000 * 1_000_000)
+        self.budget[(region, year)] = amount
+        payload = {"region": region, "year": year, "amount": str(amount)}
+        if rng.random() < 0.3:
+            payload["currency"] = self.region_by_code[region][3]
+        if reason is None:
+            reason = f"FY{year} capex" if initial else "Budget revision"
+        return self.event("budget.revised", day, "finance.ops", payload, reason)
+
+    def policy_event(self, day: int, payload: dict, reason: str | None = None) -> str:
+        return self.event("policy.changed", day, "compliance.li", payload, reason)
+
+    def price(self, sku: str, currency: str) -> str:
+        value = SKUS[sku] * self.usd[currency] * self.rng.uniform(0.85, 1.15)
+        if self.rng.random() < 0.3:
+            return f"{value:.2f}"
+        return str(int(value))
+
+    def pick_region(self) -> tuple:
+        cum = self.region_cum
+        return REGIONS[min(len(REGIONS) - 1, bisect.bisect(cum, self.rng.random() * cum[-1]))]
+
+    def order_placed(self, day: int) -> str:
+        # The hot path (three events in four): plain random() calls, one dict, one encode.
+        rand = self.rng.random
+        code, _, country, currency, _ = self.pick_region()
+        codes, cum = self.available_pick[code]
+        supplier = codes[min(len(codes) - 1, bisect.bisect(cum, rand() * cum[-1]))]
+        supplier_country = self.suppliers[supplier][0]
+        if supplier_country != country and rand() < 0.35:
+            currency = COUNTRY_CURRENCY[supplier_country]
+        if rand() < 0.8:  # mostly the supplier's own line of parts
+            sku = SKU_LIST[(self.supplier_index[supplier] * 3 + int(rand() * 3)) % len(SKU_LIST)]
+        else:
+            sku = SKU_LIST[int(rand() * len(SKU_LIST))]
+        number = self.order_no[code] = self.order_no[code] + 1
+        order = f"{code}-PO-{number:07d}"
+        value = SKUS[sku] * self.usd[currency] * (0.85 + 0.3 * rand())
+        actors = ACTORS[code]
+        record = {
+            "event_id": f"{self.id_prefix}{self.count:012x}",
+            "type": "order.placed",
+            "effective": self.days[day],
+            "actor": actors[int(rand() * len(actors))],
+        }
+        if rand() < 0.12:
+            record["reason"] = ORDER_REASONS[int(rand() * len(ORDER_REASONS))]
+        record["order"] = order
+        record["region"] = code
+        record["supplier"] = supplier
+        record["sku"] = sku
+        record["quantity"] = int(-150 * math.log(1.0 - rand())) + 1
+        record["unit_price"] = f"{value:.2f}" if rand() < 0.3 else str(int(value))
+        record["currency"] = currency
+        r = rand()
+        if r < 0.65:
+            record["purpose"] = "training" if r < 0.4 else ("inference" if r < 0.6 else "other")
+        orders = self.orders
+        if len(orders) < POOL_CAP:
+            orders.append((order, day))
+        else:
+            orders[int(rand() * POOL_CAP)] = (order, day)
+        self.count += 1
+        return ENCODE(record)
+
+    def order_amended(self, day: int, back_dated: bool = False) -> str | None:
+        if not self.orders:
+            return None
+        rng = self.rng
+        order, placed = self.orders[rng.randrange(len(self.orders))]
+        if back_dated:
+            if placed >= day:
+                return None
+            day = rng.randint(placed, day - 1)
+        payload: dict = {"order": order}
+        r = rng.random()
+        if r < 0.6:
+            payload["quantity"] = int(rng.expovariate(1 / 150)) + 1
+        if r > 0.4:
+            sku_price = SKUS["h100"] * rng.uniform(0.3, 1.5)
+            region = self.region_by_code[order.split("-", 1)[0]]
+            payload["unit_price"] = str(int(sku_price * self.usd[region[3]]))
+        reason = rng.choice(CORRECTION_REASONS) if back_dated else (
+            rng.choice(AMEND_REASONS) if rng.random() < 0.3 else None)
+        region = order.split("-", 1)[0]
+        return self.event("order.amended", day, rng.choice(ACTORS[region]), payload, reason)
+
+    def order_cancelled(self, day: int) -> str | None:
+        if not self.orders:
+            return None
+        rng = self.rng
+        index = rng.randrange(len(self.orders))
+        order, _ = self.orders[index]
+        self.orders[index] = self.orders[-1]
+        self.orders.pop()
+        region = order.split("-", 1)[0]
+        reason = "Supplier cannot ship" if rng.random() < 0.5 else None
+        return self.event("order.cancelled", day, rng.choice(ACTORS[region]), {"order": order}, reason)
+
+    def lease_signed(self, day: int) -> str:
+        rng = self.rng
+        code, _, country, currency, _ = self.pick_region()
+        if currency != "USD" and rng.random() < 0.3:
+            currency = "USD"
+        self.lease_no[code] += 1
+        lease = f"{code}-L-{self.lease_no[code]:05d}"
+        sku = rng.choice(["h100", "h200", "b200", "ascend-910c", "mi300x"])
+        units = rng.randint(50, 3000)
+        monthly = units * SKUS[sku] / 30 * self.usd[currency] * rng.uniform(0.8, 1.2)
+        start = self.days[min(self.span, day + rng.randint(0, 90))]
+        payload = {"lease": lease, "region": code, "lessor": rng.choice(self.lessors[code]), "sku": sku,
+                   "units": units, "start": start, "months": rng.choice([12, 24, 36, 48, 60]),
+                   "monthly_payment": str(int(monthly)), "currency": currency}
+        for pool, cap in ((self.leases, LEASE_CAP), (self.active_leases, LEASE_CAP)):
+            if len(pool) < cap:
+                pool.append((lease, day))
+            else:
+                pool[rng.randrange(cap)] = (lease, day)
+        return self.event("lease.signed", day, rng.choice(ACTORS[code]), payload,
+                          "Leased capacity" if rng.random() < 0.5 else None)
+
+    def lease_terminated(self, day: int) -> str | None:
+        if not self.active_leases:
+            return None
+        rng = self.rng
+        index = rng.randrange(len(self.active_leases))
+        lease, _ = self.active_leases[index]
+        self.active_leases[index] = self.active_leases[-1]
+        self.active_leases.pop()
+        payload: dict = {"lease": lease}
+        if rng.random() < 0.6:
+            payload["fee"] = str(rng.randint(1, 500) * 10_000)
+        region = lease.split("-", 1)[0]
+        return self.event("lease.terminated", day, rng.choice(ACTORS[region]), payload,
+                          "Capacity no longer needed")
+
+    def lease_reviewed(self, day: int, back_dated: bool = False) -> str | None:
+        if not self.leases:
+            return None
+        rng = self.rng
+        lease, signed = self.leases[rng.randrange(len(self.leases))]
+        if back_dated:
+            if signed >= day:
+                return None
+            day = rng.randint(signed, day - 1)
+        region = lease.split("-", 1)[0]
+        owner = f"{self.region_by_code[region][1]} Data Centre Holdings"
+        outcome = "approved" if rng.random() < 0.85 else "rejected"
+        payload = {"lease": lease, "owner": owner,
+                   "operator": owner if rng.random() < 0.7 else f"{region} Hosting Services (unverified)",
+                   "outcome": outcome}
+        if rng.random() < 0.8:
+            payload["reference"] = f"KYC-{self.days[day][:4]}-{rng.randint(1, 99999):05d}"
+        reason = rng.choice(CORRECTION_REASONS) if back_dated else None
+        return self.event("lease.reviewed", day, "compliance.li", payload, reason)
+
+    def fx_changed(self, day: int, back_dated: bool = False) -> str:
+        rng = self.rng
+        currency = rng.choice([c for c in self.usd if c != "USD"])
+        self.usd[currency] *= rng.uniform(0.985, 1.015)
+        base, quote = rng.choice([p for p in self.pairs if currency in p])
+        if back_dated:
+            day = max(0, day - rng.randint(1, 120))
+            return self.rate_event(base, quote, day, rng.choice(CORRECTION_REASONS))
+        return self.rate_event(base, quote, day, "Rate review" if rng.random() < 0.2 else None)
+
+    def budget_revised(self, day: int, back_dated: bool = False) -> str:
+        rng = self.rng
+        region = rng.choice(REGIONS)[0]
+        today = START + timedelta(days=day)
+        year = today.year
+        if not back_dated and today.month >= 10 and year < END.year and rng.random() < 0.5:
+            year += 1
+        if back_dated:
+            first = max(0, (date(year, 1, 1) - START).days)
+            if first < day:
+                day = rng.randint(first, day - 1)
+            return self.budget_event(region, year, day, reason=rng.choice(CORRECTION_REASONS))
+        return self.budget_event(region, year, day)
+
+    def policy_changed(self, day: int) -> str:
+        rng = self.rng
+        region = rng.choice(REGIONS)[0]
+        kind = rng.random()
+        if kind < 0.35:
+            threshold = rng.choice(["0.2", "0.25", "0.3", "0.35", "0.4", "0.5"])
+            payload = {"policy": "min_domestic_share", "region": region, "threshold": threshold,
+                       "mode": "warn"}
+            if rng.random() < 0.3:
+                payload["basis"] = "units"
+            return self.policy_event(day, payload, "Guideline updated")
+        if kind < 0.55:
+            key = ("restricted_sku", region, WARN_SKU)
+            payload = {"policy": "restricted_sku", "region": region, "sku": WARN_SKU, "mode": "warn"}
+        elif kind < 0.75:
+            key = ("restricted_supplier", region, "us-sup-01")
+            payload = {"policy": "restricted_supplier", "region": region, "supplier": "us-sup-01",
+                       "mode": "warn"}
+        elif kind < 0.9:
+            key = ("budget_cap", region, "")
+            payload = {"policy": "budget_cap", "region": region, "mode": "warn"}
+        else:
+            key = ("lease_review", region, "")
+            payload = {"policy": "lease_review", "region": region}
+        enabled = not self.toggles[key]
+        self.toggles[key] = enabled
+        if not enabled:
+            payload["enabled"] = False
+        return self.policy_event(day, payload, "Rule switched on" if enabled else "Rule lifted")
+
+    def back_dated(self, day: int) -> str | None:
+        r = self.rng.random()
+        if r < 0.5:
+            return self.order_amended(day, back_dated=True)
+        if r < 0.75:
+            return self.fx_changed(day, back_dated=True)
+        if r < 0.85:
+            return self.budget_revised(day, back_dated=True)
+        return self.lease_reviewed(day, back_dated=True)
+
+    # -- the stream -----------------------------------------------------------------------------
+
+    def lines(self):
+        n = self.n
+        for line in self.setup():
+            if self.count >= n:
+                return
+            yield line
+        rng = self.rng
+        thresholds = []
+        total = 0.0
+        for kind, share in MIX:
+            total += share
+            thresholds.append((total, kind))
+        makers = {
+            "amend": self.order_amended,
+            "cancel": self.order_cancelled,
+            "lease": self.lease_signed,
+            "terminate": self.lease_terminated,
+            "review": self.lease_reviewed,
+            "fx": self.fx_changed,
+            "budget": self.budget_revised,
+            "policy": self.policy_changed,
+            "backdated": self.back_dated,
+        }
+        span = self.span
+        scheduled = self.scheduled
+        while self.count < n:
+            day = self.count * span // n
+            while scheduled and scheduled[0][0] <= day and self.count < n:
+                when, _, (kind, args) = heapq.heappop(scheduled)
+                if kind == "supplier":
+                    yield self.register(*args, when)
+                else:
+                    yield self.budget_event(args[0], args[1], when, initial=True)
+            if self.count >= n:
+                return
+            r = rng.random()
+            line = None
+            if r < total:
+                for threshold, kind in thresholds:
+                    if r < threshold:
+                        line = makers[kind](day)
+                        break
+            if line is None:
+                line = self.order_placed(day)
+            yield line
+
+
+def generate(n: int, out, seed: int = 1) -> int:
+    """Write n events as JSON Lines to the text stream `out`; returns the count written."""
+    buffer: list[str] = []
+    written = 0
+    for line in Generator(n, seed).lines():
+        buffer.append(line)
+        if len(buffer) >= 10_000:
+            out.write("\n".join(buffer) + "\n")
+            written += len(buffer)
+            buffer.clear()
+    if buffer:
+        out.write("\n".join(buffer) + "\n")
+        written += len(buffer)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n", type=int, help="number of events")
+    parser.add_argument("-o", "--output", required=True, help="JSONL file to write ('-' for stdout)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed [1]")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("n must be at least 1")
+    started = time.perf_counter()
+    if args.output == "-":
+        count = generate(args.n, sys.stdout, args.seed)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+            count = generate(args.n, out, args.seed)
+    elapsed = time.perf_counter() - started
+    print(f"wrote {count} events in {elapsed:.2f} s ({count / elapsed:,.0f} events/s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
