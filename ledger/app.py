@@ -223,7 +223,8 @@ class Ledger:
     def verify_export(path: str | Path) -> ChainReport:
         """Re-check an exported CSV without the database."""
         try:
-            with open(path, newline="", encoding="utf-8") as stream:
+            # utf-8-sig: an export written with --excel starts with a byte order mark.
+            with open(path, newline="", encoding="utf-8-sig") as stream:
                 reader = csv.DictReader(stream)
                 if tuple(reader.fieldnames or ())[: len(EXPORT_COLUMNS)] != EXPORT_COLUMNS:
                     raise LedgerError(f"{path}: not an export of `ledger export events` (header differs)")

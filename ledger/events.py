@@ -133,7 +133,10 @@ Country = Annotated[str, PlainValidator(_country)]
 Text = Annotated[str, PlainValidator(_text)]
 Day = Annotated[date, PlainValidator(parse_date)]
 Flag = Annotated[bool, PlainValidator(_boolean)]
-Count = Annotated[int, _bounded_integer(1)]
+# Quantities and units: far more than any order or lease holds, and well inside the 64-bit
+# integers the database stores them in (a larger one used to escape as a driver overflow).
+MAX_COUNT = 10**15
+Count = Annotated[int, _bounded_integer(1, MAX_COUNT)]
 Money = Annotated[Decimal, _bounded_decimal(Decimal(0))]
 
 

@@ -160,10 +160,12 @@ order_changes = Table(
     Index(None, "region", "year", "effective"),
 )
 
-# Orders as placed (before any change), summed per region, year, supplier, currency, month of
-# placement (its first day) and block of BUCKET_SEQS seqs. A report adds up these few rows
-# instead of every order: whole months before the as-of month, whole blocks below a knowledge
-# limit's block, and single orders for the rest (and for a month in which the rate changed).
+# Orders as placed (before any change), summed per region, year, supplier, currency, day and
+# block of BUCKET_SEQS seqs. A report adds up these few rows instead of every order: whole blocks
+# below a knowledge limit's block, single orders within it. Orders in the region's own currency
+# need no rate, so their day is the first of their month (fewer, bigger buckets) and the as-of
+# month is read order by order; orders in another currency keep their day, whose rate converts
+# the whole bucket.
 BUCKET_SEQS = 4096
 order_buckets = Table(
     "order_buckets",
@@ -172,11 +174,12 @@ order_buckets = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     code("supplier", primary_key=True),
     Column("currency", String(3), primary_key=True),
-    Column("month", Date, primary_key=True),
+    Column("effective", Date, primary_key=True),
     Column("block", BigInteger, primary_key=True, autoincrement=False),
     Column("value", Amount, nullable=False),
     Column("units", Amount, nullable=False),
     Column("orders", Integer, nullable=False),
+    Index(None, "region", "year", "effective"),
 )
 
 leases = Table(

@@ -109,7 +109,7 @@ class RowBuffer:
         self.connection.exec_driver_sql(
             f"UPDATE order_buckets SET value = {marker}, units = {marker}, orders = {marker} "
             f"WHERE region = {marker} AND year = {marker} AND supplier = {marker} "
-            f"AND currency = {marker} AND month = {marker} AND block = {marker}",
+            f"AND currency = {marker} AND effective = {marker} AND block = {marker}",
             [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
         )
 
@@ -234,7 +234,7 @@ class Appender:
             self.buffer.add(table, row)
             self.known.learn(table, row)
             if table is schema.orders:
-                self.buckets.add(row)
+                self.buckets.add(row, self.known.regions[row["region"]]["currency"])
 
     def flush(self) -> None:
         """Write every row gathered so far (still inside the transaction)."""

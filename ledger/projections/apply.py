@@ -121,9 +121,12 @@ class OrderBuckets:
         self.pending: dict[tuple, list] = {}
         self.stored: dict[tuple, list] | None = None if head_seq else {}
 
-    def add(self, order: dict) -> None:
-        key = (order["region"], order["year"], order["supplier"], order["currency"],
-               order["effective"].replace(day=1), order["seq"] // schema.BUCKET_SEQS)
+    def add(self, order: dict, region_currency: str) -> None:
+        day = order["effective"]
+        if order["currency"] == region_currency:
+            day = day.replace(day=1)
+        key = (order["region"], order["year"], order["supplier"], order["currency"], day,
+               order["seq"] // schema.BUCKET_SEQS)
         sums = self.pending.get(key)
         if sums is None:
             sums = self.pending[key] = [Decimal(0), Decimal(0), 0]
@@ -161,7 +164,7 @@ class OrderBuckets:
         }
 
 
-_KEY_NAMES = ("region", "year", "supplier", "currency", "month", "block")
+_KEY_NAMES = ("region", "year", "supplier", "currency", "effective", "block")
 _KEY_COLUMNS = tuple(schema.order_buckets.c[name] for name in _KEY_NAMES)
 
 

@@ -118,14 +118,6 @@ class _RateBook:
             return Fraction(1)
         return self._history(currency, region_currency)[1][index - 1]
 
-    def steady(self, currency: str, region_currency: str, first: date, last: date) -> bool:
-        """True when one rate holds from `first` to `last`: no known rate takes effect after
-        first and on or before last."""
-        if currency == region_currency:
-            return True
-        keys, _ = self._history(currency, region_currency)
-        return bisect_right(keys, first, key=itemgetter(0)) == bisect_right(keys, last, key=itemgetter(0))
-
 
 def _rates(connection: Connection, as_of: date, upto_seq: int | None) -> _RateBook:
     return _RateBook(connection, as_of, upto_seq)
@@ -323,22 +315,17 @@ def _driver_rows(connection: Connection, sql: str, parameters: list) -> list[tup
     return connection.exec_driver_sql(sql, tuple(parameters)).all()
 
 
-def _month_end(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
-
-
 def _placed_sums(
     connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
-    rates: _RateBook, region_currency: str,
+    region_currency: str,
 ) -> dict[tuple, list]:
     """The region's orders charged to `year` that were placed by as_of and known within the
     limit, as placed (before any change), summed into [value, units, orders] per (supplier,
     currency, day), the day being one whose booked rate holds for the whole sum.
 
-    Buckets give whole months before the as-of month, in blocks below the limit's block; single
-    orders give the as-of month, the blocks at the limit, and the months in which a rate of the
-    currency changed."""
+    Buckets give everything in blocks below the limit's block, except the region-currency
+    orders of the as-of month (their buckets span the whole month); single orders give those
+    and the orders in the limit's block."""
     sums: dict[tuple, list] = {}
 
     def add(key, value, units, count):
@@ -350,45 +337,34 @@ def _placed_sums(
             found[1] += units
             found[2] += count
 
+    sqlite = _is_sqlite(connection)
+
+    def day(value: date) -> object:
+        return value.isoformat() if sqlite else value
+
     as_of_month = as_of.replace(day=1)
-    limit = [] if upto_seq is None else [upto_seq // schema.BUCKET_SEQS]
-    first_of_block = None if upto_seq is None else limit[0] * schema.BUCKET_SEQS
-    unsteady: set[tuple[str, date]] = set()
+    below_block = [] if upto_seq is None else [upto_seq // schema.BUCKET_SEQS * schema.BUCKET_SEQS]
     with localcontext(EXACT):
         buckets = _driver_rows(
             connection,
-            "SELECT supplier, currency, month, value, units, orders FROM order_buckets "
-            "WHERE region = ? AND year = ? AND month < ?" + (" AND block < ?" if limit else ""),
-            [region, year, as_of_month.isoformat() if _is_sqlite(connection) else as_of_month, *limit],
+            "SELECT supplier, currency, effective, value, units, orders FROM order_buckets "
+            "WHERE region = ? AND year = ? AND effective <= ? "
+            "AND (currency <> ? OR effective < ?)"
+            + (" AND block < ?" if below_block else ""),
+            [region, year, day(as_of), region_currency, day(as_of_month),
+             *[start // schema.BUCKET_SEQS for start in below_block]],
         )
-        steady: set[tuple[str, date]] = set()
-        for supplier, currency, month, value, units, count in buckets:
-            month = _day(month)
-            if (currency, month) not in steady:
-                if (currency, month) in unsteady:
-                    continue
-                if not rates.steady(currency, region_currency, month, _month_end(month)):
-                    unsteady.add((currency, month))
-                    continue
-                steady.add((currency, month))
-            add((supplier, currency, month), _decimal(value), _decimal(units), count)
+        for supplier, currency, effective, value, units, count in buckets:
+            add((supplier, currency, _day(effective)), _decimal(value), _decimal(units), count)
         single = ("SELECT supplier, currency, effective, quantity, unit_price FROM orders "
                   "WHERE region = ? AND year = ? AND ")
-        known = "" if upto_seq is None else " AND seq <= ?"
-        queries = [(single + "effective >= ? AND effective <= ?" + known,
-                    [as_of_month, as_of, *([upto_seq] if upto_seq is not None else [])])]
+        queries = [(single + "currency = ? AND effective >= ? AND effective <= ?"
+                    + (" AND seq < ?" if below_block else ""),
+                    [region_currency, day(as_of_month), day(as_of), *below_block])]
         if upto_seq is not None:
-            queries.append((single + "seq >= ? AND seq <= ? AND effective < ?",
-                            [first_of_block, upto_seq, as_of_month]))
-        for currency, month in sorted(unsteady):
-            queries.append((
-                single + "currency = ? AND effective >= ? AND effective <= ?"
-                + ("" if upto_seq is None else " AND seq < ?"),
-                [currency, month, _month_end(month), *([first_of_block] if upto_seq is not None else [])],
-            ))
+            queries.append((single + "seq >= ? AND seq <= ? AND effective <= ?",
+                            [*below_block, upto_seq, day(as_of)]))
         for sql, parameters in queries:
-            if _is_sqlite(connection):
-                parameters = [value.isoformat() if isinstance(value, date) else value for value in parameters]
             for supplier, currency, effective, quantity, unit_price in _driver_rows(
                 connection, sql, [region, year, *parameters]
             ):
@@ -440,12 +416,12 @@ def _changed_orders(
 
 def _region_orders(
     connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
-    rates: _RateBook, region_currency: str,
+    region_currency: str,
 ) -> dict[tuple, list]:
     """[value, units, orders] of the region's orders charged to `year` as of as_of, per
     (supplier, currency, day), in the document currency; the booked rate of `day` holds for
     the whole value."""
-    sums = _placed_sums(connection, region, year, as_of, upto_seq, rates, region_currency)
+    sums = _placed_sums(connection, region, year, as_of, upto_seq, region_currency)
     with localcontext(EXACT):
         for key, (value, units) in _changed_orders(connection, region, year, as_of, upto_seq).items():
             found = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
@@ -467,7 +443,7 @@ def committed(
     region_currency = _region_currency(connection, region)
     # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
     per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
-    orders = _region_orders(connection, region, year, as_of, upto_seq, rate, region_currency)
+    orders = _region_orders(connection, region, year, as_of, upto_seq, region_currency)
     with localcontext(EXACT):
         for (_, currency, day), (value, _, _) in orders.items():
             if value:
@@ -500,7 +476,7 @@ def supplier_shares(
     shares: dict[str, dict[str, Any]] = {}
     # Per supplier, Decimals summed per booked rate first: one Fraction product per rate.
     per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
-    orders = _region_orders(connection, region, year, as_of, upto_seq, rate, home.currency)
+    orders = _region_orders(connection, region, year, as_of, upto_seq, home.currency)
     with localcontext(EXACT):
         for (supplier, currency, day), (value, units, _) in orders.items():
             share = shares.get(supplier)

@@ -52,14 +52,16 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer, autoincrement=False),
         _code("supplier"),
         sa.Column("currency", sa.String(3)),
-        sa.Column("month", sa.Date),
+        sa.Column("effective", sa.Date),
         sa.Column("block", sa.BigInteger, autoincrement=False),
         sa.Column("value", Amount, nullable=False),
         sa.Column("units", Amount, nullable=False),
         sa.Column("orders", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("region", "year", "supplier", "currency", "month", "block",
+        sa.PrimaryKeyConstraint("region", "year", "supplier", "currency", "effective", "block",
                                 name="pk_order_buckets"),
     )
+    op.create_index("ix_order_buckets_region_year_effective", "order_buckets",
+                    ["region", "year", "effective"])
     op.create_table(
         "lease_years",
         _code("lease"),
