@@ -43,6 +43,8 @@ def demo(obj):
       ledger demo
       ledger --db /tmp/demo.db demo
     """
+    import importlib.util
+    import shlex
     from datetime import date
 
     from commands.compliance import COMPLIANCE_COLUMNS
@@ -83,6 +85,10 @@ def demo(obj):
          ledger.compliance(as_of=end), COMPLIANCE_COLUMNS)
     click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
                "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
+    db = "" if obj.db is None else f"--db {shlex.quote(obj.db)} "
+    needs = "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
+    click.echo(f"See it all on one page (charts, tables, provenance): "
+               f"ledger {db}report --as-of 2025-12-31 -o report.html{needs}")
 
 
 COMMANDS = [init, demo]

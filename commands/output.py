@@ -12,9 +12,25 @@ import click
 
 # Column kinds: how a value is written. "text" is free text and gets the CSV formula guard.
 AMOUNT, FRACTION, TEXT, PLAIN, BOOL = "amount", "fraction", "text", "plain", "bool"
+# The UTF-8 byte order mark: without it, Excel opens a CSV in the local code page.
+BOM = "\ufeff"
+
+
+def _remember_excel(ctx: click.Context, _param, value: bool) -> bool:
+    # Kept in the context's meta (shared by the whole command line) rather than passed to each
+    # command: `render` reads it, so no listing command needs a parameter of its own for it.
+    if value:
+        ctx.meta[EXCEL] = True
+    return value
+
+
+EXCEL = "ledger.excel"
 
 
 def output_options(function):
+    function = click.option("--excel", is_flag=True, expose_value=False, callback=_remember_excel,
+                            help="CSV for spreadsheets: start with a UTF-8 byte order mark so that "
+                                 "Excel reads UTF-8 (implies --format csv).")(function)
     function = click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
                             help="Write to FILE instead of standard output.")(function)
     function = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
@@ -66,14 +82,20 @@ def table_value(value, kind: str) -> str:
 
 def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None, output: str | None) -> None:
     names = [name for name, _ in columns]
+    context = click.get_current_context(silent=True)
+    excel = bool(context and context.meta.get(EXCEL))
+    if excel and fmt not in (None, "csv"):
+        raise click.UsageError(f"--excel writes CSV; it cannot be combined with --format {fmt}")
     if fmt is None:
-        fmt = "table" if output is None and sys.stdout.isatty() else "csv"
+        fmt = "csv" if excel or output is not None or not sys.stdout.isatty() else "table"
     stream = open(output, "w", newline="", encoding="utf-8") if output else None
     try:
         out = stream or sys.stdout
         if fmt == "csv":
             from ledger.io import write_csv
 
+            if excel:
+                out.write(BOM)
             write_csv(out, names, ([cell(row.get(n), k) for n, k in columns] for row in rows))
         elif fmt == "json":
             data = [{n: json_value(row.get(n), k) for n, k in columns} for row in rows]

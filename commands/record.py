@@ -24,7 +24,12 @@ def _record(ctx: click.Context, type: str, payload: dict, effective, reason, eve
 
 @click.group()
 def region():
-    """Regions: each has a country and a budget currency."""
+    """Regions: each has a country and a budget currency.
+
+    \b
+    Example:
+      ledger region open CN --name China --country CN --currency CNY --effective 2025-01-01
+    """
 
 
 @region.command("open")
@@ -47,7 +52,12 @@ def region_open(ctx, region_code, name, country, currency, effective, reason, ev
 
 @click.group()
 def supplier():
-    """Suppliers (and lessors): domestic in a region when their country is the region's."""
+    """Suppliers (and lessors): domestic in a region when their country is the region's.
+
+    \b
+    Example:
+      ledger supplier register huawei --name Huawei --country CN --effective 2025-01-01
+    """
 
 
 @supplier.command("register")
@@ -69,7 +79,12 @@ def supplier_register(ctx, supplier_code, name, country, effective, reason, even
 
 @click.group()
 def fx():
-    """Exchange rates."""
+    """Exchange rates: 1 BASE = RATE QUOTE from the effective date.
+
+    \b
+    Example:
+      ledger fx set USD CNY 7.2 --effective 2025-01-01
+    """
 
 
 @fx.command("set")
@@ -90,7 +105,12 @@ def fx_set(ctx, base, quote, rate, effective, reason, event_id):
 
 @click.group()
 def budget():
-    """Yearly budgets per region."""
+    """Yearly budgets per region.
+
+    \b
+    Example:
+      ledger budget revise CN 2025 40000000000 --effective 2025-01-01
+    """
 
 
 @budget.command("revise")
@@ -113,7 +133,14 @@ def budget_revise(ctx, region_code, year, amount, currency, effective, reason, e
 
 @click.group()
 def order():
-    """Purchase orders."""
+    """Purchase orders: place, amend, cancel.
+
+    \b
+    Example:
+      ledger order place PO-1 --region CN --supplier huawei --sku ascend-910b \\
+          --quantity 10 --unit-price 30000 --currency CNY --effective 2025-01-10
+      ledger order amend PO-1 --quantity 8 --effective 2025-03-01
+    """
 
 
 @order.command("place")
@@ -177,7 +204,14 @@ def order_cancel(ctx, order_id, effective, reason, event_id):
 
 @click.group()
 def lease():
-    """Capacity leases."""
+    """Capacity leases: sign, review, terminate.
+
+    \b
+    Example:
+      ledger lease sign L-1 --region MY --lessor dcprov --sku h20 --units 100 \\
+          --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD
+      ledger lease review L-1 --owner "DC Provider" --operator "DC Provider" --outcome approved
+    """
 
 
 @lease.command("sign")
@@ -245,7 +279,13 @@ def lease_review(ctx, lease_id, owner, operator, outcome, reference, effective, 
 
 @click.group()
 def policy():
-    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews."""
+    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews.
+
+    \b
+    Example:
+      ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
+      ledger policy list --region CN
+    """
 
 
 @policy.command("set")

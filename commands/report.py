@@ -1,0 +1,51 @@
+"""`ledger report`: the one-page HTML report (charts and tables per region, compliance, provenance)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from commands.options import knowledge_options
+from commands.query import YEAR
+
+
+@click.command()
+@click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
+@knowledge_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="report.html",
+              show_default=True, help="The HTML file to write.")
+@click.pass_obj
+def report(obj, year, as_of, known_at, upto_seq, region, output):
+    """Write a self-contained HTML report: per region a budget burn-down and supplier shares over
+    the year (inline SVG charts) with their tables, the compliance table (violations first), and
+    the provenance — as-of date, knowledge limit, last seq and its hash, and the command that
+    draws the same report again. Opens offline in any browser. Needs the `report` extra
+    (pip install 'ledger[report]').
+
+    \b
+    Example:
+      ledger report --as-of 2025-12-31 -o report.html
+      ledger report --as-of 2025-09-01 --known-at 2025-09-02 --region CN -o cn.html
+    """
+    from ledger.report import build_report, require_matplotlib, write_report
+
+    if known_at is not None and upto_seq is not None:
+        raise click.UsageError("give --known-at or --upto-seq, not both")
+    require_matplotlib()
+    started = time.perf_counter()
+    ledger = obj.ledger
+    db = ledger.engine.url.render_as_string(hide_password=True) if obj.db else "ledger.db"
+    if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
+        db = obj.db  # a plain file path, as given
+    built = build_report(ledger, as_of=as_of, year=year, region=region, known_at=known_at,
+                         upto_seq=upto_seq, db=db, output=output)
+    write_report(built, output)
+    regions = len(built.regions)
+    click.echo(f"wrote {output}: {regions} region{'' if regions == 1 else 's'}, "
+               f"{len(built.compliance)} compliance rows, as of {built.provenance.as_of}, "
+               f"up to seq {built.provenance.last_seq} "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
+
+
+COMMANDS = [report]
