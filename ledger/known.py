@@ -9,8 +9,10 @@ query for every document the batch names, and forgotten after the batch to keep 
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Iterable
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -34,11 +36,14 @@ class Known:
             select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(rates.c.base, rates.c.quote)
         ):
             self._learn_rate(base, quote, _as_date(first))
+        # Per region, its policy changes in (effective, seq) order.
         self.policy_changes: dict[str, list[Row]] = {}
-        for row in connection.execute(select(schema.policies)):
+        policies = schema.policies
+        for row in connection.execute(select(policies).order_by(policies.c.effective, policies.c.seq)):
             self.policy_changes.setdefault(row.region, []).append(_plain(row))
-        # (region, date) → the block-mode policies in force then; cleared when a policy changes.
-        self.blocking: dict[tuple[str, date], list] = {}
+        # (region, how many of its changes are in force) → the block-mode policies then; cleared
+        # when a policy changes.
+        self.blocking: dict[tuple[str, int], list] = {}
         # Called before a check that reads the read models with SQL (a block-mode budget cap):
         # the writer puts the rows it still holds into the database.
         self.before_sql: Callable[[], None] = lambda: None
@@ -129,7 +134,8 @@ class Known:
         elif table is schema.fx_rates:
             self._learn_rate(row["base"], row["quote"], row["effective"])
         elif table is schema.policies:
-            self.policy_changes.setdefault(row["region"], []).append(row)
+            insort(self.policy_changes.setdefault(row["region"], []), row,
+                   key=itemgetter("effective", "seq"))
             self.blocking.clear()
 
     def _learn_rate(self, base: str, quote: str, effective: date) -> None:

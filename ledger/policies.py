@@ -8,12 +8,14 @@ effective ≤ D; switching it off and on again restarts its effective date (`sin
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -160,11 +162,15 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
             return
     if region not in known.policy_changes:
         return  # the common case: no policy at all for the region
-    blocking = known.blocking.get((region, on))
+    # The policies in force on `on` follow from the changes dated on or before it: a prefix of
+    # the region's changes in date order, so its length identifies them.
+    changes = known.policy_changes[region]
+    prefix = bisect_right(changes, on, key=itemgetter("effective"))
+    blocking = known.blocking.get((region, prefix))
     if blocking is None:
-        blocking = known.blocking[region, on] = [state for state in policy_states(
-            change for change in known.policy_changes[region] if change["effective"] <= on
-        ) if state.enabled and state.mode == "block"]
+        blocking = known.blocking[region, prefix] = [
+            state for state in policy_states(changes[:prefix]) if state.enabled and state.mode == "block"
+        ]
     for state in blocking:
         if state.policy in restricted:
             field, value = restricted[state.policy]
