@@ -19,6 +19,21 @@ def payment_dates(start: date, months: int) -> list[date]:
     return [add_months(start, k) for k in range(months)]
 
 
+def payments_due(start: date, months: int, year: int | None, until: date) -> int:
+    """How many of payment_dates(start, months) fall in `year` (any year when None) and on or
+    before `until`, counted without listing them: payment k is due in month start + k."""
+    first_month = start.year * 12 + start.month - 1
+    last_k = months - 1
+    if year is not None:
+        low, high = year * 12 - first_month, year * 12 + 11 - first_month
+    else:
+        low, high = 0, last_k
+    until_k = until.year * 12 + until.month - 1 - first_month
+    if 0 <= until_k <= last_k and add_months(start, until_k) > until:
+        until_k -= 1
+    return max(0, min(high, last_k, until_k) - max(low, 0) + 1)
+
+
 END_OF_DAY = "T23:59:59.999999Z"
 
 

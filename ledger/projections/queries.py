@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, and_, exists, func, literal, select
 
 from ledger import schema
-from ledger.dates import payment_dates
+from ledger.dates import payments_due
 from ledger.errors import LedgerError
 
 Rate = Callable[[str, str, date], Fraction]
@@ -88,14 +88,25 @@ class _RateBook:
 
     def __init__(self, connection: Connection, as_of: date, upto_seq: int | None):
         self.connection, self.as_of, self.upto_seq = connection, as_of, upto_seq
-        self.histories: dict[tuple[str, str], tuple[list, list[Fraction]]] = {}
+        self.histories: dict[tuple[str, str], tuple[list, list]] = {}
 
-    def _history(self, currency: str, region_currency: str) -> tuple[list, list[Fraction]]:
+    def _history(self, currency: str, region_currency: str) -> tuple[list, list]:
+        """The pair's known rates, oldest first: keys (effective, seq) and rates as read
+        ((Decimal, inverse) pairs, made Fractions by rate() only when used)."""
         pair = (currency, region_currency)
         if pair not in self.histories:
-            oldest_first = _known_rates(self.connection, currency, region_currency, self.as_of,
-                                        self.upto_seq)[::-1]
-            self.histories[pair] = ([key for key, _ in oldest_first], [rate for _, rate in oldest_first])
+            rates = schema.fx_rates
+            found = []
+            for base, quote, inverse in ((currency, region_currency, False),
+                                         (region_currency, currency, True)):
+                for rate, effective, seq in self.connection.execute(
+                    select(rates.c.rate, rates.c.effective, rates.c.seq)
+                    .where(rates.c.base == base, rates.c.quote == quote,
+                           *_known(rates, self.as_of, self.upto_seq))
+                ):
+                    found.append(((effective, seq), (rate, inverse)))
+            found.sort(key=itemgetter(0))
+            self.histories[pair] = ([key for key, _ in found], [rate for _, rate in found])
         return self.histories[pair]
 
     def __call__(self, currency: str, region_currency: str, on: date) -> Fraction:
@@ -116,7 +127,12 @@ class _RateBook:
         currency, region_currency, index = booking
         if currency == region_currency:
             return Fraction(1)
-        return self._history(currency, region_currency)[1][index - 1]
+        rates = self._history(currency, region_currency)[1]
+        rate = rates[index - 1]
+        if isinstance(rate, tuple):
+            value, inverse = rate
+            rate = rates[index - 1] = 1 / Fraction(value) if inverse else Fraction(value)
+        return rate
 
 
 def _rates(connection: Connection, as_of: date, upto_seq: int | None) -> _RateBook:
@@ -239,9 +255,7 @@ def _payments_due(lease: Row, year: int | None) -> int:
     on the termination date stays)."""
     if lease.terminated is None:
         return lease.payments if year is not None else lease.months
-    terminated = _as_date(lease.terminated)
-    return sum(1 for due in payment_dates(_as_date(lease.start), lease.months)
-               if due <= terminated and (year is None or due.year == year))
+    return payments_due(_as_date(lease.start), lease.months, year, _as_date(lease.terminated))
 
 
 def _as_date(value) -> date:
@@ -264,23 +278,35 @@ def _signed_leases(as_of: date, upto_seq: int | None) -> Select:
 
 
 def _lease_charges(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None, rate: Rate
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    rate: _RateBook, region_currency: str,
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
-    currency at each lease's booked rate (SPEC §4.3)."""
-    leases, years, terminations, regions = (
-        schema.leases, schema.lease_years, schema.lease_terminations, schema.regions
+    currency at each lease's booked rate (SPEC §4.3). Payments are summed as Decimals per
+    booked rate, then converted once per rate."""
+    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
+    sqlite = _is_sqlite(connection)
+    known = "" if upto_seq is None else " AND {}.seq <= ?"
+    limit = [] if upto_seq is None else [upto_seq]
+    day = as_of.isoformat() if sqlite else as_of
+    due = _driver_rows(
+        connection,
+        "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, t.effective "
+        "FROM lease_years y JOIN leases l ON l.lease = y.lease "
+        "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?" + known.format("t")
+        + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?" + known.format("l"),
+        [day, *limit, region, year, day, *limit],
     )
-    due = connection.execute(
-        _signed_leases(as_of, upto_seq)
-        .add_columns(years.c.payments)
-        .join(years, and_(years.c.lease == leases.c.lease, years.c.year == year))
-        .where(years.c.region == region)
-    )
-    total = Fraction(0)
-    for lease in due:
-        booked = rate(lease.currency, lease.region_currency, lease.effective)
-        total += _payments_due(lease, year) * Fraction(lease.monthly_payment) * booked
+    per_booking: dict[tuple, Decimal] = defaultdict(Decimal)
+    with localcontext(EXACT):
+        for currency, signed, start, months, monthly_payment, payments, terminated in due:
+            if terminated is not None:
+                payments = payments_due(_day(start), months, year, _day(terminated))
+            if payments:
+                booking = rate.booking(currency, region_currency, _day(signed))
+                per_booking[booking] += payments * _decimal(monthly_payment)
+    total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
+                Fraction(0))
     fees = connection.execute(
         select(leases.c.currency, leases.c.effective, regions.c.currency.label("region_currency"),
                terminations.c.fee)
@@ -449,7 +475,7 @@ def committed(
             if value:
                 per_rate[rate.booking(currency, region_currency, day)] += value
     total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()), Fraction(0))
-    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate)
+    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
 
 
 def _region_currency(connection: Connection, region: str) -> str | None:
