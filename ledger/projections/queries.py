@@ -89,22 +89,25 @@ class _RateBook:
     def __init__(self, connection: Connection, as_of: date, upto_seq: int | None):
         self.connection, self.as_of, self.upto_seq = connection, as_of, upto_seq
         self.histories: dict[tuple[str, str], tuple[list, list]] = {}
+        self.bookings: dict[tuple[str, str, date], tuple[str, str, int]] = {}
 
     def _history(self, currency: str, region_currency: str) -> tuple[list, list]:
         """The pair's known rates, oldest first: keys (effective, seq) and rates as read
         ((Decimal, inverse) pairs, made Fractions by rate() only when used)."""
         pair = (currency, region_currency)
         if pair not in self.histories:
-            rates = schema.fx_rates
             found = []
+            sqlite = _is_sqlite(self.connection)
             for base, quote, inverse in ((currency, region_currency, False),
                                          (region_currency, currency, True)):
-                for rate, effective, seq in self.connection.execute(
-                    select(rates.c.rate, rates.c.effective, rates.c.seq)
-                    .where(rates.c.base == base, rates.c.quote == quote,
-                           *_known(rates, self.as_of, self.upto_seq))
+                for rate, effective, seq in _driver_rows(
+                    self.connection,
+                    "SELECT rate, effective, seq FROM fx_rates WHERE base = ? AND quote = ? "
+                    "AND effective <= ?" + ("" if self.upto_seq is None else " AND seq <= ?"),
+                    [base, quote, self.as_of.isoformat() if sqlite else self.as_of,
+                     *([] if self.upto_seq is None else [self.upto_seq])],
                 ):
-                    found.append(((effective, seq), (rate, inverse)))
+                    found.append(((_day(effective), seq), (rate, inverse)))
             found.sort(key=itemgetter(0))
             self.histories[pair] = ([key for key, _ in found], [rate for _, rate in found])
         return self.histories[pair]
@@ -117,11 +120,15 @@ class _RateBook:
         (hashing Fractions is slow), turned into the rate by rate()."""
         if currency == region_currency:
             return (currency, region_currency, 0)
-        keys, _ = self._history(currency, region_currency)
-        index = bisect_right(keys, on, key=itemgetter(0))
-        if index == 0:
-            raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
-        return (currency, region_currency, index)
+        asked = (currency, region_currency, on)
+        booking = self.bookings.get(asked)
+        if booking is None:
+            keys, _ = self._history(currency, region_currency)
+            index = bisect_right(keys, on, key=itemgetter(0))
+            if index == 0:
+                raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
+            booking = self.bookings[asked] = (currency, region_currency, index)
+        return booking
 
     def rate(self, booking: tuple[str, str, int]) -> Fraction:
         currency, region_currency, index = booking
