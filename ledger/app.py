@@ -21,8 +21,8 @@ from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_c
 from ledger.dates import parse_known_at
 from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
-from ledger.io import EXPORT_COLUMNS, EXPORT_TEXT_COLUMNS, export_row, read_events_file, write_csv
-from ledger.log import head, log_rows
+from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
+from ledger.log import head, log_pages, log_rows
 from ledger.migrate import ensure_schema, upgrade
 from ledger.projections import queries
 
@@ -201,17 +201,13 @@ class Ledger:
             return head(connection)
 
     def export_events(self, out: IO[str], *, upto_seq: int | None = None) -> int:
-        """Write the log as CSV (SPEC §5); returns the number of rows."""
+        """Write the log as CSV (SPEC §5), a page at a time; returns the number of rows."""
+        write_csv(out, EXPORT_COLUMNS, [])
         count = 0
-
-        def rows():
-            nonlocal count
-            with self.engine.connect() as connection:
-                for row in log_rows(connection, upto_seq=upto_seq):
-                    count += 1
-                    yield export_row(row)
-
-        write_csv(out, EXPORT_COLUMNS, rows(), text_columns=EXPORT_TEXT_COLUMNS)
+        with self.engine.connect() as connection:
+            for page in log_pages(connection, upto_seq=upto_seq):
+                out.write(export_lines(page))
+                count += len(page)
         return count
 
     def verify(self) -> ChainReport:

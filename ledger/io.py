@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -147,23 +148,15 @@ class _LineFeedRows:
         return self.out.write(row.removesuffix("\r\n") + "\n")
 
 
-def write_csv(
-    out: IO[str],
-    columns: Iterable[str],
-    rows: Iterable[Sequence[Any]],
-    *,
-    text_columns: Sequence[int] | None = None,
-) -> None:
+def write_csv(out: IO[str], columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
     """RFC 4180 quoting, one row per line (LF, as most command-line tools write); cells are
-    written as given, so format them first. `text_columns`: the only cells that may hold a CR
-    (None: any cell may)."""
+    written as given, so format them first."""
     careful = csv.writer(_LineFeedRows(out), lineterminator="\r\n")
     fast = csv.writer(out, lineterminator="\n")
     careful.writerow(list(columns))
     for row in rows:
-        cells = row if text_columns is None else [row[index] for index in text_columns]
         # Only a row with a CR in some cell needs the careful writer; nearly none has one.
-        if any(isinstance(cell, str) and "\r" in cell for cell in cells):
+        if any(isinstance(cell, str) and "\r" in cell for cell in row):
             careful.writerow(row)
         else:
             fast.writerow(row)
@@ -171,13 +164,40 @@ def write_csv(
 
 EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason",
                   "payload", "prev_hash", "hash")
-# actor and reason: the only free text of a row (the payload's JSON escapes control characters).
-EXPORT_TEXT_COLUMNS = (5, 6)
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _cell(text: str) -> str:
+    """One CSV cell as csv.writer quotes it (QUOTE_MINIMAL, CR and LF included)."""
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def export_lines(rows: Iterable[tuple]) -> str:
+    """Rows of `export events` from stored rows (LOG_COLUMNS order, effective as text, the
+    payload as its stored canonical text), as CSV text: only actor and reason are guarded.
+
+    Written directly rather than through csv.writer, which scans the long, quote-filled payload
+    character by character: the same quoting (RFC 4180, minimal, CR and LF quoted), several
+    times faster. The tests compare the two."""
+    lines = []
+    for seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest in rows:
+        fixed = f"{event_id},{type_},{effective},{recorded_at}"
+        if _NEEDS_QUOTES.search(fixed) or _NEEDS_QUOTES.search(prev_hash + digest):
+            fixed = ",".join(_cell(cell) for cell in (event_id, type_, effective, recorded_at))
+            prev_hash, digest = _cell(prev_hash), _cell(digest)
+        lines.append(
+            f"{seq},{fixed},{_cell(guard(actor))},{_cell(guard(reason))},"
+            f"{_cell(payload)},{prev_hash},{digest}\n"
+        )
+    return "".join(lines)
 
 
 def export_row(row: tuple) -> list[Any]:
-    """A row of `export events` from a stored row (LOG_COLUMNS order, effective as text, the
-    payload as its stored canonical text): only actor and reason are guarded."""
+    """A row of `export events` as cells (what export_lines writes), for csv.writer."""
     seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row
     return [seq, event_id, type_, effective, recorded_at, guard(actor), guard(reason), payload,
             prev_hash, digest]

@@ -28,6 +28,12 @@ def head(connection: Connection) -> tuple[int, str]:
 def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[tuple]:
     """Every event as a plain tuple in LOG_COLUMNS order (effective as text, the payload as its
     stored text), in seq order, fetched in keyset pages so memory stays constant."""
+    for page in log_pages(connection, upto_seq=upto_seq, batch=batch):
+        yield from page
+
+
+def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[list]:
+    """log_rows, a page at a time."""
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     effective = "effective" if connection.dialect.name == "sqlite" else "to_char(effective, 'YYYY-MM-DD')"
     columns = ", ".join(effective if name == "effective" else name for name in LOG_COLUMNS)
@@ -39,5 +45,5 @@ def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int 
         rows = connection.exec_driver_sql(sql, (last, limit)).fetchall()
         if not rows:
             return
-        yield from rows
+        yield rows
         last = rows[-1][0]

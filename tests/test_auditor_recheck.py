@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.io import EXPORT_COLUMNS, export_lines, export_row, write_csv
 
 
 def auditor_recheck(path) -> tuple[int, str]:
@@ -188,3 +193,19 @@ def test_a_truncated_export_row_is_a_clear_error_not_a_traceback(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12) | st.sampled_from(
+    ["=1+1", "a,b", 'say "hi"', "line\nbreak", "cr\ronly", "crlf\r\nx", "'quoted", ""])
+
+
+@given(actor=text, reason=st.none() | text, payload=text, event_id=text)
+def test_the_export_writer_quotes_exactly_as_the_csv_module(actor, reason, payload, event_id):
+    """export_lines writes cells directly for speed; csv.writer (the careful, CRLF-quoting one
+    every other listing uses) is the reference."""
+    row = (7, event_id, "order.placed", "2025-01-02", "2025-01-02T00:00:00.000000Z", actor, reason,
+           payload, "0" * 64, "f" * 64)
+    reference = io.StringIO()
+    write_csv(reference, EXPORT_COLUMNS, [export_row(row)])
+
+    assert export_lines([row]) == reference.getvalue().split("\n", 1)[1]
