@@ -38,9 +38,34 @@ class LedgerGroup(click.Group):
             code = 1
         except BrokenPipeError:
             code = 1
+        except Exception as error:
+            # The database itself refused or went away (a connection cut, a role without the
+            # privilege, a full disk): one line naming the driver's reason, nothing written,
+            # since every write is one transaction. Anything else is a bug and keeps its traceback.
+            if not isinstance(error, _database_errors()):
+                raise
+            click.echo(f"error: database: {_first_line(error)}", err=True)
+            code = 1
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """The database errors that can have been raised: those of the modules loaded so far (a
+    command that never opened a database has not loaded them, and need not)."""
+    found = []
+    for module, name in (("sqlalchemy.exc", "DBAPIError"), ("sqlite3", "Error"), ("psycopg", "Error")):
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump and background link."""
+    reason = getattr(error, "orig", None) or error
+    lines = str(reason).strip().splitlines()
+    return lines[0] if lines else type(reason).__name__
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,9 +89,9 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, compliance, query, record
+    from commands import admin, audit, compliance, db, query, record, report
 
-    for module in (admin, record, audit, query, compliance):
+    for module in (admin, record, audit, query, compliance, report, db):
         for command in module.COMMANDS:
             main.add_command(command)
 

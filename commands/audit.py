@@ -44,14 +44,21 @@ def import_(obj, file):
 
 @click.group()
 def export():
-    """Exports for auditors."""
+    """Exports for auditors.
+
+    \b
+    Example:
+      ledger export events -o events.csv
+    """
 
 
 @export.command("events")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
 @click.option("--upto-seq", type=click.IntRange(min=0), metavar="N", help="Only events with seq ≤ N.")
+@click.option("--excel", is_flag=True,
+              help="Start with a UTF-8 byte order mark so that Excel reads UTF-8.")
 @click.pass_obj
-def export_events(obj, output, upto_seq):
+def export_events(obj, output, upto_seq, excel):
     """Write the log as CSV, hash chain included, streaming in constant memory.
 
     The actor and reason cells carry the formula guard: a cell starting with = + - @ tab CR or '
@@ -61,19 +68,27 @@ def export_events(obj, output, upto_seq):
     Example:
       ledger export events -o events.csv && ledger verify --export events.csv
     """
+    from commands.output import BOM
+
     if output:
         with open(output, "w", newline="", encoding="utf-8") as stream:
+            if excel:
+                stream.write(BOM)
             count = obj.ledger.export_events(stream, upto_seq=upto_seq)
         click.echo(f"exported {count} events to {output}", err=True)
     else:
+        if excel:
+            sys.stdout.write(BOM)
         obj.ledger.export_events(sys.stdout, upto_seq=upto_seq)
 
 
 @click.command()
 @click.option("--export", "export_file", type=click.Path(exists=True, dir_okay=False),
               help="Check an exported CSV instead of the database.")
+@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False),
+              help="Also prove the log still extends the head in this file (from `ledger anchor`).")
 @click.pass_obj
-def verify(obj, export_file):
+def verify(obj, export_file, anchor_file):
     """Re-check the hash chain and the seq sequence; exit 1 naming the first bad seq.
 
     \b
@@ -84,6 +99,9 @@ def verify(obj, export_file):
     from ledger.app import Ledger
     from ledger.errors import IntegrityError
 
+    if anchor_file:
+        _verify_anchor(obj, export_file, anchor_file)
+        return
     report = Ledger.verify_export(export_file) if export_file else obj.ledger.verify()
     if not report.ok:
         raise IntegrityError(
@@ -91,6 +109,48 @@ def verify(obj, export_file):
             f"({report.count} events before it verify)"
         )
     click.echo(f"ok: {report.count} events, head {report.head}")
+
+
+def _verify_anchor(obj, export_file, anchor_file):
+    from ledger.anchor import read_anchor, verify_against
+    from ledger.errors import IntegrityError
+
+    if export_file:
+        raise click.UsageError("give --export or --anchor, not both")
+    anchor = read_anchor(anchor_file)
+    report = verify_against(obj.ledger, anchor)
+    if not report.chain.ok:
+        raise IntegrityError(f"seq {report.chain.broken_seq}: {report.chain.problem} "
+                             f"({report.chain.count} events before it verify)")
+    if not report.ok:
+        raise IntegrityError(f"anchor {anchor_file}: {report.problem}")
+    click.echo(f"ok: {report.chain.count} events, head {report.chain.head}, "
+               f"extends the anchor at seq {anchor.seq} taken {anchor.taken_at}")
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+@click.pass_obj
+def anchor(obj, output):
+    """Write the head of the log (seq, hash, recorded_at, the time taken) as a small JSON
+    document, after checking the chain. Keep it somewhere else (an email, a ticket, a write-once
+    bucket): `ledger verify --anchor FILE` then proves the log still extends that head, even
+    against someone who rewrote an event and recomputed every later hash.
+
+    \b
+    Example:
+      ledger anchor -o anchor-2025-06-30.json
+      ledger verify --anchor anchor-2025-06-30.json
+    """
+    from ledger.anchor import take_anchor
+
+    taken = take_anchor(obj.ledger)
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(taken.to_json())
+        click.echo(f"anchored seq {taken.seq} (head {taken.hash}) in {output}", err=True)
+    else:
+        click.echo(taken.to_json(), nl=False)
 
 
 @click.command()
@@ -143,4 +203,4 @@ def log(obj, types, effective_from, effective_to, region, document, upto_seq, li
     render(rows, LOG_COLUMNS, fmt, output)
 
 
-COMMANDS = [import_, export, verify, rebuild, log]
+COMMANDS = [import_, export, verify, anchor, rebuild, log]
