@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, skip_without_postgres
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 HEADER = "| step | ledger | raw driver | ledger vs raw | peak RSS | target |"
@@ -44,7 +43,9 @@ def test_smoke_sqlite(tmp_path):
 
 
 @pytest.mark.postgres
-def test_smoke_postgresql(tmp_path):
+def test_smoke_postgresql(tmp_path, postgres_url):
     # The runner works in schemas of its own inside the given database and drops them.
-    skip_without_postgres()
-    check(run_smoke(tmp_path, "--backend", "postgresql", "--postgres", POSTGRES_URL), "postgresql")
+    # postgres_url skips (or, under LEDGER_REQUIRE_POSTGRES=1, fails) without a server; the smoke
+    # run makes and drops schemas of its own in that server's database.
+    server = os.environ["LEDGER_TEST_POSTGRES"]
+    check(run_smoke(tmp_path, "--backend", "postgresql", "--postgres", server), "postgresql")
