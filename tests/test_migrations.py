@@ -94,3 +94,31 @@ def test_a_database_with_foreign_tables_is_not_taken_over(db_url, run):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and "ledger" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_upgrading_from_0001_keeps_the_log_and_rebuilds_the_read_models(db_url, tmp_path):
+    """Revision 0002 reshapes read models only: `ledger init` upgrades, then rebuilds them from the
+    log, so the reports equal those of a ledger built at 0002 from the start."""
+    from alembic import command
+    from sqlalchemy import create_engine, insert, select
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'reference.db'}") as reference:
+        reference.import_file(fixture("demo.jsonl"), actor="demo")
+        with reference.engine.connect() as connection:
+            log = [dict(row._mapping) for row in connection.execute(select(events).order_by(events.c.seq))]
+        expected = reference.query_budget(as_of=date(2025, 12, 31))
+    engine = create_engine(db_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(insert(events), log)
+    engine.dispose()
+
+    with Ledger.open(db_url, create=False) as books:
+        assert current_revision(books.engine) == "0001"
+        assert books.init() == ("0001", SCHEMA_REVISION)
+
+        assert books.verify().ok and books.head()[0] == len(log)
+        assert books.rebuild(check=True).differences == ()
+        assert books.query_budget(as_of=date(2025, 12, 31)) == expected
