@@ -131,6 +131,11 @@ def test_a_reader_queries_and_verifies_but_cannot_write(postgres_url, make_role)
     with Ledger.open(reader_url) as books, pytest.raises((DBAPIError, psycopg.Error), match="permission denied"):
         books.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective="2025-01-01",
                      actor="reader")
+    # Through the command line: one line naming the database's reason, never a traceback.
+    refused = cli(reader_url, "fx", "set", "EUR", "CNY", "7.8", "--effective", "2025-01-01")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("error: database: ") and "permission denied" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.output
     for statement in ["INSERT INTO regions SELECT 'XX', name, country, currency, effective, 99 FROM regions "
                       "WHERE region = 'CN'", "DELETE FROM orders", "UPDATE order_buckets SET units = 0"]:
         with pytest.raises(DBAPIError, match="permission denied"):
