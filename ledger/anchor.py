@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ledger.chain import GENESIS_HASH, ChainReport, verify_rows
 from ledger.errors import IntegrityError, LedgerError
-from ledger.store import LOG_COLUMNS, utc_timestamp
+from ledger.log import LOG_COLUMNS, log_rows
+from ledger.store import utc_timestamp
 
 ANCHOR_FORMAT = "ledger-anchor/1"
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -86,7 +87,7 @@ def take_anchor(ledger) -> Anchor:
             yield row
 
     with ledger.engine.connect() as connection:
-        report = verify_rows(remember_last(ledger.store.rows(connection)))
+        report = verify_rows(remember_last(log_rows(connection)))
     if not report.ok:
         raise IntegrityError(f"seq {report.broken_seq}: {report.problem}; no anchor taken")
     if not head:
@@ -122,7 +123,7 @@ def verify_against(ledger, anchor: Anchor) -> AnchorReport:
             yield row
 
     with ledger.engine.connect() as connection:
-        report = verify_rows(watch(ledger.store.rows(connection)))
+        report = verify_rows(watch(log_rows(connection)))
     if not report.ok:
         return AnchorReport(report, anchor)
     if not found:

@@ -6,6 +6,11 @@ import calendar
 from datetime import date
 
 
+def as_date(value: date | str) -> date:
+    """A date as the database returns it: a date, or on SQLite its ISO text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def add_months(day: date, months: int) -> date:
     """31 Jan + 1 month = 28 (or 29) Feb: the day is clamped to the last day of the month."""
     month_index = day.month - 1 + months

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ledger import schema
+from ledger.dates import as_date
 
 Row = dict[str, Any]
 # Documents are looked up in slices, below SQLite's limit on bound parameters.
@@ -35,7 +36,7 @@ class Known:
         for base, quote, first in connection.execute(
             select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(rates.c.base, rates.c.quote)
         ):
-            self._learn_rate(base, quote, _as_date(first))
+            self._learn_rate(base, quote, as_date(first))
         # Per region, its policy changes in (effective, seq) order.
         self.policy_changes: dict[str, list[Row]] = {}
         policies = schema.policies
@@ -90,20 +91,20 @@ class Known:
             self.connection, "SELECT order_id, region, year, effective FROM orders WHERE order_id", wanted
         ):
             self.orders[order_id] = {"order_id": order_id, "region": region, "year": year,
-                                     "effective": _as_date(effective)}
+                                     "effective": as_date(effective)}
         for order_id, effective in select_in(
             self.connection,
             "SELECT order_id, effective FROM order_changes WHERE kind = 'cancelled' AND order_id",
             wanted,
         ):
-            self.cancellations.setdefault(order_id, []).append(_as_date(effective))
+            self.cancellations.setdefault(order_id, []).append(as_date(effective))
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
         for lease, effective in select_in(
             self.connection, "SELECT lease, effective FROM leases WHERE lease", wanted
         ):
-            self.leases[lease] = {"lease": lease, "effective": _as_date(effective)}
+            self.leases[lease] = {"lease": lease, "effective": as_date(effective)}
         for (lease,) in select_in(self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted):
             self.terminated[lease] = True
 
@@ -154,10 +155,6 @@ def _plain(row) -> Row:
     if isinstance(values.get("effective"), str):
         values["effective"] = date.fromisoformat(values["effective"])
     return values
-
-
-def _as_date(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[tuple]:

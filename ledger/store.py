@@ -22,6 +22,7 @@ from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
 from ledger import schema
 from ledger.chain import GENESIS_HASH, canonical, chain_hash
+from ledger.dates import as_date
 from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
@@ -180,7 +181,7 @@ class Appender:
         for event_id, seq, type_, effective, payload in select_in(
             self.connection, "SELECT event_id, seq, type, effective, payload FROM events WHERE event_id", ids
         ):
-            self._recorded[event_id] = (seq, type_, _as_date(effective), payload)
+            self._recorded[event_id] = (seq, type_, as_date(effective), payload)
         orders, leases = [], []
         for event in events:
             document = event.payload
@@ -258,11 +259,7 @@ class Appender:
             select(schema.events.c.seq, schema.events.c.type, schema.events.c.effective,
                    schema.events.c.payload).where(schema.events.c.event_id == event_id)
         ).first()
-        return None if row is None else (row.seq, row.type, _as_date(row.effective), row.payload)
-
-
-def _as_date(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+        return None if row is None else (row.seq, row.type, as_date(row.effective), row.payload)
 
 
 def row_to_event(row) -> StoredEvent:
@@ -270,7 +267,7 @@ def row_to_event(row) -> StoredEvent:
         seq=row.seq,
         event_id=row.event_id,
         type=row.type,
-        effective=_as_date(row.effective),
+        effective=as_date(row.effective),
         recorded_at=row.recorded_at,
         actor=row.actor,
         reason=row.reason,

@@ -21,10 +21,10 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, exists, func, literal, select
+from sqlalchemy import Connection, Row, Select, and_, exists, func, select
 
 from ledger import schema
-from ledger.dates import payments_due
+from ledger.dates import as_date, payments_due
 from ledger.errors import LedgerError
 
 Rate = Callable[[str, str, date], Fraction]
@@ -107,7 +107,7 @@ class _RateBook:
                     [base, quote, self.as_of.isoformat() if sqlite else self.as_of,
                      *([] if self.upto_seq is None else [self.upto_seq])],
                 ):
-                    found.append(((_day(effective), seq), (rate, inverse)))
+                    found.append(((as_date(effective), seq), (rate, inverse)))
             found.sort(key=itemgetter(0))
             self.histories[pair] = ([key for key, _ in found], [rate for _, rate in found])
         return self.histories[pair]
@@ -262,11 +262,7 @@ def _payments_due(lease: Row, year: int | None) -> int:
     on the termination date stays)."""
     if lease.terminated is None:
         return lease.payments if year is not None else lease.months
-    return payments_due(_as_date(lease.start), lease.months, year, _as_date(lease.terminated))
-
-
-def _as_date(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return payments_due(as_date(lease.start), lease.months, year, as_date(lease.terminated))
 
 
 def _signed_leases(as_of: date, upto_seq: int | None) -> Select:
@@ -308,9 +304,9 @@ def _lease_charges(
     with localcontext(EXACT):
         for currency, signed, start, months, monthly_payment, payments, terminated in due:
             if terminated is not None:
-                payments = payments_due(_day(start), months, year, _day(terminated))
+                payments = payments_due(as_date(start), months, year, as_date(terminated))
             if payments:
-                booking = rate.booking(currency, region_currency, _day(signed))
+                booking = rate.booking(currency, region_currency, as_date(signed))
                 per_booking[booking] += payments * _decimal(monthly_payment)
     total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
                 Fraction(0))
@@ -335,10 +331,6 @@ def _lease_charges(
 
 def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
-
-
-def _day(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _driver_rows(connection: Connection, sql: str, parameters: list) -> list[tuple]:
@@ -388,7 +380,7 @@ def _placed_sums(
              *[start // schema.BUCKET_SEQS for start in below_block]],
         )
         for supplier, currency, effective, value, units, count in buckets:
-            add((supplier, currency, _day(effective)), _decimal(value), _decimal(units), count)
+            add((supplier, currency, as_date(effective)), _decimal(value), _decimal(units), count)
         single = ("SELECT supplier, currency, effective, quantity, unit_price FROM orders "
                   "WHERE region = ? AND year = ? AND ")
         queries = [(single + "currency = ? AND effective >= ? AND effective <= ?"
@@ -401,7 +393,7 @@ def _placed_sums(
             for supplier, currency, effective, quantity, unit_price in _driver_rows(
                 connection, sql, [region, year, *parameters]
             ):
-                add((supplier, currency, _day(effective)), quantity * _decimal(unit_price), Decimal(quantity), 1)
+                add((supplier, currency, as_date(effective)), quantity * _decimal(unit_price), Decimal(quantity), 1)
     return sums
 
 
@@ -441,7 +433,7 @@ def _changed_orders(
                     quantity = quantity if new_quantity is None else new_quantity
                     unit_price = unit_price if new_price is None else _decimal(new_price)
             now_value, now_units = (0, 0) if cancelled else (quantity * unit_price, quantity)
-            found = adjustments.setdefault((supplier, currency, _day(placed)), [Decimal(0), Decimal(0)])
+            found = adjustments.setdefault((supplier, currency, as_date(placed)), [Decimal(0), Decimal(0)])
             found[0] += now_value - placed_quantity * placed_price
             found[1] += now_units - placed_quantity
     return adjustments
@@ -607,7 +599,7 @@ def _lease_commitments(
         signed = signed.where(schema.leases.c.region == region)
     if ids is not None:
         signed = signed.where(schema.leases.c.lease.in_(list(ids)))
-    for lease in connection.execute(signed.add_columns(literal(None).label("payments"))):
+    for lease in connection.execute(signed):
         booked = rate(lease.currency, lease.region_currency, lease.effective)
         fee = Fraction(0) if lease.terminated is None else Fraction(lease.fee) * booked
         payments = _payments_due(lease, None) * Fraction(lease.monthly_payment) * booked
