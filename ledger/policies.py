@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -63,39 +64,33 @@ def policies_as_of(
         query = query.where(policies.c.seq <= upto_seq)
     if region is not None:
         query = query.where(policies.c.region == region)
-    return policy_states(connection.execute(query))
+    return policy_states(row._mapping for row in connection.execute(query))
 
 
-def policy_states(changes) -> list[PolicyState]:
-    """The state of each policy after `changes` (rows or dicts of policy.changed events, all
+def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
+    """The state of each policy after `changes` (the policies read model's rows as mappings, all
     already within the as-of date and knowledge limit), sorted by policy, region and subject."""
-
-    def field(change, name):
-        return change[name] if isinstance(change, dict) else getattr(change, name)
-
-    def order(change):
-        return tuple(field(change, name) for name in ("policy", "region", "subject", "effective", "seq"))
-
+    order = itemgetter("policy", "region", "subject", "effective", "seq")
     states = []
-    for _, group in groupby(sorted(changes, key=order), key=lambda change: order(change)[:3]):
+    for _, group in groupby(sorted(changes, key=order), key=itemgetter("policy", "region", "subject")):
         since = None
         for change in group:
-            if not field(change, "enabled"):
+            if not change["enabled"]:
                 since = None
             elif since is None:
-                since = field(change, "effective")
+                since = change["effective"]
             latest = change
         states.append(PolicyState(
-            policy=field(latest, "policy"),
-            region=field(latest, "region"),
-            subject=field(latest, "subject"),
-            mode=field(latest, "mode"),
-            enabled=field(latest, "enabled"),
-            threshold=field(latest, "threshold"),
-            basis=field(latest, "basis"),
+            policy=latest["policy"],
+            region=latest["region"],
+            subject=latest["subject"],
+            mode=latest["mode"],
+            enabled=latest["enabled"],
+            threshold=latest["threshold"],
+            basis=latest["basis"],
             since=since,
-            changed=field(latest, "effective"),
-            seq=field(latest, "seq"),
+            changed=latest["effective"],
+            seq=latest["seq"],
         ))
     return states
 
