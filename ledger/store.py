@@ -27,7 +27,7 @@ from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
 from ledger.known import Known, select_in
-from ledger.log import LOG_COLUMNS, head, log_rows
+from ledger.log import LOG_COLUMNS, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
 
@@ -294,17 +294,11 @@ class Store:
                 yield appender
                 appender.flush()
 
-    def head(self, connection: Connection) -> tuple[int, str]:
-        return head(connection)
-
-    def rows(self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[tuple]:
-        return log_rows(connection, upto_seq=upto_seq, batch=batch)
-
     def stream(
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
     ) -> Iterator[StoredEvent]:
         """Every event in seq order, fetched in keyset pages so memory stays constant."""
-        for row in self.rows(connection, upto_seq=upto_seq, batch=batch):
+        for row in log_rows(connection, upto_seq=upto_seq, batch=batch):
             values = dict(zip(LOG_COLUMNS, row, strict=True))
             values["effective"] = date.fromisoformat(values["effective"])
             values["payload"] = json.loads(values["payload"])
