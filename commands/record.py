@@ -317,3 +317,8 @@ def policy_set(ctx, policy_kind, region, threshold, basis, supplier, sku, mode, 
 
 
 COMMANDS = [region, supplier, fx, budget, order, lease, policy]
+
+# The groups also hold the master-data lists (`ledger region list`, …), defined in commands/lists.py.
+from commands import lists  # noqa: E402
+
+lists.attach(region=region, supplier=supplier, fx=fx, budget=budget)

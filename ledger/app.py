@@ -373,3 +373,51 @@ class Ledger:
 
         return self._query(policy_rows, as_of=as_of or date.today(), region=region,
                            upto_seq=knowledge.upto_seq)
+
+    # -- master data (SPEC §5 lists) ----------------------------------------------------------
+
+    def regions(
+        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """Regions opened by the as-of date, by code, with their country, currency and opening date."""
+        from ledger.projections.lists import region_list
+
+        return self._query(region_list, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def suppliers(
+        self, *, as_of: date | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """Suppliers and lessors registered by the as-of date, by code."""
+        from ledger.projections.lists import supplier_list
+
+        return self._query(supplier_list, as_of=as_of or date.today(), upto_seq=knowledge.upto_seq)
+
+    def fx_rates(
+        self,
+        *,
+        as_of: date | None = None,
+        base: str | None = None,
+        quote: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every rate event in effect by the as-of date, in (effective, seq) order."""
+        from ledger.projections.lists import fx_list
+
+        return self._query(fx_list, as_of=as_of or date.today(), base=base, quote=quote,
+                           upto_seq=knowledge.upto_seq)
+
+    def budgets(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every budget revision in effect by the as-of date (all years unless `year`), in
+        (effective, seq) order, with its reason."""
+        from ledger.projections.lists import budget_list
+
+        return self._query(budget_list, as_of=as_of or date.today(), year=year, region=region,
+                           upto_seq=knowledge.upto_seq)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 import pydantic
@@ -42,6 +43,8 @@ def _currency(value: object) -> str:
     text = _string(value)
     if not CURRENCY_PATTERN.fullmatch(text):
         raise ValueError(f"{text[:20]!r} is not an ISO 4217 currency code (three capital letters)")
+    if text not in iso_codes()[0]:
+        raise ValueError(f"{text!r} is not an ISO 4217 currency code")
     return text
 
 
@@ -49,7 +52,19 @@ def _country(value: object) -> str:
     text = _string(value)
     if not COUNTRY_PATTERN.fullmatch(text):
         raise ValueError(f"{text[:20]!r} is not an ISO 3166 country code (two capital letters)")
+    if text not in iso_codes()[1]:
+        raise ValueError(f"{text!r} is not an ISO 3166-1 alpha-2 country code")
     return text
+
+
+@cache
+def iso_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """The ISO 4217 currency codes and ISO 3166-1 alpha-2 country codes, from pycountry (which
+    follows the Debian iso-codes data), read once on first use."""
+    import pycountry
+
+    return (frozenset(currency.alpha_3 for currency in pycountry.currencies),
+            frozenset(country.alpha_2 for country in pycountry.countries))
 
 
 def check_text(text: str) -> str:

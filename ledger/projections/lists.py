@@ -1,0 +1,102 @@
+"""Master data as of a date and a knowledge limit: regions, suppliers, rates, budget revisions.
+
+Every list reads one read model, keeps the rows with effective ≤ as_of (and seq ≤ upto_seq), and
+returns plain dicts with the SPEC §5 column names. Regions and suppliers are listed by code (one
+row each: a code is opened or registered once); rates and budget revisions, of which there are
+many per key, in the order they took effect: (effective, seq).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger import schema
+from ledger.dates import as_date
+
+
+def _known(table, as_of: date, upto_seq: int | None) -> list:
+    conditions = [table.c.effective <= as_of]
+    if upto_seq is not None:
+        conditions.append(table.c.seq <= upto_seq)
+    return conditions
+
+
+def region_list(
+    connection: Connection, *, as_of: date, upto_seq: int | None, region: str | None = None
+) -> list[dict[str, Any]]:
+    """Regions opened by as_of, by code: region, name, country, currency, opened, seq."""
+    regions = schema.regions
+    query = select(regions).where(*_known(regions, as_of, upto_seq)).order_by(regions.c.region)
+    if region is not None:
+        query = query.where(regions.c.region == region)
+    return [{"region": row.region, "name": row.name, "country": row.country,
+             "currency": row.currency, "opened": as_date(row.effective), "seq": row.seq}
+            for row in connection.execute(query)]
+
+
+def supplier_list(
+    connection: Connection, *, as_of: date, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """Suppliers (and lessors) registered by as_of, by code: supplier, name, country,
+    registered, seq."""
+    suppliers = schema.suppliers
+    query = (select(suppliers).where(*_known(suppliers, as_of, upto_seq))
+             .order_by(suppliers.c.supplier))
+    return [{"supplier": row.supplier, "name": row.name, "country": row.country,
+             "registered": as_date(row.effective), "seq": row.seq}
+            for row in connection.execute(query)]
+
+
+def fx_list(
+    connection: Connection,
+    *,
+    as_of: date,
+    upto_seq: int | None,
+    base: str | None = None,
+    quote: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every known `fx.rate_set` with effective ≤ as_of, in (effective, seq) order: base, quote,
+    rate (the exact Decimal recorded), effective, seq. base/quote match the event's own
+    direction (a USD→CNY rate is not listed under --base CNY)."""
+    rates = schema.fx_rates
+    query = (select(rates).where(*_known(rates, as_of, upto_seq))
+             .order_by(rates.c.effective, rates.c.seq))
+    if base is not None:
+        query = query.where(rates.c.base == base)
+    if quote is not None:
+        query = query.where(rates.c.quote == quote)
+    return [{"base": row.base, "quote": row.quote, "rate": row.rate,
+             "effective": as_date(row.effective), "seq": row.seq}
+            for row in connection.execute(query)]
+
+
+def budget_list(
+    connection: Connection,
+    *,
+    as_of: date,
+    upto_seq: int | None,
+    year: int | None = None,
+    region: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every known `budget.revised` with effective ≤ as_of, in (effective, seq) order: region,
+    year, amount (exact), currency (the region's), effective, seq, and the event's reason."""
+    budgets, regions, events = schema.budgets, schema.regions, schema.events
+    query = (
+        select(budgets.c.region, budgets.c.year, budgets.c.amount, budgets.c.effective,
+               budgets.c.seq, regions.c.currency, events.c.reason)
+        .join_from(budgets, regions, regions.c.region == budgets.c.region)
+        .join(events, events.c.seq == budgets.c.seq)
+        .where(*_known(budgets, as_of, upto_seq))
+        .order_by(budgets.c.effective, budgets.c.seq)
+    )
+    if year is not None:
+        query = query.where(budgets.c.year == year)
+    if region is not None:
+        query = query.where(budgets.c.region == region)
+    return [{"region": row.region, "year": row.year, "amount": row.amount,
+             "currency": row.currency, "effective": as_date(row.effective), "seq": row.seq,
+             "reason": row.reason}
+            for row in connection.execute(query)]
