@@ -22,15 +22,20 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger import schema
+from ledger.dates import as_date
 from ledger.errors import LedgerError
-from ledger.money import format_fraction4, round_half_up
+from ledger.money import round_half_up
 
 GENESIS_HASH = "0" * 64
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
-# Domestic suppliers in greens and blues, foreign ones in reds and oranges and hatched, so the
-# two stay apart in print and for readers who do not tell red from green.
-DOMESTIC_COLOURS = ["#1b7837", "#5aae61", "#2166ac", "#92c5de", "#a6dba0", "#4393c3"]
-FOREIGN_COLOURS = ["#d6604d", "#f4a582", "#b2182b", "#fdb863", "#e08214", "#8c510a"]
+# The Okabe–Ito palette (safe for the common colour-vision deficiencies) and its tints: domestic
+# suppliers in blues and greens, solid; foreign ones in neutral sand, grey and purple, hatched —
+# told apart by pattern as well as colour, and never in an alarm red, since foreign is not wrong.
+DOMESTIC_COLOURS = ["#0072b2", "#009e73", "#56b4e9", "#7fc9b3", "#9ccbe8", "#005a8c"]
+FOREIGN_COLOURS = ["#e6c98f", "#bbbbbb", "#cc79a7", "#d9b36b", "#8f8f8f", "#e3b5cf"]
+# An overrun is the one thing meant to alarm: vermillion, hatched too.
+OVERRUN_COLOUR = "#d55e00"
+AS_OF_COLOUR = "#444444"
 
 
 class ReportUnavailable(LedgerError):
@@ -57,16 +62,57 @@ class RegionReport:
     budget_row: dict[str, Any]
     share_rows: list[dict[str, Any]]
     basis: str
-    # The burn-down: budget and committed as of each sample date; the budget's revision dates.
-    dates: list[date] = field(default_factory=list)
-    budget: list[float] = field(default_factory=list)
-    committed: list[float] = field(default_factory=list)
+    # The burn-down: budget and committed (exact) as of each of its dates — weekly, on every
+    # budget revision and on every day a document changed, so that both are step functions
+    # known exactly between points; the budget's revision dates.
+    burn_dates: list[date] = field(default_factory=list)
+    budget: list[Decimal] = field(default_factory=list)
+    committed: list[Fraction] = field(default_factory=list)
     revisions: list[date] = field(default_factory=list)
+    # The sample dates of the shares chart (weekly, revisions, policy changes).
+    dates: list[date] = field(default_factory=list)
     # Shares over the year: each supplier's share at each sample date, whether it is domestic,
     # and the min_domestic_share threshold where that policy is in force (None elsewhere).
     shares: dict[str, list[float]] = field(default_factory=dict)
     domestic: dict[str, bool] = field(default_factory=dict)
     threshold: list[float | None] = field(default_factory=list)
+
+    @property
+    def leases(self) -> Fraction:
+        """The part of the year's committed that is lease payments and fees: committed less
+        the orders (the shares' values), which is what the shares leave out (SPEC §4.4)."""
+        orders = sum((Fraction(r["value"]) for r in self.share_rows), Fraction(0))
+        return max(Fraction(self.budget_row["committed"]) - orders, Fraction(0))
+
+    def overrun(self) -> Overrun | None:
+        """Where committed lay above the budget in the burn-down, and its peak; None if never."""
+        spans, peak, peak_day = [], Fraction(0), None
+        for index, day in enumerate(self.burn_dates):
+            excess = Fraction(self.committed[index]) - Fraction(self.budget[index])
+            if excess > 0:
+                following = (self.burn_dates[index + 1] if index + 1 < len(self.burn_dates)
+                             else day + timedelta(days=1))
+                if spans and spans[-1][1] == day:
+                    spans[-1] = (spans[-1][0], following)
+                else:
+                    spans.append((day, following))
+                if excess > peak:
+                    peak, peak_day = excess, day
+        return Overrun(peak, peak_day, spans) if peak_day else None
+
+
+@dataclass(frozen=True)
+class Overrun:
+    peak: Fraction
+    peak_day: date
+    spans: list[tuple[date, date]]  # [from, until): the days committed was above the budget
+
+    def describe(self, currency: str) -> str:
+        periods = "; ".join(start.isoformat() if (end - start).days == 1
+                            else f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}"
+                            for start, end in self.spans)
+        return (f"Over budget {periods}; peak overrun {_amount(self.peak)} {currency} "
+                f"on {self.peak_day.isoformat()}.")
 
 
 @dataclass(frozen=True)
@@ -118,8 +164,10 @@ def build_report(
             currency=row["currency"], budget_row=row, basis=basis,
             share_rows=ledger.query_shares(as_of=as_of, year=year, region=code, basis=basis,
                                            knowledge=knowledge)))
+    document_days = _document_days(ledger, min(date(year, 1, 1), as_of), as_of, knowledge.upto_seq)
     for report in regions:
-        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge,
+                     document_days=document_days)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     return Report(provenance, regions, rows)
@@ -163,7 +211,25 @@ def sample_dates(start: date, end: date, extra: Iterable[date]) -> list[date]:
     return sorted(points)
 
 
-def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge) -> None:
+def _document_days(ledger, start: date, end: date, upto_seq: int | None) -> list[date]:
+    """The days from start to end on which some order or lease changed (any region's: an
+    amendment's payload does not name its region). Committed changes on no other day."""
+    events = schema.events
+    query = (select(events.c.effective).distinct()
+             .where(events.c.type.in_(DOCUMENT_TYPES), events.c.effective >= start,
+                    events.c.effective <= end))
+    if upto_seq is not None:
+        query = query.where(events.c.seq <= upto_seq)
+    with ledger.engine.connect() as connection:
+        return [as_date(day) for day in connection.execute(query).scalars()]
+
+
+DOCUMENT_TYPES = ("order.placed", "order.amended", "order.cancelled", "lease.signed",
+                  "lease.terminated")
+
+
+def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge,
+                 document_days: list[date]) -> None:
     start = min(date(year, 1, 1), as_of)
     revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
                                                          effective_to=as_of, knowledge=knowledge)
@@ -172,11 +238,13 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
                                                effective_to=as_of, knowledge=knowledge)
                if e.payload["policy"] == "min_domestic_share"}
     report.revisions = [d for d in revisions if start <= d]
+    report.burn_dates = sample_dates(start, as_of, [*revisions, *document_days])
+    for day in report.burn_dates:
+        budget = ledger.query_budget(as_of=day, year=year, region=report.code, knowledge=knowledge)
+        report.budget.append(budget[0]["budget"] if budget else Decimal(0))
+        report.committed.append(budget[0]["committed"] if budget else Fraction(0))
     report.dates = sample_dates(start, as_of, [*revisions, *changes])
     for day in report.dates:
-        budget = ledger.query_budget(as_of=day, year=year, region=report.code, knowledge=knowledge)
-        report.budget.append(float(budget[0]["budget"]) if budget else 0.0)
-        report.committed.append(float(budget[0]["committed"]) if budget else 0.0)
         policy = next((p for p in ledger.policies(as_of=day, region=report.code, knowledge=knowledge)
                        if p["policy"] == "min_domestic_share" and p["enabled"]), None)
         report.threshold.append(float(Decimal(policy["threshold"])) if policy else None)
@@ -241,12 +309,12 @@ def _figure():
 
 
 def _mark_as_of(axes, as_of: date, start: date, end: date) -> None:
-    """The as-of date: a red line, labelled above the plot."""
-    axes.axvline(as_of, color="#b2182b", linewidth=1.2)
+    """The as-of date: a dark line, labelled above the plot."""
+    axes.axvline(as_of, color=AS_OF_COLOUR, linewidth=1.2)
     left_half = (as_of - start).days < (end - start).days / 2
     axes.annotate(f"as of {as_of.isoformat()}", (as_of, 1), xycoords=("data", "axes fraction"),
                   xytext=(0, 3), textcoords="offset points", ha="left" if left_half else "right",
-                  va="bottom", fontsize=9, color="#b2182b")
+                  va="bottom", fontsize=9, color=AS_OF_COLOUR)
 
 
 def _month_axis(axes, start: date, end: date) -> None:
@@ -258,38 +326,79 @@ def _month_axis(axes, start: date, end: date) -> None:
     axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)
 
 
+def _steps(days: list[date], values: list[float]) -> tuple[list[date], list[float]]:
+    """A step function (each value holds until the next day) as the corners of its line."""
+    xs, ys = [], []
+    for index, (day, value) in enumerate(zip(days, values, strict=True)):
+        xs.append(day)
+        ys.append(value)
+        if index + 1 < len(days):
+            xs.append(days[index + 1])
+            ys.append(value)
+    return xs, ys
+
+
 def burndown_svg(report: RegionReport, *, as_of: date, year: int) -> str:
+    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
     _matplotlib()
     start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
-    factor, suffix = _scale([*report.budget, *report.committed])
+    budget = [float(v) for v in report.budget]
+    committed = [float(v) for v in report.committed]
+    factor, suffix = _scale([*budget, *committed])
     figure, axes = _figure()
-    days = report.dates
-    axes.fill_between(days, report.committed, color="#4393c3", alpha=0.18, linewidth=0)
-    axes.plot(days, report.committed, color="#2166ac", linewidth=2, marker="o", markersize=2.5,
-              label=f"committed to {year}")
-    axes.plot(days, report.budget, color="#333333", linewidth=1.6, linestyle="--",
-              drawstyle="steps-post", label=f"budget {year}")
+    days = report.burn_dates
+    xs, committed_steps = _steps(days, committed)
+    _, budget_steps = _steps(days, budget)
+    axes.fill_between(xs, committed_steps, color="#56b4e9", alpha=0.18, linewidth=0)
+    utilization = report.budget_row["utilization"]
+    used = f"\n({_percent(utilization)} of budget)" if utilization is not None else ""
+    axes.plot(xs, committed_steps, color="#0072b2", linewidth=2, label=f"committed to {year}{used}")
+    axes.plot(xs, budget_steps, color="#333333", linewidth=1.6, linestyle="--",
+              label=f"budget {year}")
     # Past the as-of date the budget is drawn faint: the budget as known then, carried on.
     if days and days[-1] < end:
-        axes.plot([days[-1], end], [report.budget[-1]] * 2, color="#333333", linewidth=1.6,
+        axes.plot([days[-1], end], [budget[-1]] * 2, color="#333333", linewidth=1.6,
                   linestyle="--", alpha=0.3)
+    handles = [*axes.get_lines()[:2]]
+    overrun = report.overrun()
+    if overrun:
+        above = [c > b for c, b in zip(committed_steps, budget_steps, strict=True)]
+        # A step's two corners share its overrun, so each shaded span ends where the step does.
+        axes.fill_between(xs, budget_steps, committed_steps, where=above, interpolate=False,
+                          facecolor=OVERRUN_COLOUR, alpha=0.45, hatch="xx", edgecolor=OVERRUN_COLOUR,
+                          linewidth=0)
+        # However thin the excess, the days it lasted are marked across the whole plot.
+        for since, until in overrun.spans:
+            axes.axvspan(since, until, facecolor=OVERRUN_COLOUR, alpha=0.22, linewidth=0, zorder=1.5)
+            axes.axvspan(since, until, facecolor="none", edgecolor=OVERRUN_COLOUR, hatch="xx",
+                         alpha=0.6, linewidth=0, zorder=1.5)
+        handles.append(Patch(facecolor="#f5cfb3", hatch="xx", edgecolor=OVERRUN_COLOUR,
+                             linewidth=0, label="over budget"))
+        peak_value = committed[days.index(overrun.peak_day)]
+        left_half = (overrun.peak_day - start).days < (end - start).days / 2
+        axes.annotate(
+            f"peak overrun {_amount(overrun.peak)} {report.currency}\non {overrun.peak_day.isoformat()}",
+            (overrun.peak_day, peak_value), xytext=(12 if left_half else -12, 14),
+            textcoords="offset points", ha="left" if left_half else "right", va="bottom",
+            fontsize=8.5, color="#8a3c00", fontweight="bold",
+            arrowprops={"arrowstyle": "->", "color": "#8a3c00", "linewidth": 0.9})
     for revision in report.revisions:
         if revision in days:
-            value = report.budget[days.index(revision)]
+            value = budget[days.index(revision)]
             axes.axvline(revision, color="#999999", linewidth=0.7, linestyle=":")
             axes.annotate(f"{_short(value, factor, suffix)} {report.currency}", (revision, value),
                           xytext=(3, 4), textcoords="offset points", fontsize=8, color="#333333")
     _mark_as_of(axes, as_of, start, end)
     _month_axis(axes, start, end)
-    top = max([*report.budget, *report.committed, 0.0])
-    axes.set_ylim(0, top * 1.12 if top > 0 else 1)
+    top = max([*budget, *committed, 0.0])
+    axes.set_ylim(0, top * 1.22 if top > 0 else 1)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v, factor, suffix)))
     axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
     axes.set_xlabel(f"effective date ({start.year})" if start.year == end.year
                     else f"effective date ({start.year}–{end.year})")
-    axes.legend(handles=[*axes.get_lines()[:2], _revision_handle()], loc="center left",
+    axes.legend(handles=[*handles, _revision_handle()], loc="center left",
                 bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
     return _svg(figure, f"burndown-{report.code}-{year}")
 
@@ -335,6 +444,9 @@ def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     if not suppliers:
         axes.text(0.5, 0.5, f"no orders charged to {year}", transform=axes.transAxes,
                   ha="center", va="center", color="#666666")
+    # Shares count orders only: say how much of the region's committed they leave out.
+    axes.annotate(lease_note(report), (0, 1), xycoords="axes fraction", xytext=(0, 5),
+                  textcoords="offset points", ha="left", va="bottom", fontsize=9, color="#333333")
     return _svg(figure, f"shares-{report.code}-{year}")
 
 
@@ -351,8 +463,26 @@ def _amount(value: Decimal | Fraction | int | None) -> str:
     return "" if value is None else f"{round_half_up(value):,}"
 
 
-def _percent(value: Decimal | Fraction | None) -> str:
-    return "" if value is None else f"{float(value) * 100:.2f}%"
+def _percent(value: Decimal | Fraction | None, places: int = 2) -> str:
+    """A fraction as a percentage, rounded half up: 0.98995 → 99.00%."""
+    if value is None:
+        return ""
+    return f"{round_half_up(Fraction(value) * 100, Decimal(1).scaleb(-places))}%"
+
+
+def lease_note(report: RegionReport) -> str:
+    """How much of the region's committed is leases, which the shares leave out."""
+    leases, committed = report.leases, Fraction(report.budget_row["committed"])
+    text = f"leases: {_amount(leases)} {report.currency}"
+    if committed > 0:
+        share = leases / committed
+        whole = _percent(share, 0)
+        if 0 < share < Fraction(1, 200):
+            whole = "<1%"
+        elif Fraction(199, 200) <= share < 1:
+            whole = ">99%"
+        text += f" ({whole} of committed)"
+    return text + " — not in shares"
 
 
 def _table(columns: list[tuple[str, str]], rows: list[list[Any]], css: str,
@@ -376,8 +506,7 @@ def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
         [("year", "num"), ("currency", "text"), ("budget", "num"), ("committed", "num"),
          ("remaining", "num"), ("utilization", "num")],
         [[row["year"], row["currency"], _amount(row["budget"]), _amount(row["committed"]),
-          _amount(row["remaining"]),
-          "" if row["utilization"] is None else format_fraction4(row["utilization"])]],
+          _amount(row["remaining"]), _percent(row["utilization"])]],
         "budget")
     share_rows = sorted(report.share_rows, key=lambda r: (not r["domestic"], -r["share"], r["supplier"]))
     shares_table = _table(
@@ -388,6 +517,10 @@ def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
         "shares")
     threshold = ("; the black line is the min_domestic_share threshold while that policy is in force"
                  if any(t is not None for t in report.threshold) else "")
+    overrun = report.overrun()
+    overrun_text = (f' <strong class="overrun">{html.escape(overrun.describe(report.currency))}</strong>'
+                    if overrun else " Committed stayed within the budget.")
+    leases = html.escape(lease_note(report))
     code = html.escape(report.code)
     title = html.escape(f"{report.code} — {report.name}")
     return f"""
@@ -395,11 +528,11 @@ def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
 <h2>{title} <span class="muted">({html.escape(report.country)}, budget in {html.escape(report.currency)})</span></h2>
 <h3>Budget burn-down {year}</h3>
 <figure class="chart burndown" data-region="{code}">{burndown_svg(report, as_of=as_of, year=year)}
-<figcaption>Committed to {year} and the {year} budget as of each date (weekly, and on every budget revision), as the ledger stood at the knowledge limit below. Dotted lines: budget revisions; red line: the as-of date.</figcaption></figure>
+<figcaption>Committed to {year} and the {year} budget as of each date (weekly, on every budget revision and on every day an order or lease changed), as the ledger stood at the knowledge limit below. Dotted lines: budget revisions; solid vertical line: the as-of date; shaded in orange: committed above the budget.{overrun_text}</figcaption></figure>
 {budget_table}
 <h3>Supplier shares {year}</h3>
 <figure class="chart shares" data-region="{code}">{shares_svg(report, as_of=as_of, year=year)}
-<figcaption>Each supplier's share of the orders charged to {year} as of each date ({html.escape(report.basis)} basis; leases do not count). Domestic suppliers are solid and at the bottom, foreign ones hatched{threshold}.</figcaption></figure>
+<figcaption>Each supplier's share of the orders charged to {year} as of each date ({html.escape(report.basis)} basis; leases do not count). Domestic suppliers are solid and at the bottom, foreign ones hatched{threshold}. <strong class="leases">{leases}</strong>.</figcaption></figure>
 {shares_table}
 </section>"""
 
@@ -424,6 +557,7 @@ td.empty { color: #777; font-style: italic; }
 tr.violation td.status { color: #fff; background: #b2182b; font-weight: bold; }
 tr.pending td.status { background: #fdb863; font-weight: bold; }
 tr.ok td.status { color: #1b7837; }
+figcaption strong.overrun { color: #8a3c00; }
 dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.3em 1em; }
 dl.provenance dt { font-weight: bold; }
 dl.provenance dd { margin: 0; }
