@@ -38,7 +38,7 @@ def test_demo_report_has_a_burndown_and_a_shares_chart_per_region(run, tmp_path)
     china = _section(page, 'id="region-CN"', "</section>")
     overseas = _section(page, 'id="region-MY"', "</section>")
     # Budget tables: the year-end figures of the demo, the October revision included.
-    assert "42,000,000,000.00" in china and "41,576,110,000.00" in china and "0.9899" in china
+    assert "42,000,000,000.00" in china and "41,576,110,000.00" in china and "98.99%" in china
     assert "6,800,000,000.00" in overseas and "USD" in overseas
     # Burn-down: both budget steps labelled (40 bn, then 42 bn CNY from 2025-10-20), as-of marked.
     burndown = _section(china, 'class="chart burndown"', "</figure>")
