@@ -446,7 +446,8 @@ def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
                   ha="center", va="center", color="#666666")
     # Shares count orders only: say how much of the region's committed they leave out.
     axes.annotate(lease_note(report), (0, 1), xycoords="axes fraction", xytext=(0, 5),
-                  textcoords="offset points", ha="left", va="bottom", fontsize=9, color="#333333")
+                  textcoords="offset points", ha="left", va="bottom", fontsize=9, color="#333333",
+                  fontweight="bold")
     return _svg(figure, f"shares-{report.code}-{year}")
 
 
