@@ -57,9 +57,18 @@ def supplier_list(obj, as_of, known_at, upto_seq, fmt, output):
     render(ledger.suppliers(as_of=as_of, knowledge=knowledge), SUPPLIER_COLUMNS, fmt, output)
 
 
+def _currency(_ctx, _param, value: str | None) -> str | None:
+    """A mistyped code would list nothing, which reads as "no rates": refuse it instead."""
+    from ledger.events import iso_codes
+
+    if value is not None and value not in iso_codes()[0]:
+        raise click.BadParameter(f"{value!r} is not an ISO 4217 currency code (e.g. USD)")
+    return value
+
+
 @click.command("list")
-@click.option("--base", metavar="X", help="Only rates set with this base currency.")
-@click.option("--quote", metavar="Y", help="Only rates set with this quote currency.")
+@click.option("--base", metavar="X", callback=_currency, help="Only rates set with this base currency.")
+@click.option("--quote", metavar="Y", callback=_currency, help="Only rates set with this quote currency.")
 @_limits_only
 @output_options
 @click.pass_obj

@@ -138,6 +138,10 @@ def test_fx_list_in_effective_order_rates_as_recorded(run, books):
     assert csv_of(run, "fx", "list", "--as-of", "2025-01-19") == (
         f"base,quote,rate,effective,seq\nUSD,CNY,7.2,2025-01-01,{s['fx1']}\n"
     )
+    # A mistyped currency is a usage error, not an empty list.
+    result = run("fx", "list", "--base", "usd")
+    assert result.exit_code == 2
+    assert "'usd' is not an ISO 4217 currency code" in result.stderr
     # JSON: the rate is the exact decimal string, never rounded to two places.
     rows = json.loads(run("fx", "list", "--as-of", "2025-12-31", "--format", "json").stdout)
     assert [row["rate"] for row in rows] == ["7.2", "7.1", "0.1389", "0.000000125"]
