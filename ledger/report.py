@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -164,10 +164,8 @@ def build_report(
             currency=row["currency"], budget_row=row, basis=basis,
             share_rows=ledger.query_shares(as_of=as_of, year=year, region=code, basis=basis,
                                            knowledge=knowledge)))
-    document_days = _document_days(ledger, min(date(year, 1, 1), as_of), as_of, knowledge.upto_seq)
     for report in regions:
-        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge,
-                     document_days=document_days)
+        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     return Report(provenance, regions, rows)
@@ -211,26 +209,32 @@ def sample_dates(start: date, end: date, extra: Iterable[date]) -> list[date]:
     return sorted(points)
 
 
-def _document_days(ledger, start: date, end: date, upto_seq: int | None) -> list[date]:
-    """The days from start to end on which some order or lease changed (any region's: an
-    amendment's payload does not name its region). Committed changes on no other day."""
-    events = schema.events
-    query = (select(events.c.effective).distinct()
-             .where(events.c.type.in_(DOCUMENT_TYPES), events.c.effective >= start,
-                    events.c.effective <= end))
-    if upto_seq is not None:
-        query = query.where(events.c.seq <= upto_seq)
+def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | None) -> list[date]:
+    """The days from start to end on which one of the region's orders or leases was placed,
+    signed, amended, cancelled or terminated: its committed changes on no other day."""
+    orders, changes, leases, terminations = (schema.orders, schema.order_changes, schema.leases,
+                                             schema.lease_terminations)
+
+    def days(table, *where):
+        conditions = [table.c.effective >= start, table.c.effective <= end, *where]
+        if upto_seq is not None:
+            conditions.append(table.c.seq <= upto_seq)
+        return select(table.c.effective).where(*conditions)
+
+    query = union(
+        days(orders, orders.c.region == region),
+        days(changes, changes.c.region == region),
+        days(leases, leases.c.region == region),
+        days(terminations, terminations.c.lease.in_(
+            select(leases.c.lease).where(leases.c.region == region))),
+    )
     with ledger.engine.connect() as connection:
-        return [as_date(day) for day in connection.execute(query).scalars()]
+        return sorted({as_date(day) for day in connection.execute(query).scalars()})
 
 
-DOCUMENT_TYPES = ("order.placed", "order.amended", "order.cancelled", "lease.signed",
-                  "lease.terminated")
-
-
-def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge,
-                 document_days: list[date]) -> None:
+def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge) -> None:
     start = min(date(year, 1, 1), as_of)
+    document_days = _document_days(ledger, report.code, start, as_of, knowledge.upto_seq)
     revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
                                                          effective_to=as_of, knowledge=knowledge)
                         if e.payload["year"] == year})
