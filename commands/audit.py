@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from commands.options import DATE
+from commands.options import DATE, SEQ, IntegerType
 from commands.output import PLAIN, TEXT, output_options, render
 
 PROGRESS_MIN_BYTES = 1 << 20
@@ -54,7 +54,7 @@ def export():
 
 @export.command("events")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
-@click.option("--upto-seq", type=click.IntRange(min=0), metavar="N", help="Only events with seq ≤ N.")
+@click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option("--excel", is_flag=True,
               help="Start with a UTF-8 byte order mark so that Excel reads UTF-8.")
 @click.pass_obj
@@ -182,8 +182,8 @@ LOG_COLUMNS = [("seq", PLAIN), ("effective", PLAIN), ("type", PLAIN), ("actor", 
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
 @click.option("--region", metavar="R", help="Only events whose payload names this region.")
 @click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
-@click.option("--upto-seq", type=click.IntRange(min=0), metavar="N", help="Only events with seq ≤ N.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N events.")
+@click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
+@click.option("--limit", type=IntegerType(1), metavar="N", help="At most N events.")
 @output_options
 @click.pass_obj
 def log(obj, types, effective_from, effective_to, region, document, upto_seq, limit, fmt, output):
