@@ -8,7 +8,7 @@ import sys
 import click
 
 from commands.options import DATE, SEQ, IntegerType
-from commands.output import PLAIN, TEXT, output_options, render
+from commands.output import PLAIN, TEXT, output_options, render, written
 
 PROGRESS_MIN_BYTES = 1 << 20
 
@@ -53,7 +53,7 @@ def export():
 
 
 @export.command("events")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option("--excel", is_flag=True,
               help="Start with a UTF-8 byte order mark so that Excel reads UTF-8.")
@@ -71,7 +71,7 @@ def export_events(obj, output, upto_seq, excel):
     from commands.output import BOM
 
     if output:
-        with open(output, "w", newline="", encoding="utf-8") as stream:
+        with written(output) as stream:
             if excel:
                 stream.write(BOM)
             count = obj.ledger.export_events(stream, upto_seq=upto_seq)
@@ -129,7 +129,7 @@ def _verify_anchor(obj, export_file, anchor_file):
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.pass_obj
 def anchor(obj, output):
     """Write the head of the log (seq, hash, recorded_at, the time taken) as a small JSON
@@ -146,7 +146,7 @@ def anchor(obj, output):
 
     taken = take_anchor(obj.ledger)
     if output:
-        with open(output, "w", encoding="utf-8") as stream:
+        with written(output, newline=None) as stream:
             stream.write(taken.to_json())
         click.echo(f"anchored seq {taken.seq} (head {taken.hash}) in {output}", err=True)
     else:
