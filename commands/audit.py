@@ -183,24 +183,30 @@ LOG_COLUMNS = [("seq", PLAIN), ("effective", PLAIN), ("type", PLAIN), ("actor", 
 @click.option("--region", metavar="R", help="Only events whose payload names this region.")
 @click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
+@click.option("--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K).")
 @click.option("--limit", type=IntegerType(1), metavar="N", help="At most N events.")
+@click.option("--no-pager", is_flag=True, help="Never page a table on a terminal (default: $PAGER or less).")
 @output_options
 @click.pass_obj
-def log(obj, types, effective_from, effective_to, region, document, upto_seq, limit, fmt, output):
-    """List events, oldest first, with filters.
+def log(obj, types, effective_from, effective_to, region, document, upto_seq, after_seq, limit, no_pager,
+        fmt, output):
+    """List events, oldest first, with filters. Rows are printed as they are read; a table on a
+    terminal goes through a pager ($PAGER, else less) unless --no-pager.
 
     \b
     Example:
       ledger log --type order.placed --region CN --from 2025-01-01 --to 2025-03-31
       ledger log --id PO-2
+      ledger log --after-seq 100 --limit 50 --no-pager
     """
     from ledger.app import Knowledge
     from ledger.chain import canonical
 
-    events = obj.ledger.log(types=types, effective_from=effective_from, effective_to=effective_to,
-                            region=region, document=document, knowledge=Knowledge(upto_seq), limit=limit)
+    events = obj.ledger.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
+                                 region=region, document=document, knowledge=Knowledge(upto_seq),
+                                 limit=limit, after_seq=after_seq)
     rows = ({**event.__dict__, "payload": canonical(event.payload)} for event in events)
-    render(rows, LOG_COLUMNS, fmt, output)
+    render(rows, LOG_COLUMNS, fmt, output, pager=not no_pager)
 
 
 COMMANDS = [import_, export, verify, anchor, rebuild, log]

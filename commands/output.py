@@ -162,7 +162,10 @@ def table_value(value, kind: str) -> str:
     return cell(value, kind)
 
 
-def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None, output: str | None) -> None:
+def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None, output: str | None,
+           *, pager: bool = False) -> None:
+    """Write rows (any iterable: a table streams them) as a table, CSV or JSON to stdout or -o;
+    with pager, a table on a terminal goes through $PAGER (less)."""
     context = click.get_current_context(silent=True)
     excel = bool(context and context.meta.get(EXCEL))
     if excel and fmt not in (None, "csv"):
@@ -173,10 +176,11 @@ def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None
         with written(output) as stream:
             _write(stream, rows, columns, fmt, excel)
     else:
-        _write(sys.stdout, rows, columns, fmt, excel)
+        _write(sys.stdout, rows, columns, fmt, excel, pager)
 
 
-def _write(out, rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str, excel: bool) -> None:
+def _write(out, rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str, excel: bool,
+           pager: bool = False) -> None:
     names = [name for name, _ in columns]
     if fmt == "csv":
         from ledger.io import write_csv
@@ -188,22 +192,20 @@ def _write(out, rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str, 
         data = [{n: json_value(row.get(n), k) for n, k in columns} for row in rows]
         out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        _table(out, names, [[table_value(row.get(n), k) for n, k in columns] for row in rows],
-               right={n for n, k in columns if k in (AMOUNT, FRACTION) or n in ("seq", "year", "quantity", "units")})
+        _table(out, names, ([table_value(row.get(n), k) for n, k in columns] for row in rows),
+               right={n for n, k in columns if k in (AMOUNT, FRACTION) or n in ("seq", "year", "quantity", "units")},
+               pager=pager)
 
 
-def _table(out, names: list[str], rows: list[list[str]], right: set[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _table(out, names: list[str], rows: Iterable[list[str]], right: set[str], pager: bool = False) -> None:
+    """A table for people (see commands/tables.py), through a pager when asked and on a terminal."""
+    from commands.tables import output_width, table_lines
 
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    for name in names:
-        table.add_column(name, justify="right" if name in right else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console = Console(file=out, force_terminal=out.isatty() if hasattr(out, "isatty") else False,
-                      width=None if out.isatty() else 200, highlight=False, markup=False)
-    if not rows:
-        console.print("(no rows)")
-    else:
-        console.print(table)
+    terminal = bool(getattr(out, "isatty", None) and out.isatty())
+    color = terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
+    lines = table_lines(names, rows, right, output_width(out), bold=color)
+    if pager and terminal:
+        click.echo_via_pager((line + "\n" for line in lines), color=color)
+        return
+    for line in lines:
+        out.write(line + "\n")
