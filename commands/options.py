@@ -54,7 +54,10 @@ class ShareType(DecimalType):
             return super().convert(text[:-1], param, ctx) / 100
         number = super().convert(text, param, ctx)
         if number > 1:
-            self.fail(f"{text} must be at most 1 (write {text}% for a percentage)", param, ctx)
+            # An entry-rule error naming the field (exit 1), with the hint a percentage needs.
+            from ledger.errors import ValidationError
+
+            raise ValidationError(f"must be at most 1 (write {text}% for a percentage)", param.name)
         return number
 
 
