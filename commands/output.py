@@ -205,6 +205,8 @@ def _table(out, names: list[str], rows: Iterable[list[str]], right: set[str], pa
     color = terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
     lines = table_lines(names, rows, right, output_width(out), bold=color)
     if pager and terminal:
+        # As git does: less quits at once when the table fits one screen, and keeps it on screen.
+        os.environ.setdefault("LESS", "-FRX")
         click.echo_via_pager((line + "\n" for line in lines), color=color)
         return
     for line in lines:
