@@ -106,6 +106,8 @@ class TimestampType(click.ParamType):
         try:
             return parse_known_at(value)
         except ValueError as error:
+            if "outside the years" in str(error):
+                self.fail(str(error), param, ctx)
             self.fail(f"{value!r} is not an ISO 8601 timestamp with Z or an offset, or a date "
                       f"({error})", param, ctx)
 

@@ -55,9 +55,10 @@ def written(path: str, *, newline: str | None = "") -> Iterator:
         return
     if mode is not None and not os.access(path, os.W_OK):
         raise failed(PermissionError(13, "Permission denied"))
-    folder = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
+    folder = os.path.dirname(target)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
+        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=folder)
     except OSError as error:
         raise failed(error) from None
     try:
@@ -69,7 +70,7 @@ def written(path: str, *, newline: str | None = "") -> Iterator:
         finally:
             _close_quietly(stream)
         os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         _remove_quietly(temporary)
         raise failed(error) from None
