@@ -366,3 +366,30 @@ def test_hostile_numbers_and_calendars_in_imports_are_refused_by_line(db_url, tm
         engine.dispose()
     figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", format=f"entries{suffix}",
             cases=len(HOSTILE_LINES), refused=len(HOSTILE_LINES), tracebacks=0, written_on_failure=0)
+
+
+CONTROL_TEXTS = ["\x1b[2J", "\x1b]0;title\x07", "\x1b[31mred\x1b[0m", "\x9b31m", "\x08\x08\x08over", "a\rb",
+                 "line\nbreak", "\x7f", "\u202egnp.exe", "\u2028", "\x01\x02\x03", "\t=1"]
+
+
+def test_control_characters_never_reach_a_table(db_url, figures):
+    """Names, reasons and actors holding terminal escapes (item 11): the table shows them escaped,
+    CSV and JSON keep them exact."""
+    from commands import main
+    from commands.tables import visible
+
+    runner = CliRunner()
+    base = ["--db", db_url]
+    for number, text_ in enumerate(CONTROL_TEXTS):
+        result = runner.invoke(main, [*base, "--actor", f"a{text_}", "supplier", "register", f"s{number}",
+                                      "--name", f"n{text_}", "--country", "US", "--reason", f"r{text_}"])
+        assert result.exit_code == 0, (text_, result.output)
+    table = runner.invoke(main, [*base, "log", "--format", "table"]).stdout
+    unsafe = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    assert not unsafe.search(table), unsafe.search(table)
+    for text_ in CONTROL_TEXTS:
+        assert visible(f"r{text_}").split()[0] in table
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "log", "--format", "csv"]).stdout)))
+    assert [row["reason"] for row in rows] == [f"r{t}" for t in CONTROL_TEXTS]
+    figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", format="table",
+            cases=len(CONTROL_TEXTS) * 3, raw_control_characters_shown=0, tracebacks=0)
