@@ -21,20 +21,24 @@ class LedgerGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             code = done.exit_code
+        except click.exceptions.NoArgsIsHelpError as error:
+            # Bare `ledger` (or `ledger region`): the help the user is after, not an error.
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            code = 0
         except click.ClickException as error:
-            click.echo(f"error: {error.format_message()}", err=True)
+            _error(error.format_message())
             code = error.exit_code
         except click.Abort:
-            click.echo("error: aborted", err=True)
+            _error("aborted")
             code = 1
         except BatchError as error:
             for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
+                _error(str(problem))
             count = len(error.problems)
-            click.echo(f"error: nothing was written ({count} bad line{'' if count == 1 else 's'})", err=True)
+            _error(f"nothing was written ({count} bad line{'' if count == 1 else 's'})")
             code = 1
         except LedgerError as error:
-            click.echo(f"error: {error}", err=True)
+            _error(str(error))
             code = 1
         except BrokenPipeError:
             code = 1
@@ -44,11 +48,19 @@ class LedgerGroup(click.Group):
             # since every write is one transaction. Anything else is a bug and keeps its traceback.
             if not isinstance(error, _database_errors()):
                 raise
-            click.echo(f"error: database: {_first_line(error)}", err=True)
+            _error(f"database: {_first_line(error)}")
             code = 1
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _error(message: str) -> None:
+    """One `error:` line on stderr: a driver's multi-line message joined, any password hidden."""
+    from ledger.redact import hide_password
+
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    click.echo(f"error: {hide_password(' '.join(lines))}", err=True)
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:

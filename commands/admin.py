@@ -52,6 +52,7 @@ def demo(obj):
     from commands.query import BUDGET_COLUMNS, COMMITMENT_COLUMNS, SHARE_COLUMNS
     from ledger.app import Knowledge
     from ledger.packaged import fixture
+    from ledger.redact import hide_password
 
     ledger = obj.ledger
     result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
@@ -85,7 +86,7 @@ def demo(obj):
          ledger.compliance(as_of=end), COMPLIANCE_COLUMNS)
     click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
                "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
-    db = "" if obj.db is None else f"--db {shlex.quote(obj.db)} "
+    db = "" if obj.db is None else f"--db {shlex.quote(hide_password(obj.db))} "
     needs = "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
     click.echo(f"See it all on one page (charts, tables, provenance): "
                f"ledger {db}report --as-of 2025-12-31 -o report.html{needs}")

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from commands.options import DATE
-from commands.output import PLAIN, TEXT, output_options, render
+from commands.options import DATE, SEQ, IntegerType
+from commands.output import PLAIN, TEXT, output_options, render, written
 
 PROGRESS_MIN_BYTES = 1 << 20
 
@@ -53,8 +53,8 @@ def export():
 
 
 @export.command("events")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
-@click.option("--upto-seq", type=click.IntRange(min=0), metavar="N", help="Only events with seq ≤ N.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option("--excel", is_flag=True,
               help="Start with a UTF-8 byte order mark so that Excel reads UTF-8.")
 @click.pass_obj
@@ -71,7 +71,7 @@ def export_events(obj, output, upto_seq, excel):
     from commands.output import BOM
 
     if output:
-        with open(output, "w", newline="", encoding="utf-8") as stream:
+        with written(output) as stream:
             if excel:
                 stream.write(BOM)
             count = obj.ledger.export_events(stream, upto_seq=upto_seq)
@@ -129,7 +129,7 @@ def _verify_anchor(obj, export_file, anchor_file):
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.pass_obj
 def anchor(obj, output):
     """Write the head of the log (seq, hash, recorded_at, the time taken) as a small JSON
@@ -146,7 +146,7 @@ def anchor(obj, output):
 
     taken = take_anchor(obj.ledger)
     if output:
-        with open(output, "w", encoding="utf-8") as stream:
+        with written(output, newline=None) as stream:
             stream.write(taken.to_json())
         click.echo(f"anchored seq {taken.seq} (head {taken.hash}) in {output}", err=True)
     else:
@@ -182,25 +182,31 @@ LOG_COLUMNS = [("seq", PLAIN), ("effective", PLAIN), ("type", PLAIN), ("actor", 
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
 @click.option("--region", metavar="R", help="Only events whose payload names this region.")
 @click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
-@click.option("--upto-seq", type=click.IntRange(min=0), metavar="N", help="Only events with seq ≤ N.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N events.")
+@click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
+@click.option("--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K).")
+@click.option("--limit", type=IntegerType(1), metavar="N", help="At most N events.")
+@click.option("--no-pager", is_flag=True, help="Never page a table on a terminal (default: $PAGER or less).")
 @output_options
 @click.pass_obj
-def log(obj, types, effective_from, effective_to, region, document, upto_seq, limit, fmt, output):
-    """List events, oldest first, with filters.
+def log(obj, types, effective_from, effective_to, region, document, upto_seq, after_seq, limit, no_pager,
+        fmt, output):
+    """List events, oldest first, with filters. Rows are printed as they are read; a table on a
+    terminal goes through a pager ($PAGER, else less) unless --no-pager.
 
     \b
     Example:
       ledger log --type order.placed --region CN --from 2025-01-01 --to 2025-03-31
       ledger log --id PO-2
+      ledger log --after-seq 100 --limit 50 --no-pager
     """
     from ledger.app import Knowledge
     from ledger.chain import canonical
 
-    events = obj.ledger.log(types=types, effective_from=effective_from, effective_to=effective_to,
-                            region=region, document=document, knowledge=Knowledge(upto_seq), limit=limit)
+    events = obj.ledger.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
+                                 region=region, document=document, knowledge=Knowledge(upto_seq),
+                                 limit=limit, after_seq=after_seq)
     rows = ({**event.__dict__, "payload": canonical(event.payload)} for event in events)
-    render(rows, LOG_COLUMNS, fmt, output)
+    render(rows, LOG_COLUMNS, fmt, output, pager=not no_pager)
 
 
 COMMANDS = [import_, export, verify, anchor, rebuild, log]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import click
+
+MAX_INT64 = 2**63 - 1
 
 
 class DateType(click.ParamType):
@@ -24,17 +26,64 @@ class DateType(click.ParamType):
 
 
 class DecimalType(click.ParamType):
+    """A decimal number in ASCII digits (no `1_000`, no Unicode digits): the entry rules' parser."""
+
     name = "NUMBER"
+
+    def convert(self, value, param, ctx):
+        from ledger.money import parse_decimal
+
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_decimal(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ShareType(DecimalType):
+    """A share between 0 and 1, also written as a percentage: `0.3` or `30%`."""
+
+    name = "SHARE"
 
     def convert(self, value, param, ctx):
         if isinstance(value, Decimal):
             return value
-        try:
-            number = Decimal(value.strip())
-        except (InvalidOperation, AttributeError):
-            self.fail(f"{value!r} is not a decimal number", param, ctx)
-        if not number.is_finite():
-            self.fail(f"{value!r} is not a finite number", param, ctx)
+        text = str(value).strip()
+        if text.endswith("%"):
+            return super().convert(text[:-1], param, ctx) / 100
+        number = super().convert(text, param, ctx)
+        if number > 1:
+            # An entry-rule error naming the field (exit 1), with the hint a percentage needs.
+            from ledger.errors import ValidationError
+
+            raise ValidationError(f"must be at most 1 (write {text}% for a percentage)", param.name)
+        return number
+
+
+class IntegerType(click.ParamType):
+    """An integer in ASCII digits within [low, high]; high defaults to the largest 64-bit integer
+    the database can store, so a larger number is a usage error rather than a driver overflow."""
+
+    name = "INTEGER"
+
+    def __init__(self, low: int | None = None, high: int | None = MAX_INT64):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        from ledger.money import ascii_integer
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = ascii_integer(str(value))
+            except ValueError as error:
+                self.fail(str(error), param, ctx)
+        if self.low is not None and number < self.low:
+            self.fail(f"{number} must be at least {self.low}", param, ctx)
+        if self.high is not None and number > self.high:
+            self.fail(f"{str(value).strip()[:30]} must be at most {self.high}", param, ctx)
         return number
 
 
@@ -57,12 +106,17 @@ class TimestampType(click.ParamType):
         try:
             return parse_known_at(value)
         except ValueError as error:
+            if "outside the years" in str(error):
+                self.fail(str(error), param, ctx)
             self.fail(f"{value!r} is not an ISO 8601 timestamp with Z or an offset, or a date "
                       f"({error})", param, ctx)
 
 
 DATE = DateType()
 DECIMAL = DecimalType()
+SHARE = ShareType()
+INTEGER = IntegerType()
+SEQ = IntegerType(0)
 UUID = UUIDType()
 TIMESTAMP = TimestampType()
 
@@ -79,7 +133,7 @@ def recording_options(function):
 def knowledge_options(function):
     """--as-of, --known-at, --upto-seq, --region: the point in time and what was known then."""
     function = click.option("--region", metavar="R", help="Only this region.")(function)
-    function = click.option("--upto-seq", type=click.IntRange(min=0), metavar="N",
+    function = click.option("--upto-seq", type=SEQ, metavar="N",
                             help="Only events with seq ≤ N (the ledger as it stood then).")(function)
     function = click.option("--known-at", type=TIMESTAMP, metavar="T",
                             help="Only events recorded by T (ISO 8601 with Z/offset, or a date: end of that day UTC).")(function)

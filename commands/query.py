@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import knowledge_options, resolve_knowledge
+from commands.options import IntegerType, knowledge_options, resolve_knowledge
 from commands.output import AMOUNT, BOOL, FRACTION, PLAIN, output_options, render
 
 BUDGET_COLUMNS = [
@@ -37,7 +37,7 @@ SHARE_COLUMNS = [
     ("share", FRACTION),
 ]
 
-YEAR = click.IntRange(1, 9999)
+YEAR = IntegerType(1, 9999)
 
 
 @click.group()

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import click
 
-from commands.options import DATE, DECIMAL, recording_options
+from commands.options import DATE, DECIMAL, INTEGER, SHARE, recording_options
+
+NEGATIVE = re.compile(r"-[0-9.][0-9.,_eE+-]*")
+
+
+class NumberArguments(click.Command):
+    """A command with number arguments: `-7` there is a negative number, not an unknown option.
+    Say what the argument must be (and how a value starting with '-' is passed where one is
+    allowed) instead of click's `No such option: -7`."""
+
+    def __init__(self, *args, numbers: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.numbers = numbers
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if not NEGATIVE.fullmatch(error.option_name):
+                raise
+            raise click.UsageError(
+                f"{error.option_name}: {self.numbers}; it is not an option (where a value may start "
+                f"with '-', pass it after `--`: `-- {error.option_name}`)", ctx) from None
+
 
 
 def _record(ctx: click.Context, type: str, payload: dict, effective, reason, event_id) -> None:
@@ -19,7 +45,24 @@ def _record(ctx: click.Context, type: str, payload: dict, effective, reason, eve
     )
     if result.already_recorded:
         click.echo(f"already recorded as seq {result.seq} (event_id {result.event_id})", err=True)
-    click.echo(result.seq)
+    if sys.stdout.isatty():
+        click.echo(f"recorded seq {result.seq}: {type} {_subject(type, payload)}")
+    else:
+        click.echo(result.seq)
+
+
+def _subject(type: str, payload: dict) -> str:
+    """What the event is about, for people: PO-1, USD/CNY, CN 2025, min_domestic_share CN."""
+    if type == "fx.rate_set":
+        return f"{payload['base']}/{payload['quote']}"
+    if type == "budget.revised":
+        return f"{payload['region']} {payload['year']}"
+    if type == "policy.changed":
+        return f"{payload['policy']} {payload['region']}"
+    for key in ("order", "lease", "supplier", "region"):
+        if payload.get(key) is not None:
+            return str(payload[key])
+    return ""
 
 
 @click.group()
@@ -87,7 +130,8 @@ def fx():
     """
 
 
-@fx.command("set")
+@fx.command("set", cls=NumberArguments, numbers="RATE must be positive (for the inverse rate, "
+                                                    "swap BASE and QUOTE)")
 @click.argument("base")
 @click.argument("quote")
 @click.argument("rate", type=DECIMAL)
@@ -113,9 +157,10 @@ def budget():
     """
 
 
-@budget.command("revise")
+@budget.command("revise", cls=NumberArguments,
+                numbers="YEAR and AMOUNT must not be negative")
 @click.argument("region_code", metavar="REGION")
-@click.argument("year", type=int)
+@click.argument("year", type=INTEGER)
 @click.argument("amount", type=DECIMAL)
 @click.option("--currency", metavar="CUR", help="Must be the region's currency if given.")
 @recording_options
@@ -148,7 +193,7 @@ def order():
 @click.option("--region", required=True, metavar="R")
 @click.option("--supplier", required=True, metavar="S")
 @click.option("--sku", required=True, metavar="K")
-@click.option("--quantity", required=True, type=int, metavar="Q")
+@click.option("--quantity", required=True, type=INTEGER, metavar="Q")
 @click.option("--unit-price", required=True, type=DECIMAL, metavar="P")
 @click.option("--currency", required=True, metavar="C")
 @click.option("--purpose", type=click.Choice(["training", "inference", "other"]))
@@ -171,7 +216,7 @@ def order_place(ctx, order_id, region, supplier, sku, quantity, unit_price, curr
 
 @order.command("amend")
 @click.argument("order_id", metavar="ORDER")
-@click.option("--quantity", type=int, metavar="Q")
+@click.option("--quantity", type=INTEGER, metavar="Q")
 @click.option("--unit-price", type=DECIMAL, metavar="P")
 @recording_options
 @click.pass_context
@@ -219,9 +264,9 @@ def lease():
 @click.option("--region", required=True, metavar="R")
 @click.option("--lessor", required=True, metavar="S", help="A registered supplier.")
 @click.option("--sku", required=True, metavar="K")
-@click.option("--units", required=True, type=int, metavar="U")
+@click.option("--units", required=True, type=INTEGER, metavar="U")
 @click.option("--start", required=True, type=DATE, metavar="DATE", help="Due date of the first payment.")
-@click.option("--months", required=True, type=int, metavar="M")
+@click.option("--months", required=True, type=INTEGER, metavar="M")
 @click.option("--monthly-payment", required=True, type=DECIMAL, metavar="P")
 @click.option("--currency", required=True, metavar="C")
 @recording_options
@@ -293,7 +338,8 @@ def policy():
                 type=click.Choice(["min_domestic_share", "restricted_supplier", "restricted_sku",
                                    "budget_cap", "lease_review"]))
 @click.option("--region", required=True, metavar="R")
-@click.option("--threshold", type=DECIMAL, metavar="X", help="min_domestic_share: 0 to 1.")
+@click.option("--threshold", type=SHARE, metavar="X",
+              help="min_domestic_share: 0 to 1, or a percentage (0.3 or 30%).")
 @click.option("--basis", type=click.Choice(["value", "units"]), help="min_domestic_share [default: value].")
 @click.option("--supplier", metavar="S", help="restricted_supplier: the supplier.")
 @click.option("--sku", metavar="K", help="restricted_sku: the sku.")

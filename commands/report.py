@@ -13,7 +13,7 @@ from commands.query import YEAR
 @click.command()
 @click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
 @knowledge_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="report.html",
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="The HTML file to write.")
 @click.pass_obj
 def report(obj, year, as_of, known_at, upto_seq, region, output):
@@ -28,7 +28,8 @@ def report(obj, year, as_of, known_at, upto_seq, region, output):
       ledger report --as-of 2025-12-31 -o report.html
       ledger report --as-of 2025-09-01 --known-at 2025-09-02 --region CN -o cn.html
     """
-    from ledger.report import build_report, require_matplotlib, write_report
+    from commands.output import written
+    from ledger.report import build_report, render_html, require_matplotlib
 
     if known_at is not None and upto_seq is not None:
         raise click.UsageError("give --known-at or --upto-seq, not both")
@@ -40,7 +41,8 @@ def report(obj, year, as_of, known_at, upto_seq, region, output):
         db = obj.db  # a plain file path, as given
     built = build_report(ledger, as_of=as_of, year=year, region=region, known_at=known_at,
                          upto_seq=upto_seq, db=db, output=output)
-    write_report(built, output)
+    with written(output, newline="\n") as stream:  # one -o error and no half-written file
+        stream.write(render_html(built))
     regions = len(built.regions)
     click.echo(f"wrote {output}: {regions} region{'' if regions == 1 else 's'}, "
                f"{len(built.compliance)} compliance rows, as of {built.provenance.as_of}, "

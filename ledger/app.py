@@ -49,6 +49,7 @@ def default_actor() -> str:
 # Lines checked together: their documents are looked up in one query, their rows written in one
 # executemany per table.
 IMPORT_BATCH = 5000
+LOG_BATCH = 1000  # rows per fetch when `iter_log` streams the log
 
 
 @dataclass(frozen=True)
@@ -240,9 +241,28 @@ class Ledger:
         document: str | None = None,
         knowledge: Knowledge = Knowledge(),
         limit: int | None = None,
+        after_seq: int | None = None,
     ) -> list[StoredEvent]:
         """Events matching every filter given: types, an effective date range, a region named
-        in the payload, an order or lease id."""
+        in the payload, an order or lease id, seq after `after_seq`."""
+        return list(self.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
+                                  region=region, document=document, knowledge=knowledge, limit=limit,
+                                  after_seq=after_seq))
+
+    def iter_log(
+        self,
+        *,
+        types: tuple[str, ...] = (),
+        effective_from: date | None = None,
+        effective_to: date | None = None,
+        region: str | None = None,
+        document: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+        limit: int | None = None,
+        after_seq: int | None = None,
+    ) -> Iterator[StoredEvent]:
+        """As `log`, but yielding events as they are read (a server-side cursor on PostgreSQL),
+        so that a long listing starts at once and holds one batch in memory."""
         from ledger.store import row_to_event
 
         events = schema.events
@@ -260,10 +280,14 @@ class Ledger:
                                     self._payload_has("lease", document)))
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
+        if after_seq is not None:
+            query = query.where(events.c.seq > after_seq)
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as connection:
-            return [row_to_event(row) for row in connection.execute(query)]
+            result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
+            for row in result:
+                yield row_to_event(row)
 
     def _payload_has(self, field: str, code: str):
         """The stored payload holds field: code. A plain substring test on the canonical text:

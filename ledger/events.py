@@ -19,7 +19,7 @@ from ledger.money import canonical_decimal, parse_decimal, parse_integer
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_TEXT_LENGTH = 1000
 FIELD_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.]{1,64}")
 
@@ -253,6 +253,16 @@ class LeaseSigned(Payload):
     months: Annotated[int, _bounded_integer(1, 600)]
     monthly_payment: Money
     currency: Currency
+
+    @model_validator(mode="after")
+    def _schedule_fits_the_calendar(self) -> LeaseSigned:
+        from ledger.dates import last_payment
+
+        try:
+            last_payment(self.start, self.months)
+        except ValueError as error:
+            raise ValueError(f"months: {error}") from None
+        return self
 
 
 class LeaseTerminated(Payload):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 # Amounts of a procurement ledger never need more; anything beyond is a typo or an attack.
 MAX_INTEGER_DIGITS = 20
 MAX_FRACTION_DIGITS = 12
+
+# What a decimal string may look like: ASCII digits only (Python's Decimal and int would also take
+# `1_000` and Arabic-Indic or other Unicode digits, which a ledger must not read as numbers).
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -29,7 +35,10 @@ def parse_decimal(value: object) -> Decimal:
     elif isinstance(value, str):
         text = value.strip()
         if not text or len(text) > 64:
-            raise ValueError(f"{value!r} is not a decimal number")
+            raise ValueError(f"{value[:70]!r} is not a decimal number")
+        if not DECIMAL_TEXT.fullmatch(text):
+            raise ValueError(f"{value!r} is not a decimal number (ASCII digits 0-9 only, "
+                             f"no '_' or other separators)")
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -46,6 +55,15 @@ def parse_decimal(value: object) -> Decimal:
     if integer_digits > MAX_INTEGER_DIGITS:
         raise ValueError(f"{value} has more than {MAX_INTEGER_DIGITS} digits before the point")
     return number
+
+
+def ascii_integer(text: str) -> int:
+    """An integer written in ASCII digits (an optional sign, surrounding spaces ignored); raise
+    ValueError for `1_000`, Unicode digits, a decimal point or anything else."""
+    stripped = text.strip()
+    if len(stripped) > 64 or not INTEGER_TEXT.fullmatch(stripped):
+        raise ValueError(f"{text[:70]!r} is not an integer (ASCII digits 0-9 only)")
+    return int(stripped)
 
 
 def parse_integer(value: object) -> int:

@@ -68,15 +68,34 @@ def _grant(target, role: str, kind: str) -> Grant:
     if not ROLE_PATTERN.fullmatch(role):
         raise LedgerError(f"role: {role[:70]!r} is not a plain role name (letters, digits, '_'; at most 63)")
     quote = engine.dialect.identifier_preparer.quote
+    if role.lower().startswith("pg_"):
+        raise LedgerError(f"role: {role} is a built-in PostgreSQL role (pg_*); grant to a role of your own")
     try:
         with engine.begin() as connection:
             current = connection.execute(text("SELECT current_schema()")).scalar()
+            _refuse_powerful(connection, role)
             created = _create_role(connection, role, quote)
             _set_privileges(connection, quote(role), quote(current), kind)
     except DBAPIError as error:
         message = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise LedgerError(f"cannot grant {kind} rights to {role}: {message}") from None
     return Grant(role, kind, created, current)
+
+
+def _refuse_powerful(connection: Connection, role: str) -> None:
+    """Refuse a superuser (rights cannot limit it) and the owner of the log (revoking would take
+    its own rights away): neither can be made a least-privilege role."""
+    superuser = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"),
+                                   {"role": role}).scalar()
+    if superuser:
+        raise LedgerError(f"role: {role} is a superuser; rights cannot limit it, so it cannot be "
+                          f"made a least-privilege role")
+    owner = connection.execute(text(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'events'"
+    )).scalar()
+    if owner == role:
+        raise LedgerError(f"role: {role} owns the ledger's tables; grant to another role (the owner "
+                          f"is for migrations only)")
 
 
 def _create_role(connection: Connection, role: str, quote) -> bool:

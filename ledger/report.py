@@ -203,6 +203,8 @@ def sample_dates(start: date, end: date, extra: Iterable[date]) -> list[date]:
     day = start
     while day <= end:
         points.add(day)
+        if (end - day).days < 7:  # also stops before stepping past 9999-12-31
+            break
         day += timedelta(days=7)
     points.add(end)
     points.update(d for d in extra if start <= d <= end)

@@ -255,3 +255,141 @@ def test_an_unknown_column_named_with_a_line_break_is_reported_on_one_line(db_ur
     assert result.exit_code == 1
     assert result.stderr.splitlines() == ["error: line 4: '\\n\\nactor': unknown field",
                                           "error: nothing was written (1 bad line)"]
+
+
+# -- hostile command lines and entries (issue 11 items 4, 7, 10, 11) ------------------------------
+
+LEASE = ["lease", "sign", "L-X", "--region", "MY", "--lessor", "dcprov", "--sku", "h20", "--units", "1",
+         "--months", "3", "--monthly-payment", "5", "--currency", "USD", "--effective", "2025-06-01"]
+ORDER = ["order", "place", "PO-X", "--region", "CN", "--supplier", "huawei", "--sku", "x", "--currency", "CNY",
+         "--effective", "2025-03-01"]
+TOO_BIG = ["9223372036854775808", "99999999999999999999999", "1" + "0" * 400]
+ODD_NUMBERS = ["1_000", "١٠٠", "۱۲", "१२", "１２", "1 000", "1,000", "0x10", "1e3_0", "Ⅻ", "²"]
+ODD_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+23:59",
+             "٢٠٢٥-01-01", "2025-01-01T00:00:00", "not a time"]
+# Command lines an ordinary user can type: each must exit 1 or 2 with one `error:` line and write
+# nothing. (`ok` lines must exit 0: refusal is not the only right answer.)
+HOSTILE_COMMANDS: list[tuple[list[str], str]] = (
+    [(LEASE + ["--start", start], "refused") for start in ("9999-11-30", "9999-12-31")]
+    + [(LEASE[:12] + [months] + LEASE[13:] + ["--start", "9999-01-01"], "refused") for months in ("13", "600")]
+    + [(["query", query, "--upto-seq", n], "refused") for query in ("budget", "commitments", "shares") for n in TOO_BIG]
+    + [([command, "--upto-seq", n], "refused") for command in ("log", "compliance") for n in TOO_BIG]
+    + [(["export", "events", "--upto-seq", n], "refused") for n in TOO_BIG]
+    + [(["log", "--after-seq", n], "refused") for n in TOO_BIG]
+    + [(["log", "--limit", n], "refused") for n in (*TOO_BIG, "0", "-1")]
+    + [(["query", "budget", "--known-at", t], "refused") for t in ODD_TIMES]
+    + [(["query", "budget", "--as-of", d], "ok") for d in ("9999-12-31", "0001-01-01")]
+    + [(["compliance", "--as-of", "9999-12-31"], "ok"), (["query", "budget", "--known-at", "0999-01-01"], "ok"),
+       (["query", "budget", "--known-at", "0999-01-01T00:00:00Z"], "ok")]
+    + [(["fx", "set", "USD", "CNY", n], "refused") for n in ODD_NUMBERS + ["-7", "0", "NaN", "Infinity"]]
+    + [(["budget", "revise", "CN", year, amount], "refused")
+       for year, amount in (("2025", "-5"), ("٢٠٢٥", "1"), ("2_025", "1"), ("2025", "1_0"), ("-2025", "1"))]
+    + [(ORDER + ["--quantity", q, "--unit-price", "5"], "refused") for q in ODD_NUMBERS + TOO_BIG]
+    + [(ORDER + ["--quantity", "1", "--unit-price", p], "refused") for p in ODD_NUMBERS]
+    + [(["policy", "set", "min_domestic_share", "--region", "CN", "--threshold", t], "refused")
+       for t in ("30", "150%", "3_0%", "٣٠%", "%", "-1%")]
+)
+
+
+def test_hostile_command_lines_get_one_line_and_write_nothing(db_url, figures):
+    from commands import main
+    from ledger.app import Ledger
+
+    with Ledger.open(db_url) as books:
+        books.import_file(MINIMAL, actor="fixture")
+    engine = create_engine(db_url)
+    runner = CliRunner()
+    refused = 0
+    try:
+        for args, expected in HOSTILE_COMMANDS:
+            before = event_count(engine)
+            result = runner.invoke(main, ["--db", db_url, "--actor", "fuzz", *args])
+            shown = " ".join(args)
+            assert result.exception is None or isinstance(result.exception, SystemExit), \
+                f"{shown}: unhandled {result.exception!r}"
+            assert "Traceback" not in result.output, shown
+            if expected == "ok":
+                assert result.exit_code == 0, f"{shown}: {result.output}"
+                continue
+            assert result.exit_code in (1, 2), f"{shown}: exit {result.exit_code} {result.output}"
+            lines = result.stderr.splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), f"{shown}: {result.stderr!r}"
+            assert event_count(engine) == before, f"{shown}: wrote an event"
+            refused += 1
+    finally:
+        engine.dispose()
+    figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", format="cli",
+            cases=len(HOSTILE_COMMANDS), refused=refused, tracebacks=0, written_on_failure=0)
+
+
+HOSTILE_LINES = (
+    [{"type": "lease.signed", "effective": "2025-05-01", "lease": "L-9", "region": "MY", "lessor": "dcprov",
+      "sku": "h20", "units": 1, "start": start, "months": months, "monthly_payment": "5", "currency": "USD"}
+     for start, months in (("9999-11-30", 3), ("9999-12-31", 2), ("9999-01-31", "13"), ("9990-01-01", 600))]
+    + [{"type": "fx.rate_set", "effective": "2025-01-02", "base": "EUR", "quote": "CNY", "rate": n}
+       for n in ODD_NUMBERS]
+    + [{"type": "order.amended", "effective": "2025-03-05", "order": "PO-1", "quantity": n} for n in ODD_NUMBERS]
+    + [{"type": "budget.revised", "effective": "2025-01-03", "region": "CN", "year": y, "amount": "1"}
+       for y in ("٢٠٢٦", "2_026", "２０２６")]
+    + [{"type": "order.placed", "effective": d, "order": "PO-77", "region": "CN", "supplier": "huawei",
+        "sku": "x", "quantity": 1, "unit_price": "1", "currency": "CNY"} for d in ("٢٠٢٥-02-10", "2025-0２-10")]
+)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_hostile_numbers_and_calendars_in_imports_are_refused_by_line(db_url, tmp_path, suffix, figures):
+    from commands import main
+    from ledger.app import Ledger
+
+    with Ledger.open(db_url) as books:
+        books.import_file(MINIMAL, actor="fixture")
+    engine = create_engine(db_url)
+    path = tmp_path / f"hostile{suffix}"
+    try:
+        for record in HOSTILE_LINES:
+            if suffix == ".jsonl":
+                path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+            else:
+                out = io.StringIO()
+                writer = csv.writer(out, lineterminator="\n")
+                writer.writerow(list(record))
+                writer.writerow([_cell(value) for value in record.values()])
+                path.write_text(out.getvalue(), encoding="utf-8")
+            before = event_count(engine)
+            result = CliRunner().invoke(main, ["--db", db_url, "import", str(path)])
+            assert result.exit_code == 1, f"{record}: {result.output}"
+            first = result.stderr.splitlines()[0]
+            line = 1 if suffix == ".jsonl" else 2
+            assert re.match(rf"error: line {line}: (rate|quantity|year|months|effective): ", first), first
+            assert event_count(engine) == before
+    finally:
+        engine.dispose()
+    figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", format=f"entries{suffix}",
+            cases=len(HOSTILE_LINES), refused=len(HOSTILE_LINES), tracebacks=0, written_on_failure=0)
+
+
+CONTROL_TEXTS = ["\x1b[2J", "\x1b]0;title\x07", "\x1b[31mred\x1b[0m", "\x9b31m", "\x08\x08\x08over", "a\rb",
+                 "line\nbreak", "\x7f", "\u202egnp.exe", "\u2028", "\x01\x02\x03", "\t=1"]
+
+
+def test_control_characters_never_reach_a_table(db_url, figures):
+    """Names, reasons and actors holding terminal escapes (item 11): the table shows them escaped,
+    CSV and JSON keep them exact."""
+    from commands import main
+    from commands.tables import visible
+
+    runner = CliRunner()
+    base = ["--db", db_url]
+    for number, text_ in enumerate(CONTROL_TEXTS):
+        result = runner.invoke(main, [*base, "--actor", f"a{text_}", "supplier", "register", f"s{number}",
+                                      "--name", f"n{text_}", "--country", "US", "--reason", f"r{text_}"])
+        assert result.exit_code == 0, (text_, result.output)
+    table = runner.invoke(main, [*base, "log", "--format", "table"]).stdout
+    unsafe = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    assert not unsafe.search(table), unsafe.search(table)
+    for text_ in CONTROL_TEXTS:
+        assert visible(f"r{text_}").split()[0] in table
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "log", "--format", "csv"]).stdout)))
+    assert [row["reason"] for row in rows] == [f"r{t}" for t in CONTROL_TEXTS]
+    figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", format="table",
+            cases=len(CONTROL_TEXTS) * 3, raw_control_characters_shown=0, tracebacks=0)
