@@ -12,6 +12,9 @@ import click
 
 from commands.context import LedgerContext
 
+# A file with more bad lines than this shows the first ones and a count of the rest.
+MAX_PROBLEMS_SHOWN = 100
+
 
 class LedgerGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
@@ -28,10 +31,15 @@ class LedgerGroup(click.Group):
             click.echo("error: aborted", err=True)
             code = 1
         except BatchError as error:
-            for problem in error.problems:
+            for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
                 click.echo(f"error: {problem}", err=True)
             count = len(error.problems)
-            click.echo(f"error: nothing was written ({count} bad line{'' if count == 1 else 's'})", err=True)
+            if count > MAX_PROBLEMS_SHOWN:
+                click.echo(f"error: … and {count - MAX_PROBLEMS_SHOWN} more problems (nothing was written)",
+                           err=True)
+            else:
+                click.echo(f"error: nothing was written ({count} bad line{'' if count == 1 else 's'})",
+                           err=True)
             code = 1
         except LedgerError as error:
             click.echo(f"error: {error}", err=True)

@@ -106,8 +106,11 @@ def ledger(db_url):
 def run(db_url, monkeypatch):
     """Run `ledger --db <db_url> ARGS…` in-process; returns click's Result (stdout/stderr apart)."""
     from commands import main
+    from ledger.app import Ledger
 
     monkeypatch.setenv("LEDGER_ACTOR", "tester")
+    # A ledger to run commands on: only init and demo create one (SPEC §5).
+    Ledger.open(db_url).close()
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):
