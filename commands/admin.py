@@ -104,10 +104,9 @@ def _refuse_a_ledger_of_other_events(ledger, scenario) -> None:
            if isinstance(record, dict) and record.get("event_id")}
     others = ledger.events_other_than(own)
     if others:
-        where = ledger.engine.url.render_as_string(hide_password=True)
-        raise LedgerError(f"{where} holds {others} event{'' if others == 1 else 's'} that are not the "
-                          f"demo's; the demo writes only into an empty ledger or its own "
-                          f"(try: ledger --db demo.db demo)")
+        which = "1 event that is" if others == 1 else f"{others} events that are"
+        raise LedgerError(f"the ledger {ledger.where} holds {which} not the demo's: the demo writes "
+                          f"only into an empty ledger or its own (try: ledger --db demo.db demo)")
 
 
 COMMANDS = [init, demo]

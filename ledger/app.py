@@ -156,6 +156,11 @@ class Ledger:
             raise
         return cls(engine)
 
+    @property
+    def where(self) -> str:
+        """Where the ledger is, for a message: "at PATH" (SQLite) or "in URL" (no password)."""
+        return _where(self.engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
