@@ -219,6 +219,14 @@ class Ledger:
         """All or nothing: every line is checked (against the log and the lines before it); any
         problem rolls the whole batch back and is reported with every other one. A dry run
         checks the same way, in the same transaction, and then rolls it back."""
+        try:
+            return self._import_lines(lines, actor=actor, dry_run=dry_run)
+        except _DryRunDone as done:
+            return done.result
+
+    def _import_lines(
+        self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None, dry_run: bool
+    ) -> ImportResult:
         from ledger.events import NewEvent
         from ledger.store import batched
 
@@ -227,41 +235,40 @@ class Ledger:
         added = already = 0
         first = last = None
         by_type: dict[str, int] = {}
-        try:
-            with self.store.appending() as appender:
-                for batch in batched(lines, IMPORT_BATCH):
-                    parsed: list[tuple[int, NewEvent]] = []
-                    for number, record in batch:
-                        if isinstance(record, Problem):
-                            problems.append(record)
-                            continue
-                        try:
-                            parsed.append((number, NewEvent.from_record(record, default_actor=actor)))
-                        except LedgerError as error:
-                            problems.append(Problem(number, str(error)))
-                    appender.prefetch(event for _, event in parsed)
-                    for number, event in parsed:
-                        try:
-                            result = appender.append(event)
-                        except LedgerError as error:
-                            problems.append(Problem(number, str(error)))
-                            continue
-                        if result.already_recorded:
-                            already += 1
-                        else:
-                            added += 1
-                            by_type[event.type] = by_type.get(event.type, 0) + 1
-                            first = first or result.seq
-                            last = result.seq
-                    # Even after a problem: later lines are checked against the earlier ones, and
-                    # the transaction is rolled back at the end, so nothing is kept.
-                    appender.end_batch()
-                if problems:
-                    raise BatchError(sorted(problems, key=lambda problem: problem.line))
-                if dry_run:
-                    raise _DryRunDone(ImportResult(added, already, first, last, by_type, True))
-        except _DryRunDone as done:
-            return done.result
+        with self.store.appending() as appender:
+            for batch in batched(lines, IMPORT_BATCH):
+                parsed: list[tuple[int, NewEvent]] = []
+                for number, record in batch:
+                    if isinstance(record, Problem):
+                        problems.append(record)
+                        continue
+                    try:
+                        parsed.append((number, NewEvent.from_record(record, default_actor=actor)))
+                    except LedgerError as error:
+                        problems.append(Problem(number, str(error)))
+                appender.prefetch(event for _, event in parsed)
+                for number, event in parsed:
+                    try:
+                        result = appender.append(event)
+                    except LedgerError as error:
+                        problems.append(Problem(number, str(error)))
+                        continue
+                    if result.already_recorded:
+                        already += 1
+                    else:
+                        added += 1
+                        by_type[event.type] = by_type.get(event.type, 0) + 1
+                        first = first or result.seq
+                        last = result.seq
+                # Even after a problem: later lines are checked against the earlier ones, and
+                # the transaction is rolled back at the end, so nothing is kept.
+                appender.end_batch()
+            if problems:
+                raise BatchError(sorted(problems, key=lambda problem: problem.line))
+            if dry_run:
+                # Every row was written inside the transaction (so the database's own checks
+                # ran too); leaving by an exception rolls it back.
+                raise _DryRunDone(ImportResult(added, already, first, last, by_type, True))
         return ImportResult(added, already, first, last, by_type)
 
     def import_file(
