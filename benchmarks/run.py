@@ -828,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
                     tiny_file, tiny_date = workdir / "tiny.jsonl", "2021-06-30"
                     with open(tiny_file, "w", encoding="utf-8") as out:
                         generate(200, out, args.seed)
+                runner.run(["--db", tiny_backend.ledger_url(), "init"])
                 runner.run(["--db", tiny_backend.ledger_url(), "import", str(tiny_file)])
                 tiny = (tiny_backend.ledger_url(), tiny_date)
             except Exception as error:

@@ -12,6 +12,9 @@ import click
 
 from commands.context import LedgerContext
 
+# A file with more bad lines than this shows the first ones and a count of the rest.
+MAX_PROBLEMS_SHOWN = 100
+
 
 class LedgerGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
@@ -32,10 +35,13 @@ class LedgerGroup(click.Group):
             _error("aborted")
             code = 1
         except BatchError as error:
-            for problem in error.problems:
+            for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
                 _error(str(problem))
             count = len(error.problems)
-            _error(f"nothing was written ({count} bad line{'' if count == 1 else 's'})")
+            if count > MAX_PROBLEMS_SHOWN:
+                _error(f"… and {count - MAX_PROBLEMS_SHOWN} more problems (nothing was written)")
+            else:
+                _error(f"nothing was written ({count} bad line{'' if count == 1 else 's'})")
             code = 1
         except LedgerError as error:
             _error(str(error))

@@ -16,7 +16,7 @@ def init(obj):
     """
     from ledger.app import Ledger
 
-    with Ledger.open(obj.db, create=False) as ledger:
+    with Ledger.open_for_init(obj.db) as ledger:
         before, after = ledger.init()
     if before == after:
         click.echo(f"schema is up to date (revision {after})")
@@ -54,7 +54,8 @@ def demo(obj):
     from ledger.packaged import fixture
     from ledger.redact import hide_password
 
-    ledger = obj.ledger
+    ledger = obj.open_ledger(create=True)
+    _refuse_a_ledger_of_other_events(ledger, fixture("demo.jsonl"))
     result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
     click.echo(f"Loaded the demo scenario into {ledger.engine.url.render_as_string(hide_password=True)}: "
                f"{result.added} events added, {result.already_recorded} already there.\n")
@@ -90,6 +91,23 @@ def demo(obj):
     needs = "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
     click.echo(f"See it all on one page (charts, tables, provenance): "
                f"ledger {db}report --as-of 2025-12-31 -o report.html{needs}")
+
+
+def _refuse_a_ledger_of_other_events(ledger, scenario) -> None:
+    """The demo writes only into an empty ledger or its own: its events cannot be deleted from
+    a real ledger once added. Its own are those of the scenario file, read, not listed here."""
+    import uuid
+
+    from ledger.errors import LedgerError
+    from ledger.io import read_events_file
+
+    own = {str(uuid.UUID(record["event_id"])) for _, record in read_events_file(scenario)
+           if isinstance(record, dict) and record.get("event_id")}
+    others = ledger.events_other_than(own)
+    if others:
+        which = "1 event that is" if others == 1 else f"{others} events that are"
+        raise LedgerError(f"the ledger {ledger.where} holds {which} not the demo's: the demo writes "
+                          f"only into an empty ledger or its own (try: ledger --db demo.db demo)")
 
 
 COMMANDS = [init, demo]

@@ -15,28 +15,42 @@ PROGRESS_MIN_BYTES = 1 << 20
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True,
+              help="Check the whole file and say what would be added; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
+              help="The file's format [default: from its extension, .jsonl or .csv].")
 @click.pass_obj
-def import_(obj, file):
+def import_(obj, file, dry_run, fmt):
     """Import events from a JSON Lines (.jsonl) or CSV (.csv) file, all or nothing.
 
     Each line holds the envelope fields (event_id, type, effective, actor, reason) and the
     payload fields at top level. Every bad line is reported with its number and nothing is
-    written; importing the same file again adds nothing.
+    written; importing the same file again adds nothing. A line may be at most 1 MiB long.
+    --dry-run checks the file the same way and prints, per event type, what would be added
+    (same exit status as the import itself).
 
     \b
     Example:
-      ledger import fixtures/demo.jsonl
+      ledger import fixtures/demo.jsonl --dry-run
+      ledger import events.txt --format csv
     """
+    options = {"actor": obj.actor_name(), "format": fmt, "dry_run": dry_run}
     size = os.path.getsize(file)
     if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"importing {os.path.basename(file)}", total=size)
-            result = obj.ledger.import_file(file, actor=obj.actor_name(),
-                                            progress=lambda n: bar.advance(task, n))
+            result = obj.ledger.import_file(file, progress=lambda n: bar.advance(task, n), **options)
     else:
-        result = obj.ledger.import_file(file, actor=obj.actor_name())
+        result = obj.ledger.import_file(file, **options)
+    if dry_run:
+        noun = "event" if result.added == 1 else "events"
+        click.echo(f"dry run: would import {result.added} {noun}, {result.already_recorded} "
+                   f"already recorded; nothing was written")
+        for type_, count in sorted(result.added_by_type.items()):
+            click.echo(f"  {type_}: {count}")
+        return
     span = f" (seq {result.first_seq}-{result.last_seq})" if result.added else ""
     noun = "event" if result.added == 1 else "events"
     click.echo(f"imported {result.added} {noun}{span}, {result.already_recorded} already recorded")
@@ -172,12 +186,25 @@ def rebuild(obj, check):
     click.echo(f"{verb}: {report.events} events, {report.rows} read-model rows")
 
 
+def _known_types(_ctx, _param, types: tuple[str, ...]) -> tuple[str, ...]:
+    """--type must name an event type: a typo would otherwise list nothing, as if none happened."""
+    if types:
+        from ledger.events import PAYLOAD_TYPES
+
+        unknown = [name for name in types if name not in PAYLOAD_TYPES]
+        if unknown:
+            raise click.BadParameter(f"unknown event type {unknown[0]!r}; the types are: "
+                                     f"{', '.join(sorted(PAYLOAD_TYPES))}")
+    return types
+
+
 LOG_COLUMNS = [("seq", PLAIN), ("effective", PLAIN), ("type", PLAIN), ("actor", TEXT),
                ("payload", PLAIN), ("reason", TEXT), ("recorded_at", PLAIN), ("event_id", PLAIN)]
 
 
 @click.command()
-@click.option("--type", "types", multiple=True, metavar="TYPE", help="Only this type (repeatable).")
+@click.option("--type", "types", multiple=True, metavar="TYPE", callback=_known_types,
+              help="Only this type (repeatable).")
 @click.option("--from", "effective_from", type=DATE, metavar="DATE", help="Effective on or after.")
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
 @click.option("--region", metavar="R", help="Only events whose payload names this region.")
@@ -202,11 +229,21 @@ def log(obj, types, effective_from, effective_to, region, document, upto_seq, af
     from ledger.app import Knowledge
     from ledger.chain import canonical
 
+    obj.ledger.check_region(region)
     events = obj.ledger.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
                                  region=region, document=document, knowledge=Knowledge(upto_seq),
                                  limit=limit, after_seq=after_seq)
-    rows = ({**event.__dict__, "payload": canonical(event.payload)} for event in events)
-    render(rows, LOG_COLUMNS, fmt, output, pager=not no_pager)
+    found = False
+
+    def rows():
+        nonlocal found
+        for event in events:
+            found = True
+            yield {**event.__dict__, "payload": canonical(event.payload)}
+
+    render(rows(), LOG_COLUMNS, fmt, output, pager=not no_pager)
+    if document and not found:
+        click.echo(f"note: no event names an order or lease {document!r}", err=True)
 
 
 COMMANDS = [import_, export, verify, anchor, rebuild, log]

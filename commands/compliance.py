@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import knowledge_options, resolve_knowledge
+from commands.options import knowledge_options
 from commands.output import BOOL, PLAIN, TEXT, output_options, render
 from commands.record import policy
 from ledger.errors import LedgerError
@@ -50,7 +50,8 @@ def compliance(obj, strict, as_of, known_at, upto_seq, region, fmt, output):
       ledger compliance --strict --format csv -o compliance.csv
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     render(rows, COMPLIANCE_COLUMNS, fmt, output)
     violations = sum(1 for row in rows if row["status"] == "violation")
@@ -75,7 +76,8 @@ def policy_list(obj, as_of, known_at, upto_seq, region, fmt, output):
       ledger policy list --as-of 2025-09-01 --region CN
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.policies(as_of=as_of, region=region, knowledge=knowledge)
     render(rows, POLICY_COLUMNS, fmt, output)
 

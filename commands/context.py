@@ -13,11 +13,29 @@ class LedgerContext:
 
     @property
     def ledger(self):
+        """The ledger of --db, which must already exist: a mistyped path is an error, never a
+        new, empty ledger that answers every question with nothing."""
+        return self.open_ledger(create=False)
+
+    def open_ledger(self, *, create: bool):
+        """The ledger of --db; with create, a missing database is created (init, demo)."""
         from ledger.app import Ledger
 
         if self._ledger is None:
-            self._ledger = Ledger.open(self.db)
+            self._ledger = Ledger.open(self.db, create=create)
         return self._ledger
+
+    def knowledge(self, known_at, upto_seq):
+        """The knowledge limit of --known-at/--upto-seq; says on stderr when it leaves out
+        every event, so that an empty answer is not read as "nothing happened"."""
+        import click
+
+        from commands.options import resolve_knowledge
+
+        knowledge = resolve_knowledge(self.ledger, known_at, upto_seq)
+        if knowledge.note:
+            click.echo(f"note: {knowledge.note}", err=True)
+        return knowledge
 
     def actor_name(self) -> str:
         from ledger.app import default_actor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import IntegerType, knowledge_options, resolve_knowledge
+from commands.options import IntegerType, knowledge_options
 from commands.output import AMOUNT, BOOL, FRACTION, PLAIN, output_options, render
 
 BUDGET_COLUMNS = [
@@ -68,7 +68,8 @@ def budget(obj, year, as_of, known_at, upto_seq, region, fmt, output):
       ledger query budget --year 2026 --as-of 2025-12-31 --format json
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.query_budget(as_of=as_of, year=year, region=region, knowledge=knowledge)
     render(rows, BUDGET_COLUMNS, fmt, output)
 
@@ -87,7 +88,8 @@ def commitments(obj, as_of, known_at, upto_seq, region, fmt, output):
       ledger query commitments --as-of 2025-03-01 --known-at 2025-02-20 -o commitments.csv
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.query_commitments(as_of=as_of, region=region, knowledge=knowledge)
     render(rows, COMMITMENT_COLUMNS, fmt, output)
 
@@ -108,7 +110,8 @@ def shares(obj, year, basis, as_of, known_at, upto_seq, region, fmt, output):
       ledger query shares --basis units --upto-seq 120 --format csv
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.query_shares(as_of=as_of, year=year, region=region, basis=basis,
                                knowledge=knowledge)
     render(rows, SHARE_COLUMNS, fmt, output)

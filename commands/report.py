@@ -36,6 +36,8 @@ def report(obj, year, as_of, known_at, upto_seq, region, output):
     require_matplotlib()
     started = time.perf_counter()
     ledger = obj.ledger
+    ledger.check_region(region)
+    obj.knowledge(known_at, upto_seq)  # says so when the limit leaves out every event
     db = ledger.engine.url.render_as_string(hide_password=True) if obj.db else "ledger.db"
     if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
         db = obj.db  # a plain file path, as given

@@ -7,7 +7,7 @@ import csv
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -20,10 +20,10 @@ from ledger import schema
 from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain, verify_rows
 from ledger.dates import parse_known_at
 from ledger.db import make_engine
-from ledger.errors import BatchError, LedgerError, Problem, ValidationError
+from ledger.errors import BatchError, LedgerError, Problem, SchemaError, ValidationError
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows
-from ledger.migrate import ensure_schema, upgrade
+from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.projections import queries
 
 if TYPE_CHECKING:
@@ -33,6 +33,37 @@ if TYPE_CHECKING:
 
 # Recording, importing and rebuilding load the event models and the writer when first used: a
 # query or a verification never needs them, and they are a good part of a command's start-up.
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database; None for another backend or an in-memory database."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # a SQLite URI: the driver decides
+    return Path(database)
+
+
+def _refuse_directory(engine: Engine) -> None:
+    path = _sqlite_file(engine)
+    if path is not None and path.is_dir():
+        raise LedgerError(f"--db: {path} is a directory, not a ledger file")
+
+
+def _refuse_missing_file(engine: Engine) -> None:
+    path = _sqlite_file(engine)
+    if path is not None and not path.exists():
+        raise SchemaError(f"no ledger at {path} (create one with ledger init)")
+
+
+def _where(engine: Engine) -> str:
+    """Where a ledger was looked for, for a message: a SQLite path, else the URL without its
+    password."""
+    path = _sqlite_file(engine)
+    if path is not None:
+        return f"at {path}"
+    return f"in {engine.url.render_as_string(hide_password=True)}"
 
 
 def default_actor() -> str:
@@ -58,17 +89,29 @@ class ImportResult:
     already_recorded: int
     first_seq: int | None
     last_seq: int | None
+    added_by_type: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+class _DryRunDone(Exception):
+    """Leaves the import's transaction by an exception, so that it is rolled back."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
 
 
 @dataclass(frozen=True)
 class Knowledge:
-    """What a query may see: events with seq ≤ upto_seq (None: everything)."""
+    """What a query may see: events with seq ≤ upto_seq (None: everything). `note` says when
+    the limit leaves out every event of a log that has some (an empty answer is then no answer)."""
 
     upto_seq: int | None = None
+    note: str | None = field(default=None, compare=False)
 
 
 class Ledger:
-    """An open ledger database. `Ledger.open()` creates the schema of a new database."""
+    """An open ledger database. `Ledger.open()` creates the schema of a new database;
+    `Ledger.open(db, create=False)` opens only an existing ledger and writes nothing."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -82,13 +125,42 @@ class Ledger:
 
     @classmethod
     def open(cls, db: str | os.PathLike | None = None, *, create: bool = True) -> Ledger:
+        """Open the ledger at db (a URL or a SQLite path). With create (the default, for
+        notebooks), a missing database and an empty one get the schema. Without it, the ledger
+        must exist at the current revision: nothing is created, migrated or written, which is
+        what every command but `init` and `demo` wants, and what a read-only standby allows."""
         engine = make_engine(db)
         try:
+            _refuse_directory(engine)
             if create:
                 ensure_schema(engine)
+            else:
+                # Before connecting: SQLite's connect creates a missing file.
+                _refuse_missing_file(engine)
+                require_schema(engine, _where(engine))
         except OperationalError as error:
+            engine.dispose()
             raise LedgerError(f"--db: cannot open the database: {error.orig}") from None
+        except LedgerError:
+            engine.dispose()
+            raise
         return cls(engine)
+
+    @classmethod
+    def open_for_init(cls, db: str | os.PathLike | None = None) -> Ledger:
+        """The database at db as it is, for `init` to create or upgrade its schema."""
+        engine = make_engine(db)
+        try:
+            _refuse_directory(engine)
+        except LedgerError:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def where(self) -> str:
+        """Where the ledger is, for a message: "at PATH" (SQLite) or "in URL" (no password)."""
+        return _where(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -139,10 +211,23 @@ class Ledger:
             return appender.append(event)
 
     def import_lines(
-        self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None = None
+        self,
+        lines: Iterable[tuple[int, dict | Problem]],
+        *,
+        actor: str | None = None,
+        dry_run: bool = False,
     ) -> ImportResult:
         """All or nothing: every line is checked (against the log and the lines before it); any
-        problem rolls the whole batch back and is reported with every other one."""
+        problem rolls the whole batch back and is reported with every other one. A dry run
+        checks the same way, in the same transaction, and then rolls it back."""
+        try:
+            return self._import_lines(lines, actor=actor, dry_run=dry_run)
+        except _DryRunDone as done:
+            return done.result
+
+    def _import_lines(
+        self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None, dry_run: bool
+    ) -> ImportResult:
         from ledger.events import NewEvent
         from ledger.store import batched
 
@@ -150,6 +235,7 @@ class Ledger:
         problems: list[Problem] = []
         added = already = 0
         first = last = None
+        by_type: dict[str, int] = {}
         with self.store.appending() as appender:
             for batch in batched(lines, IMPORT_BATCH):
                 parsed: list[tuple[int, NewEvent]] = []
@@ -172,6 +258,7 @@ class Ledger:
                         already += 1
                     else:
                         added += 1
+                        by_type[event.type] = by_type.get(event.type, 0) + 1
                         first = first or result.seq
                         last = result.seq
                 # Even after a problem: later lines are checked against the earlier ones, and
@@ -179,7 +266,11 @@ class Ledger:
                 appender.end_batch()
             if problems:
                 raise BatchError(sorted(problems, key=lambda problem: problem.line))
-        return ImportResult(added, already, first, last)
+            if dry_run:
+                # Every row was written inside the transaction (so the database's own checks
+                # ran too); leaving by an exception rolls it back.
+                raise _DryRunDone(ImportResult(added, already, first, last, by_type, True))
+        return ImportResult(added, already, first, last, by_type)
 
     def import_file(
         self,
@@ -187,8 +278,17 @@ class Ledger:
         *,
         actor: str | None = None,
         progress: Callable[[int], None] | None = None,
+        format: str | None = None,
+        dry_run: bool = False,
     ) -> ImportResult:
-        return self.import_lines(read_events_file(path, progress), actor=actor)
+        """Import a .jsonl or .csv file (or `format` "jsonl"/"csv" whatever its name), all or
+        nothing; with dry_run, check it whole and write nothing. A file without any event is an
+        error: importing nothing is most often the wrong file."""
+        result = self.import_lines(read_events_file(path, progress, format=format), actor=actor,
+                                   dry_run=dry_run)
+        if result.added + result.already_recorded == 0:
+            raise LedgerError(f"no events in {path}")
+        return result
 
     # -- reading the log ----------------------------------------------------------------------
 
@@ -342,7 +442,36 @@ class Ledger:
             seq = connection.execute(
                 select(func.max(events.c.seq)).where(events.c.recorded_at <= limit)
             ).scalar()
-        return Knowledge(seq or 0)
+            first = None if seq else connection.execute(
+                select(events.c.recorded_at).order_by(events.c.seq).limit(1)
+            ).scalar()
+        note = None
+        if first is not None:
+            note = f"no event was recorded by {limit} (the first was recorded at {first})"
+        return Knowledge(seq or 0, note)
+
+    def check_region(self, code: str | None) -> None:
+        """Refuse a region code that no event of the log names as a region, naming the known
+        ones: a typo must not read as an empty answer. Every region ever opened counts, whatever
+        the as-of date or knowledge limit (those still give no rows for a region opened later)."""
+        if code is None:
+            return
+        regions = schema.regions
+        with self.engine.connect() as connection:
+            known = sorted(connection.execute(select(regions.c.region)).scalars())
+        if code in known:
+            return
+        listing = ", ".join(known) if known else "none (no region has been opened)"
+        raise ValidationError(f"unknown region {code[:64]!r}; known: {listing}")
+
+    def events_other_than(self, event_ids: Iterable[str]) -> int:
+        """How many events of the log have an event_id outside the given ones."""
+        events = schema.events
+        wanted = sorted(set(event_ids))
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.count()).select_from(events).where(events.c.event_id.not_in(wanted))
+            ).scalar()
 
     def _query(self, function, **kwargs) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:

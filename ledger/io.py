@@ -44,10 +44,38 @@ def parse_json_line(text: str) -> Record:
     return value
 
 
-def read_jsonl(stream: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Line]:
-    for number, raw in enumerate(stream, start=1):
+# A line longer than this is refused, and the file is read no further: a line without end (an
+# input such as /dev/zero) must never be read whole into memory. Events are far shorter.
+MAX_LINE_BYTES = 1 << 20
+LINE_TOO_LONG = "longer than 1 MiB"
+FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
+
+
+class FileProblem(LedgerError):
+    """A problem of the file as a whole (its format, its encoding, its header): one line, not
+    one per row."""
+
+
+def _raw_lines(stream: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[bytes | None]:
+    """The file's lines as bytes, each read with a bounded readline; None stands for a line
+    longer than MAX_LINE_BYTES, after which nothing more is read."""
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 2)
+        if not raw:
+            return
         if progress:
             progress(len(raw))
+        if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+            yield None
+            return
+        yield raw
+
+
+def read_jsonl(stream: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Line]:
+    for number, raw in enumerate(_raw_lines(stream, progress), start=1):
+        if raw is None:
+            yield number, Problem(number, LINE_TOO_LONG)
+            return
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
@@ -65,19 +93,22 @@ def read_jsonl(stream: IO[bytes], progress: Callable[[int], None] | None = None)
 
 
 class _CountingText:
-    """Decodes a binary stream line by line, reporting bytes read and invalid UTF-8 by line."""
+    """Decodes a binary stream line by line, reporting bytes read and invalid UTF-8 by line;
+    stops at a line longer than MAX_LINE_BYTES (its number in `too_long`)."""
 
     def __init__(self, stream: IO[bytes], progress: Callable[[int], None] | None):
         self.stream = stream
         self.progress = progress
         self.line = 0
         self.bad_lines: list[int] = []
+        self.too_long: int | None = None
 
     def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
+        for raw in _raw_lines(self.stream, self.progress):
             self.line += 1
-            if self.progress:
-                self.progress(len(raw))
+            if raw is None:
+                self.too_long = self.line
+                return
             if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
@@ -87,21 +118,48 @@ class _CountingText:
                 yield raw.decode("utf-8", errors="replace")
 
 
+def _header_problem(header: list[str]) -> str | None:
+    """Why a CSV header cannot be an import's, or None. Without a `type` column no row can be
+    read, so the file is refused once, not row by row."""
+    if "type" in header:
+        return None
+    shown = ",".join(header)
+    hint = ""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in shown:
+            hint = f"; its columns look separated by {name}: save it with commas"
+            break
+    if not hint:
+        hint = f" (the header reads {shown[:60]!r}; the first line must name the columns, " \
+               f"type and effective among them)"
+    return f"the CSV header has no 'type' column{hint}"
+
+
 def read_csv(stream: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Line]:
     """One event per row; an empty cell means the key is absent. Line numbers are those of the
     file (the header is line 1), counted at the row's first line."""
     text = _CountingText(stream, progress)
+    yield from _csv_rows(text)
+    if text.too_long is not None:
+        yield text.too_long, Problem(text.too_long, LINE_TOO_LONG)
+
+
+def _csv_rows(text: _CountingText) -> Iterator[Line]:
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as error:
-        yield 1, Problem(1, f"malformed CSV header: {error}")
+        if text.too_long is None:
+            yield 1, Problem(1, f"malformed CSV header: {error}")
         return
     if len(set(header)) != len(header):
         yield 1, Problem(1, "the header names a column twice")
         return
+    problem = _header_problem(header)
+    if problem:
+        raise FileProblem(problem)
     start = reader.line_num + 1
     while True:
         try:
@@ -109,7 +167,8 @@ def read_csv(stream: IO[bytes], progress: Callable[[int], None] | None = None) -
         except StopIteration:
             return
         except csv.Error as error:
-            yield start, Problem(start, f"malformed CSV: {error}")
+            if text.too_long is None:  # else the row was cut short by the refused line
+                yield start, Problem(start, f"malformed CSV: {error}")
             return
         number, start = start, reader.line_num + 1
         if number in text.bad_lines:
@@ -123,16 +182,60 @@ def read_csv(stream: IO[bytes], progress: Callable[[int], None] | None = None) -
         yield number, {key: cell for key, cell in zip(header, row, strict=True) if cell != ""}
 
 
-def read_events_file(path: str | Path, progress: Callable[[int], None] | None = None) -> Iterator[Line]:
-    """Lines of a .jsonl or .csv file (by its suffix; anything else is read as JSON Lines)."""
+def file_format(path: str | Path, format: str | None = None) -> str:
+    """"jsonl" or "csv": as given, else from the file's extension; anything else is refused."""
+    if format is not None:
+        if format not in FORMATS.values():
+            raise LedgerError(f"format {format!r}: use jsonl or csv")
+        return format
+    guessed = FORMATS.get(Path(path).suffix.lower())
+    if guessed is None:
+        raise LedgerError(
+            f"{path}: cannot tell the format from the file name; accepted: "
+            f"{', '.join(FORMATS)} (or give the format: --format jsonl or --format csv)"
+        )
+    return guessed
+
+
+def _utf16(head: bytes) -> bool:
+    """A UTF-16 start: a byte order mark, or ASCII text with every other byte zero."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    if len(head) < 4:
+        return False
+    little = head[1] == head[3] == 0 and head[0] and head[2]
+    big = head[0] == head[2] == 0 and head[1] and head[3]
+    return bool(little or big)
+
+
+def read_events_file(
+    path: str | Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    format: str | None = None,
+) -> Iterator[Line]:
+    """Lines of a JSON Lines or CSV file: by its extension (.jsonl, .csv) unless `format` says.
+    The format is checked and the file opened at once; it is read as the lines are taken. Works
+    on pipes and devices too (read as a stream, a bounded line at a time)."""
     path = Path(path)
+    reader = read_csv if file_format(path, format) == "csv" else read_jsonl
     try:
         stream = path.open("rb")
     except OSError as error:
         raise LedgerError(f"cannot read {path}: {error.strerror}") from None
+    return _read(path, stream, reader, progress)
+
+
+def _read(path: Path, stream, reader, progress) -> Iterator[Line]:
     with stream:
-        reader = read_csv if path.suffix.lower() == ".csv" else read_jsonl
-        yield from reader(stream, progress)
+        try:
+            if _utf16(stream.peek(4)[:4]):
+                raise FileProblem("the file is UTF-16; save it as UTF-8")
+            yield from reader(stream, progress)
+        except FileProblem as problem:
+            raise LedgerError(f"{path}: {problem}") from None
+        except OSError as error:
+            raise LedgerError(f"cannot read {path}: {error.strerror}") from None
 
 
 class _LineFeedRows:

@@ -52,3 +52,21 @@ def ensure_schema(engine: Engine) -> None:
         upgrade(engine)
         return
     raise SchemaError(f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`")
+
+
+def require_schema(engine: Engine, where: str) -> None:
+    """Refuse a database without the ledger's schema at the current revision, reading only:
+    opening an existing ledger never creates or migrates anything. `where` names the database
+    in the message ("at PATH", "in URL")."""
+    revision = current_revision(engine)
+    if revision == SCHEMA_REVISION:
+        return
+    if revision is None:
+        with engine.connect() as connection:
+            foreign = inspect(connection).get_table_names()
+        if foreign:
+            raise SchemaError(
+                "the database has tables but no ledger schema; point --db at a ledger database"
+            )
+        raise SchemaError(f"no ledger {where} (create one with ledger init)")
+    raise SchemaError(f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`")

@@ -209,12 +209,13 @@ class TestLog:
         assert list(as_json[0]) == list(as_csv[0])
         assert as_json[0]["reason"] is None and as_csv[0]["reason"] == ""
 
-    def test_log_of_an_unknown_region_is_empty(self, run):
+    def test_log_of_an_unknown_region_is_an_error(self, run):
         given_the_world(run)
 
         result = run("log", "--region", "EU", "--format", "csv")
 
-        assert (result.exit_code, result.stdout.splitlines()[1:]) == (0, [])
+        assert result.exit_code == 1
+        assert one_error_line(result) == "error: unknown region 'EU'; known: CN, MY"
 
 
 class TestFormulaGuard:

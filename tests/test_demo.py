@@ -25,3 +25,32 @@ def test_running_the_demo_twice_adds_nothing(run):
     assert again.exit_code == 0, again.stderr
     assert "0 events added, 68 already there" in again.stdout
     assert run("verify").stdout.startswith("ok: 68 events")
+
+
+def test_the_demo_refuses_a_ledger_holding_other_events_and_writes_nothing(run):
+    run("region", "open", "EU", "--name", "Europe", "--country", "DE", "--currency", "EUR",
+        "--effective", "2025-01-01")
+
+    result = run("demo")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the ledger ")
+    assert "holds 1 event that is not the demo's" in lines[0]
+    assert run("verify").stdout.startswith("ok: 1 events")
+
+
+def test_the_demo_continues_a_ledger_holding_only_some_of_its_own_events(run, tmp_path):
+    """Its own events are those of the scenario file, whatever their number."""
+    from ledger.packaged import fixture
+
+    first_ten = tmp_path / "first-ten.jsonl"
+    first_ten.write_text("".join(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]),
+                         encoding="utf-8")
+    assert run("import", first_ten).exit_code == 0
+
+    result = run("demo")
+
+    assert result.exit_code == 0, result.stderr
+    assert "already there" in result.stdout and "10 already there" in result.stdout

@@ -260,25 +260,6 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_accepted(ledger, run, tmp_path
                for event in ledger.events())
 
 
-@pytest.mark.parametrize("name", ["empty.jsonl", "empty.csv"])
-@pytest.mark.parametrize("content", [b"", b"\n\n"], ids=["zero bytes", "blank lines"])
-def test_an_empty_file_imports_zero_events(ledger, run, tmp_path, name, content):
-    path = tmp_path / name
-    path.write_bytes(content)
-
-    result = run("import", str(path))
-
-    assert (result.exit_code, result.stdout) == (0, "imported 0 events, 0 already recorded\n")
-    assert ledger.head()[0] == 0
-
-
-def test_a_csv_with_only_a_header_imports_zero_events(run, tmp_path):
-    path = tmp_path / "header.csv"
-    path.write_text("type,effective,region\n", encoding="utf-8")
-
-    assert run("import", str(path)).stdout == "imported 0 events, 0 already recorded\n"
-
-
 def test_invalid_utf8_is_named_by_line(ledger, run, tmp_path):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(jsonl(*GOOD_LINES[:1]).encode() + '{"type": "supplier.registered", "name": "Müller"}\n'.encode("latin-1"))

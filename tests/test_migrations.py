@@ -40,7 +40,7 @@ def test_the_migrations_and_fixtures_are_loaded_from_the_installed_package():
 
 
 def test_upgrading_an_empty_database_creates_the_whole_schema(db_url):
-    with Ledger.open(db_url, create=False) as books:
+    with Ledger.open_for_init(db_url) as books:
         assert current_revision(books.engine) is None
 
         before, after = books.init()
@@ -115,7 +115,7 @@ def test_upgrading_from_0001_keeps_the_log_and_rebuilds_the_read_models(db_url, 
         connection.execute(insert(events), log)
     engine.dispose()
 
-    with Ledger.open(db_url, create=False) as books:
+    with Ledger.open_for_init(db_url) as books:
         assert current_revision(books.engine) == "0001"
         assert books.init() == ("0001", SCHEMA_REVISION)
 

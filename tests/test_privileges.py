@@ -63,6 +63,7 @@ def as_owner(postgres_url: str, *statements: str) -> None:
 
 
 def given_a_ledger(postgres_url: str) -> None:
+    assert cli(postgres_url, "init").exit_code == 0
     result = cli(postgres_url, "import", str(MINIMAL))
     assert result.exit_code == 0, result.output
 
@@ -158,6 +159,7 @@ def test_a_writer_made_a_reader_loses_its_write_rights(postgres_url, make_role):
 
 @pytest.mark.postgres
 def test_a_role_name_that_is_not_a_plain_identifier_is_refused(postgres_url):
+    assert cli(postgres_url, "init").exit_code == 0
     result = cli(postgres_url, "db", "grant-writer", 'x"; DROP TABLE events; --')
 
     assert result.exit_code == 1

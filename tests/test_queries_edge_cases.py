@@ -254,10 +254,13 @@ def test_csv_output_to_a_file(world, run, tmp_path):
 
 
 @pytest.mark.parametrize("report", ["budget", "commitments", "shares"])
-def test_unknown_region_gives_no_rows(world, run, report):
+def test_unknown_region_is_an_error_naming_the_known_ones(world, run, report):
     place(world, "PO-1", "2025-01-10")
 
-    assert query(run, report, "--as-of", "2025-06-30", "--region", "XX") == []
+    result = run("query", report, "--as-of", "2025-06-30", "--region", "XX", "--format", "csv")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: unknown region 'XX'; known: CN")
 
 
 @pytest.mark.parametrize("report", ["budget", "commitments", "shares"])

@@ -138,12 +138,22 @@ def test_text_from_events_is_escaped(run, tmp_path):
     assert "o&amp;p" in page
 
 
-def test_a_region_filter_that_matches_nothing_gives_a_page_without_regions(run, tmp_path):
+def test_a_region_not_yet_opened_gives_a_page_without_regions(run, tmp_path):
     run("demo")
 
-    page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31", "--region", "XX")
+    page = _report(run, tmp_path / "report.html", "--as-of", "2024-12-31", "--region", "CN")
 
-    assert "<svg" not in page and "No region opened by 2025-12-31 matches." in page
+    assert "<svg" not in page and "No region opened by 2024-12-31 matches." in page
+
+
+def test_an_unknown_region_is_an_error_not_an_empty_page(run, tmp_path):
+    run("demo")
+
+    result = run("report", "--as-of", "2025-12-31", "--region", "XX", "-o", tmp_path / "report.html")
+
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown region 'XX'; known: CN, MY\n"
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_known_at_and_upto_seq_together_is_a_usage_error(run, tmp_path):

@@ -87,6 +87,9 @@ def start_import(url: str, path, folder, admin) -> tuple:
 
 def writing_seconds(url: str, path, folder, admin) -> float:
     """How long an import of this file writes here, from taking the lock to the end."""
+    from ledger.app import Ledger
+
+    Ledger.open(url).close()  # only init and demo create a ledger; import needs one
     process, *_ = start_import(url, path, folder, admin)
     started = time.monotonic()
     out, err = process.communicate(timeout=3600)

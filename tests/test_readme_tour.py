@@ -1,0 +1,76 @@
+"""The README's commands run, top to bottom, in a fresh folder: the ```sh blocks before the first
+## section and in every section about the tour or the report (the demo, then the tour, then the
+demo's report), through the installed `ledger` command, each exiting 0. Install lines are
+skipped (the test's own virtualenv is on PATH, as `. .venv/bin/activate` would put it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SECTIONS = re.compile(r"tour|report", re.IGNORECASE)
+INSTALLING = re.compile(r"pip install|python3? -m venv|pytest")
+
+
+def tour_commands(text: str) -> list[str]:
+    """Each command of the chosen ```sh blocks, continuation lines joined."""
+    commands: list[str] = []
+    heading, block = "", None
+    for line in text.splitlines():
+        if block is None and line.startswith("##"):
+            heading = line.lstrip("#").strip()
+        elif block is None and line.strip() == "```sh":
+            block = []
+        elif block is not None and line.strip() == "```":
+            if heading == "" or SECTIONS.search(heading):
+                commands.extend(_logical_lines(block))
+            block = None
+        elif block is not None:
+            block.append(line)
+    return [command for command in commands if not INSTALLING.search(command)]
+
+
+def _logical_lines(lines: list[str]) -> list[str]:
+    joined, pending = [], ""
+    for line in lines:
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        joined.append(pending + line)
+        pending = ""
+    return [line for line in joined if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_tour_is_found_in_the_readme():
+    commands = tour_commands(README.read_text(encoding="utf-8"))
+
+    assert commands[0].startswith("ledger demo")
+    assert any(command.startswith("ledger init") for command in commands)
+    assert any(" report " in command for command in commands)
+    assert not any("pip install" in command for command in commands)
+
+
+def test_the_readme_commands_run_top_to_bottom_in_a_fresh_folder(tmp_path):
+    commands = tour_commands(README.read_text(encoding="utf-8"))
+    script = "\n".join([
+        "set -e -o pipefail",
+        "trap 'echo \"README command failed (exit $?): $BASH_COMMAND\" >&2' ERR",
+        *commands,
+    ])
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "ledger").exists()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", LEDGER_ACTOR="reader",
+               COLUMNS="120")
+
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert {"ledger.db", "tour.db", "events.csv", "report.html", "cn.html"} <= {
+        path.name for path in tmp_path.iterdir()}
