@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import knowledge_options, resolve_knowledge
+from commands.options import IntegerType, knowledge_options
 from commands.output import AMOUNT, PLAIN, TEXT, output_options, render
 
 REGION_COLUMNS = [("region", PLAIN), ("name", TEXT), ("country", PLAIN), ("currency", PLAIN),
@@ -35,7 +35,8 @@ def region_list(obj, as_of, known_at, upto_seq, region, fmt, output):
       ledger region list --as-of 2025-06-30 --known-at 2025-07-01 --format json
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     render(ledger.regions(as_of=as_of, region=region, knowledge=knowledge), REGION_COLUMNS,
            fmt, output)
 
@@ -53,7 +54,7 @@ def supplier_list(obj, as_of, known_at, upto_seq, fmt, output):
       ledger supplier list --as-of 2025-03-31 --excel -o suppliers.csv
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    knowledge = obj.knowledge(known_at, upto_seq)
     render(ledger.suppliers(as_of=as_of, knowledge=knowledge), SUPPLIER_COLUMNS, fmt, output)
 
 
@@ -85,7 +86,7 @@ def fx_list(obj, base, quote, as_of, known_at, upto_seq, fmt, output):
     from ledger.money import canonical_decimal
 
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.fx_rates(as_of=as_of, base=base, quote=quote, knowledge=knowledge)
     # The rate exactly as recorded: plain notation, never rounded to two places.
     render(({**row, "rate": canonical_decimal(row["rate"])} for row in rows), FX_COLUMNS,
@@ -93,7 +94,7 @@ def fx_list(obj, base, quote, as_of, known_at, upto_seq, fmt, output):
 
 
 @click.command("list")
-@click.option("--year", type=click.IntRange(1, 9999), metavar="Y", help="Only this budget year [default: all].")
+@click.option("--year", type=IntegerType(1, 9999), metavar="Y", help="Only this budget year [default: all].")
 @knowledge_options
 @output_options
 @click.pass_obj
@@ -107,7 +108,8 @@ def budget_list(obj, year, as_of, known_at, upto_seq, region, fmt, output):
       ledger budget list --region CN --as-of 2025-06-30 --known-at 2025-07-01
     """
     ledger = obj.ledger
-    knowledge = resolve_knowledge(ledger, known_at, upto_seq)
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
     render(ledger.budgets(as_of=as_of, year=year, region=region, knowledge=knowledge),
            BUDGET_COLUMNS, fmt, output)
 
