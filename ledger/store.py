@@ -218,6 +218,7 @@ class Appender:
             event.actor, event.reason, payload_text, self.hash, digest,
         ))
         self._project(seq, event.effective, event.actor, event.payload)
+        self.known.learn_event(seq, event.type, event.payload)
         self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
         self._recorded[event_id] = (seq, event.type, event.effective, payload_text)
         if self.buffer.count >= FLUSH_ROWS:
