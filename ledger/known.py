@@ -97,18 +97,18 @@ class Known:
                 self._currency_regions.setdefault(row["currency"], []).append(code)
         return self._currency_regions.get(currency, [])
 
-    def touched_regions(self, event_type: str, payload) -> frozenset[str]:
+    def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
         """The regions an event about to be appended touches (SPEC §4.6)."""
+        return touches(event_type, vars(payload), self._order_region, self._lease_region,
+                       self.regions_of_currency)
 
-        def order_region(order_id: str) -> str | None:
-            row = self.order(order_id)
-            return row and row["region"]
+    def _order_region(self, order_id: str) -> str | None:
+        row = self.order(order_id)
+        return row and row["region"]
 
-        def lease_region(lease: str) -> str | None:
-            row = self.lease(lease)
-            return row and row["region"]
-
-        return touches(event_type, vars(payload), order_region, lease_region, self.regions_of_currency)
+    def _lease_region(self, lease: str) -> str | None:
+        row = self.lease(lease)
+        return row and row["region"]
 
     def prefetch(self, *, orders: Iterable[str] = (), leases: Iterable[str] = ()) -> None:
         """Read the orders and leases a batch names (with their cancellations and terminations)

@@ -132,8 +132,8 @@ def event_diff(
     lease_region = _document_regions(connection, "leases", "lease",
                                      [p["lease"] for p in payloads if "lease" in p], after)
     for row, payload in zip(rows, payloads, strict=True):
-        touched = touches(row.type, payload, order_region.get, lease_region.get,
-                          lambda currency: by_currency.get(currency, ())) & known_regions
+        touched = set(touches(row.type, payload, order_region.get, lease_region.get,
+                              lambda currency: by_currency.get(currency, ()))) & known_regions
         if not touched or (region is not None and region not in touched):
             continue
         yield {"seq": row.seq, "type": row.type, "effective": as_date(row.effective),

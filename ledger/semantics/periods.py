@@ -61,21 +61,23 @@ def touches(
     order_region: Callable[[str], str | None],
     lease_region: Callable[[str], str | None],
     currency_regions: Callable[[str], Iterable[str]],
-) -> frozenset[str]:
-    """The regions an event touches: its payload's region; the region of the order or lease it
-    amends, cancels, terminates or reviews; for a rate, every region whose currency is the base
-    or the quote. Region, supplier and period events touch none."""
+) -> tuple[str, ...]:
+    """The regions an event touches (each once): its payload's region; the region of the order
+    or lease it amends, cancels, terminates or reviews; for a rate, every region whose currency
+    is the base or the quote. Region, supplier and period events touch none. (Tuples, not sets:
+    this runs for every event appended.)"""
     if event_type in REGION_FIELD_TYPES:
-        return frozenset((payload["region"],))
+        return (payload["region"],)
     if event_type in ORDER_CHANGE_TYPES:
         region = order_region(payload["order"])
-        return frozenset((region,)) if region else frozenset()
+        return (region,) if region else ()
     if event_type in LEASE_CHANGE_TYPES:
         region = lease_region(payload["lease"])
-        return frozenset((region,)) if region else frozenset()
+        return (region,) if region else ()
     if event_type == RATE_TYPE:
-        return frozenset((*currency_regions(payload["base"]), *currency_regions(payload["quote"])))
-    return frozenset()
+        # A pair's two currencies differ, so no region is named twice.
+        return (*currency_regions(payload["base"]), *currency_regions(payload["quote"]))
+    return ()
 
 
 def closed_against(
@@ -83,11 +85,9 @@ def closed_against(
 ) -> PeriodState | None:
     """The state of the first region (by code) among `regions` whose books are closed through a
     date on or after `effective`; None when the event may be recorded."""
-    for region in sorted(regions):
-        state = states.get(region)
-        if state is not None and state.closed_through is not None and effective <= state.closed_through:
-            return state
-    return None
+    closed = [state for state in map(states.get, regions)
+              if state is not None and state.closed_through is not None and effective <= state.closed_through]
+    return min(closed, key=lambda state: state.region) if closed else None
 
 
 def closed_message(state: PeriodState, effective: date) -> str:
