@@ -227,7 +227,9 @@ class Appender:
 
     def replay(self, event: StoredEvent) -> None:
         """Add the read-model rows of an event already in the log (for a rebuild)."""
-        self._project(event.seq, event.effective, event.actor, event.typed_payload())
+        payload = event.typed_payload()
+        self._project(event.seq, event.effective, event.actor, payload)
+        self.known.learn_event(event.seq, event.type, payload)
         if self.buffer.count >= FLUSH_ROWS:
             self.flush()
 
