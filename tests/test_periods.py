@@ -284,3 +284,22 @@ def test_diff_limits_usage(run):
     # --from-close counts only closes within the later limit.
     refused(run("diff", "budget", "--from-close", "--region", "CN", "--to-seq", closed - 1), "no period.closed")
     assert run("diff", "budget", "--from-close", "--region", "CN", "--to-seq", closed).exit_code == 0
+
+
+def test_diff_from_known_at_and_as_json(run):
+    given_steps(run, 5)
+    recorded = rows(run("export", "events"))
+    known_at = recorded[-1]["recorded_at"]
+    assert run("fx", "set", "USD", "CNY", "7.1", "--effective", "2025-01-20", "--reason", "=fix").exit_code == 0
+    listed = json.loads(run("diff", "events", "--as-of", "2025-03-01", "--from-known-at", known_at,
+                            "--format", "json").stdout)
+    assert [(row["type"], row["regions"], row["reason"]) for row in listed] == [("fx.rate_set", "CN;MY", "=fix")]
+    budget = json.loads(run("diff", "budget", "--as-of", "2025-03-01", "--from-known-at", known_at,
+                            "--region", "CN", "--format", "json").stdout)
+    assert budget == [{"region": "CN", "year": 2025, "currency": "CNY",
+                       "budget_before": "1000000.00", "budget_after": "1000000.00",
+                       "committed_before": "660000.00", "committed_after": "655000.00",
+                       "remaining_before": "340000.00", "remaining_after": "345000.00"}]
+    # In CSV, free text gets the formula guard; the payload never does.
+    csv_rows = rows(run("diff", "events", "--as-of", "2025-03-01", "--from-known-at", known_at, "--format", "csv"))
+    assert csv_rows[0]["reason"] == "'=fix"
