@@ -6,13 +6,16 @@ Six regions with their own currencies, about ten suppliers per region (domestic 
 plus data-centre lessors, rates for every currency pair with frequent changes, budgets per region
 and year (2021-2026) with revisions, orders with amendments and cancellations, leases with
 terminations and reviews, policy changes, and about 2% back-dated corrections (amendments, rates,
-budgets, reviews dated before events already in the stream).
+budgets, reviews dated before events already in the stream). Every region's books are closed
+through each quarter's last day some weeks after it ends, and once a year one region restates
+its last quarter: reopen (with a reason), a back-dated budget correction, close again.
 
 Every line passes the ledger's validation: each event only names regions, suppliers, orders and
 leases whose own effective date is on or before its own, foreign-currency documents always have a
 rate in force (every pair has one from the first day), amendments and cancellations only touch
 orders that are not cancelled, leases are terminated at most once, block-mode policies only
-restrict a SKU the stream never buys. The stream is a prefix-closed sequence: its first K lines
+restrict a SKU the stream never buys, and no event touches a region (SPEC §4.6: its own, its
+document's, or its currency's for a rate) on or before the day that region is closed through. The stream is a prefix-closed sequence: its first K lines
 are valid too. Each line carries an explicit `event_id` derived from the seed and the line
 number, so importing a file twice adds nothing the second time.
 
@@ -89,6 +92,7 @@ ORDER_REASONS = [
 ]
 AMEND_REASONS = ["Volume adjusted", "Price renegotiated", "Yield shortfall at supplier", "+10% option exercised"]
 CORRECTION_REASONS = ["Correction: wrong figure keyed", "Back-dated correction", "Late paperwork"]
+CLOSE_LAG = 20  # days after a quarter's end when its books are closed
 
 POOL_CAP = 4000  # open orders kept for amendments and cancellations
 LEASE_CAP = 2000  # leases kept for terminations and reviews
@@ -146,6 +150,13 @@ class Generator:
         self.min_share: dict[str, str] = {}
         self.toggles: dict[tuple, bool] = {}
         self._plan_suppliers()
+        # Closed periods: each region's closed-through day (-1: never closed), the regions of
+        # each currency, and the quarter ends still to close.
+        self.closed = {r[0]: -1 for r in REGIONS}
+        self.currency_region = {r[3]: r[0] for r in REGIONS}
+        self.quarter_ends = [(date(year, month, day) - START).days for year in YEARS
+                             for month, day in ((3, 31), (6, 30), (9, 30), (12, 31))]
+        self.next_quarter = 0
         main = max(1, n - 200)
         placed_per_year = main * PLACED_SHARE / len(YEARS)
         # Expected yearly commitments per region in its currency: orders (about 150 units at
@@ -337,6 +348,7 @@ class Generator:
         rng = self.rng
         order, placed = self.orders[rng.randrange(len(self.orders))]
         if back_dated:
+            placed = max(placed, self.closed[order.split("-", 1)[0]] + 1)
             if placed >= day:
                 return None
             day = rng.randint(placed, day - 1)
@@ -408,6 +420,7 @@ class Generator:
         rng = self.rng
         lease, signed = self.leases[rng.randrange(len(self.leases))]
         if back_dated:
+            signed = max(signed, self.closed[lease.split("-", 1)[0]] + 1)
             if signed >= day:
                 return None
             day = rng.randint(signed, day - 1)
@@ -428,7 +441,8 @@ class Generator:
         self.usd[currency] *= rng.uniform(0.985, 1.015)
         base, quote = rng.choice([p for p in self.pairs if currency in p])
         if back_dated:
-            day = max(0, day - rng.randint(1, 120))
+            open_from = max(self.closed[self.currency_region[c]] for c in (base, quote)) + 1
+            day = max(0, open_from, day - rng.randint(1, 120))
             return self.rate_event(base, quote, day, rng.choice(CORRECTION_REASONS))
         return self.rate_event(base, quote, day, "Rate review" if rng.random() < 0.2 else None)
 
@@ -440,7 +454,7 @@ class Generator:
         if not back_dated and today.month >= 10 and year < END.year and rng.random() < 0.5:
             year += 1
         if back_dated:
-            first = max(0, (date(year, 1, 1) - START).days)
+            first = max(0, (date(year, 1, 1) - START).days, self.closed[region] + 1)
             if first < day:
                 day = rng.randint(first, day - 1)
             return self.budget_event(region, year, day, reason=rng.choice(CORRECTION_REASONS))
@@ -475,6 +489,34 @@ class Generator:
         if not enabled:
             payload["enabled"] = False
         return self.policy_event(day, payload, "Rule switched on" if enabled else "Rule lifted")
+
+    def period_event(self, type_: str, region: str, through: int | None, day: int, reason: str) -> str:
+        payload = {"region": region} if through is None else {"region": region, "through": self.days[through]}
+        if through is not None and type_ == "period.closed":
+            self.closed[region] = through
+        elif type_ == "period.reopened":
+            self.closed[region] = -1 if through is None else through
+        return self.event(type_, day, "finance.controller", payload, reason)
+
+    def close_quarter(self, day: int):
+        """Close every region's books through the last quarter's end; in the second quarter of
+        each year, one region (in turn) then restates that quarter: reopen back to the quarter
+        before, a back-dated budget correction inside it, close again."""
+        end = self.quarter_ends[self.next_quarter]
+        previous = self.quarter_ends[self.next_quarter - 1] if self.next_quarter else None
+        restating = REGIONS[(self.next_quarter // 4) % len(REGIONS)][0] if self.next_quarter % 4 == 1 else None
+        self.next_quarter += 1
+        label = f"Q{int(self.days[end][5:7]) // 3} {self.days[end][:4]}"
+        for region, *_ in REGIONS:
+            yield self.period_event("period.closed", region, end, day, f"{label} books closed")
+        if restating is None or previous is None:
+            return
+        yield self.period_event("period.reopened", restating, previous, day,
+                                f"Restatement of {label}: budget correction")
+        when = self.rng.randint(previous + 1, end)
+        year = (START + timedelta(days=when)).year
+        yield self.budget_event(restating, year, when, reason=f"Correction for {label}")
+        yield self.period_event("period.closed", restating, end, day, f"{label} closed again after restatement")
 
     def back_dated(self, day: int) -> str | None:
         r = self.rng.random()
@@ -520,9 +562,17 @@ class Generator:
                 if kind == "supplier":
                     yield self.register(*args, when)
                 else:
+                    when = max(when, self.closed[args[0]] + 1)
                     yield self.budget_event(args[0], args[1], when, initial=True)
             if self.count >= n:
                 return
+            quarters = self.quarter_ends
+            if self.next_quarter < len(quarters) and day >= quarters[self.next_quarter] + CLOSE_LAG:
+                for line in self.close_quarter(day):
+                    yield line
+                    if self.count >= n:
+                        return
+                continue
             r = rng.random()
             line = None
             if r < total:

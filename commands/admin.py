@@ -85,6 +85,15 @@ def demo(obj):
          ledger.compliance(as_of=date(2025, 9, 1)), COMPLIANCE_COLUMNS)
     show("Compliance at year end (one lease review still pending)",
          ledger.compliance(as_of=end), COMPLIANCE_COLUMNS)
+    first_close = next((event.seq for event in ledger.log(types=("period.closed",))), None)
+    if first_close:
+        from commands.diff import BUDGET_DIFF_COLUMNS
+
+        show(f"China's first half as reported when its books were closed (seq {first_close}) "
+             "and as known now, after two restatements",
+             ledger.diff_budget(before=Knowledge(first_close), as_of=mid, region="CN"), BUDGET_DIFF_COLUMNS)
+        click.echo("What changed it: ledger diff events --as-of 2025-06-30 --region CN "
+                   f"--from-seq {first_close}")
     click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
                "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
     db = "" if obj.db is None else f"--db {shlex.quote(hide_password(obj.db))} "

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from commands.options import knowledge_options
+from commands.options import SEQ, knowledge_options
 from commands.query import YEAR
 
 
@@ -15,8 +15,12 @@ from commands.query import YEAR
 @knowledge_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="The HTML file to write.")
+@click.option("--from-seq", type=SEQ, metavar="K",
+              help="Add a Restatements section: the figures at seq K against those at the limit.")
+@click.option("--from-close", is_flag=True,
+              help="Add a Restatements section: each region's figures as reported at its last close.")
 @click.pass_obj
-def report(obj, year, as_of, known_at, upto_seq, region, output):
+def report(obj, year, as_of, known_at, upto_seq, region, output, from_seq, from_close):
     """Write a self-contained HTML report: per region a budget burn-down and supplier shares over
     the year (inline SVG charts) with their tables, the compliance table (violations first), and
     the provenance — as-of date, knowledge limit, last seq and its hash, and the command that
@@ -27,12 +31,15 @@ def report(obj, year, as_of, known_at, upto_seq, region, output):
     Example:
       ledger report --as-of 2025-12-31 -o report.html
       ledger report --as-of 2025-09-01 --known-at 2025-09-02 --region CN -o cn.html
+      ledger report --as-of 2025-06-30 --region CN --from-close -o restated.html
     """
     from commands.output import written
     from ledger.report import build_report, render_html, require_matplotlib
 
     if known_at is not None and upto_seq is not None:
         raise click.UsageError("give --known-at or --upto-seq, not both")
+    if from_seq is not None and from_close:
+        raise click.UsageError("give --from-seq or --from-close, not both")
     require_matplotlib()
     started = time.perf_counter()
     ledger = obj.ledger
@@ -42,7 +49,8 @@ def report(obj, year, as_of, known_at, upto_seq, region, output):
     if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
         db = obj.db  # a plain file path, as given
     built = build_report(ledger, as_of=as_of, year=year, region=region, known_at=known_at,
-                         upto_seq=upto_seq, db=db, output=output)
+                         upto_seq=upto_seq, db=db, output=output, from_seq=from_seq,
+                         from_close=from_close)
     with written(output, newline="\n") as stream:  # one -o error and no half-written file
         stream.write(render_html(built))
     regions = len(built.regions)

@@ -574,3 +574,57 @@ class Ledger:
 
         return self._query(budget_list, as_of=as_of or date.today(), year=year, region=region,
                            upto_seq=knowledge.upto_seq)
+
+    # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
+
+    def periods(
+        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+    ) -> list[dict[str, Any]]:
+        """Per region opened by the as-of date: its closed-through date and latest period event."""
+        from ledger.projections.diff import period_rows
+
+        return self._query(period_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
+        """The knowledge limit right after the region's last `period.closed` within `knowledge`:
+        what the figures reported at that close were computed from."""
+        from ledger.projections.diff import last_close_seq
+
+        seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
+        if seq is None:
+            raise LedgerError(f"region {region}: no period.closed is known, so there is no close to "
+                              "compare from; give --from-seq or --from-known-at")
+        return Knowledge(seq)
+
+    def diff_budget(
+        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
+        year: int | None = None, region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The budget report as of a date at two knowledge limits: rows that print differently."""
+        from ledger.projections.diff import budget_diff
+
+        as_of = as_of or date.today()
+        return self._query(budget_diff, as_of=as_of, year=year or as_of.year, region=region,
+                           before=before.upto_seq, after=after.upto_seq)
+
+    def diff_commitments(
+        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Orders and leases whose status or committed total differs between two limits."""
+        from ledger.projections.diff import commitment_diff
+
+        return self._query(commitment_diff, as_of=as_of or date.today(), region=region,
+                           before=before.upto_seq, after=after.upto_seq)
+
+    def diff_events(
+        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The events between two limits, effective by the as-of date, that touch a region."""
+        from ledger.projections.diff import event_diff
+
+        return self._query(lambda connection, **kwargs: list(event_diff(connection, **kwargs)),
+                           as_of=as_of or date.today(), region=region,
+                           before=before.upto_seq or 0, after=after.upto_seq)

@@ -330,6 +330,25 @@ class PolicyChanged(Payload):
         return self.supplier or self.sku or ""
 
 
+class PeriodClosed(Payload):
+    """The region's books are closed through `through` (SPEC §4.6)."""
+
+    type: ClassVar[str] = "period.closed"
+    region: Code
+    through: Day
+
+
+class PeriodReopened(Payload):
+    """The region's books stay closed only through `through` (absent: not at all). The
+    envelope's reason is required; the entry rules check it."""
+
+    type: ClassVar[str] = "period.reopened"
+    region: Code
+    through: Day | None = None
+
+
+PERIOD_TYPES = (PeriodClosed.type, PeriodReopened.type)
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     model.type: model
     for model in (
@@ -344,6 +363,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         LeaseTerminated,
         LeaseReviewed,
         PolicyChanged,
+        PeriodClosed,
+        PeriodReopened,
     )
 }
 ENVELOPE_FIELDS = ("event_id", "type", "effective", "actor", "reason")

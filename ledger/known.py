@@ -9,6 +9,7 @@ query for every document the batch names, and forgotten after the batch to keep 
 
 from __future__ import annotations
 
+import json
 from bisect import insort
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
 
 Row = dict[str, Any]
 # Documents are looked up in slices, below SQLite's limit on bound parameters.
@@ -54,6 +56,14 @@ class Known:
         self.cancellations: dict[str, list[date]] = {}
         self.leases: dict[str, Row | None] = {}
         self.terminated: dict[str, bool] = {}
+        # Region → its books after its latest period event (SPEC §4.6). Period events are few:
+        # read by type from the log (index on type), then kept up to date as they are appended.
+        events = schema.events
+        self.periods: dict[str, PeriodState] = period_states(
+            (seq, type_, json.loads(payload)) for seq, type_, payload in connection.execute(
+                select(events.c.seq, events.c.type, events.c.payload)
+                .where(events.c.type.in_(PERIOD_TYPES)).order_by(events.c.seq)))
+        self._currency_regions: dict[str, list[str]] | None = None
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -80,6 +90,26 @@ class Known:
     def rate_known_from(self, currency: str, other: str) -> date | None:
         return self.rates_from.get(frozenset((currency, other)))
 
+    def regions_of_currency(self, currency: str) -> list[str]:
+        if self._currency_regions is None:
+            self._currency_regions = {}
+            for code, row in self.regions.items():
+                self._currency_regions.setdefault(row["currency"], []).append(code)
+        return self._currency_regions.get(currency, [])
+
+    def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
+        """The regions an event about to be appended touches (SPEC §4.6)."""
+        return touches(event_type, vars(payload), self._order_region, self._lease_region,
+                       self.regions_of_currency)
+
+    def _order_region(self, order_id: str) -> str | None:
+        row = self.order(order_id)
+        return row and row["region"]
+
+    def _lease_region(self, lease: str) -> str | None:
+        row = self.lease(lease)
+        return row and row["region"]
+
     def prefetch(self, *, orders: Iterable[str] = (), leases: Iterable[str] = ()) -> None:
         """Read the orders and leases a batch names (with their cancellations and terminations)
         in a few queries instead of one per event. Only what the checks and the read-model rows
@@ -101,10 +131,10 @@ class Known:
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
-        for lease, effective in select_in(
-            self.connection, "SELECT lease, effective FROM leases WHERE lease", wanted
+        for lease, region, effective in select_in(
+            self.connection, "SELECT lease, region, effective FROM leases WHERE lease", wanted
         ):
-            self.leases[lease] = {"lease": lease, "effective": as_date(effective)}
+            self.leases[lease] = {"lease": lease, "region": region, "effective": as_date(effective)}
         for (lease,) in select_in(self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted):
             self.terminated[lease] = True
 
@@ -130,6 +160,7 @@ class Known:
             self.terminated[row["lease"]] = True
         elif table is schema.regions:
             self.regions[row["region"]] = row
+            self._currency_regions = None
         elif table is schema.suppliers:
             self.suppliers[row["supplier"]] = row
         elif table is schema.fx_rates:
@@ -138,6 +169,12 @@ class Known:
             insort(self.policy_changes.setdefault(row["region"], []), row,
                    key=itemgetter("effective", "seq"))
             self.blocking.clear()
+
+    def learn_event(self, seq: int, event_type: str, payload) -> None:
+        """Take in an event just appended that has no read-model rows (a period event)."""
+        if event_type in PERIOD_TYPES:
+            self.periods[payload.region] = next_state(
+                self.periods.get(payload.region), seq, event_type, vars(payload))
 
     def _learn_rate(self, base: str, quote: str, effective: date) -> None:
         pair = frozenset((base, quote))

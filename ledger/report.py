@@ -120,6 +120,7 @@ class Report:
     provenance: Provenance
     regions: list[RegionReport]
     compliance: list[dict[str, Any]]
+    restatements: str = ""  # the "Restatements" section's HTML, with --from-seq or --from-close
 
 
 def build_report(
@@ -132,6 +133,8 @@ def build_report(
     upto_seq: int | None = None,
     db: str = "ledger.db",
     output: str = "report.html",
+    from_seq: int | None = None,
+    from_close: bool = False,
 ) -> Report:
     """Gather everything the report shows. `db` and `output` only go into the command printed
     in the provenance, which pins the as-of date and the last seq included."""
@@ -147,6 +150,8 @@ def build_report(
         limit = f"none: every event recorded when the report was made (seq ≤ {last_seq})"
     command = reproduce_command(db=db, as_of=as_of, year=year, region=region, upto_seq=last_seq,
                                 output=output)
+    if from_seq is not None or from_close:
+        command += f" --from-seq {from_seq}" if from_seq is not None else " --from-close"
     provenance = Provenance(as_of, year, region, limit, last_seq, last_hash, command)
 
     opened = {e.payload["region"]: e.payload for e in
@@ -168,7 +173,11 @@ def build_report(
         _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
-    return Report(provenance, regions, rows)
+    restated = ""
+    if from_seq is not None or from_close:
+        restated = restatements_section(ledger, [r.code for r in regions], as_of=as_of, year=year,
+                                        knowledge=knowledge, from_seq=from_seq)
+    return Report(provenance, regions, rows, restated)
 
 
 def reproduce_command(*, db: str, as_of: date, year: int, region: str | None, upto_seq: int,
@@ -593,6 +602,8 @@ def render_html(report: Report) -> str:
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     nav = "".join(f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>'
                   for r in report.regions)
+    if report.restatements:
+        nav += '<a href="#restatements">Restatements</a>'
     regions = "".join(_region_section(r, as_of=p.as_of, year=p.year) for r in report.regions)
     if not report.regions:
         regions = f'<p class="empty">No region opened by {p.as_of.isoformat()} matches.</p>'
@@ -612,6 +623,7 @@ def render_html(report: Report) -> str:
 <nav>{nav}<a href="#compliance">Compliance</a><a href="#provenance">Provenance</a></nav>
 </header>
 {regions}
+{report.restatements}
 <section id="compliance">
 <h2>Compliance as of {p.as_of.isoformat()}</h2>
 <p>Every enabled policy in force at the as-of date; violations first, then pending, then ok.</p>
@@ -648,3 +660,64 @@ def write_report(report: Report, path: str) -> None:
 def require_matplotlib() -> None:
     """Fail early, with the one line that says what to install."""
     _matplotlib()
+
+
+# -- restatements (SPEC §4.6) ---------------------------------------------------------------
+
+
+def restatements_section(ledger, regions: list[str], *, as_of: date, year: int, knowledge,
+                         from_seq: int | None) -> str:
+    """Per region: its figures as reported at the earlier limit (`from_seq`, else the region's
+    last close within the report's limit) and as known at the report's limit, the documents
+    whose status or total changed, and the events that explain it."""
+    from ledger.app import Knowledge
+
+    parts = []
+    for code in regions:
+        if from_seq is not None:
+            before, since = Knowledge(from_seq), f"as the ledger stood at seq {from_seq}"
+        else:
+            try:
+                before = ledger.last_close(code, knowledge=knowledge)
+            except LedgerError:
+                parts.append(f'<h3>{html.escape(code)}</h3><p class="empty">No close recorded: '
+                             "nothing was reported from closed books.</p>")
+                continue
+            since = f"as reported when its books were closed (seq {before.upto_seq})"
+        kwargs = {"before": before, "after": knowledge, "as_of": as_of, "region": code}
+        then, now = (next(iter(ledger.query_budget(as_of=as_of, year=year, region=code, knowledge=limit)), {})
+                     for limit in (before, knowledge))
+        changed = ledger.diff_commitments(**kwargs)
+        events = ledger.diff_events(**kwargs)
+        figures = _table(
+            [("", "text"), ("budget", "num"), ("committed", "num"), ("remaining", "num")],
+            [[label, *(_amount(row.get(name)) for name in ("budget", "committed", "remaining"))]
+             for label, row in ((f"as reported (seq {before.upto_seq})", then), ("as known now", now))],
+            "restated")
+        documents = _table(
+            [("kind", "text"), ("id", "text"), ("status before", "text"), ("status after", "text"),
+             ("committed before", "num"), ("committed after", "num")],
+            [[r["kind"], r["id"], r["status_before"] or "", r["status_after"] or "",
+              _amount(r["committed_before"]), _amount(r["committed_after"])] for r in changed],
+            "restated-documents")
+        explaining = _table(
+            [("seq", "num"), ("type", "text"), ("effective", "text"), ("recorded at", "text"),
+             ("actor", "text"), ("reason", "text"), ("regions", "text"), ("payload", "text")],
+            [[e["seq"], e["type"], e["effective"].isoformat(), e["recorded_at"], e["actor"],
+              e["reason"] or "", e["regions"], e["payload"]] for e in events],
+            "explaining-events")
+        printed = [[_amount(row.get(name)) for name in ("budget", "committed")] for row in (then, now)]
+        verdict = "restated" if changed or printed[0] != printed[1] else "unchanged"
+        parts.append(f"""<h3 class="{verdict}">{html.escape(code)}: {verdict}</h3>
+<p>Figures for {year} as of {as_of.isoformat()}, {html.escape(since)}, and as known now.</p>
+{figures}
+<h4>Orders and leases that changed</h4>
+{documents}
+<h4>The events that explain it</h4>
+{explaining}""")
+    return f"""<section id="restatements">
+<h2>Restatements</h2>
+<p>The events listed are those recorded after the earlier limit, effective by the as-of date, that touch the region (SPEC §4.6). Reproduce with <code>ledger diff budget</code>, <code>ledger diff commitments</code> and <code>ledger diff events</code>.</p>
+{"".join(parts)}
+</section>"""
+

@@ -19,12 +19,15 @@ from ledger.events import (
     OrderAmended,
     OrderCancelled,
     OrderPlaced,
+    PeriodClosed,
+    PeriodReopened,
     PolicyChanged,
     RegionOpened,
     SupplierRegistered,
 )
 from ledger.known import Known, Row
 from ledger.policies import check_block_policies
+from ledger.semantics.periods import closed_against, closed_message
 
 
 def check_event(known: Known, event: NewEvent) -> None:
@@ -70,7 +73,55 @@ def check_event(known: Known, event: NewEvent) -> None:
             region_as_of(known, payload.region, on)
             if payload.supplier is not None:
                 supplier_as_of(known, payload.supplier, on, "supplier")
+        case PeriodClosed():
+            check_close(known, payload, on)
+        case PeriodReopened():
+            check_reopen(known, payload, event.reason)
+    # The order of SPEC §3.1: types and ranges (parsing), references and lifecycle (above),
+    # closed books, block-mode policies.
+    check_closed_books(known, event)
     check_block_policies(known, event)
+
+
+def check_closed_books(known: Known, event: NewEvent) -> None:
+    """Refuse an event touching a region whose books are closed through its effective date or
+    later. One in-memory lookup per event while no region is closed."""
+    if not known.periods:
+        return
+    state = closed_against(known.touched_regions(event.type, event.payload), event.effective, known.periods)
+    if state is not None:
+        raise ValidationError(closed_message(state, event.effective), "effective")
+
+
+def check_close(known: Known, payload: PeriodClosed, on: date) -> None:
+    region_as_of(known, payload.region, on)
+    if payload.through > on:
+        raise ValidationError(
+            f"{payload.through.isoformat()} is after the close's own effective date "
+            f"{on.isoformat()}; books can be closed only through a day already reached",
+            "through",
+        )
+    state = known.periods.get(payload.region)
+    if state is not None and state.closed_through is not None and payload.through <= state.closed_through:
+        raise ValidationError(
+            f"region {payload.region} is already closed through {state.closed_through.isoformat()} "
+            f"(seq {state.seq}); a new close must go further", "through",
+        )
+
+
+def check_reopen(known: Known, payload: PeriodReopened, reason: str | None) -> None:
+    if reason is None or not reason.strip():
+        raise ValidationError("a reopening needs a reason (--reason TEXT)", "reason")
+    if payload.region not in known.regions:
+        raise ValidationError(f"region {payload.region!r} is not opened", "region")
+    state = known.periods.get(payload.region)
+    if state is None or state.closed_through is None:
+        raise ValidationError(f"the books of region {payload.region} are not closed", "region")
+    if payload.through is not None and payload.through >= state.closed_through:
+        raise ValidationError(
+            f"{payload.through.isoformat()} is not before the current closed-through date "
+            f"{state.closed_through.isoformat()} of region {payload.region}", "through",
+        )
 
 
 def _known_as_of(row: Row | None, code: str, on: date, field: str, noun: str, verb: str) -> Row:

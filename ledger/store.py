@@ -218,6 +218,7 @@ class Appender:
             event.actor, event.reason, payload_text, self.hash, digest,
         ))
         self._project(seq, event.effective, event.actor, event.payload)
+        self.known.learn_event(seq, event.type, event.payload)
         self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
         self._recorded[event_id] = (seq, event.type, event.effective, payload_text)
         if self.buffer.count >= FLUSH_ROWS:
@@ -226,7 +227,9 @@ class Appender:
 
     def replay(self, event: StoredEvent) -> None:
         """Add the read-model rows of an event already in the log (for a rebuild)."""
-        self._project(event.seq, event.effective, event.actor, event.typed_payload())
+        payload = event.typed_payload()
+        self._project(event.seq, event.effective, event.actor, payload)
+        self.known.learn_event(event.seq, event.type, payload)
         if self.buffer.count >= FLUSH_ROWS:
             self.flush()
 

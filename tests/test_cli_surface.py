@@ -126,7 +126,7 @@ def test_excel_export_of_events_still_verifies(run, tmp_path):
 
     assert exported.read_bytes().startswith(BOM + b"seq,event_id,")
     assert verified.exit_code == 0, verified.stderr
-    assert verified.stdout.startswith("ok: 68 events")
+    assert verified.stdout.startswith("ok: 73 events")
 
 
 def test_readme_auditor_script_checks_an_excel_export(run, tmp_path):
@@ -141,7 +141,7 @@ def test_readme_auditor_script_checks_an_excel_export(run, tmp_path):
                             capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: 68 events")
+    assert result.stdout.startswith("ok: 73 events")
 
 
 def test_stdout_excel_export_has_one_byte_order_mark(run):

@@ -8,7 +8,7 @@ def test_demo_shows_budget_as_known_then_shares_and_compliance(run):
 
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "68 events added, 0 already there" in out
+    assert "73 events added, 0 already there" in out
     assert "21,047,360,000.00" in out  # CN committed as of 2025-06-30, everything known
     assert "21,110,800,000.00" in out  # the same before the back-dated USD/CNY correction
     assert "41,576,110,000.00" in out  # CN at year end, after the October budget revision
@@ -23,9 +23,30 @@ def test_running_the_demo_twice_adds_nothing(run):
     again = run("demo")
 
     assert again.exit_code == 0, again.stderr
-    assert "0 events added, 68 already there" in again.stdout
-    assert run("verify").stdout.startswith("ok: 68 events")
+    assert "0 events added, 73 already there" in again.stdout
+    assert run("verify").stdout.startswith("ok: 73 events")
 
+
+def test_demo_closes_the_first_half_for_china_and_restates_it_through_reopenings(run):
+    result = run("demo")
+
+    assert result.exit_code == 0, result.stderr
+    assert "reported when its books were closed (seq 42)" in result.stdout
+    assert "What changed it: ledger diff events --as-of 2025-06-30 --region CN --from-seq 42" in result.stdout
+    listed = run("period", "list", "--format", "csv").stdout.splitlines()
+    assert listed[1].startswith("CN,2025-06-30,67,")
+    explained = run("diff", "events", "--as-of", "2025-06-30", "--region", "CN", "--from-seq", "42",
+                    "--format", "csv").stdout.splitlines()
+    assert [line.split(",")[:3] for line in explained[1:]] == [
+        ["51", "fx.rate_set", "2025-03-01"], ["66", "order.amended", "2025-06-01"]]
+    budget = run("diff", "budget", "--as-of", "2025-06-30", "--region", "CN", "--from-seq", "42",
+                 "--format", "csv").stdout.splitlines()
+    assert budget[1] == ("CN,2025,CNY,40000000000.00,40000000000.00,21110800000.00,21047360000.00,"
+                         "18889200000.00,18952640000.00")
+    # The books are closed: a back-dated change to China's first half is refused.
+    refused = run("order", "amend", "CN-PO-0001", "--quantity", "1", "--effective", "2025-06-30")
+    assert refused.exit_code == 1
+    assert "closed through 2025-06-30 (seq 67)" in refused.stderr
 
 def test_the_demo_refuses_a_ledger_holding_other_events_and_writes_nothing(run):
     run("region", "open", "EU", "--name", "Europe", "--country", "DE", "--currency", "EUR",

@@ -72,11 +72,11 @@ def test_provenance_names_the_last_seq_its_hash_and_the_command(run, db_url, tmp
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     provenance = _section(page, 'id="provenance"', "</section>")
-    assert "<dd>68</dd>" in provenance
+    assert "<dd>73</dd>" in provenance
     assert head in provenance
     assert "every event recorded when the report was made" in provenance
     command = re.search(r'<code class="command">(.*?)</code>', provenance).group(1)
-    assert "report --as-of 2025-12-31 --year 2025 --upto-seq 68 -o" in command
+    assert "report --as-of 2025-12-31 --year 2025 --upto-seq 73 -o" in command
 
 
 def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run, tmp_path):

@@ -26,6 +26,8 @@ from ledger.events import (
     OrderCancelled,
     OrderPlaced,
     Payload,
+    PeriodClosed,
+    PeriodReopened,
     PolicyChanged,
     RegionOpened,
     SupplierRegistered,
@@ -106,6 +108,9 @@ def read_model_rows(
                    "mode": payload.mode, "enabled": payload.enabled,
                    "threshold": payload.threshold, "basis": payload.basis, **on}
             return [(schema.policies, row)]
+        case PeriodClosed() | PeriodReopened():
+            # Few and read by type from the log itself (ledger.semantics.periods): no read model.
+            return []
     raise AssertionError(f"no read model for {type(payload).__name__}")
 
 

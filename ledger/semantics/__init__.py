@@ -1,0 +1,1 @@
+"""The SPEC §4 rules as pure functions over values already read (no SQL)."""
