@@ -27,7 +27,8 @@ NON_TTY_WIDTH = 200
 # can make a line read differently from what it holds.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_BREAK = re.compile(r"(?<=[ ,;/])")
+# A comma between digits is a thousands separator, part of an amount: never a break.
+_BREAK = re.compile(r"(?<=[ ;/])|(?<=,)(?!\d)|(?<=\D,)")
 
 
 def visible(text: str) -> str:
