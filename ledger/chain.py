@@ -167,7 +167,7 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
     digits reading 1, 2, 3 …, actor and reason cells exactly as the formula guard writes them
     (undone here, an empty reason is null), each payload cell exactly canonical(json.loads(cell)),
     and the chain's links, hashes and recorded_at order. Anything else raises IntegrityError
-    naming the file, the line and the seq; a file without events raises LedgerError. Open the
+    naming the seq, the file and the line; a file without events raises LedgerError. Open the
     stream with newline="" (and encoding "utf-8-sig" to allow a byte order mark)."""
     reader = csv.reader(stream, strict=True)
     try:
@@ -181,9 +181,11 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
             count += 1
             problem, envelope = _export_row(cells, count, expected_prev, last_recorded)
             if problem is not None:
-                seq = cells[0][:24] if cells and problem.startswith(("the seq", "expected")) else count
-                raise IntegrityError(f"{source}: line {reader.line_num}: seq {seq}: {problem} "
-                                     f"({count - 1} events before it verify)")
+                # The seq the row claims, when that is what is wrong with it.
+                seq = (repr(cells[0][:24]) if problem.startswith("the seq")
+                       else cells[0] if problem.startswith("expected") else count)
+                raise IntegrityError(f"seq {seq}: {problem} ({source} line {reader.line_num}; "
+                                     f"{count - 1} events before it verify)")
             last_recorded, expected_prev = envelope["recorded_at"], envelope["hash"]
             yield envelope
     except csv.Error as error:
@@ -198,7 +200,7 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
         return f"{len(cells)} cells, not {len(EXPORT_COLUMNS)}", None
     seq_cell, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = cells
     if not (seq_cell.isascii() and SEQ_CELL.fullmatch(seq_cell)):
-        return f"the seq cell {seq_cell[:24]!r} is not plain digits", None
+        return "the seq cell is not plain ASCII digits", None
     if int(seq_cell) != seq:
         return f"expected seq {seq}, found {seq_cell[:24]}", None
     if guard(unguard(actor)) != actor or guard(unguard(reason) or None) != reason:
