@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 # query or a verification never needs them, and they are a good part of a command's start-up.
 
 
+def _driver_constraint_errors() -> tuple[type[Exception], ...]:
+    """The driver's own constraint errors: COPY (PostgreSQL's bulk writes) raises them directly."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.IntegrityError, psycopg.DataError) if psycopg else ()
+
+
 def default_actor() -> str:
     """--actor, else LEDGER_ACTOR, else the OS login name."""
     actor = os.environ.get("LEDGER_ACTOR")
@@ -104,7 +112,9 @@ class Ledger:
         are rebuilt from the log."""
         before, after = upgrade(self.engine)
         if before is not None and before != after:
-            self.rebuild()
+            # From the chain alone: rows outside it (which an old revision let in) are named by
+            # `ledger verify`, and must not stop the upgrade.
+            self.rebuild(outside_rows_ok=True)
         return before, after
 
     # -- recording ----------------------------------------------------------------------------
@@ -290,11 +300,11 @@ class Ledger:
 
     # -- read models --------------------------------------------------------------------------
 
-    def rebuild(self, *, check: bool = False) -> RebuildReport:
+    def rebuild(self, *, check: bool = False, outside_rows_ok: bool = False) -> RebuildReport:
         """Rebuild every read model from the chain. With check, compare and change nothing.
-        Holds the write lock throughout, so appends wait for it (and it for them). An event the
-        read models cannot take (valid hash, invalid content) raises IntegrityError naming its
-        seq, and nothing is written."""
+        Holds the write lock throughout, so appends wait for it (and it for them). A row outside
+        the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
+        invalid content), raises IntegrityError naming its seq, and nothing is written."""
         from sqlalchemy.exc import DataError
         from sqlalchemy.exc import IntegrityError as ConstraintError
 
@@ -307,10 +317,14 @@ class Ledger:
                 if check:
                     snapshot(connection)
                 upto_seq = chain_head(connection)[0]
+                strays = [] if outside_rows_ok else stray_rows(connection, upto_seq)
+                if strays:
+                    seq, problem = strays[0]
+                    raise IntegrityError(f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt")
                 report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
-        except (ConstraintError, DataError):
+        except (ConstraintError, DataError, *_driver_constraint_errors()):
             # A constraint of a read model refused a row (an order placed twice, say): the entry
             # rules name the event behind it, without writing anything.
             finding = self.verify_deep()[1]

@@ -39,6 +39,8 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                 for batch in batched(ledger.events(upto_seq=upto_seq), REPLAY_BATCH):
                     parsed: list[tuple[StoredEvent, NewEvent]] = []
                     for stored in batch:
+                        if not isinstance(stored.payload, dict):
+                            return f"seq {stored.seq}: payload: not a JSON object"
                         try:
                             event = NewEvent.create(stored.type, stored.effective, stored.payload,
                                                     actor=stored.actor, reason=stored.reason,
@@ -65,8 +67,12 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
 
 def _stored_form(stored: StoredEvent, event) -> str | None:
     """What differs between an event as stored and as an append would have stored it."""
-    if canonical(event.payload.canonical()) != canonical(stored.payload):
-        return f"payload: not the stored form of a {stored.type} (SPEC §2.2)"
+    written = event.payload.canonical()
+    if canonical(written) != canonical(stored.payload):
+        fields = sorted(name for name in {*written, *stored.payload}
+                        if canonical(written.get(name)) != canonical(stored.payload.get(name)))
+        named = fields[0] if fields and fields[0].isidentifier() else "payload"
+        return f"{named}: not in the form an append stores for {stored.type} (SPEC §2.2)"
     if event.event_id != stored.event_id:
         return "event_id: not a UUID in its stored form"
     if event.reason != stored.reason or event.actor != stored.actor:
