@@ -174,9 +174,12 @@ NOT_CANONICAL = {
 def test_a_payload_that_is_not_canonical_fails_verify(ledger, run, payload):
     given_six_events(ledger)
     seq = forge(ledger, None, "order.amended", payload)
+    later = ledger.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.9"}, effective=JAN_1,
+                          actor="treasury")
 
     rebuilt = run("rebuild")
 
+    assert later.seq == seq + 1
     one_error_line(run("verify"), f"seq {seq}", "canonical")
     # A rebuild replays what it can read; what it cannot, it names (never a traceback).
     assert rebuilt.exit_code == 0 or (rebuilt.stderr.count("\n") == 1 and f"seq {seq}" in rebuilt.stderr)
