@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from ledger import schema
 from ledger.chain import ChainReport, canonical, verify_export_stream, verify_rows
 from ledger.dates import parse_known_at
-from ledger.db import make_engine, write_transaction
+from ledger.db import make_engine, read_snapshot, write_transaction
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
@@ -221,8 +221,9 @@ class Ledger:
 
     def verify(self) -> ChainReport:
         """Re-check the chain of the whole log, straight from the stored rows, then account for
-        every row of the table: one outside the chain 1…N, or a second row for a seq, fails."""
-        with self.engine.connect() as connection:
+        every row of the table: one outside the chain 1…N, or a second row for a seq, fails. In
+        one snapshot, so that appends committed meanwhile are neither half seen nor miscounted."""
+        with read_snapshot(self.engine) as connection:
             report = verify_rows(log_rows(connection))
             if not report.ok:
                 return report

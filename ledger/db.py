@@ -87,6 +87,16 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def read_snapshot(engine: Engine) -> Connection:
+    """A connection whose reads all see one snapshot of the database, however many statements
+    they take: PostgreSQL's REPEATABLE READ (its default, READ COMMITTED, takes a new snapshot
+    per statement); SQLite's WAL read transaction already is one."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
+
+
 @contextmanager
 def write_transaction(engine: Engine, *, commit: bool = True) -> Iterator[Connection]:
     """One transaction that holds the write lock from its start: appends and rebuilds exclude

@@ -84,11 +84,29 @@ def test_a_writer_waits_a_bounded_time_and_names_who_holds_the_lock_on_postgres(
     assert run_on(postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01").stdout == "1\n"
 
 
+@contextmanager
+def another_schema():
+    """A second PostgreSQL schema for a test that needs two ledgers in one database."""
+    import os
+    import uuid
+    from urllib.parse import quote
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(os.environ["LEDGER_TEST_POSTGRES"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = os.environ["LEDGER_TEST_POSTGRES"]
+        yield f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def test_the_append_lock_is_the_ledgers_own_schema(postgres_url, run_on, monkeypatch):
     """Two ledgers in two schemas of one database do not wait for each other."""
-    from conftest import postgres_schema
-
-    with postgres_schema() as other_url:
+    with another_schema() as other_url:
         with Ledger.open(other_url):
             pass
         holder = create_engine(other_url)
@@ -179,18 +197,6 @@ def committed(books: Ledger) -> list[tuple]:
                                                                                  year=2025)]
 
 
-@contextmanager
-def clean_database(db_url: str, tmp_path):
-    """Another new database on the backend of db_url."""
-    from conftest import postgres_schema
-
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'clean.db'}"
-    else:
-        with postgres_schema() as url:
-            yield url
-
-
 def test_a_rebuild_and_an_import_exclude_each_other(db_url, tmp_path):
     """20 rounds of an import while rebuilds run: afterwards the read models equal a fresh
     rebuild, and the totals equal those of a clean ledger fed the same files."""
@@ -220,7 +226,8 @@ def test_a_rebuild_and_an_import_exclude_each_other(db_url, tmp_path):
         check = books.rebuild(check=True)
         totals = committed(books)
 
-    with clean_database(db_url, tmp_path) as clean_url, Ledger.open(clean_url) as clean:
+    # The reference: the same files imported one after another, with nothing else going on.
+    with Ledger.open(f"sqlite:///{tmp_path / 'clean.db'}") as clean:
         for path in files:
             clean.import_file(path, actor="gen")
         expected = committed(clean)
