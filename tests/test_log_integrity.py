@@ -268,3 +268,12 @@ def test_anchor_does_not_overwrite_a_file_unless_forced(run, tmp_path):
     assert kept == "kept\n"
     assert forced.exit_code == 0 and json.loads(target.read_text())["seq"] == 1
     assert missing_folder.exit_code == 1 and missing_folder.stderr.count("\n") == 1
+
+
+def test_verify_deep_checks_the_database_not_an_export(run, tmp_path):
+    run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
+    run("export", "events", "-o", tmp_path / "events.csv")
+
+    result = run("verify", "--deep", "--export", tmp_path / "events.csv")
+
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
