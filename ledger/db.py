@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ APPEND_LOCK_KEY = 0x4C454447
 LOCK_TIMEOUT_ENV = "LEDGER_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 LOCK_NOT_AVAILABLE = "55P03"
+_QUIET = logging.NullHandler()
 
 
 def lock_timeout() -> float:
@@ -59,6 +61,10 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
+        # psycopg logs a second copy of a lost connection's error while it abandons a COPY
+        # ("error ignored terminating …"); the error itself still reaches the caller, which
+        # reports it in one line, so the log record would only be a second, stray line.
+        logging.getLogger("psycopg").addHandler(_QUIET)
         return create_engine(url, pool_pre_ping=False)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
