@@ -100,39 +100,60 @@ def export_events(obj, output, upto_seq, excel):
 @click.option("--export", "export_file", type=click.Path(exists=True, dir_okay=False),
               help="Check an exported CSV instead of the database.")
 @click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False),
-              help="Also prove the log still extends the head in this file (from `ledger anchor`).")
+              help="Also prove the log (or the export) still extends the head in this file "
+                   "(from `ledger anchor`).")
+@click.option("--deep", is_flag=True,
+              help="Also re-check every event against the entry rules, in log order (slower).")
 @click.pass_obj
-def verify(obj, export_file, anchor_file):
-    """Re-check the hash chain and the seq sequence; exit 1 naming the first bad seq.
+def verify(obj, export_file, anchor_file, deep):
+    """Re-check the hash chain and the seq sequence, and account for every row of the log;
+    exit 1 naming the first bad seq.
+
+    --deep then replays the log through the entry rules in a scratch ledger (nothing is written
+    to this one) and names the first event that breaks one: a writer who computes hashes itself
+    could have appended it.
 
     \b
     Example:
       ledger verify
-      ledger verify --export events.csv
+      ledger verify --deep
+      ledger verify --export events.csv --anchor anchor.json
     """
     from ledger.app import Ledger
     from ledger.errors import IntegrityError
 
+    if export_file and deep:
+        raise click.UsageError("--deep checks the database; give --export or --deep, not both")
     if anchor_file:
         _verify_anchor(obj, export_file, anchor_file)
         return
-    report = Ledger.verify_export(export_file) if export_file else obj.ledger.verify()
+    finding = None
+    if export_file:
+        report = Ledger.verify_export(export_file)
+    elif deep:
+        report, finding = obj.ledger.verify_deep()
+    else:
+        report = obj.ledger.verify()
     if not report.ok:
         raise IntegrityError(
             f"seq {report.broken_seq}: {report.problem} "
             f"({report.count} events before it verify)"
         )
-    click.echo(f"ok: {report.count} events, head {report.head}")
+    if finding is not None:
+        raise IntegrityError(f"{finding} (the chain verifies; this event breaks an entry rule)")
+    rules = ", every event passes the entry rules" if deep else ""
+    click.echo(f"ok: {report.count} events, head {report.head}{rules}")
 
 
 def _verify_anchor(obj, export_file, anchor_file):
-    from ledger.anchor import read_anchor, verify_against
+    from ledger.anchor import read_anchor, verify_against, verify_export_against
     from ledger.errors import IntegrityError
 
-    if export_file:
-        raise click.UsageError("give --export or --anchor, not both")
     anchor = read_anchor(anchor_file)
-    report = verify_against(obj.ledger, anchor)
+    if export_file:
+        report = verify_export_against(export_file, anchor)
+    else:
+        report = verify_against(obj.ledger, anchor)
     if not report.chain.ok:
         raise IntegrityError(f"seq {report.chain.broken_seq}: {report.chain.problem} "
                              f"({report.chain.count} events before it verify)")
@@ -143,13 +164,15 @@ def _verify_anchor(obj, export_file, anchor_file):
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (not over an existing one).")
+@click.option("--force", is_flag=True, help="With -o: replace FILE if it exists.")
 @click.pass_obj
-def anchor(obj, output):
+def anchor(obj, output, force):
     """Write the head of the log (seq, hash, recorded_at, the time taken) as a small JSON
     document, after checking the chain. Keep it somewhere else (an email, a ticket, a write-once
     bucket): `ledger verify --anchor FILE` then proves the log still extends that head, even
-    against someone who rewrote an event and recomputed every later hash.
+    against someone who rewrote an event and recomputed every later hash. An existing FILE is
+    kept unless --force is given: an anchor is evidence.
 
     \b
     Example:
@@ -157,7 +180,10 @@ def anchor(obj, output):
       ledger verify --anchor anchor-2025-06-30.json
     """
     from ledger.anchor import take_anchor
+    from ledger.errors import LedgerError
 
+    if output and not force and os.path.lexists(output):
+        raise LedgerError(f"-o: {output} exists; an anchor is not overwritten (give --force to replace it)")
     taken = take_anchor(obj.ledger)
     if output:
         with written(output, newline=None) as stream:

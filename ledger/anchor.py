@@ -16,16 +16,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.chain import GENESIS_HASH, ChainReport, verify_rows
+from sqlalchemy import select
+
+from ledger.chain import GENESIS_HASH, ChainReport, read_export
 from ledger.errors import IntegrityError, LedgerError
-from ledger.log import LOG_COLUMNS, log_rows
+from ledger.schema import events
 from ledger.store import utc_timestamp
 
 ANCHOR_FORMAT = "ledger-anchor/1"
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 # An anchor is a few hundred bytes; anything much larger is not one.
 MAX_ANCHOR_BYTES = 64 * 1024
-SEQ, HASH = LOG_COLUMNS.index("seq"), LOG_COLUMNS.index("hash")
 
 
 @dataclass(frozen=True)
@@ -77,23 +78,18 @@ class AnchorReport:
 
 
 def take_anchor(ledger) -> Anchor:
-    """The head of the log, after checking that the chain verifies: an anchor vouches for the
-    whole log up to it, so a broken chain is refused (IntegrityError naming the first bad seq)."""
-    head: list[tuple] = []
-
-    def remember_last(rows):
-        for row in rows:
-            head[:] = [row]
-            yield row
-
-    with ledger.engine.connect() as connection:
-        report = verify_rows(remember_last(log_rows(connection)))
+    """The head of the log, after checking that the chain verifies and that the table holds
+    nothing else: an anchor vouches for the whole log up to it, so a log that does not verify
+    is refused (IntegrityError naming the first bad seq)."""
+    report = ledger.verify()
     if not report.ok:
         raise IntegrityError(f"seq {report.broken_seq}: {report.problem}; no anchor taken")
-    if not head:
+    if report.count == 0:
         return Anchor(0, GENESIS_HASH, None, utc_timestamp())
-    row = dict(zip(LOG_COLUMNS, head[0], strict=True))
-    return Anchor(row["seq"], row["hash"], row["recorded_at"], utc_timestamp())
+    with ledger.engine.connect() as connection:
+        recorded_at = connection.execute(
+            select(events.c.recorded_at).where(events.c.seq == report.count)).scalar()
+    return Anchor(report.count, report.head, recorded_at, utc_timestamp())
 
 
 def read_anchor(path: str | Path) -> Anchor:
@@ -112,25 +108,45 @@ def read_anchor(path: str | Path) -> Anchor:
 
 
 def verify_against(ledger, anchor: Anchor) -> AnchorReport:
-    """Verify the whole chain from genesis and check that the event at the anchor's seq still has
-    the anchor's hash: then the log is the anchored one, extended by appends only."""
-    found: list[str] = [GENESIS_HASH] if anchor.seq == 0 else []
-
-    def watch(rows):
-        for row in rows:
-            if row[SEQ] == anchor.seq:
-                found.append(row[HASH])
-            yield row
-
+    """Verify the whole log from genesis (every row of the table accounted for) and check that
+    the event at the anchor's seq still has the anchor's hash: then the log is the anchored
+    one, extended by appends only."""
+    report = ledger.verify()
+    if not report.ok or anchor.seq == 0 or anchor.seq > report.count:
+        return compare(report, anchor, GENESIS_HASH if anchor.seq == 0 else None)
     with ledger.engine.connect() as connection:
-        report = verify_rows(watch(log_rows(connection)))
+        found = connection.execute(select(events.c.hash).where(events.c.seq == anchor.seq)).scalar()
+    return compare(report, anchor, found)
+
+
+def verify_export_against(path: str | Path, anchor: Anchor) -> AnchorReport:
+    """The same for an export (`ledger export events`), read and checked as `verify --export`
+    does: the file must hold the anchored event with the anchor's hash."""
+    found: list[str] = [GENESIS_HASH] if anchor.seq == 0 else []
+    count, head = 0, GENESIS_HASH
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            for envelope in read_export(stream, str(path)):
+                count, head = envelope["seq"], envelope["hash"]
+                if count == anchor.seq:
+                    found.append(head)
+    except OSError as error:
+        raise LedgerError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise LedgerError(f"{path}: not an export of `ledger export events` (not UTF-8 text)") from None
+    return compare(ChainReport(count, head), anchor, found[0] if found else None)
+
+
+def compare(report: ChainReport, anchor: Anchor, found: str | None) -> AnchorReport:
+    """The anchor's verdict on a log whose chain was checked: `found` is the hash the log holds
+    at the anchor's seq (None when it has no such event)."""
     if not report.ok:
         return AnchorReport(report, anchor)
-    if not found:
+    if found is None:
         return AnchorReport(report, anchor, f"the log has {report.count} events, fewer than the anchor's "
                                             f"seq {anchor.seq} (taken {anchor.taken_at}): events were removed")
-    if found[0] != anchor.hash:
-        return AnchorReport(report, anchor, f"seq {anchor.seq}: hash {found[0][:16]}… differs from the anchor's "
+    if found != anchor.hash:
+        return AnchorReport(report, anchor, f"seq {anchor.seq}: hash {found[:16]}… differs from the anchor's "
                                             f"{anchor.hash[:16]}… (taken {anchor.taken_at}): the log was "
                                             "rewritten up to that event")
     return AnchorReport(report, anchor)

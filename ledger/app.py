@@ -3,7 +3,6 @@ CLI, for tests and for notebooks alike."""
 
 from __future__ import annotations
 
-import csv
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -17,12 +16,12 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from ledger import schema
-from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain, verify_rows
+from ledger.chain import ChainReport, canonical, verify_export_stream, verify_rows
 from ledger.dates import parse_known_at
-from ledger.db import make_engine
+from ledger.db import make_engine, read_snapshot, write_transaction
 from ledger.errors import BatchError, LedgerError, Problem, SchemaError, ValidationError
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
-from ledger.log import head, log_pages, log_rows
+from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.projections import queries
 
@@ -64,6 +63,14 @@ def _where(engine: Engine) -> str:
     if path is not None:
         return f"at {path}"
     return f"in {engine.url.render_as_string(hide_password=True)}"
+
+
+def _driver_constraint_errors() -> tuple[type[Exception], ...]:
+    """The driver's own constraint errors: COPY (PostgreSQL's bulk writes) raises them directly."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.IntegrityError, psycopg.DataError) if psycopg else ()
 
 
 def default_actor() -> str:
@@ -178,7 +185,9 @@ class Ledger:
         are rebuilt from the log."""
         before, after = upgrade(self.engine)
         if before is not None and before != after:
-            self.rebuild()
+            # From the chain alone: rows outside it (which an old revision let in) are named by
+            # `ledger verify`, and must not stop the upgrade.
+            self.rebuild(outside_rows_ok=True)
         return before, after
 
     # -- recording ----------------------------------------------------------------------------
@@ -312,24 +321,43 @@ class Ledger:
         return count
 
     def verify(self) -> ChainReport:
-        """Re-check the chain of the whole log, straight from the stored rows."""
-        with self.engine.connect() as connection:
-            return verify_rows(log_rows(connection))
+        """Re-check the chain of the whole log, straight from the stored rows, then account for
+        every row of the table: one outside the chain 1…N, or a second row for a seq, fails. In
+        one snapshot, so that appends committed meanwhile are neither half seen nor miscounted."""
+        with read_snapshot(self.engine) as connection:
+            report = verify_rows(log_rows(connection))
+            if not report.ok:
+                return report
+            strays = stray_rows(connection, report.count)
+        if strays:
+            seq, problem = strays[0]
+            more = f" (and {len(strays) - 1} more such rows)" if len(strays) > 1 else ""
+            return ChainReport(report.count, report.head, seq, problem + more)
+        return report
+
+    def verify_deep(self) -> tuple[ChainReport, str | None]:
+        """verify(), then every event of the chain re-checked against the entry rules (SPEC
+        §3.1) in log order, without writing here: (the chain's report, the first rule broken as
+        "seq N: field: problem", or None)."""
+        report = self.verify()
+        if not report.ok:
+            return report, None
+        from ledger.deep import first_invalid_event
+
+        return report, first_invalid_event(self)
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
-        """Re-check an exported CSV without the database."""
+        """Re-check an exported CSV without the database, strictly (ledger.chain.read_export):
+        raises IntegrityError naming the line and seq of the first problem."""
         try:
             # utf-8-sig: an export written with --excel starts with a byte order mark.
             with open(path, newline="", encoding="utf-8-sig") as stream:
-                reader = csv.DictReader(stream)
-                if tuple(reader.fieldnames or ())[: len(EXPORT_COLUMNS)] != EXPORT_COLUMNS:
-                    raise LedgerError(f"{path}: not an export of `ledger export events` (header differs)")
-                return verify_chain(iter_export_envelopes(reader))
+                return verify_export_stream(stream, str(path))
         except OSError as error:
             raise LedgerError(f"cannot read {path}: {error.strerror}") from None
-        except (ValueError, KeyError, csv.Error) as error:
-            raise LedgerError(f"{path}: line {reader.line_num}: malformed export row ({error})") from None
+        except UnicodeDecodeError:
+            raise LedgerError(f"{path}: not an export of `ledger export events` (not UTF-8 text)") from None
 
     def log(
         self,
@@ -397,26 +425,38 @@ class Ledger:
 
     # -- read models --------------------------------------------------------------------------
 
-    def rebuild(self, *, check: bool = False) -> RebuildReport:
-        """Rebuild every read model from the log. With check, compare and change nothing."""
+    def rebuild(self, *, check: bool = False, outside_rows_ok: bool = False) -> RebuildReport:
+        """Rebuild every read model from the chain. With check, compare and change nothing.
+        Holds the write lock throughout, so appends wait for it (and it for them). A row outside
+        the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
+        invalid content), raises IntegrityError naming its seq, and nothing is written."""
+        from sqlalchemy.exc import DataError
+        from sqlalchemy.exc import IntegrityError as ConstraintError
+
+        from ledger.errors import IntegrityError
+        from ledger.log import chain_head
         from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
 
-        with self.engine.connect().execution_options(ledger_write=True) as connection:
-            transaction = connection.begin()
-            try:
+        try:
+            with write_transaction(self.engine, commit=not check) as connection:
                 if check:
                     snapshot(connection)
-                report = rebuild(connection, self.store.stream(connection))
+                upto_seq = chain_head(connection)[0]
+                strays = [] if outside_rows_ok else stray_rows(connection, upto_seq)
+                if strays:
+                    seq, problem = strays[0]
+                    raise IntegrityError(f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt")
+                report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
                 if check:
-                    differences = compare(connection)
-                    report = RebuildReport(report.events, report.rows, differences)
-                    transaction.rollback()
-                else:
-                    transaction.commit()
-            except BaseException:
-                if transaction.is_active:
-                    transaction.rollback()
+                    report = RebuildReport(report.events, report.rows, compare(connection))
+        except (ConstraintError, DataError, *_driver_constraint_errors()):
+            # A constraint of a read model refused a row (an order placed twice, say): the entry
+            # rules name the event behind it, without writing anything.
+            finding = self.verify_deep()[1]
+            if finding is None:
                 raise
+            raise IntegrityError(f"{finding}; the read models cannot take it, nothing was "
+                                 "rebuilt") from None
         return report
 
     # -- queries ------------------------------------------------------------------------------

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from json.encoder import c_make_encoder, encode_basestring
+from typing import IO, Any
+
+from ledger.errors import IntegrityError, LedgerError
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload")
+EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
+                  "prev_hash", "hash")
+SEQ_CELL = re.compile(r"[1-9][0-9]*")
 
 
 def canonical(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 kept as is: what an auditor's json.dumps writes too."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# is_canonical runs for every row verify reads: json.dumps builds a new encoder on each call,
+# which costs as much as the encoding, so the C encoder is built once here (same settings).
+_scan = json.JSONDecoder().scan_once
+_encode = (c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, True)
+           if c_make_encoder is not None else None)
+
+
+def is_canonical(text: str) -> bool:
+    """True when text is exactly canonical(json.loads(text)): no whitespace, sorted keys, no key
+    twice, the shortest escapes. A duplicated key is caught too, since json.loads keeps only
+    the last one and the text written back is then shorter."""
+    try:
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return False
+    if end != len(text):
+        return False
+    try:
+        written = "".join(_encode(value, 0)) if _encode is not None else canonical(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return written == text
 
 
 def event_hash(prev_hash: str, envelope: dict[str, Any]) -> str:
@@ -101,8 +133,9 @@ def verify_chain(envelopes: Iterable[dict[str, Any]]) -> ChainReport:
 
 def verify_rows(rows: Iterable[tuple]) -> ChainReport:
     """verify_chain for stored rows (seq, event_id, type, effective, recorded_at, actor, reason,
-    payload, prev_hash, hash), the payload as its stored canonical text: hashed as stored, so a
-    payload rewritten into another spelling of the same JSON is caught too."""
+    payload, prev_hash, hash), the payload as its stored text: hashed as stored, and it must be
+    the canonical text of its own JSON (a writer who computes the hash could store another
+    spelling, or a key twice)."""
     expected_prev = GENESIS_HASH
     last_recorded = ""
     count = 0
@@ -110,7 +143,8 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
         count += 1
         problem = None
         if seq != count:
-            problem = f"expected seq {count}, found {seq}"
+            problem = ("a second row claims this seq" if seq == count - 1
+                       else f"expected seq {count}, found {seq}")
         elif prev_hash != expected_prev:
             problem = "prev_hash does not match the hash before it"
         elif chain_hash(expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason,
@@ -118,6 +152,8 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
             problem = "hash does not match the event's content"
         elif recorded_at < last_recorded:
             problem = "recorded_at goes back in time"
+        elif not is_canonical(payload):
+            problem = "the payload is not canonical JSON (SPEC §2.2)"
         if problem is not None:
             return ChainReport(count - 1, expected_prev, seq, problem)
         last_recorded = recorded_at
@@ -125,24 +161,71 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
     return ChainReport(count, expected_prev)
 
 
-def iter_export_envelopes(rows: Iterable[dict[str, str]]) -> Iterator[dict[str, Any]]:
-    """Envelopes from the rows of `ledger export events`: undo the formula guard on actor and
-    reason, read seq as a number and the payload as JSON, an empty reason as null."""
-    for row in rows:
-        if None in row.values():
-            raise ValueError("the row has fewer cells than the header")
-        yield {
-            "seq": int(row["seq"]),
-            "event_id": row["event_id"],
-            "type": row["type"],
-            "effective": row["effective"],
-            "recorded_at": row["recorded_at"],
-            "actor": unguard(row["actor"]),
-            "reason": unguard(row["reason"]) if row["reason"] else None,
-            "payload": json.loads(row["payload"]),
-            "prev_hash": row["prev_hash"],
-            "hash": row["hash"],
-        }
+def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, Any]]:
+    """The envelopes of an export of `ledger export events` (SPEC §2.3, §5), each yielded only
+    once it verifies: header exactly the export's columns, ten cells a row, seq cells plain ASCII
+    digits reading 1, 2, 3 …, actor and reason cells exactly as the formula guard writes them
+    (undone here, an empty reason is null), each payload cell exactly canonical(json.loads(cell)),
+    and the chain's links, hashes and recorded_at order. Anything else raises IntegrityError
+    naming the seq, the file and the line; a file without events raises LedgerError. Open the
+    stream with newline="" (and encoding "utf-8-sig" to allow a byte order mark)."""
+    reader = csv.reader(stream, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or tuple(header) != EXPORT_COLUMNS:
+            raise LedgerError(f"{source}: not an export of `ledger export events` (the header differs)")
+        expected_prev = GENESIS_HASH
+        last_recorded = ""
+        count = 0
+        for cells in reader:
+            count += 1
+            problem, envelope = _export_row(cells, count, expected_prev, last_recorded)
+            if problem is not None:
+                # The seq the row claims, when that is what is wrong with it.
+                seq = (repr(cells[0][:24]) if problem.startswith("the seq")
+                       else cells[0] if problem.startswith("expected") else count)
+                raise IntegrityError(f"seq {seq}: {problem} ({source} line {reader.line_num}; "
+                                     f"{count - 1} events before it verify)")
+            last_recorded, expected_prev = envelope["recorded_at"], envelope["hash"]
+            yield envelope
+    except csv.Error as error:
+        raise LedgerError(f"{source}: line {reader.line_num}: malformed CSV ({error})") from None
+    if count == 0:
+        raise LedgerError(f"{source}: the export holds no events (only its header)")
+
+
+def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: str) -> tuple:
+    """(None, the envelope) for a row of an export that verifies as seq, else (the problem, None)."""
+    if len(cells) != len(EXPORT_COLUMNS):
+        return f"{len(cells)} cells, not {len(EXPORT_COLUMNS)}", None
+    seq_cell, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = cells
+    if not (seq_cell.isascii() and SEQ_CELL.fullmatch(seq_cell)):
+        return "the seq cell is not plain ASCII digits", None
+    if int(seq_cell) != seq:
+        return f"expected seq {seq}, found {seq_cell[:24]}", None
+    if guard(unguard(actor)) != actor or guard(unguard(reason) or None) != reason:
+        return "the actor or reason cell is not as the formula guard writes it", None
+    if not is_canonical(payload):
+        return "the payload cell is not canonical JSON (SPEC §2.2)", None
+    if prev_hash != expected_prev:
+        return "prev_hash does not match the hash before it", None
+    actor, reason = unguard(actor), unguard(reason) or None
+    if chain_hash(expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason,
+                  payload) != digest:
+        return "hash does not match the event's content", None
+    if recorded_at < last_recorded:
+        return "recorded_at goes back in time", None
+    return None, {"seq": seq, "event_id": event_id, "type": type_, "effective": effective,
+                  "recorded_at": recorded_at, "actor": actor, "reason": reason,
+                  "payload": json.loads(payload), "prev_hash": prev_hash, "hash": digest}
+
+
+def verify_export_stream(stream: IO[str], source: str = "export") -> ChainReport:
+    """read_export to its end: the report of a file that verifies (else the error it raises)."""
+    count, head = 0, GENESIS_HASH
+    for envelope in read_export(stream, source):
+        count, head = envelope["seq"], envelope["hash"]
+    return ChainReport(count, head)
 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, LockTimeoutError
 
 DEFAULT_DATABASE = "ledger.db"
-# Appends on PostgreSQL take this transaction-level advisory lock: one writer at a time, so
-# seq has no gaps and the chain cannot fork. The number is arbitrary but fixed ("LEDG").
+# Appends and rebuilds on PostgreSQL take this transaction-level advisory lock: one writer at a
+# time, so seq has no gaps and the chain cannot fork. The first key is arbitrary but fixed
+# ("LEDG"); the second is the hash of the schema, so that ledgers in two schemas of one database
+# do not wait for each other.
 APPEND_LOCK_KEY = 0x4C454447
-SQLITE_BUSY_TIMEOUT_S = 60
+# How long a writer waits for the write lock (PostgreSQL's advisory lock, SQLite's file lock).
+LOCK_TIMEOUT_ENV = "LEDGER_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+LOCK_NOT_AVAILABLE = "55P03"
+_QUIET = logging.NullHandler()
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the write lock: LEDGER_LOCK_TIMEOUT, else 30."""
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds <= 86_400 and value.isascii()):
+        raise LedgerError(f"{LOCK_TIMEOUT_ENV}: {value[:40]!r} is not a number of seconds "
+                          "(more than 0, at most 86400)")
+    return seconds
 
 
 def database_url(value: str | os.PathLike | None) -> str:
@@ -36,13 +61,18 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
+        # psycopg logs a second copy of a lost connection's error while it abandons a COPY
+        # ("error ignored terminating …"); the error itself still reaches the caller, which
+        # reports it in one line, so the log record would only be a second, stray line.
+        logging.getLogger("psycopg").addHandler(_QUIET)
         return create_engine(url, pool_pre_ping=False)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    timeout = lock_timeout()
+    engine = create_engine(url, connect_args={"timeout": timeout})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
@@ -50,7 +80,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={max(1, int(timeout * 1000))}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
@@ -63,10 +93,83 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def read_snapshot(engine: Engine) -> Connection:
+    """A connection whose reads all see one snapshot of the database, however many statements
+    they take: PostgreSQL's REPEATABLE READ (its default, READ COMMITTED, takes a new snapshot
+    per statement); SQLite's WAL read transaction already is one."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
+
+
+@contextmanager
+def write_transaction(engine: Engine, *, commit: bool = True) -> Iterator[Connection]:
+    """One transaction that holds the write lock from its start: appends and rebuilds exclude
+    each other. Committed when the block ends (rolled back instead when `commit` is false, or on
+    any error). Waiting for the lock longer than lock_timeout() raises LockTimeoutError."""
+    with engine.connect().execution_options(ledger_write=True) as connection:
+        try:
+            transaction = connection.begin()
+        except OperationalError as error:
+            if "locked" in str(error.orig) or "busy" in str(error.orig):
+                raise LockTimeoutError(
+                    f"the database is locked by another writer: waited {lock_timeout():g} s "
+                    f"({LOCK_TIMEOUT_ENV}); try again later"
+                ) from None
+            raise
+        try:
+            lock_for_append(connection)
+            yield connection
+            if commit:
+                transaction.commit()
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+
+
 def lock_for_append(connection: Connection) -> None:
-    """Serialize appends: SQLite already holds the write lock (BEGIN IMMEDIATE)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    """Serialize writers. SQLite already holds the write lock (BEGIN IMMEDIATE). PostgreSQL takes
+    the advisory lock of this schema, waiting at most lock_timeout(); the wait happens in a
+    savepoint, so that after a timeout the transaction can still ask who holds the lock."""
+    if connection.dialect.name != "postgresql":
+        return
+    timeout = lock_timeout()
+    savepoint = connection.begin_nested()
+    try:
+        # Transaction-local: every lock wait of this write transaction is bounded.
+        connection.execute(text("SELECT set_config('lock_timeout', :ms, true)"),
+                           {"ms": f"{max(1, int(timeout * 1000))}ms"})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                           {"key": APPEND_LOCK_KEY})
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        savepoint.rollback()
+        raise LockTimeoutError(f"the append lock is held by {lock_holder(connection)}: waited "
+                               f"{timeout:g} s ({LOCK_TIMEOUT_ENV}); try again later") from None
+    savepoint.commit()
+
+
+def lock_holder(connection: Connection) -> str:
+    """Who holds this schema's append lock, as far as pg_locks and pg_stat_activity tell."""
+    row = connection.execute(text(
+        "SELECT l.pid, a.application_name, a.usename, a.state FROM pg_locks l "
+        "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(:key AS oid) "
+        "AND l.objid = CAST(hashtext(current_schema()) AS oid) AND l.objsubid = 2 "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "LIMIT 1"), {"key": APPEND_LOCK_KEY}).first()
+    if row is None:
+        return "another session (it let go just now)"
+    details = [f"pid {row.pid}"]
+    if row.application_name:
+        details.append(f"application_name {row.application_name[:64]!r}")
+    if row.usename:
+        details.append(f"user {row.usename!r}")
+    if row.state:
+        details.append(f"state {row.state!r}")
+    return ", ".join(details)
 
 
 def describe_url(engine: Engine) -> str:

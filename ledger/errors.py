@@ -30,6 +30,10 @@ class IntegrityError(LedgerError):
     """The chain or the seq sequence does not verify."""
 
 
+class LockTimeoutError(LedgerError):
+    """A writer waited longer than the lock timeout for the write lock."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One bad line of a batch: reported together with every other one (never just the first)."""

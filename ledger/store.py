@@ -21,13 +21,13 @@ from itertools import islice
 from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
 from ledger import schema
-from ledger.chain import GENESIS_HASH, canonical, chain_hash
+from ledger.chain import canonical, chain_hash
 from ledger.dates import as_date
-from ledger.db import lock_for_append
-from ledger.errors import ConflictError
+from ledger.db import write_transaction
+from ledger.errors import ConflictError, IntegrityError
 from ledger.events import NewEvent, StoredEvent
 from ledger.known import Known, select_in
-from ledger.log import LOG_COLUMNS, log_rows
+from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
 
@@ -156,12 +156,9 @@ class Appender:
     def __init__(self, connection: Connection, check: Check | None):
         self.connection = connection
         self.check = check
-        head = connection.execute(
-            select(schema.events.c.seq, schema.events.c.hash, schema.events.c.recorded_at)
-            .order_by(schema.events.c.seq.desc())
-            .limit(1)
-        ).first()
-        self.seq, self.hash, self.recorded_at = head if head else (0, GENESIS_HASH, "")
+        # The end of the contiguous chain from seq 1, not max(seq): a row someone put beyond it
+        # (or at seq 0) is not part of the log, and verify names it.
+        self.seq, self.hash, self.recorded_at = chain_head(connection)
         self.known = Known(connection)
         self.known.before_sql = self.flush
         self.buffer = RowBuffer(connection)
@@ -169,7 +166,7 @@ class Appender:
         self.sqlite = self.buffer.sqlite
         # event_id → (seq, type, effective, payload text) of events recorded before, as read by
         # prefetch, and of events appended since the last flush.
-        self._recorded: dict[str, tuple | None] = {}
+        self._recorded: dict[str, tuple | IntegrityError | None] = {}
         self._timestamp: str | None = None
 
     def prefetch(self, events: Iterable[NewEvent]) -> None:
@@ -181,7 +178,11 @@ class Appender:
         for event_id, seq, type_, effective, payload in select_in(
             self.connection, "SELECT event_id, seq, type, effective, payload FROM events WHERE event_id", ids
         ):
-            self._recorded[event_id] = (seq, type_, as_date(effective), payload)
+            try:
+                self._recorded[event_id] = self._trusted(event_id, seq, type_, effective, payload)
+            except IntegrityError as error:
+                # Reported by append(), on the line of the event that carries this id.
+                self._recorded[event_id] = error
         orders, leases = [], []
         for event in events:
             document = event.payload
@@ -257,12 +258,28 @@ class Appender:
 
     def _existing(self, event_id: str) -> tuple | None:
         if event_id in self._recorded:
-            return self._recorded[event_id]
+            found = self._recorded[event_id]
+            if isinstance(found, IntegrityError):
+                raise found
+            return found
         row = self.connection.execute(
             select(schema.events.c.seq, schema.events.c.type, schema.events.c.effective,
                    schema.events.c.payload).where(schema.events.c.event_id == event_id)
         ).first()
-        return None if row is None else (row.seq, row.type, as_date(row.effective), row.payload)
+        return None if row is None else self._trusted(event_id, *row)
+
+    def _trusted(self, event_id: str, seq, type_, effective, payload) -> tuple:
+        """An event found by its event_id, if it is part of the chain (1 ≤ seq ≤ the head): a row
+        outside the chain was never appended, so its event is not "already recorded"."""
+        if type(seq) is not int or not 1 <= seq <= self.seq:
+            raise IntegrityError(f"event_id: {event_id} is held by a row outside the chain (seq {seq!r}), "
+                                 "not by a recorded event; run `ledger verify`")
+        if type(type_) is not str or type(payload) is not str or not isinstance(effective, (str, date)):
+            raise IntegrityError(f"seq {seq}: a value of the wrong type is stored; run `ledger verify`")
+        try:
+            return seq, type_, as_date(effective), payload
+        except ValueError:
+            raise IntegrityError(f"seq {seq}: effective is not a date; run `ledger verify`") from None
 
 
 def row_to_event(row) -> StoredEvent:
@@ -290,12 +307,10 @@ class Store:
     @contextmanager
     def appending(self) -> Iterator[Appender]:
         """One write transaction: committed when the block ends, rolled back on any error."""
-        with self.engine.connect().execution_options(ledger_write=True) as connection:
-            with connection.begin():
-                lock_for_append(connection)
-                appender = Appender(connection, self.check)
-                yield appender
-                appender.flush()
+        with write_transaction(self.engine) as connection:
+            appender = Appender(connection, self.check)
+            yield appender
+            appender.flush()
 
     def stream(
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
@@ -303,6 +318,10 @@ class Store:
         """Every event in seq order, fetched in keyset pages so memory stays constant."""
         for row in log_rows(connection, upto_seq=upto_seq, batch=batch):
             values = dict(zip(LOG_COLUMNS, row, strict=True))
-            values["effective"] = date.fromisoformat(values["effective"])
-            values["payload"] = json.loads(values["payload"])
+            try:
+                values["effective"] = date.fromisoformat(values["effective"])
+                values["payload"] = json.loads(values["payload"])
+            except (ValueError, RecursionError):
+                raise IntegrityError(f"seq {values['seq']}: the effective date or the payload cannot be "
+                                     "read; run `ledger verify`") from None
             yield StoredEvent(**values)

@@ -164,11 +164,21 @@ def test_a_file_that_is_not_an_anchor_is_refused_with_one_line(ledger, run, tmp_
         assert result.stderr.startswith(f"error: {tmp_path / name}: ") and result.stderr.count("\n") == 1
 
 
-def test_anchor_and_export_together_is_a_usage_error(ledger, run, tmp_path):
+def test_an_export_is_checked_against_an_anchor(ledger, run, tmp_path):
+    """SPEC §5: `verify --export FILE --anchor A` proves the file extends the anchored head."""
     given_five_events(ledger)
     (tmp_path / "anchor.json").write_text(run("anchor").stdout)
     run("export", "events", "-o", tmp_path / "events.csv")
+    run("export", "events", "--upto-seq", 3, "-o", tmp_path / "short.csv")
+    other = json.loads((tmp_path / "anchor.json").read_text())
+    other["hash"] = "f" * 64
+    (tmp_path / "other.json").write_text(json.dumps(other))
 
-    result = run("verify", "--anchor", tmp_path / "anchor.json", "--export", tmp_path / "events.csv")
+    good = run("verify", "--anchor", tmp_path / "anchor.json", "--export", tmp_path / "events.csv")
+    short = run("verify", "--anchor", tmp_path / "anchor.json", "--export", tmp_path / "short.csv")
+    forged = run("verify", "--anchor", tmp_path / "other.json", "--export", tmp_path / "events.csv")
 
-    assert result.exit_code == 2
+    assert good.exit_code == 0 and "extends the anchor at seq 5" in good.stdout
+    assert short.exit_code == 1 and "fewer than the anchor's seq 5" in short.stderr
+    assert forged.exit_code == 1 and "seq 5: hash" in forged.stderr
+    assert short.stderr.count("\n") == forged.stderr.count("\n") == 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from ledger import schema
+from ledger.errors import IntegrityError, LedgerError
 from ledger.events import StoredEvent
 from ledger.projections.apply import OrderBuckets
 
@@ -29,7 +30,9 @@ def snapshot(connection: Connection) -> None:
 
 def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
     """Empty the read models and replay the log into them, in seq order, in this transaction,
-    through the same writer as appends (without the checks: the log is what it is)."""
+    through the same writer as appends (without the checks: the log is what it is). An event
+    whose content the read models cannot take (a hash computed by its writer over a quantity of
+    -5 or an unknown region) raises IntegrityError naming its seq."""
     from ledger.store import Appender, batched
 
     for table in reversed(schema.READ_MODELS):
@@ -39,9 +42,19 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
     count = 0
     for batch in batched(events, REPLAY_BATCH):
         appender.known.prefetch(orders=[event.payload["order"] for event in batch
-                                        if event.type in ("order.amended", "order.cancelled")])
+                                        if event.type in ("order.amended", "order.cancelled")
+                                        and isinstance(event.payload, dict)
+                                        and isinstance(event.payload.get("order"), str)])
         for event in batch:
-            appender.replay(event)
+            try:
+                appender.replay(event)
+            except (LedgerError, ValueError, LookupError, TypeError, ArithmeticError, AttributeError) as error:
+                # pydantic's ValidationError is a ValueError; an unknown region a KeyError.
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise IntegrityError(
+                    f"seq {event.seq}: {event.type} cannot be replayed ({reason[:200]}); "
+                    "`ledger verify --deep` names the rule it breaks"
+                ) from None
         appender.end_batch()
         count += len(batch)
     rows = sum(

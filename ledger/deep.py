@@ -1,0 +1,80 @@
+"""`verify --deep`: every event of the log re-checked against the entry rules (SPEC §3.1).
+
+The hash chain proves that nothing changed since an event was appended, not that the event was
+valid: a writer who computes hashes itself can append a quantity of -5 or an order in a region
+never opened. Here each event is checked as an append would check it, in log order, by
+replaying the log into a scratch ledger: a SQLite file in a temporary folder, deleted afterwards.
+A scratch ledger rather than a transaction on the ledger itself that is rolled back: it writes
+nothing to the ledger's database, so it works for a read-only role or file too, and it never
+holds the ledger's write lock while it runs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ledger.chain import canonical
+from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+    from ledger.events import StoredEvent
+
+REPLAY_BATCH = 5000
+
+
+def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str | None:
+    """"seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
+    rules refuse, or whose stored form is not the one an append writes; None when all pass."""
+    from ledger.app import Ledger
+    from ledger.events import NewEvent
+    from ledger.store import batched
+
+    with tempfile.TemporaryDirectory(prefix="ledger-deep-") as folder:
+        scratch = Ledger.open(Path(folder) / "scratch.db")
+        try:
+            with scratch.store.appending() as appender:
+                for batch in batched(ledger.events(upto_seq=upto_seq), REPLAY_BATCH):
+                    parsed: list[tuple[StoredEvent, NewEvent]] = []
+                    for stored in batch:
+                        if not isinstance(stored.payload, dict):
+                            return f"seq {stored.seq}: payload: not a JSON object"
+                        try:
+                            event = NewEvent.create(stored.type, stored.effective, stored.payload,
+                                                    actor=stored.actor, reason=stored.reason,
+                                                    event_id=stored.event_id)
+                        except LedgerError as error:
+                            return f"seq {stored.seq}: {error}"
+                        problem = _stored_form(stored, event)
+                        if problem:
+                            return f"seq {stored.seq}: {problem}"
+                        parsed.append((stored, event))
+                    appender.prefetch(event for _, event in parsed)
+                    for stored, event in parsed:
+                        try:
+                            appended = appender.append(event)
+                        except LedgerError as error:
+                            return f"seq {stored.seq}: {error}"
+                        if appended.already_recorded:
+                            return f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
+                    appender.end_batch()
+        finally:
+            scratch.close()
+    return None
+
+
+def _stored_form(stored: StoredEvent, event) -> str | None:
+    """What differs between an event as stored and as an append would have stored it."""
+    written = event.payload.canonical()
+    if canonical(written) != canonical(stored.payload):
+        fields = sorted(name for name in {*written, *stored.payload}
+                        if canonical(written.get(name)) != canonical(stored.payload.get(name)))
+        named = fields[0] if fields and fields[0].isidentifier() else "payload"
+        return f"{named}: not in the form an append stores for {stored.type} (SPEC §2.2)"
+    if event.event_id != stored.event_id:
+        return "event_id: not a UUID in its stored form"
+    if event.reason != stored.reason or event.actor != stored.actor:
+        return "actor or reason: not in its stored form"
+    return None
