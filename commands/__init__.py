@@ -89,9 +89,9 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, compliance, db, query, record, report
+    from commands import admin, audit, compliance, db, moving, query, record, report
 
-    for module in (admin, record, audit, query, compliance, report, db):
+    for module in (admin, record, audit, query, compliance, report, db, moving):
         for command in module.COMMANDS:
             main.add_command(command)
 

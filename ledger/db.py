@@ -71,3 +71,15 @@ def lock_for_append(connection: Connection) -> None:
 
 def describe_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
+
+
+def refuse_read_only(connection: Connection) -> None:
+    """Raise LedgerReadOnlyError at the start of a write transaction that could not commit: on a
+    PostgreSQL hot standby, or where the role or session makes transactions read-only. Asked
+    before anything is written, so the user gets one clear line instead of the driver's."""
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar() == "on":
+        from ledger.errors import LedgerReadOnlyError
+
+        raise LedgerReadOnlyError()
