@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from ledger import schema
 from ledger.chain import ChainReport, canonical, iter_export_envelopes, verify_chain, verify_rows
 from ledger.dates import parse_known_at
-from ledger.db import make_engine, refuse_read_only
+from ledger.db import make_engine
 from ledger.errors import BatchError, LedgerError, Problem, ValidationError
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows
@@ -282,8 +282,6 @@ class Ledger:
             try:
                 if check:
                     snapshot(connection)
-                else:
-                    refuse_read_only(connection)
                 report = rebuild(connection, self.store.stream(connection))
                 if check:
                     differences = compare(connection)

@@ -36,6 +36,8 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            return _postgres_engine(url)
         return create_engine(url, pool_pre_ping=False)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
@@ -73,11 +75,21 @@ def describe_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def refuse_read_only(connection: Connection) -> None:
-    """Raise LedgerReadOnlyError at the start of a write transaction that could not commit: on a
-    PostgreSQL hot standby, or where the role or session makes transactions read-only. Asked
-    before anything is written, so the user gets one clear line instead of the driver's."""
-    if connection.dialect.name != "postgresql":
+
+def _postgres_engine(url: str) -> Engine:
+    # No server-side prepared statements: behind a pooler in transaction mode (PgBouncer) the
+    # next transaction may run on another server connection, where a statement the driver
+    # prepared earlier does not exist, or one of another client's has the same name.
+    engine = create_engine(url, pool_pre_ping=False, connect_args={"prepare_threshold": None})
+    event.listen(engine, "begin", _refuse_read_only)
+    return engine
+
+
+def _refuse_read_only(connection: Connection) -> None:
+    """At the start of every write transaction (appends, rebuilds, copies: the connections that
+    carry `ledger_write`), refuse a database that could not commit it — a hot standby, or a role
+    or session whose transactions are read-only — with one clear line, before anything runs."""
+    if not connection.get_execution_options().get("ledger_write", False):
         return
     if connection.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar() == "on":
         from ledger.errors import LedgerReadOnlyError

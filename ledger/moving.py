@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from ledger import schema
 from ledger.chain import canonical, iter_export_envelopes, verify_rows
-from ledger.db import describe_url, lock_for_append, refuse_read_only
+from ledger.db import describe_url, lock_for_append
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import LOG_COLUMNS, head, log_pages, log_rows
 
@@ -104,7 +104,6 @@ def _load(target: Ledger, rows: Callable[[], Iterator[tuple]], source_count: int
     """The common part of copy and restore: `rows()` streams the source's rows from seq 1."""
     with target.engine.connect().execution_options(ledger_write=True) as connection:
         with connection.begin():
-            refuse_read_only(connection)
             lock_for_append(connection)
             loader = _Loader(connection)
             if loader.target_seq > source_count:

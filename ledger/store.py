@@ -23,7 +23,7 @@ from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 from ledger import schema
 from ledger.chain import GENESIS_HASH, canonical, chain_hash
 from ledger.dates import as_date
-from ledger.db import lock_for_append, refuse_read_only
+from ledger.db import lock_for_append
 from ledger.errors import ConflictError
 from ledger.events import NewEvent, StoredEvent
 from ledger.known import Known, select_in
@@ -289,7 +289,6 @@ class Store:
         """One write transaction: committed when the block ends, rolled back on any error."""
         with self.engine.connect().execution_options(ledger_write=True) as connection:
             with connection.begin():
-                refuse_read_only(connection)
                 lock_for_append(connection)
                 appender = Appender(connection, self.check)
                 yield appender
