@@ -27,7 +27,7 @@ from ledger import schema
 from ledger.chain import canonical, iter_export_envelopes, verify_rows
 from ledger.db import describe_url, lock_for_append
 from ledger.errors import IntegrityError, LedgerError
-from ledger.log import LOG_COLUMNS, head, log_pages, log_rows
+from ledger.log import head, log_pages, log_rows
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -84,11 +84,11 @@ class _Loader:
         appender = self.appender
         events = []
         for row in batch:
-            appender.buffer.add_tuple(schema.events, tuple(row))
-            values = dict(zip(LOG_COLUMNS, row, strict=True))
-            values["effective"] = date.fromisoformat(values["effective"])
-            values["payload"] = json.loads(values["payload"])
-            events.append(StoredEvent(**values))
+            row = tuple(row)
+            appender.buffer.add_tuple(schema.events, row)
+            seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row
+            events.append(StoredEvent(seq, event_id, type_, date.fromisoformat(effective), recorded_at,
+                                      actor, reason, json.loads(payload), prev_hash, digest))
         appender.known.prefetch(orders=[event.payload["order"] for event in events
                                         if event.type in ("order.amended", "order.cancelled")])
         for event in events:
