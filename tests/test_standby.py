@@ -150,3 +150,27 @@ def test_a_read_only_transaction_reads_everything_and_records_nothing(postgres_u
         refused = ledger(read_only, *args)
         assert (refused.exit_code, refused.stderr) == (1, READ_ONLY), args
     assert status(postgres_url)["events"] == "68"
+
+
+def test_a_reader_role_set_read_only_gets_the_one_line(postgres_url):
+    from sqlalchemy import create_engine, text
+
+    ledger(postgres_url, "import", str(fixture("demo.jsonl")))
+    role = f"auditor_{schema_of(postgres_url)}"
+    assert ledger(postgres_url, "db", "grant-reader", role).exit_code == 0
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER ROLE "{role}" SET default_transaction_read_only = on'))
+    as_reader = postgres_url.replace("postgres@", f"{role}@", 1)
+    try:
+        reads = [ledger(as_reader, *args) for args in READING_HERE]
+        refused = ledger(as_reader, "fx", "set", "USD", "CNY", "7.3", "--effective", "2025-12-31")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+    assert [(read.exit_code, read.stdout) for read in reads] == [
+        (0, ledger(postgres_url, *args).stdout) for args in READING_HERE]
+    assert (refused.exit_code, refused.stderr) == (1, READ_ONLY)
