@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from conftest import POSTGRES_URL, _with_search_path
-from servers import cannot, server_binaries
+from servers import POSTGRES_URL, cannot, server_binaries, with_search_path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -51,7 +50,7 @@ def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_pat
         restored = subprocess.run([str(binaries / "pg_restore"), *connect, "-d", database, "--exit-on-error",
                                    str(dump)], capture_output=True, text=True, timeout=120)
         assert restored.returncode == 0, restored.stderr
-        copy_url = _with_search_path(
+        copy_url = with_search_path(
             make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False), schema)
 
         for args in REPORTS:

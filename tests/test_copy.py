@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import postgres_schema, skip_without_postgres
+from servers import postgres_schema
 from sqlalchemy import create_engine, text
 
 from commands import main
@@ -98,7 +98,6 @@ def target_url(request, sqlite_file):
     if request.param == "sqlite":
         yield sqlite_file("target.db")
         return
-    skip_without_postgres()
     with postgres_schema() as url:
         yield url
 

@@ -11,8 +11,7 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from conftest import POSTGRES_URL
-from servers import pgbouncer, with_port
+from servers import POSTGRES_URL, pgbouncer, with_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 

@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from conftest import _with_search_path
-from servers import streaming_standby, wait_until_replayed
+from servers import streaming_standby, wait_until_replayed, with_search_path
 
 from commands import main
 from ledger.packaged import fixture
@@ -88,7 +87,7 @@ def standby_server():
 
 def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres_url, standby_server):
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
-    standby_url = _with_search_path(standby_server, schema_of(postgres_url))
+    standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
 
     for args in READING_HERE:
@@ -106,7 +105,7 @@ def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres
 
 def test_recording_on_the_standby_is_refused_in_one_line(postgres_url, standby_server, tmp_path):
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
-    standby_url = _with_search_path(standby_server, schema_of(postgres_url))
+    standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
     export = tmp_path / "events.csv"
     assert ledger(postgres_url, "export", "events", "-o", str(export)).exit_code == 0
@@ -120,7 +119,7 @@ def test_recording_on_the_standby_is_refused_in_one_line(postgres_url, standby_s
 
 def test_a_standby_is_a_source_for_copy(postgres_url, standby_server, tmp_path):
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
-    standby_url = _with_search_path(standby_server, schema_of(postgres_url))
+    standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
     backup = f"sqlite:///{tmp_path / 'backup.db'}"
 
