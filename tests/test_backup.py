@@ -30,6 +30,7 @@ def ledger(db: str, *args: str):
 
 
 def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_path):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     schema = postgres_url.split("search_path%3D", 1)[1]
     server = make_url(POSTGRES_URL)
@@ -69,6 +70,7 @@ def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_pat
 
 
 def test_copy_to_a_file_is_a_backup_checked_by_its_head_hash(postgres_url, tmp_path):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     backup = f"sqlite:///{tmp_path / 'backup.db'}"
 

@@ -33,6 +33,7 @@ def ledger(db: str, *args: str, code: int = 0):
 
 
 def given_the_demo(db: str) -> None:
+    ledger(db, "init")
     ledger(db, "import", str(fixture("demo.jsonl")))
 
 
@@ -267,6 +268,7 @@ def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file,
 
 
 def test_status_masks_the_password(postgres_url):
+    ledger(postgres_url, "init")
     with_password = postgres_url.replace("postgres@", "postgres:s3cret@", 1)
 
     shown = ledger(with_password, "status").stdout

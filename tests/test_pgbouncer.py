@@ -98,8 +98,10 @@ def test_concurrent_writers_through_pgbouncer_leave_a_gapless_verified_log(poole
 
 def test_import_copy_and_reports_through_pgbouncer(pooled_database, tmp_path):
     direct = f"sqlite:///{tmp_path / 'direct.db'}"
+    ledger(direct, "init")
     ledger(direct, "import", str(fixture("demo.jsonl")))
 
+    ledger(pooled_database, "init")
     imported = ledger(pooled_database, "import", str(fixture("demo.jsonl")))
     copied = ledger(pooled_database, "copy", f"sqlite:///{tmp_path / 'copy.db'}")
 

@@ -86,6 +86,7 @@ def standby_server():
 
 
 def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres_url, standby_server):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
@@ -104,6 +105,7 @@ def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres
 
 
 def test_recording_on_the_standby_is_refused_in_one_line(postgres_url, standby_server, tmp_path):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
@@ -118,6 +120,7 @@ def test_recording_on_the_standby_is_refused_in_one_line(postgres_url, standby_s
 
 
 def test_a_standby_is_a_source_for_copy(postgres_url, standby_server, tmp_path):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     standby_url = with_search_path(standby_server, schema_of(postgres_url))
     wait_until_replayed(standby_server)
@@ -138,6 +141,7 @@ def read_only_transactions(url: str) -> str:
 
 
 def test_a_read_only_transaction_reads_everything_and_records_nothing(postgres_url):
+    ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     read_only = read_only_transactions(postgres_url)
 
@@ -153,6 +157,8 @@ def test_a_read_only_transaction_reads_everything_and_records_nothing(postgres_u
 
 def test_a_reader_role_set_read_only_gets_the_one_line(postgres_url):
     from sqlalchemy import create_engine, text
+
+    ledger(postgres_url, "init")
 
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     role = f"auditor_{schema_of(postgres_url)}"
