@@ -54,11 +54,12 @@ def copy(obj, target):
       ledger --db postgresql://ledger@db.internal/ledger copy backup-2025-06-30.db
     """
     from ledger.app import Ledger
+    from ledger.db import describe_url
     from ledger.moving import copy_ledger
 
     with Ledger.open(target, create=True) as destination, _progress("copying") as progress:
         result = copy_ledger(obj.ledger, destination, progress)
-        where = f"to {destination.engine.url.render_as_string(hide_password=True)}"
+        where = f"to {describe_url(destination.engine)}"
     _done("copied", result, where)
 
 
@@ -78,11 +79,12 @@ def restore(obj, file):
       ledger --db restored.db restore events.csv
     """
     from ledger.app import Ledger
+    from ledger.db import describe_url
     from ledger.moving import restore_export
 
     with Ledger.open(obj.db, create=True) as destination, _progress("restoring") as progress:
         result = restore_export(file, destination, progress)
-        where = f"into {destination.engine.url.render_as_string(hide_password=True)}"
+        where = f"into {describe_url(destination.engine)}"
     _done("restored", result, where)
 
 
