@@ -51,13 +51,14 @@ def demo(obj):
     from commands.output import render
     from commands.query import BUDGET_COLUMNS, COMMITMENT_COLUMNS, SHARE_COLUMNS
     from ledger.app import Knowledge
+    from ledger.db import describe_url
     from ledger.packaged import fixture
     from ledger.redact import hide_password
 
     ledger = obj.open_ledger(create=True)
     _refuse_a_ledger_of_other_events(ledger, fixture("demo.jsonl"))
     result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
-    click.echo(f"Loaded the demo scenario into {ledger.engine.url.render_as_string(hide_password=True)}: "
+    click.echo(f"Loaded the demo scenario into {describe_url(ledger.engine)}: "
                f"{result.added} events added, {result.already_recorded} already there.\n")
     correction = ledger.log(types=("fx.rate_set",))
     before_fix = next((e.seq - 1 for e in correction if e.event_id == DEMO_CORRECTION_EVENT), None)

@@ -62,7 +62,9 @@ def _where(engine: Engine) -> str:
     path = _sqlite_file(engine)
     if path is not None:
         return f"at {path}"
-    return f"in {engine.url.render_as_string(hide_password=True)}"
+    from ledger.db import describe_url
+
+    return f"in {describe_url(engine)}"
 
 
 def _driver_constraint_errors() -> tuple[type[Exception], ...]:

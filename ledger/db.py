@@ -65,6 +65,8 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         # ("error ignored terminating …"); the error itself still reaches the caller, which
         # reports it in one line, so the log record would only be a second, stray line.
         logging.getLogger("psycopg").addHandler(_QUIET)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            return _postgres_engine(url)
         return create_engine(url, pool_pre_ping=False)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
@@ -173,4 +175,28 @@ def lock_holder(connection: Connection) -> str:
 
 
 def describe_url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+    """The engine's URL for a message: never its password, in the user part or the query."""
+    from ledger.redact import hide_password
+
+    return hide_password(engine.url.render_as_string(hide_password=True))
+
+
+def _postgres_engine(url: str) -> Engine:
+    # No server-side prepared statements: behind a pooler in transaction mode (PgBouncer) the
+    # next transaction may run on another server connection, where a statement the driver
+    # prepared earlier does not exist, or one of another client's has the same name.
+    engine = create_engine(url, pool_pre_ping=False, connect_args={"prepare_threshold": None})
+    event.listen(engine, "begin", _refuse_read_only)
+    return engine
+
+
+def _refuse_read_only(connection: Connection) -> None:
+    """At the start of every write transaction (appends, rebuilds, copies: the connections that
+    carry `ledger_write`), refuse a database that could not commit it — a hot standby, or a role
+    or session whose transactions are read-only — with one clear line, before anything runs."""
+    if not connection.get_execution_options().get("ledger_write", False):
+        return
+    if connection.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar() == "on":
+        from ledger.errors import LedgerReadOnlyError
+
+        raise LedgerReadOnlyError()

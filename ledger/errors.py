@@ -51,3 +51,11 @@ class BatchError(LedgerError):
     def __init__(self, problems: list[Problem]):
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in problems[:3]))
+
+
+class LedgerReadOnlyError(LedgerError):
+    """A recording command on a database that takes no writes: a hot standby, or a role or
+    transaction that is read-only."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is read-only — a standby? record on the primary")

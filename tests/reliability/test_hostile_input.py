@@ -384,6 +384,7 @@ def test_control_characters_never_reach_a_table(db_url, figures):
 
     runner = CliRunner()
     base = ["--db", db_url]
+    assert runner.invoke(main, [*base, "init"]).exit_code == 0
     for number, text_ in enumerate(CONTROL_TEXTS):
         result = runner.invoke(main, [*base, "--actor", f"a{text_}", "supplier", "register", f"s{number}",
                                       "--name", f"n{text_}", "--country", "US", "--reason", f"r{text_}"])

@@ -1,0 +1,110 @@
+"""Moving a ledger and looking at it: copy, restore, status."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+
+
+@contextmanager
+def _progress(label: str):
+    """A factory for the loaders' progress callback: a rich bar on a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+
+        def start(total: int):
+            task = bar.add_task(label, total=total)
+            return lambda count: bar.advance(task, count)
+
+        yield start
+
+
+def _done(verb: str, result, where: str) -> None:
+    if result.copied:
+        first = result.already_there + 1
+        click.echo(f"{verb} {result.copied} event{'' if result.copied == 1 else 's'} "
+                   f"(seq {first}-{result.head_seq}) {where}; head seq {result.head_seq}, "
+                   f"hash {result.head_hash}")
+    else:
+        click.echo(f"up to date: nothing {verb} {where}, it already holds every event; "
+                   f"head seq {result.head_seq}, hash {result.head_hash}")
+
+
+@click.command()
+@click.argument("target", metavar="TARGET")
+@click.pass_obj
+def copy(obj, target):
+    """Copy the whole log of --db into TARGET (a URL or a SQLite path; created when missing),
+    every event exactly as stored, so the head hash is the same; then build TARGET's read models.
+
+    The chain is re-checked as it streams. TARGET must be empty or hold a prefix of the same
+    chain: then only the missing events are copied, so running the command again keeps the copy
+    up to date. A TARGET that differs is refused, naming the first differing seq. All or nothing.
+
+    \b
+    Example:
+      ledger --db pilot.db copy postgresql://ledger@db.internal/ledger
+      ledger --db postgresql://ledger@db.internal/ledger copy backup-2025-06-30.db
+    """
+    from ledger.app import Ledger
+    from ledger.db import describe_url
+    from ledger.moving import copy_ledger
+
+    with Ledger.open(target, create=True) as destination, _progress("copying") as progress:
+        result = copy_ledger(obj.ledger, destination, progress)
+        where = f"to {describe_url(destination.engine)}"
+    _done("copied", result, where)
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def restore(obj, file):
+    """Load an audit export (the CSV of `ledger export events`, with or without --excel's byte
+    order mark) into --db, every event exactly as exported, and build the read models.
+
+    The file is checked as `verify --export` does first; a bad file writes nothing. The ledger
+    must be empty or hold a prefix of the exported chain (then only the rest is added).
+
+    \b
+    Example:
+      ledger export events -o events.csv
+      ledger --db restored.db restore events.csv
+    """
+    from ledger.app import Ledger
+    from ledger.db import describe_url
+    from ledger.moving import restore_export
+
+    with Ledger.open(obj.db, create=True) as destination, _progress("restoring") as progress:
+        result = restore_export(file, destination, progress)
+        where = f"into {describe_url(destination.engine)}"
+    _done("restored", result, where)
+
+
+@click.command()
+@click.pass_obj
+def status(obj):
+    """Show the database (password masked), its backend and server version, the schema
+    revision, whether it is read-only, the number of events and the head, each region's
+    closed-through date, and on a PostgreSQL standby how far it has replayed.
+
+    \b
+    Example:
+      ledger --db postgresql://auditor@standby.internal/ledger status
+    """
+    from ledger.status import ledger_status
+
+    lines = ledger_status(obj.ledger).lines()
+    width = max(len(label) for label, _ in lines) + 1
+    for label, value in lines:
+        click.echo(f"{label + ':':<{width}} {value}")
+
+
+COMMANDS = [copy, restore, status]

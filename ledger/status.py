@@ -1,0 +1,124 @@
+"""What `ledger status` reports about an open ledger: where it lives, what it holds, and whether
+it can record (a hot standby, a read-only role), read without writing anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect
+
+from ledger.db import describe_url
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+PERIOD_TYPES = ("period.closed", "period.reopened")
+
+
+@dataclass(frozen=True)
+class Status:
+    database: str
+    backend: str
+    server_version: str
+    schema_revision: str | None
+    read_only: bool
+    standby: bool
+    events: int
+    head_seq: int
+    head_hash: str | None
+    head_recorded_at: str | None
+    # region → closed-through date (None: books open again), for regions with period events.
+    closed_through: dict[str, str | None] = field(default_factory=dict)
+    # On a standby: how far it has replayed the primary's WAL.
+    replay_lsn: str | None = None
+    replayed_at: str | None = None
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, value) pairs, in the order a person reads them."""
+        lines = [
+            ("database", self.database),
+            ("backend", f"{self.backend} {self.server_version}"),
+            ("schema revision", self.schema_revision or "none (not a ledger database yet)"),
+            ("read-only", ("yes (a hot standby)" if self.standby else "yes") if self.read_only else "no"),
+            ("events", str(self.events)),
+        ]
+        if self.head_seq:
+            lines += [("head seq", str(self.head_seq)), ("head hash", self.head_hash or ""),
+                      ("head recorded_at", self.head_recorded_at or "")]
+        for region, through in sorted(self.closed_through.items()):
+            lines.append((f"closed through ({region})", through or "open (reopened)"))
+        if self.standby:
+            lines += [("replayed to", self.replay_lsn or "nothing yet"),
+                      ("last replayed commit", self.replayed_at or "none yet")]
+        return lines
+
+
+def ledger_status(ledger: Ledger) -> Status:
+    from ledger.migrate import current_revision
+
+    engine = ledger.engine
+    revision = current_revision(engine)
+    with engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            version = connection.exec_driver_sql("SHOW server_version").scalar()
+            read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+            standby = bool(connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
+        else:
+            version = sqlite3.sqlite_version
+            path = engine.url.database
+            read_only = bool(path) and os.path.exists(path) and not os.access(path, os.W_OK)
+            standby = False
+        has_log = inspect(connection).has_table("events")
+        events, head = _head(connection) if has_log else (0, None)
+        replay = (None, None)
+        if standby:
+            replay = connection.exec_driver_sql(
+                "SELECT pg_last_wal_replay_lsn()::text, "
+                "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            ).first()
+        closed = closed_through(connection) if has_log else {}
+    return Status(
+        database=describe_url(engine),
+        backend="postgresql" if postgres else "sqlite",
+        server_version=str(version),
+        schema_revision=revision,
+        read_only=read_only,
+        standby=standby,
+        events=events,
+        head_seq=head[0] if head else 0,
+        head_hash=head[1] if head else None,
+        head_recorded_at=head[2] if head else None,
+        closed_through=closed,
+        replay_lsn=replay[0],
+        replayed_at=replay[1],
+    )
+
+
+def _head(connection: Connection) -> tuple[int, tuple | None]:
+    count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
+    head = connection.exec_driver_sql(
+        "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
+    ).first()
+    return count, tuple(head) if head else None
+
+
+def closed_through(connection: Connection) -> dict[str, str | None]:
+    """Each region's closed-through date (SPEC §4.6): the `through` of its latest period event
+    in seq order, None after a reopen without one. Read from the log by type, so it works on
+    any ledger, whatever read models it has."""
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    rows = connection.exec_driver_sql(
+        f"SELECT payload FROM events WHERE type IN ({marker}, {marker}) ORDER BY seq", PERIOD_TYPES
+    )
+    closed: dict[str, str | None] = {}
+    for (payload,) in rows:
+        document = json.loads(payload)
+        if isinstance(document, dict) and isinstance(document.get("region"), str):
+            closed[document["region"]] = document.get("through")
+    return closed
