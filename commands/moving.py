@@ -53,12 +53,12 @@ def copy(obj, target):
       ledger --db pilot.db copy postgresql://ledger@db.internal/ledger
       ledger --db postgresql://ledger@db.internal/ledger copy backup-2025-06-30.db
     """
-    from ledger.app import Ledger
     from ledger.db import describe_url
-    from ledger.moving import copy_ledger
+    from ledger.moving import copy_ledger, opened_target
 
-    with Ledger.open(target, create=True) as destination, _progress("copying") as progress:
-        result = copy_ledger(obj.ledger, destination, progress)
+    source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
+    with opened_target(target) as destination, _progress("copying") as progress:
+        result = copy_ledger(source, destination, progress)
         where = f"to {describe_url(destination.engine)}"
     _done("copied", result, where)
 
@@ -78,12 +78,12 @@ def restore(obj, file):
       ledger export events -o events.csv
       ledger --db restored.db restore events.csv
     """
-    from ledger.app import Ledger
     from ledger.db import describe_url
-    from ledger.moving import restore_export
+    from ledger.moving import check_export, opened_target, restore_export
 
-    with Ledger.open(obj.db, create=True) as destination, _progress("restoring") as progress:
-        result = restore_export(file, destination, progress)
+    checked = check_export(file)  # a bad file creates no database
+    with opened_target(obj.db) as destination, _progress("restoring") as progress:
+        result = restore_export(file, destination, progress, checked=checked)
         where = f"into {describe_url(destination.engine)}"
     _done("restored", result, where)
 

@@ -12,20 +12,21 @@ same seq): then only the missing events are written, so repeating a copy keeps i
 
 from __future__ import annotations
 
-import csv
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, text
 
 from ledger import schema
-from ledger.chain import canonical, iter_export_envelopes, verify_rows
-from ledger.db import describe_url, lock_for_append
+from ledger.chain import canonical, read_export, verify_rows
+from ledger.db import describe_url, lock_for_append, make_engine
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import head, log_pages, log_rows
 
@@ -145,7 +146,7 @@ def _refusal(rows: Callable[[], Iterator[tuple]], connection: Connection, source
 def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progress] | None = None) -> MoveResult:
     """Copy the log of `source` into `target` (empty, or holding a prefix of the same chain).
     Events appended to the source while the copy runs are left for the next copy."""
-    if describe_url(source.engine) == describe_url(target.engine):
+    if describe_url(source.engine) == describe_url(target.engine) or _same_database(source.engine, target.engine):
         raise LedgerError("copy: the target is the source database")
     with source.engine.connect() as reading:
         count, _ = head(reading)
@@ -157,25 +158,78 @@ def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progre
         return _load(target, rows, count, "the source", progress)
 
 
-def restore_export(path: str | Path, target: Ledger,
-                   progress: Callable[[int], Progress] | None = None) -> MoveResult:
-    """Load an audit export (`ledger export events`, with or without a byte order mark) into
-    `target`, after checking the file as `verify --export` does."""
+def check_export(path: str | Path):
+    """Check an audit export whole, as `verify --export` does (raises on a bad file): before a
+    restore opens, or creates, its target."""
     from ledger.app import Ledger
 
-    report = Ledger.verify_export(path)
+    return Ledger.verify_export(path)
+
+
+def restore_export(path: str | Path, target: Ledger,
+                   progress: Callable[[int], Progress] | None = None, *, checked=None) -> MoveResult:
+    """Load an audit export (`ledger export events`, with or without a byte order mark) into
+    `target`, after checking the file as `verify --export` does (unless `checked`, the report
+    of check_export, says it was)."""
+    report = checked or check_export(path)
     if not report.ok:
         raise IntegrityError(f"{path}: seq {report.broken_seq}: {report.problem} "
                              f"({report.count} events before it verify); nothing was written")
 
     def rows() -> Iterator[tuple]:
+        # The file was checked whole just above; read_export checks it again as it streams, so
+        # a file changed in between still writes nothing.
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            try:
-                for envelope in iter_export_envelopes(csv.DictReader(stream)):
-                    yield (envelope["seq"], envelope["event_id"], envelope["type"], envelope["effective"],
-                           envelope["recorded_at"], envelope["actor"], envelope["reason"],
-                           canonical(envelope["payload"]), envelope["prev_hash"], envelope["hash"])
-            except (ValueError, KeyError, csv.Error) as error:
-                raise LedgerError(f"{path}: malformed export row ({error}); nothing was written") from None
+            for envelope in read_export(stream, str(path)):
+                yield (envelope["seq"], envelope["event_id"], envelope["type"], envelope["effective"],
+                       envelope["recorded_at"], envelope["actor"], envelope["reason"],
+                       canonical(envelope["payload"]), envelope["prev_hash"], envelope["hash"])
 
     return _load(target, rows, report.count, str(path), progress)
+
+
+@contextmanager
+def opened_target(db: str) -> Iterator[Ledger]:
+    """The ledger at `db` for a copy or a restore to write into, created when missing; when the
+    command then fails, a SQLite file it created is removed again, so that a failed copy or
+    restore leaves no empty ledger behind that a later command would take for a real one."""
+    from ledger.app import Ledger
+
+    path = _sqlite_path(make_engine(db))
+    if path is not None and not path.parent.is_dir():
+        raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
+    created = path is not None and not path.exists()
+    try:
+        with Ledger.open(db, create=True) as target:
+            yield target
+    except BaseException:
+        if created:
+            for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite database given by path (None for another backend, memory or a URI)."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _same_database(one: Engine, other: Engine) -> bool:
+    """Whether two engines reach the same ledger, however their URLs are spelled (a relative and
+    an absolute path, a symlink, localhost and 127.0.0.1): a copy onto its own source would
+    report "up to date" and leave the user without the copy they asked for."""
+    first, second = _sqlite_path(one), _sqlite_path(other)
+    if first is not None or second is not None:
+        return first is not None and second is not None and first.exists() and second.exists() \
+            and os.path.samefile(first, second)
+    if one.dialect.name != "postgresql" or other.dialect.name != "postgresql":
+        return False
+    # A server is told apart by its start time and port; the ledger by database and schema.
+    query = text("SELECT pg_postmaster_start_time(), current_setting('port'), current_database(), "
+                 "current_schema()")
+    with one.connect() as a, other.connect() as b:
+        return tuple(a.execute(query).one()) == tuple(b.execute(query).one())

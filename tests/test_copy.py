@@ -13,6 +13,9 @@ from commands import main
 from ledger.chain import chain_hash
 from ledger.packaged import fixture
 
+# The demo's events: the fixture holds one per line.
+DEMO_EVENTS = len(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines())
+
 # Reports compared between a source and its copy: (arguments, …) as a user would type them.
 REPORTS = [
     ("query", "budget", "--as-of", "2025-06-30"),
@@ -55,6 +58,15 @@ def status(db: str) -> dict[str, str]:
     return {label: value.strip() for label, value in (line.split(":", 1) for line in lines)}
 
 
+def holds_no_events(db: str) -> bool:
+    """No ledger at all (a failed copy or restore onto a new target creates none), or one
+    without events (a target that was an empty ledger before)."""
+    result = CliRunner().invoke(main, ["--db", db, "status"])
+    if result.exit_code == 1:
+        return result.stderr.startswith("error: no ledger ")
+    return result.exit_code == 0 and status(db)["events"] == "0"
+
+
 def head_hash(db: str) -> str:
     return ledger(db, "verify").stdout.split("head ")[1].strip()
 
@@ -75,8 +87,8 @@ def test_copy_sqlite_to_postgres_to_sqlite_keeps_every_event_and_every_report(sq
     to_server = ledger(source, "copy", postgres_url)
     to_file = ledger(postgres_url, "copy", back)
 
-    assert "copied 68 events (seq 1-68)" in to_server.stdout
-    assert "copied 68 events (seq 1-68)" in to_file.stdout
+    assert f"copied {DEMO_EVENTS} events (seq 1-{DEMO_EVENTS})" in to_server.stdout
+    assert f"copied {DEMO_EVENTS} events (seq 1-{DEMO_EVENTS})" in to_file.stdout
     assert head_hash(source) == head_hash(postgres_url) == head_hash(back)
     assert reports(postgres_url) == reports(source) == reports(back)
     assert events_table(back) == events_table(source)
@@ -111,7 +123,7 @@ def test_copy_into_an_existing_empty_schema_and_the_copy_is_a_working_ledger(sql
     ledger(source, "copy", target_url)
     recorded = ledger(target_url, "fx", "set", "USD", "CNY", "7.3", "--effective", "2025-12-31")
 
-    assert recorded.stdout.strip().endswith("69")
+    assert recorded.stdout.strip().endswith(str(DEMO_EVENTS + 1))
     ledger(target_url, "verify")
     ledger(target_url, "rebuild", "--check")
 
@@ -127,7 +139,7 @@ def test_repeating_a_copy_adds_only_the_missing_events(sqlite_file, target_url):
     caught_up = ledger(source, "copy", target_url)
 
     assert again.stdout.startswith("up to date: nothing copied")
-    assert "copied 2 events (seq 69-70)" in caught_up.stdout
+    assert f"copied 2 events (seq {DEMO_EVENTS + 1}-{DEMO_EVENTS + 2})" in caught_up.stdout
     assert events_table(target_url) == events_table(source)
     assert reports(target_url) == reports(source)
     ledger(target_url, "rebuild", "--check")
@@ -146,7 +158,7 @@ def test_a_diverging_target_is_refused_naming_the_first_differing_seq_and_nothin
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith("error: the target differs from the source from seq 69 on")
+    assert refused.stderr.startswith(f"error: the target differs from the source from seq {DEMO_EVENTS + 1} on")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert events_table(target_url) == before
 
@@ -159,8 +171,8 @@ def test_a_target_longer_than_the_source_is_refused(sqlite_file, target_url):
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert "from seq 69 on" in refused.stderr
-    assert len(events_table(target_url)) == 69
+    assert f"from seq {DEMO_EVENTS + 1} on" in refused.stderr
+    assert len(events_table(target_url)) == DEMO_EVENTS + 1
 
 
 def test_a_source_whose_chain_is_broken_is_refused_and_nothing_is_written(sqlite_file, target_url):
@@ -171,15 +183,15 @@ def test_a_source_whose_chain_is_broken_is_refused_and_nothing_is_written(sqlite
         # A row that bypassed the ledger: INSERT is allowed, but its hash is not the chain's.
         connection.execute(text(
             "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-            "prev_hash, hash) SELECT 69, 'forged', type, effective, recorded_at, actor, reason, payload, "
-            "hash, hash FROM events WHERE seq = 68"))
+            "prev_hash, hash) SELECT seq + 1, 'forged', type, effective, recorded_at, actor, reason, "
+            f"payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
     engine.dispose()
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith("error: the source: seq 69: hash does not match")
+    assert refused.stderr.startswith(f"error: the source: seq {DEMO_EVENTS + 1}: hash does not match")
     assert "nothing was written" in refused.stderr
-    assert status(target_url)["events"] == "0"
+    assert holds_no_events(target_url)
 
 
 def test_restore_from_an_export_with_a_byte_order_mark_gives_the_same_ledger(tmp_path, sqlite_file, target_url):
@@ -193,7 +205,7 @@ def test_restore_from_an_export_with_a_byte_order_mark_gives_the_same_ledger(tmp
 
     restored = ledger(target_url, "restore", str(export))
 
-    assert "restored 69 events (seq 1-69)" in restored.stdout
+    assert f"restored {DEMO_EVENTS + 1} events (seq 1-{DEMO_EVENTS + 1})" in restored.stdout
     assert head_hash(target_url) == head_hash(source)
     assert reports(target_url) == reports(source)
     ledger(target_url, "rebuild", "--check")
@@ -209,7 +221,7 @@ def test_restore_catches_up_from_a_longer_export(tmp_path, sqlite_file, target_u
 
     restored = ledger(target_url, "restore", str(export))
 
-    assert "restored 1 event (seq 69-69)" in restored.stdout
+    assert f"restored 1 event (seq {DEMO_EVENTS + 1}-{DEMO_EVENTS + 1})" in restored.stdout
     assert head_hash(target_url) == head_hash(source)
 
 
@@ -234,7 +246,7 @@ def test_a_bad_export_writes_nothing(tmp_path, sqlite_file, target_url, tamper):
 
     assert refused.stderr.startswith("error: ")
     assert len(refused.stderr.strip().splitlines()) == 1
-    assert status(target_url)["events"] == "0"
+    assert holds_no_events(target_url)
 
 
 def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file, target_url):
@@ -262,7 +274,7 @@ def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file,
 
     assert shown["schema revision"] != ""
     assert shown["read-only"] == "no"
-    assert (shown["events"], shown["head seq"], shown["head hash"]) == ("71", "71", prev)
+    assert (shown["events"], shown["head seq"], shown["head hash"]) == (str(DEMO_EVENTS + 3), str(DEMO_EVENTS + 3), prev)
     assert shown["closed through (CN)"] == "2025-06-30"
     assert shown["closed through (MY)"] == "open (reopened)"
 
@@ -275,3 +287,75 @@ def test_status_masks_the_password(postgres_url):
 
     assert "s3cret" not in shown
     assert status(with_password)["database"].startswith("postgresql+psycopg://postgres:***@")
+
+
+# -- a copy or restore that cannot do what was asked never looks like success ------------------
+
+
+def _pg_spelled_otherwise(url: str) -> str:
+    """The same PostgreSQL database and schema, reached under another host name."""
+    return url.replace("127.0.0.1", "localhost") if "127.0.0.1" in url else url.replace("localhost", "127.0.0.1")
+
+
+def test_copy_onto_its_own_sqlite_file_under_another_spelling_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    given_the_demo("sqlite:///ledger.db")
+    (tmp_path / "alias.db").symlink_to(tmp_path / "ledger.db")
+    for target in (str(tmp_path / "ledger.db"), "./ledger.db", str(tmp_path / "sub" / ".." / "ledger.db"),
+                   "alias.db"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        result = ledger("ledger.db", "copy", target, code=1)
+        assert result.stderr == "error: copy: the target is the source database\n"
+        assert result.stdout == ""
+
+
+def test_copy_onto_its_own_postgres_schema_under_another_host_name_is_refused(postgres_url):
+    given_the_demo(postgres_url)
+    result = ledger(postgres_url, "copy", _pg_spelled_otherwise(postgres_url), code=1)
+    assert result.stderr == "error: copy: the target is the source database\n"
+
+
+def test_copy_into_a_missing_folder_names_the_folder_and_creates_nothing(tmp_path):
+    source = f"sqlite:///{tmp_path / 'ledger.db'}"
+    given_the_demo(source)
+    target = tmp_path / "no-such-folder" / "copy.db"
+    result = ledger(source, "copy", str(target), code=1)
+    assert result.stderr == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+    assert "--db" not in result.stderr
+    assert not target.parent.exists()
+
+
+def test_copy_from_a_missing_ledger_creates_no_target(tmp_path):
+    result = ledger(str(tmp_path / "missing.db"), "copy", str(tmp_path / "copy.db"), code=1)
+    assert result.stderr.startswith("error: no ledger at ")
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+def test_a_copy_that_fails_leaves_no_new_empty_target_file(tmp_path, sqlite_file):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    engine = create_engine(source)
+    with engine.begin() as connection:  # a writer who bypasses the triggers breaks event 3
+        connection.execute(text("DROP TRIGGER events_refuse_update"))
+        connection.execute(text("UPDATE events SET actor = 'mallory' WHERE seq = 3"))
+    engine.dispose()
+    ledger(source, "copy", str(tmp_path / "copy.db"), code=1)
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_a_bad_export_restored_onto_a_new_path_creates_no_database(tmp_path):
+    bad = tmp_path / "not-an-export.csv"
+    bad.write_text("seq,foo\n1,2\n", encoding="utf-8")
+    result = ledger(str(tmp_path / "restored.db"), "restore", str(bad), code=1)
+    assert "not an export of `ledger export events`" in result.stderr
+    assert not (tmp_path / "restored.db").exists()
+
+
+def test_restore_into_a_missing_folder_names_the_folder(tmp_path, sqlite_file):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    export = tmp_path / "events.csv"
+    ledger(source, "export", "events", "-o", str(export))
+    target = tmp_path / "nowhere" / "restored.db"
+    result = ledger(str(target), "restore", str(export), code=1)
+    assert result.stderr == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
