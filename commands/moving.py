@@ -57,7 +57,7 @@ def copy(obj, target):
     from ledger.moving import copy_ledger, opened_target
 
     source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
-    with opened_target(target) as destination, _progress("copying") as progress:
+    with opened_target(target, "TARGET") as destination, _progress("copying") as progress:
         result = copy_ledger(source, destination, progress)
         where = f"to {describe_url(destination.engine)}"
     _done("copied", result, where)

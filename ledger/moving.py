@@ -189,10 +189,11 @@ def restore_export(path: str | Path, target: Ledger,
 
 
 @contextmanager
-def opened_target(db: str) -> Iterator[Ledger]:
+def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
     """The ledger at `db` for a copy or a restore to write into, created when missing; when the
     command then fails, a SQLite file it created is removed again, so that a failed copy or
-    restore leaves no empty ledger behind that a later command would take for a real one."""
+    restore leaves no empty ledger behind that a later command would take for a real one.
+    `label` names the option or argument `db` came from in an error about opening it."""
     from ledger.app import Ledger
 
     path = _sqlite_path(make_engine(db))
@@ -200,7 +201,14 @@ def opened_target(db: str) -> Iterator[Ledger]:
         raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
     created = path is not None and not path.exists()
     try:
-        with Ledger.open(db, create=True) as target:
+        try:
+            target = Ledger.open(db, create=True)
+        except LedgerError as error:
+            message = str(error)
+            if label != "--db" and message.startswith("--db: "):
+                raise type(error)(f"{label}: {message[len('--db: '):]}") from None
+            raise
+        with target:
             yield target
     except BaseException:
         if created:

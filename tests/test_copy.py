@@ -359,3 +359,13 @@ def test_restore_into_a_missing_folder_names_the_folder(tmp_path, sqlite_file):
     target = tmp_path / "nowhere" / "restored.db"
     result = ledger(str(target), "restore", str(export), code=1)
     assert result.stderr == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+
+
+def test_a_target_that_cannot_be_opened_is_named_as_the_target_not_as_db(tmp_path):
+    source = str(tmp_path / "ledger.db")
+    given_the_demo(source)
+    folder = ledger(source, "copy", str(tmp_path), code=1)
+    assert folder.stderr == f"error: TARGET: {tmp_path} is a directory, not a ledger file\n"
+    unreachable = ledger(source, "copy", "postgresql://auditor:s3cret@127.0.0.1:1/ledger", code=1)
+    assert unreachable.stderr.startswith("error: TARGET: cannot open the database: ")
+    assert "s3cret" not in unreachable.stderr and len(unreachable.stderr.splitlines()) == 1
