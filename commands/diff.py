@@ -79,10 +79,16 @@ def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_kn
         before = ledger.last_close(region, knowledge=after)
     else:
         before = ledger.knowledge(known_at=from_known_at, upto_seq=from_seq)
-    later_first = (from_known_at > to_known_at if from_known_at is not None and to_known_at is not None
-                   else after.upto_seq is not None and before.upto_seq > after.upto_seq)
-    if later_first:
-        raise click.UsageError("the earlier limit (--from-…) is after the later one (--to-…)")
+    if from_known_at is not None and to_known_at is not None:
+        if from_known_at > to_known_at:
+            raise click.UsageError("the earlier limit (--from-…) is after the later one (--to-…)")
+        return before, after
+    # The later limit defaults to everything, that is the head of the log now: a --from-seq past
+    # it (a typo, say 140 for 14) would otherwise answer "nothing changed".
+    later = after.upto_seq if after.upto_seq is not None else ledger.head()[0]
+    if before.upto_seq is not None and before.upto_seq > later:
+        what = "the later one" if after.upto_seq is not None else "the last event of the log"
+        raise click.UsageError(f"the earlier limit (seq {before.upto_seq}) is after {what} (seq {later})")
     return before, after
 
 
