@@ -99,12 +99,16 @@ def status(obj):
     Example:
       ledger --db postgresql://auditor@standby.internal/ledger status
     """
+    from ledger.errors import IntegrityError
     from ledger.status import ledger_status
 
-    lines = ledger_status(obj.ledger).lines()
+    status = ledger_status(obj.ledger)
+    lines = status.lines()
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:
         click.echo(f"{label + ':':<{width}} {value}")
+    if status.problem:
+        raise IntegrityError(status.problem)
 
 
 COMMANDS = [copy, restore, status]

@@ -37,6 +37,14 @@ class Status:
     replay_lsn: str | None = None
     replayed_at: str | None = None
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with the table, seen without verifying it: rows beyond the chain."""
+        if self.events == self.head_seq:
+            return None
+        return (f"the events table holds {self.events} rows but its chain runs 1…{self.head_seq}; "
+                "run `ledger verify`")
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in the order a person reads them."""
         lines = [
@@ -101,11 +109,13 @@ def ledger_status(ledger: Ledger) -> Status:
 
 
 def _head(connection: Connection) -> tuple[int, tuple | None]:
+    """The number of rows and the head the next append extends (the end of the run of seqs from
+    1), not the highest seq: a row forged far beyond the chain must not show as its head."""
+    from ledger.log import chain_head
+
     count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
-    head = connection.exec_driver_sql(
-        "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1"
-    ).first()
-    return count, tuple(head) if head else None
+    seq, digest, recorded_at = chain_head(connection)
+    return count, (seq, digest, recorded_at) if seq else None
 
 
 def closed_through(connection: Connection) -> dict[str, str | None]:

@@ -369,3 +369,21 @@ def test_a_target_that_cannot_be_opened_is_named_as_the_target_not_as_db(tmp_pat
     unreachable = ledger(source, "copy", "postgresql://auditor:s3cret@127.0.0.1:1/ledger", code=1)
     assert unreachable.stderr.startswith("error: TARGET: cannot open the database: ")
     assert "s3cret" not in unreachable.stderr and len(unreachable.stderr.splitlines()) == 1
+
+
+def test_status_shows_the_chains_head_not_a_row_forged_beyond_it(target_url):
+    given_the_demo(target_url)
+    before = status(target_url)
+    engine = create_engine(target_url)
+    with engine.begin() as connection:  # a writer role can INSERT: a row far past the chain
+        connection.execute(text(
+            "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+            "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
+            f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
+    engine.dispose()
+    shown = ledger(target_url, "status", code=1)
+    lines = dict(line.split(":", 1) for line in shown.stdout.splitlines())
+    assert lines["head seq"].strip() == before["head seq"] == str(DEMO_EVENTS)
+    assert lines["head hash"].strip() == before["head hash"]
+    assert shown.stderr == (f"error: the events table holds {DEMO_EVENTS + 1} rows but its chain runs "
+                            f"1…{DEMO_EVENTS}; run `ledger verify`\n")
