@@ -68,7 +68,7 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
             return _postgres_engine(url)
         return create_engine(url, pool_pre_ping=False)
-    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
 
 

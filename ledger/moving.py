@@ -196,7 +196,18 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
     `label` names the option or argument `db` came from in an error about opening it."""
     from ledger.app import Ledger
 
-    path = _sqlite_path(make_engine(db))
+    def named(error: LedgerError) -> LedgerError:
+        message = str(error)
+        if label != "--db" and message.startswith("--db: "):
+            return type(error)(f"{label}: {message[len('--db: '):]}")
+        return error
+
+    try:
+        engine = make_engine(db)
+    except LedgerError as error:
+        raise named(error) from None
+    path = _sqlite_path(engine)
+    engine.dispose()
     if path is not None and not path.parent.is_dir():
         raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
     created = path is not None and not path.exists()
@@ -204,10 +215,7 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
         try:
             target = Ledger.open(db, create=True)
         except LedgerError as error:
-            message = str(error)
-            if label != "--db" and message.startswith("--db: "):
-                raise type(error)(f"{label}: {message[len('--db: '):]}") from None
-            raise
+            raise named(error) from None
         with target:
             yield target
     except BaseException:

@@ -199,3 +199,19 @@ def test_copy_restore_and_status_through_the_installed_command(ledger_cmd, db_ur
     assert status["events"].strip() == head.split()[1]
     assert status["read-only"].strip() == "no"
     ledger_cmd("copy", str(tmp_path / "copy.db"), db="copy.db", code=1)  # onto itself
+
+
+@pytest.mark.parametrize("args", [("status",), ("period", "list"), ("diff", "events", "--from-seq", "1")])
+def test_a_url_with_a_port_that_is_not_a_number_is_one_line_without_the_password(tmp_path, args):
+    done = installed("postgresql://auditor:s3cret@db.internal:54x2/ledger", tmp_path)(*args, code=1)
+    assert done.stderr.startswith("error: --db: cannot use 'postgresql+psycopg://auditor:***@db.internal:54x2")
+    assert "s3cret" not in done.stderr
+
+
+def test_copy_names_a_target_url_it_cannot_use_as_target(tmp_path):
+    ledger_cmd = installed(str(tmp_path / "ledger.db"), tmp_path)
+    ledger_cmd("init")
+    for target in ("postgresql://auditor:s3cret@db.internal:54x2/ledger", "postgresql+nodriver://a:s3cret@h/l"):
+        done = ledger_cmd("copy", target, code=1)
+        assert done.stderr.startswith("error: TARGET: cannot use "), done.stderr
+        assert "s3cret" not in done.stderr
