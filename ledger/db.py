@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -72,16 +74,41 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
 
 
+def _on_read_only_medium(url: str) -> Path | None:
+    """The file of a SQLite URL when it lies on a read-only file system (a read-only mount, a
+    snapshot): SQLite cannot create the WAL index there, so it must be opened read-only."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    try:
+        return path if path.is_file() and os.statvfs(path).f_flag & os.ST_RDONLY else None
+    except OSError:
+        return None
+
+
 def _sqlite_engine(url: str) -> Engine:
     timeout = lock_timeout()
-    engine = create_engine(url, connect_args={"timeout": timeout})
+    read_only = _on_read_only_medium(url)
+    if read_only is not None:
+        # Nobody can write the file (the medium is read-only), so SQLite may treat it as
+        # immutable and read it without locks or a WAL index; a WAL file left beside it with
+        # content still needs reading through, which mode=ro does.
+        wal = read_only.with_name(read_only.name + "-wal")
+        flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
+        uri = f"file:{quote(str(read_only.resolve()))}?{flags}"
+        engine = create_engine(url, creator=lambda: sqlite3.connect(
+            uri, uri=True, timeout=timeout, check_same_thread=False))
+    else:
+        engine = create_engine(url, connect_args={"timeout": timeout})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if read_only is None:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={max(1, int(timeout * 1000))}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
@@ -90,6 +117,10 @@ def _sqlite_engine(url: str) -> Engine:
     def _begin(connection: Connection):
         # A writer takes the write lock at BEGIN, so two writers never both read the same head.
         immediate = connection.get_execution_options().get("ledger_write", False)
+        if immediate and read_only is not None:
+            from ledger.errors import LedgerReadOnlyError
+
+            raise LedgerReadOnlyError(f"{read_only} is on a read-only file system")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

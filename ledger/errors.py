@@ -57,5 +57,6 @@ class LedgerReadOnlyError(LedgerError):
     """A recording command on a database that takes no writes: a hot standby, or a role or
     transaction that is read-only."""
 
-    def __init__(self) -> None:
-        super().__init__("the database is read-only — a standby? record on the primary")
+    def __init__(self, why: str | None = None) -> None:
+        super().__init__(f"the database is read-only: {why}" if why
+                         else "the database is read-only — a standby? record on the primary")

@@ -215,3 +215,39 @@ def test_copy_names_a_target_url_it_cannot_use_as_target(tmp_path):
         done = ledger_cmd("copy", target, code=1)
         assert done.stderr.startswith("error: TARGET: cannot use "), done.stderr
         assert "s3cret" not in done.stderr
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A folder whose file system is mounted read-only (a bind mount; needs root)."""
+    source, mounted = tmp_path / "source", tmp_path / "ro"
+    source.mkdir()
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (needs root and CAP_SYS_ADMIN)")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], capture_output=True).returncode:
+            pytest.skip("cannot remount read-only here")
+        yield source, mounted
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True)
+
+
+def test_a_ledger_on_a_read_only_file_system_answers_queries_and_refuses_writes(read_only_mount, tmp_path):
+    source, mounted = read_only_mount
+    writer = installed(str(source / "ledger.db"), tmp_path)
+    writer("init")
+    for step in (1, 2, 3):
+        for args in STEPS[step]:
+            writer(*args)
+    expected = writer("query", "budget", "--as-of", "2025-02-15").stdout
+    reader = installed(str(mounted / "ledger.db"), tmp_path)
+    assert reader("query", "budget", "--as-of", "2025-02-15").stdout == expected
+    assert reader("verify").stdout == writer("verify").stdout
+    shown = dict(line.split(":", 1) for line in reader("status").stdout.splitlines())
+    assert shown["read-only"].strip() == "yes"
+    reader("period", "list")
+    refused = reader("period", "close", "CN", "--through", "2025-01-31", "--effective", "2025-02-01", code=1)
+    assert refused.stderr == f"error: the database is read-only: {mounted / 'ledger.db'} is on a read-only file system\n"
+    reader("copy", str(tmp_path / "copy.db"))
+    assert installed(str(tmp_path / "copy.db"), tmp_path)("verify").stdout == writer("verify").stdout
