@@ -75,6 +75,10 @@ def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_kn
         raise click.UsageError("--from-close needs --region R")
     ledger.check_region(region)
     after = ledger.knowledge(known_at=to_known_at, upto_seq=to_seq)
+    if after.note:
+        # A later limit before the first event compares nothing with nothing: say so, or the
+        # empty answer reads as "nothing changed".
+        click.echo(f"note: {after.note}", err=True)
     if from_close:
         before = ledger.last_close(region, knowledge=after)
     else:

@@ -251,3 +251,13 @@ def test_a_ledger_on_a_read_only_file_system_answers_queries_and_refuses_writes(
     assert refused.stderr == f"error: the database is read-only: {mounted / 'ledger.db'} is on a read-only file system\n"
     reader("copy", str(tmp_path / "copy.db"))
     assert installed(str(tmp_path / "copy.db"), tmp_path)("verify").stdout == writer("verify").stdout
+
+
+def test_a_later_limit_before_the_first_event_says_so_instead_of_nothing_changed(run):
+    for args in STEPS[1]:
+        assert run(*args).exit_code == 0
+    result = run("diff", "budget", "--from-seq", "0", "--to-known-at", "2001-01-01")
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 1  # the header alone
+    assert result.stderr.startswith("note: no event was recorded by 2001-01-01T23:59:59.999999Z")
+    assert run("diff", "budget", "--from-seq", "0").stderr == ""
