@@ -198,9 +198,9 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
 
     def named(error: LedgerError) -> LedgerError:
         message = str(error)
-        if label != "--db" and message.startswith("--db: "):
-            return type(error)(f"{label}: {message[len('--db: '):]}")
-        return error
+        if label == "--db" or "--db" not in message:
+            return error
+        return LedgerError(message.replace("--db", label))
 
     try:
         engine = make_engine(db)

@@ -387,3 +387,17 @@ def test_status_shows_the_chains_head_not_a_row_forged_beyond_it(target_url):
     assert lines["head hash"].strip() == before["head hash"]
     assert shown.stderr == (f"error: the events table holds {DEMO_EVENTS + 1} rows but its chain runs "
                             f"1…{DEMO_EVENTS}; run `ledger verify`\n")
+
+
+def test_a_target_with_other_tables_is_named_as_the_target_and_kept(tmp_path):
+    source = str(tmp_path / "ledger.db")
+    given_the_demo(source)
+    other = tmp_path / "other.db"
+    engine = create_engine(f"sqlite:///{other}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    engine.dispose()
+    refused = ledger(source, "copy", str(other), code=1)
+    assert refused.stderr == ("error: the database has tables but no ledger schema; "
+                              "point TARGET at a ledger database\n")
+    assert other.exists()
