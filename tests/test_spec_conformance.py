@@ -261,3 +261,18 @@ def test_a_later_limit_before_the_first_event_says_so_instead_of_nothing_changed
     assert result.stdout.count("\n") == 1  # the header alone
     assert result.stderr.startswith("note: no event was recorded by 2001-01-01T23:59:59.999999Z")
     assert run("diff", "budget", "--from-seq", "0").stderr == ""
+
+
+def test_a_closed_first_day_of_the_calendar_is_one_line_suggesting_a_full_reopening(run, tmp_path):
+    assert run("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
+               "--effective", "0001-01-01").exit_code == 0
+    assert run("period", "close", "CN", "--through", "0001-01-01", "--effective", "0001-01-01").exit_code == 0
+    refused = run("budget", "revise", "CN", "2025", "5", "--effective", "0001-01-01")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip().endswith("first run `ledger period reopen CN --reason TEXT`")
+    (tmp_path / "early.jsonl").write_text(json.dumps(
+        {"type": "budget.revised", "effective": "0001-01-01", "region": "CN", "year": 2025, "amount": "5"}
+    ) + "\n", encoding="utf-8")
+    imported = run("import", str(tmp_path / "early.jsonl"))
+    assert imported.exit_code == 1 and "Traceback" not in imported.output
+    assert imported.stderr.startswith("error: line 1: effective: the books of region CN are closed")

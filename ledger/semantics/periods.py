@@ -95,9 +95,11 @@ def closed_message(state: PeriodState, effective: date) -> str:
     through = state.closed_through
     by = f"seq {state.seq}" if state.type == CLOSED else (
         f"seq {state.seq}, a partial reopening after the close at seq {state.close_seq}")
-    keep = date.fromordinal(effective.toordinal() - 1)
+    # Reopen back to the day before the event; an event dated 0001-01-01 has no day before it,
+    # so the whole period must be reopened.
+    keep = f" --through {date.fromordinal(effective.toordinal() - 1).isoformat()}" if effective > date.min else ""
     return (
         f"the books of region {state.region} are closed through {through.isoformat()} ({by}), "
         f"and this event dated {effective.isoformat()} touches them; to restate, first run "
-        f"`ledger period reopen {state.region} --through {keep.isoformat()} --reason TEXT`"
+        f"`ledger period reopen {state.region}{keep} --reason TEXT`"
     )
