@@ -163,6 +163,10 @@ def check_export(path: str | Path):
     restore opens, or creates, its target."""
     from ledger.app import Ledger
 
+    if not Path(path).is_file():
+        # A pipe would be empty the second time: refused, rather than "not an export".
+        raise LedgerError(f"{path}: not a regular file; restore reads the export twice (checked whole, "
+                          "then loaded), so save it to a file first")
     return Ledger.verify_export(path)
 
 

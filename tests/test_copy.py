@@ -4,6 +4,8 @@ with only the missing events, and refuse a target that differs without writing a
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 from servers import postgres_schema
@@ -401,3 +403,16 @@ def test_a_target_with_other_tables_is_named_as_the_target_and_kept(tmp_path):
     assert refused.stderr == ("error: the database has tables but no ledger schema; "
                               "point TARGET at a ledger database\n")
     assert other.exists()
+
+
+def test_restore_from_a_pipe_says_so_and_creates_nothing(tmp_path, sqlite_file):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    export = tmp_path / "events.csv"
+    ledger(source, "export", "events", "-o", str(export))
+    pipe = tmp_path / "events.fifo"
+    os.mkfifo(pipe)
+    result = ledger(str(tmp_path / "restored.db"), "restore", str(pipe), code=1)
+    assert result.stderr == (f"error: {pipe}: not a regular file; restore reads the export twice "
+                             "(checked whole, then loaded), so save it to a file first\n")
+    assert not (tmp_path / "restored.db").exists()
