@@ -56,6 +56,9 @@ def copy(obj, target):
     from ledger.db import describe_url
     from ledger.moving import copy_ledger, opened_target
 
+    if not target.strip():
+        # An empty TARGET (an unset shell variable) would otherwise mean the default ledger.db.
+        raise click.BadParameter("is empty; give a URL or a SQLite path", param_hint="TARGET")
     source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
     with opened_target(target, "TARGET") as destination, _progress("copying") as progress:
         result = copy_ledger(source, destination, progress)

@@ -416,3 +416,12 @@ def test_restore_from_a_pipe_says_so_and_creates_nothing(tmp_path, sqlite_file):
     assert result.stderr == (f"error: {pipe}: not a regular file; restore reads the export twice "
                              "(checked whole, then loaded), so save it to a file first\n")
     assert not (tmp_path / "restored.db").exists()
+
+
+def test_an_empty_target_is_a_usage_error_not_the_default_ledger(tmp_path, monkeypatch):
+    source = str(tmp_path / "source.db")
+    given_the_demo(source)
+    monkeypatch.chdir(tmp_path)
+    result = ledger(source, "copy", "", code=2)
+    assert result.stderr == "error: Invalid value for TARGET: is empty; give a URL or a SQLite path\n"
+    assert not (tmp_path / "ledger.db").exists()
