@@ -28,7 +28,7 @@ from ledger import schema
 from ledger.chain import canonical, read_export, verify_rows
 from ledger.db import describe_url, lock_for_append, make_engine
 from ledger.errors import IntegrityError, LedgerError
-from ledger.log import head, log_pages, log_rows
+from ledger.log import head, log_pages, log_rows, stray_rows
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -150,6 +150,13 @@ def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progre
         raise LedgerError("copy: the target is the source database")
     with source.engine.connect() as reading:
         count, _ = head(reading)
+        # As `verify` does: a row outside the chain 1…count (one forged far beyond it, or a
+        # second row for a seq) means the source is not sound, and a copy must not look clean.
+        strays = stray_rows(reading, count)
+        if strays:
+            seq, problem = strays[0]
+            where = f"seq {seq}: " if seq is not None else ""
+            raise IntegrityError(f"the source: {where}{problem} (run `ledger verify`); nothing was written")
 
         def rows() -> Iterator[tuple]:
             for page in log_pages(reading, upto_seq=count):

@@ -425,3 +425,19 @@ def test_an_empty_target_is_a_usage_error_not_the_default_ledger(tmp_path, monke
     result = ledger(source, "copy", "", code=2)
     assert result.stderr == "error: Invalid value for TARGET: is empty; give a URL or a SQLite path\n"
     assert not (tmp_path / "ledger.db").exists()
+
+
+def test_a_source_with_a_row_forged_beyond_its_chain_is_refused(sqlite_file, target_url):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    engine = create_engine(source)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+            "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
+            f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
+    engine.dispose()
+    refused = ledger(source, "copy", target_url, code=1)
+    assert refused.stderr == (f"error: the source: seq 4611686018427387905: a row outside the chain "
+                              f"1…{DEMO_EVENTS} (run `ledger verify`); nothing was written\n")
+    assert holds_no_events(target_url)
