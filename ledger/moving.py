@@ -12,7 +12,6 @@ same seq): then only the missing events are written, so repeating a copy keeps i
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from ledger import schema
-from ledger.chain import canonical, iter_export_envelopes, verify_rows
+from ledger.chain import canonical, read_export, verify_rows
 from ledger.db import describe_url, lock_for_append
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import head, log_pages, log_rows
@@ -169,13 +168,11 @@ def restore_export(path: str | Path, target: Ledger,
                              f"({report.count} events before it verify); nothing was written")
 
     def rows() -> Iterator[tuple]:
+        # Read again, through the same strict reader: the rows loaded are the rows checked.
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            try:
-                for envelope in iter_export_envelopes(csv.DictReader(stream)):
-                    yield (envelope["seq"], envelope["event_id"], envelope["type"], envelope["effective"],
-                           envelope["recorded_at"], envelope["actor"], envelope["reason"],
-                           canonical(envelope["payload"]), envelope["prev_hash"], envelope["hash"])
-            except (ValueError, KeyError, csv.Error) as error:
-                raise LedgerError(f"{path}: malformed export row ({error}); nothing was written") from None
+            for envelope in read_export(stream, str(path)):
+                yield (envelope["seq"], envelope["event_id"], envelope["type"], envelope["effective"],
+                       envelope["recorded_at"], envelope["actor"], envelope["reason"],
+                       canonical(envelope["payload"]), envelope["prev_hash"], envelope["hash"])
 
     return _load(target, rows, report.count, str(path), progress)

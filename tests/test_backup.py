@@ -62,7 +62,7 @@ def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_pat
             connection.execute(text("UPDATE events SET actor = 'someone else' WHERE seq = 1"))
         engine.dispose()
         recorded = ledger(copy_url, "fx", "set", "USD", "CNY", "7.3", "--effective", "2025-12-31")
-        assert recorded.stdout.strip().endswith("69")
+        assert recorded.stdout.strip().endswith("74")
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
@@ -77,5 +77,5 @@ def test_copy_to_a_file_is_a_backup_checked_by_its_head_hash(postgres_url, tmp_p
     copied = ledger(postgres_url, "copy", backup).stdout
     head = ledger(postgres_url, "verify").stdout.split("head ")[1].strip()
 
-    assert copied.strip().endswith(f"head seq 68, hash {head}")
-    assert ledger(backup, "verify").stdout == f"ok: 68 events, head {head}\n"
+    assert copied.strip().endswith(f"head seq 73, hash {head}")
+    assert ledger(backup, "verify").stdout == f"ok: 73 events, head {head}\n"

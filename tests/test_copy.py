@@ -75,8 +75,8 @@ def test_copy_sqlite_to_postgres_to_sqlite_keeps_every_event_and_every_report(sq
     to_server = ledger(source, "copy", postgres_url)
     to_file = ledger(postgres_url, "copy", back)
 
-    assert "copied 68 events (seq 1-68)" in to_server.stdout
-    assert "copied 68 events (seq 1-68)" in to_file.stdout
+    assert "copied 73 events (seq 1-73)" in to_server.stdout
+    assert "copied 73 events (seq 1-73)" in to_file.stdout
     assert head_hash(source) == head_hash(postgres_url) == head_hash(back)
     assert reports(postgres_url) == reports(source) == reports(back)
     assert events_table(back) == events_table(source)
@@ -111,7 +111,7 @@ def test_copy_into_an_existing_empty_schema_and_the_copy_is_a_working_ledger(sql
     ledger(source, "copy", target_url)
     recorded = ledger(target_url, "fx", "set", "USD", "CNY", "7.3", "--effective", "2025-12-31")
 
-    assert recorded.stdout.strip().endswith("69")
+    assert recorded.stdout.strip().endswith("74")
     ledger(target_url, "verify")
     ledger(target_url, "rebuild", "--check")
 
@@ -127,7 +127,7 @@ def test_repeating_a_copy_adds_only_the_missing_events(sqlite_file, target_url):
     caught_up = ledger(source, "copy", target_url)
 
     assert again.stdout.startswith("up to date: nothing copied")
-    assert "copied 2 events (seq 69-70)" in caught_up.stdout
+    assert "copied 2 events (seq 74-75)" in caught_up.stdout
     assert events_table(target_url) == events_table(source)
     assert reports(target_url) == reports(source)
     ledger(target_url, "rebuild", "--check")
@@ -146,7 +146,7 @@ def test_a_diverging_target_is_refused_naming_the_first_differing_seq_and_nothin
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith("error: the target differs from the source from seq 69 on")
+    assert refused.stderr.startswith("error: the target differs from the source from seq 74 on")
     assert len(refused.stderr.strip().splitlines()) == 1
     assert events_table(target_url) == before
 
@@ -159,8 +159,8 @@ def test_a_target_longer_than_the_source_is_refused(sqlite_file, target_url):
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert "from seq 69 on" in refused.stderr
-    assert len(events_table(target_url)) == 69
+    assert "from seq 74 on" in refused.stderr
+    assert len(events_table(target_url)) == 74
 
 
 def test_a_source_whose_chain_is_broken_is_refused_and_nothing_is_written(sqlite_file, target_url):
@@ -171,13 +171,13 @@ def test_a_source_whose_chain_is_broken_is_refused_and_nothing_is_written(sqlite
         # A row that bypassed the ledger: INSERT is allowed, but its hash is not the chain's.
         connection.execute(text(
             "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-            "prev_hash, hash) SELECT 69, 'forged', type, effective, recorded_at, actor, reason, payload, "
-            "hash, hash FROM events WHERE seq = 68"))
+            "prev_hash, hash) SELECT 74, 'forged', type, effective, recorded_at, actor, reason, payload, "
+            "hash, hash FROM events WHERE seq = 73"))
     engine.dispose()
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith("error: the source: seq 69: hash does not match")
+    assert refused.stderr.startswith("error: the source: seq 74: hash does not match")
     assert "nothing was written" in refused.stderr
     assert status(target_url)["events"] == "0"
 
@@ -193,7 +193,7 @@ def test_restore_from_an_export_with_a_byte_order_mark_gives_the_same_ledger(tmp
 
     restored = ledger(target_url, "restore", str(export))
 
-    assert "restored 69 events (seq 1-69)" in restored.stdout
+    assert "restored 74 events (seq 1-74)" in restored.stdout
     assert head_hash(target_url) == head_hash(source)
     assert reports(target_url) == reports(source)
     ledger(target_url, "rebuild", "--check")
@@ -209,7 +209,7 @@ def test_restore_catches_up_from_a_longer_export(tmp_path, sqlite_file, target_u
 
     restored = ledger(target_url, "restore", str(export))
 
-    assert "restored 1 event (seq 69-69)" in restored.stdout
+    assert "restored 1 event (seq 74-74)" in restored.stdout
     assert head_hash(target_url) == head_hash(source)
 
 
@@ -262,7 +262,7 @@ def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file,
 
     assert shown["schema revision"] != ""
     assert shown["read-only"] == "no"
-    assert (shown["events"], shown["head seq"], shown["head hash"]) == ("71", "71", prev)
+    assert (shown["events"], shown["head seq"], shown["head hash"]) == ("76", "76", prev)
     assert shown["closed through (CN)"] == "2025-06-30"
     assert shown["closed through (MY)"] == "open (reopened)"
 

@@ -108,8 +108,9 @@ def another_schema():
 def test_the_append_lock_is_the_ledgers_own_schema(postgres_url, run_on, monkeypatch):
     """Two ledgers in two schemas of one database do not wait for each other."""
     with another_schema() as other_url:
-        with Ledger.open(other_url):
-            pass
+        for url in (postgres_url, other_url):
+            with Ledger.open(url):
+                pass
         holder = create_engine(other_url)
         with holder.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))"),
@@ -148,6 +149,7 @@ def test_a_writer_waits_a_bounded_time_for_the_sqlite_file(tmp_path, run_on, mon
 
 @pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "inf", "1e9", "٣"])
 def test_a_lock_timeout_that_is_not_a_number_of_seconds_is_one_line(run, monkeypatch, value):
+    assert run("verify").exit_code == 0  # the ledger exists before the setting goes wrong
     monkeypatch.setenv("LEDGER_LOCK_TIMEOUT", value)
 
     result = run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")

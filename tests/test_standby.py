@@ -152,7 +152,7 @@ def test_a_read_only_transaction_reads_everything_and_records_nothing(postgres_u
     for args in recording_commands():
         refused = ledger(read_only, *args)
         assert (refused.exit_code, refused.stderr) == (1, READ_ONLY), args
-    assert status(postgres_url)["events"] == "68"
+    assert status(postgres_url)["events"] == "73"
 
 
 def test_a_reader_role_set_read_only_gets_the_one_line(postgres_url):
