@@ -30,6 +30,7 @@ from ledger.known import Known, select_in
 from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
+from ledger.sql import for_driver, markers
 
 Check = Callable[[Known, NewEvent], None]
 # Rows gathered before they are written: a batch of an import, or fewer.
@@ -61,7 +62,6 @@ class RowBuffer:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self.rows: dict[Table, list[tuple]] = {}
         self.count = 0
         self._sql: dict[Table, str] = {}
@@ -69,7 +69,7 @@ class RowBuffer:
         for table in (schema.events, *schema.READ_MODELS):
             names = [column.name for column in table.columns]
             self._sql[table] = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-                                f"VALUES ({', '.join([marker] * len(names))})")
+                                f"VALUES ({markers(connection, len(names))})")
             self._makers[table] = self._row_maker(table)
 
     def _row_maker(self, table: Table) -> Callable[[dict], tuple]:
@@ -105,12 +105,11 @@ class RowBuffer:
         """Replace the sums of order buckets that already have a row."""
         if not rows:
             return
-        marker = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
         make = self._makers[schema.order_buckets]
         self.connection.exec_driver_sql(
-            f"UPDATE order_buckets SET value = {marker}, units = {marker}, orders = {marker} "
-            f"WHERE region = {marker} AND year = {marker} AND supplier = {marker} "
-            f"AND currency = {marker} AND effective = {marker} AND block = {marker}",
+            for_driver(self.connection, "UPDATE order_buckets SET value = ?, units = ?, orders = ? "
+                       "WHERE region = ? AND year = ? AND supplier = ? AND currency = ? "
+                       "AND effective = ? AND block = ?"),
             [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
         )
 
