@@ -59,10 +59,13 @@ class Known:
         self.terminated: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
+        from ledger.upcasting import upcast
+
         events = schema.events
         self.periods: dict[str, PeriodState] = period_states(
-            (seq, type_, json.loads(payload)) for seq, type_, payload in connection.execute(
-                select(events.c.seq, events.c.type, events.c.payload)
+            (seq, type_, upcast(type_, version, json.loads(payload)))
+            for seq, type_, payload, version in connection.execute(
+                select(events.c.seq, events.c.type, events.c.payload, events.c.version)
                 .where(events.c.type.in_(PERIOD_TYPES)).order_by(events.c.seq)))
         self._currency_regions: dict[str, list[str]] | None = None
 

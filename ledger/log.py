@@ -91,17 +91,20 @@ def stray_rows(connection: Connection, chain_length: int) -> list[tuple[object, 
     return found
 
 
-def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[tuple]:
+def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
+             with_version: bool = False) -> Iterator[tuple]:
     """Every event as a plain tuple in LOG_COLUMNS order (effective as text, the payload as its
     stored text), in seq order, fetched in keyset pages so memory stays constant."""
-    for page in log_pages(connection, upto_seq=upto_seq, batch=batch):
+    for page in log_pages(connection, upto_seq=upto_seq, batch=batch, with_version=with_version):
         yield from page
 
 
-def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[list]:
+def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
+              with_version: bool = False) -> Iterator[list]:
     """log_rows, a page at a time: every row with seq ≥ 1 (up to upto_seq), however large its
     seq. On SQLite, which takes any value in any column, the rows are first checked for values
-    of the wrong storage type (IntegrityError naming the first such row)."""
+    of the wrong storage type (IntegrityError naming the first such row). With `with_version`,
+    each row ends with the event's payload version (outside the hash, so not in LOG_COLUMNS)."""
     sqlite = connection.dialect.name == "sqlite"
     effective = "effective" if sqlite else "to_char(effective, 'YYYY-MM-DD')"
     columns = ", ".join(effective if name == "effective" else name for name in LOG_COLUMNS)
@@ -113,6 +116,8 @@ def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int
             "ORDER BY seq LIMIT 1", (0, *bounds)).fetchall()
         if wrong:
             check_types(wrong)
+    if with_version:
+        columns += ", version"
     sql = f"SELECT {columns} FROM events WHERE seq > ?{bound} ORDER BY seq LIMIT {int(batch)}"
     yield from keyset_pages(connection, sql, bounds)
 

@@ -219,7 +219,7 @@ class Appender:
                             event.actor, event.reason, payload_text)
         self.buffer.add_tuple(schema.events, (
             seq, event_id, event.type, effective if self.sqlite else event.effective, recorded_at,
-            event.actor, event.reason, payload_text, self.hash, digest,
+            event.actor, event.reason, payload_text, self.hash, digest, type(event.payload).version,
         ))
         self._project(seq, event.effective, event.actor, event.payload)
         self.known.learn_event(seq, event.type, event.payload)
@@ -297,6 +297,7 @@ def row_to_event(row) -> StoredEvent:
         payload=json.loads(row.payload),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        version=row.version,
     )
 
 
@@ -319,12 +320,14 @@ class Store:
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
     ) -> Iterator[StoredEvent]:
         """Every event in seq order, fetched in keyset pages so memory stays constant."""
-        for row in log_rows(connection, upto_seq=upto_seq, batch=batch):
-            values = dict(zip(LOG_COLUMNS, row, strict=True))
+        for row in log_rows(connection, upto_seq=upto_seq, batch=batch, with_version=True):
+            values = dict(zip((*LOG_COLUMNS, "version"), row, strict=True))
             try:
                 values["effective"] = date.fromisoformat(values["effective"])
                 values["payload"] = json.loads(values["payload"])
             except (ValueError, RecursionError):
                 raise IntegrityError(f"seq {values['seq']}: the effective date or the payload cannot be "
                                      "read; run `ledger verify`") from None
+            if type(values["version"]) is not int:
+                raise IntegrityError(f"seq {values['seq']}: version is not stored as an integer")
             yield StoredEvent(**values)
