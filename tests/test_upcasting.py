@@ -5,6 +5,7 @@ the stored text and its hash never change."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar
 
 import pytest
@@ -117,7 +118,7 @@ def test_new_events_are_stored_at_the_new_version_and_both_versions_replay(ledge
     assert ledger.rebuild(check=True).differences == ()
     assert run("verify", "--deep").exit_code == 0
     (budget,) = ledger.query_budget(as_of=AS_OF)
-    assert budget["committed"] == 300000 + 5 * 10000 * 72 / 10 + 100
+    assert budget["committed"] == Decimal(300000 + 5 * 10000 * 72 // 10 + 100)
 
 
 def test_the_upcaster_is_what_makes_old_payloads_readable(ledger, evolved):
