@@ -15,7 +15,6 @@ from ledger import schema, upcasting
 from ledger.app import Ledger
 from ledger.errors import IntegrityError, LedgerError, ValidationError
 from ledger.events import OrderPlaced
-from ledger.moving import copy_ledger, restore_export
 
 AS_OF = date(2025, 12, 31)
 
@@ -146,6 +145,8 @@ def test_a_payload_of_a_newer_version_than_the_code_knows_is_refused_on_read(led
 
 
 def test_copy_keeps_each_events_version_and_restore_infers_it(ledger, evolved, tmp_path):
+    from ledger.moving import copy_ledger, restore_export
+
     given_books_at_version_1(ledger)
     evolved()
     ledger.record("order.placed", {"order": "PO-3", "region": "CN", "supplier": "huawei", "sku": "x",
