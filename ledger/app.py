@@ -13,13 +13,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, or_, select
-from sqlalchemy.exc import OperationalError
 
 from ledger import schema
 from ledger.chain import ChainReport, canonical, verify_export_stream, verify_rows
 from ledger.dates import parse_known_at
 from ledger.db import make_engine, read_snapshot, write_transaction
-from ledger.errors import BatchError, LedgerError, Problem, SchemaError, ValidationError
+from ledger.errors import (
+    BatchError,
+    LedgerDatabaseError,
+    LedgerError,
+    Problem,
+    SchemaError,
+    ValidationError,
+)
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
@@ -65,14 +71,6 @@ def _where(engine: Engine) -> str:
     from ledger.db import describe_url
 
     return f"in {describe_url(engine)}"
-
-
-def _driver_constraint_errors() -> tuple[type[Exception], ...]:
-    """The driver's own constraint errors: COPY (PostgreSQL's bulk writes) raises them directly."""
-    import sys
-
-    psycopg = sys.modules.get("psycopg")
-    return (psycopg.IntegrityError, psycopg.DataError) if psycopg else ()
 
 
 def default_actor() -> str:
@@ -147,9 +145,10 @@ class Ledger:
                 # Before connecting: SQLite's connect creates a missing file.
                 _refuse_missing_file(engine)
                 require_schema(engine, _where(engine))
-        except OperationalError as error:
+        except LedgerDatabaseError as error:
             engine.dispose()
-            raise LedgerError(f"--db: cannot open the database: {error.orig}") from None
+            raise LedgerDatabaseError(error.reason, orig=error.orig,
+                                      context="--db: cannot open the database") from None
         except LedgerError:
             engine.dispose()
             raise
@@ -432,10 +431,7 @@ class Ledger:
         Holds the write lock throughout, so appends wait for it (and it for them). A row outside
         the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
         invalid content), raises IntegrityError naming its seq, and nothing is written."""
-        from sqlalchemy.exc import DataError
-        from sqlalchemy.exc import IntegrityError as ConstraintError
-
-        from ledger.errors import IntegrityError
+        from ledger.errors import IntegrityError, LedgerConstraintError
         from ledger.log import chain_head
         from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
 
@@ -451,7 +447,7 @@ class Ledger:
                 report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
-        except (ConstraintError, DataError, *_driver_constraint_errors()):
+        except LedgerConstraintError:
             # A constraint of a read model refused a row (an order placed twice, say): the entry
             # rules name the event behind it, without writing anything.
             finding = self.verify_deep()[1]
