@@ -2,9 +2,10 @@
 compliance per region, with the provenance that reproduces it — one self-contained file, charts as
 inline SVG drawn by matplotlib (the optional `report` extra).
 
-Everything is read through the public `Ledger` facade: the points of each chart are ordinary
-point-in-time queries (as of each sample date, under the same knowledge limit), so the charts
-agree with `ledger query` by construction.
+Everything is read through the public `Ledger` facade: the points of each chart come from one
+sweep over the region's documents (`Ledger.series`), each point equal to the point-in-time query
+at its sample date under the same knowledge limit (a property test holds them to it), so the
+charts agree with `ledger query`.
 """
 
 from __future__ import annotations
@@ -254,17 +255,20 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
                if e.payload["policy"] == "min_domestic_share"}
     report.revisions = [d for d in revisions if start <= d]
     report.burn_dates = sample_dates(start, as_of, [*revisions, *document_days])
+    report.dates = sample_dates(start, as_of, [*revisions, *changes])
+    # One sweep gives both charts' points: each equals the point query at its date.
+    points = {point.as_of: point for point in ledger.series(
+        region=report.code, year=year, dates=[*report.burn_dates, *report.dates], knowledge=knowledge)}
     for day in report.burn_dates:
-        budget = ledger.query_budget(as_of=day, year=year, region=report.code, knowledge=knowledge)
+        budget = points[day].budget
         report.budget.append(budget[0]["budget"] if budget else Decimal(0))
         report.committed.append(budget[0]["committed"] if budget else Fraction(0))
-    report.dates = sample_dates(start, as_of, [*revisions, *changes])
+    thresholds = ledger.policy_series(region=report.code, policy="min_domestic_share",
+                                      dates=report.dates, knowledge=knowledge)
     for day in report.dates:
-        policy = next((p for p in ledger.policies(as_of=day, region=report.code, knowledge=knowledge)
-                       if p["policy"] == "min_domestic_share" and p["enabled"]), None)
+        policy = thresholds[day]
         report.threshold.append(float(Decimal(policy["threshold"])) if policy else None)
-        for row in ledger.query_shares(as_of=day, year=year, region=report.code, basis=report.basis,
-                                       knowledge=knowledge):
+        for row in points[day].share_rows(report.basis):
             series = report.shares.setdefault(row["supplier"], [])
             series.extend([0.0] * (len(report.threshold) - 1 - len(series)))
             series.append(float(row["share"]))

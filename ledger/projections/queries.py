@@ -532,18 +532,25 @@ def budget_rows(
     is 0)."""
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
-        budget = budget_amount(connection, opened.region, year, as_of, upto_seq) or Decimal(0)
+        budget = budget_amount(connection, opened.region, year, as_of, upto_seq)
         spent = committed(connection, opened.region, year, as_of, upto_seq)
-        rows.append({
-            "region": opened.region,
-            "year": year,
-            "currency": opened.currency,
-            "budget": budget,
-            "committed": spent,
-            "remaining": Fraction(budget) - spent,
-            "utilization": spent / Fraction(budget) if budget else None,
-        })
+        rows.append(budget_row(opened, year, budget, spent))
     return rows
+
+
+def budget_row(opened: Row, year: int, budget: Decimal | None, spent: Fraction) -> dict[str, Any]:
+    """The budget report's row of one region (`opened`, a regions row) from its budget (None:
+    none recorded, which counts 0) and committed."""
+    budget = budget or Decimal(0)
+    return {
+        "region": opened.region,
+        "year": year,
+        "currency": opened.currency,
+        "budget": budget,
+        "committed": spent,
+        "remaining": Fraction(budget) - spent,
+        "utilization": spent / Fraction(budget) if budget else None,
+    }
 
 
 def commitment_rows(
@@ -633,15 +640,17 @@ def share_rows(
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
         shares = supplier_shares(connection, opened.region, year, as_of, upto_seq)
-        total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
-        shares.sort(key=lambda share: (-share[basis], share["supplier"]))
-        for share in shares:
-            rows.append({
-                "region": opened.region,
-                **share,
-                "share": Fraction(share[basis]) / total if total else Fraction(0),
-            })
+        rows.extend(share_rows_of(opened.region, shares, basis))
     return rows
+
+
+def share_rows_of(region: str, shares: list[dict[str, Any]], basis: str) -> list[dict[str, Any]]:
+    """The share report's rows of one region from its supplier_shares: each supplier's share
+    of the total on `basis`, sorted by the measure descending, then supplier."""
+    total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
+    shares = sorted(shares, key=lambda share: (-share[basis], share["supplier"]))
+    return [{"region": region, **share,
+             "share": Fraction(share[basis]) / total if total else Fraction(0)} for share in shares]
 
 
 def compliance_rows(connection: Connection, **kwargs) -> list[dict[str, Any]]:
