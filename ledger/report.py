@@ -155,23 +155,20 @@ def build_report(
         command += f" --from-seq {from_seq}" if from_seq is not None else " --from-close"
     provenance = Provenance(as_of, year, region, limit, last_seq, last_hash, command)
 
-    opened = {e.payload["region"]: e.payload for e in
-              ledger.log(types=("region.opened",), knowledge=knowledge)}
-    budgets = ledger.query_budget(as_of=as_of, year=year, region=region, knowledge=knowledge)
     policies = ledger.policies(as_of=as_of, region=region, knowledge=knowledge)
     regions = []
-    for row in budgets:
+    for row in ledger.regions(as_of=as_of, region=region, knowledge=knowledge):
         code = row["region"]
-        payload = opened.get(code, {})
         basis = next((p["basis"] for p in policies if p["region"] == code and p["enabled"]
                       and p["policy"] == "min_domestic_share"), None) or "value"
-        regions.append(RegionReport(
-            code=code, name=payload.get("name", code), country=payload.get("country", ""),
-            currency=row["currency"], budget_row=row, basis=basis,
-            share_rows=ledger.query_shares(as_of=as_of, year=year, region=code, basis=basis,
-                                           knowledge=knowledge)))
-    for report in regions:
-        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+        report = RegionReport(code=code, name=row["name"], country=row["country"],
+                              currency=row["currency"], budget_row={}, share_rows=[], basis=basis)
+        # The series ends at the as-of date: its last point is the budget and share rows
+        # query_budget and query_shares give there.
+        last = _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+        (report.budget_row,) = last.budget
+        report.share_rows = last.share_rows(basis)
+        regions.append(report)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     restated = ""
@@ -244,7 +241,8 @@ def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | 
         return sorted({as_date(day) for day in connection.execute(query).scalars()})
 
 
-def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge) -> None:
+def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge):
+    """Fill the report's charts; return the series' point at the as-of date."""
     start = min(date(year, 1, 1), as_of)
     document_days = _document_days(ledger, report.code, start, as_of, knowledge.upto_seq)
     revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
@@ -275,6 +273,7 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
             report.domestic[row["supplier"]] = bool(row["domestic"])
     for series in report.shares.values():
         series.extend([0.0] * (len(report.dates) - len(series)))
+    return points[as_of]
 
 
 # -- charts ---------------------------------------------------------------------------------

@@ -226,10 +226,14 @@ class _Sweep:
         # Per bin, Decimals summed per booked rate first: one Fraction product per rate.
         per_bin: dict[int, dict[tuple, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         units_per_bin: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        bookings: dict[tuple, tuple] = {}
         with localcontext(EXACT):
             for (index, supplier, currency, placed), (value, units) in order_steps.items():
                 if value:
-                    per_bin[index][supplier, rate.booking(currency, home, placed)] += value
+                    booking = bookings.get((currency, placed))
+                    if booking is None:
+                        booking = bookings[currency, placed] = rate.booking(currency, home, placed)
+                    per_bin[index][supplier, booking] += value
                 if units:
                     units_per_bin[index][supplier] += units
             for (index, currency, signed), value in lease_steps.items():
