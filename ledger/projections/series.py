@@ -126,6 +126,9 @@ class _Sweep:
                 found[1] += units
 
         known, limit = self._known()
+        # The placements, the bulk of the rows: summed per (supplier, currency, day) as read
+        # (SQLite's days are ISO text, binned as text), then binned once per distinct day.
+        placed_sums: dict[tuple, list] = {}
         with localcontext(EXACT):
             for supplier, currency, placed, quantity, unit_price in _driver_rows(
                 self.connection,
@@ -133,9 +136,16 @@ class _Sweep:
                 "WHERE region = ? AND year = ? AND effective <= ?" + known,
                 [self.region, self.year, self._day(self.last), *limit],
             ):
+                value = quantity * (unit_price if type(unit_price) is Decimal else Decimal(unit_price))
+                found = placed_sums.get((supplier, currency, placed))
+                if found is None:
+                    placed_sums[supplier, currency, placed] = [value, quantity]
+                else:
+                    found[0] += value
+                    found[1] += quantity
+            for (supplier, currency, placed), (value, quantity) in placed_sums.items():
                 placed = as_date(placed)
-                add(self._bin(placed), supplier, currency, placed,
-                    quantity * _decimal(unit_price), Decimal(quantity))
+                add(self._bin(placed), supplier, currency, placed, value, Decimal(quantity))
             known, limit = self._known("c.")
             rows = _driver_rows(
                 self.connection,
