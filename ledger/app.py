@@ -549,6 +549,17 @@ class Ledger:
         return self._query(queries.share_rows, as_of=as_of, year=year or as_of.year, region=region,
                            basis=basis, upto_seq=knowledge.upto_seq)
 
+    def series(
+        self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
+    ) -> list:
+        """Budget, committed and supplier shares of one region and year at each of `dates` (in
+        date order, duplicates once), computed in one sweep: each point equals query_budget and
+        query_shares for the region at its date (see ledger.projections.series)."""
+        from ledger.projections.series import region_series
+
+        with self.engine.connect() as connection:
+            return region_series(connection, region, year, list(dates), knowledge.upto_seq)
+
     def compliance(
         self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
     ) -> list[dict[str, Any]]:
@@ -563,6 +574,16 @@ class Ledger:
         from ledger.policies import policy_rows
 
         return self._query(policy_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def policy_series(
+        self, *, region: str, policy: str, dates: Iterable[date], knowledge: Knowledge = Knowledge()
+    ) -> dict[date, dict[str, Any] | None]:
+        """The first enabled `policy` of `region` in force at each date (a `policies` row), or
+        None, reading the region's policy changes once."""
+        from ledger.policies import policy_series
+
+        return self._query(policy_series, region=region, policy=policy, dates=list(dates),
                            upto_seq=knowledge.upto_seq)
 
     # -- master data (SPEC §5 lists) ----------------------------------------------------------
