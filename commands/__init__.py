@@ -48,14 +48,8 @@ class LedgerGroup(click.Group):
             code = 1
         except BrokenPipeError:
             code = 1
-        except Exception as error:
-            # The database itself refused or went away (a connection cut, a role without the
-            # privilege, a full disk): one line naming the driver's reason, nothing written,
-            # since every write is one transaction. Anything else is a bug and keeps its traceback.
-            if not isinstance(error, _database_errors()):
-                raise
-            _error(f"database: {_first_line(error)}")
-            code = 1
+        # Anything else is a bug and keeps its traceback: the library raises the database's own
+        # refusals (a connection cut, a role without the privilege) as LedgerDatabaseError.
         if standalone_mode:
             sys.exit(code)
         return code
@@ -67,23 +61,6 @@ def _error(message: str) -> None:
 
     lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
     click.echo(f"error: {hide_password(' '.join(lines))}", err=True)
-
-
-def _database_errors() -> tuple[type[BaseException], ...]:
-    """The database errors that can have been raised: those of the modules loaded so far (a
-    command that never opened a database has not loaded them, and need not)."""
-    found = []
-    for module, name in (("sqlalchemy.exc", "DBAPIError"), ("sqlite3", "Error"), ("psycopg", "Error")):
-        if module in sys.modules:
-            found.append(getattr(sys.modules[module], name))
-    return tuple(found)
-
-
-def _first_line(error: BaseException) -> str:
-    """The driver's own message, without SQLAlchemy's statement dump and background link."""
-    reason = getattr(error, "orig", None) or error
-    lines = str(reason).strip().splitlines()
-    return lines[0] if lines else type(reason).__name__
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})

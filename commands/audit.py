@@ -182,7 +182,8 @@ def anchor(obj, output, force):
     from ledger.anchor import take_anchor
     from ledger.errors import LedgerError
 
-    if output and not force and os.path.lexists(output):
+    # A file already there may be an earlier anchor; a device (/dev/stdout, /dev/full) is not.
+    if output and not force and (os.path.isfile(output) or os.path.islink(output) and not os.path.exists(output)):
         raise LedgerError(f"-o: {output} exists; an anchor is not overwritten (give --force to replace it)")
     taken = take_anchor(obj.ledger)
     if output:

@@ -13,13 +13,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, or_, select
-from sqlalchemy.exc import OperationalError
 
 from ledger import schema
 from ledger.chain import ChainReport, canonical, verify_export_stream, verify_rows
 from ledger.dates import parse_known_at
 from ledger.db import make_engine, read_snapshot, write_transaction
-from ledger.errors import BatchError, LedgerError, Problem, SchemaError, ValidationError
+from ledger.errors import (
+    BatchError,
+    LedgerDatabaseError,
+    LedgerError,
+    Problem,
+    SchemaError,
+    ValidationError,
+)
 from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
@@ -65,14 +71,6 @@ def _where(engine: Engine) -> str:
     from ledger.db import describe_url
 
     return f"in {describe_url(engine)}"
-
-
-def _driver_constraint_errors() -> tuple[type[Exception], ...]:
-    """The driver's own constraint errors: COPY (PostgreSQL's bulk writes) raises them directly."""
-    import sys
-
-    psycopg = sys.modules.get("psycopg")
-    return (psycopg.IntegrityError, psycopg.DataError) if psycopg else ()
 
 
 def default_actor() -> str:
@@ -147,9 +145,10 @@ class Ledger:
                 # Before connecting: SQLite's connect creates a missing file.
                 _refuse_missing_file(engine)
                 require_schema(engine, _where(engine))
-        except OperationalError as error:
+        except LedgerDatabaseError as error:
             engine.dispose()
-            raise LedgerError(f"--db: cannot open the database: {error.orig}") from None
+            raise LedgerDatabaseError(error.reason, orig=error.orig,
+                                      context="--db: cannot open the database") from None
         except LedgerError:
             engine.dispose()
             raise
@@ -432,10 +431,7 @@ class Ledger:
         Holds the write lock throughout, so appends wait for it (and it for them). A row outside
         the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
         invalid content), raises IntegrityError naming its seq, and nothing is written."""
-        from sqlalchemy.exc import DataError
-        from sqlalchemy.exc import IntegrityError as ConstraintError
-
-        from ledger.errors import IntegrityError
+        from ledger.errors import IntegrityError, LedgerConstraintError
         from ledger.log import chain_head
         from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
 
@@ -451,7 +447,7 @@ class Ledger:
                 report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
-        except (ConstraintError, DataError, *_driver_constraint_errors()):
+        except LedgerConstraintError:
             # A constraint of a read model refused a row (an order placed twice, say): the entry
             # rules name the event behind it, without writing anything.
             finding = self.verify_deep()[1]
@@ -553,6 +549,17 @@ class Ledger:
         return self._query(queries.share_rows, as_of=as_of, year=year or as_of.year, region=region,
                            basis=basis, upto_seq=knowledge.upto_seq)
 
+    def series(
+        self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
+    ) -> list:
+        """Budget, committed and supplier shares of one region and year at each of `dates` (in
+        date order, duplicates once), computed in one sweep: each point equals query_budget and
+        query_shares for the region at its date (see ledger.projections.series)."""
+        from ledger.projections.series import region_series
+
+        with self.engine.connect() as connection:
+            return region_series(connection, region, year, list(dates), knowledge.upto_seq)
+
     def compliance(
         self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
     ) -> list[dict[str, Any]]:
@@ -567,6 +574,16 @@ class Ledger:
         from ledger.policies import policy_rows
 
         return self._query(policy_rows, as_of=as_of or date.today(), region=region,
+                           upto_seq=knowledge.upto_seq)
+
+    def policy_series(
+        self, *, region: str, policy: str, dates: Iterable[date], knowledge: Knowledge = Knowledge()
+    ) -> dict[date, dict[str, Any] | None]:
+        """The first enabled `policy` of `region` in force at each date (a `policies` row), or
+        None, reading the region's policy changes once."""
+        from ledger.policies import policy_series
+
+        return self._query(policy_series, region=region, policy=policy, dates=list(dates),
                            upto_seq=knowledge.upto_seq)
 
     # -- master data (SPEC §5 lists) ----------------------------------------------------------

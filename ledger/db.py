@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ledger.errors import LedgerError, LockTimeoutError
+from ledger.errors import LedgerConstraintError, LedgerDatabaseError, LedgerError, LockTimeoutError
 
 DEFAULT_DATABASE = "ledger.db"
 # Appends and rebuilds on PostgreSQL take this transaction-level advisory lock: one writer at a
@@ -62,14 +62,14 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url)
+            return _with_error_boundary(_sqlite_engine(url))
         # psycopg logs a second copy of a lost connection's error while it abandons a COPY
         # ("error ignored terminating …"); the error itself still reaches the caller, which
         # reports it in one line, so the log record would only be a second, stray line.
         logging.getLogger("psycopg").addHandler(_QUIET)
         if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
-            return _postgres_engine(url)
-        return create_engine(url, pool_pre_ping=False)
+            return _with_error_boundary(_postgres_engine(url))
+        return _with_error_boundary(create_engine(url, pool_pre_ping=False))
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
 
@@ -144,8 +144,8 @@ def write_transaction(engine: Engine, *, commit: bool = True) -> Iterator[Connec
     with engine.connect().execution_options(ledger_write=True) as connection:
         try:
             transaction = connection.begin()
-        except OperationalError as error:
-            if "locked" in str(error.orig) or "busy" in str(error.orig):
+        except LedgerDatabaseError as error:
+            if "locked" in error.reason or "busy" in error.reason:
                 raise LockTimeoutError(
                     f"the database is locked by another writer: waited {lock_timeout():g} s "
                     f"({LOCK_TIMEOUT_ENV}); try again later"
@@ -175,8 +175,8 @@ def lock_for_append(connection: Connection) -> None:
                            {"ms": f"{max(1, int(timeout * 1000))}ms"})
         connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
                            {"key": APPEND_LOCK_KEY})
-    except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+    except LedgerDatabaseError as error:
+        if error.sqlstate != LOCK_NOT_AVAILABLE:
             raise
         savepoint.rollback()
         raise LockTimeoutError(f"the append lock is held by {lock_holder(connection)}: waited "
@@ -231,3 +231,32 @@ def _refuse_read_only(connection: Connection) -> None:
         from ledger.errors import LedgerReadOnlyError
 
         raise LedgerReadOnlyError()
+
+
+# -- the error boundary --------------------------------------------------------------------------
+
+
+def _with_error_boundary(engine: Engine) -> Engine:
+    """Every driver error raised through this engine (connecting, SQLAlchemy statements,
+    exec_driver_sql, commits) leaves the library as a LedgerDatabaseError: one place, SQLAlchemy's
+    handle_error event, rather than a try/except around each statement."""
+    event.listen(engine, "handle_error", _translate)
+    return engine
+
+
+def _translate(context: ExceptionContext) -> LedgerDatabaseError | None:
+    if context.sqlalchemy_exception is None or not isinstance(context.original_exception, Exception):
+        return None  # not the driver's error (one of ours raised in an event, an interrupt)
+    return database_error(context.original_exception)
+
+
+def database_error(error: BaseException) -> LedgerDatabaseError:
+    """The LedgerDatabaseError for a driver's exception (or SQLAlchemy's wrapper of one): its
+    first line as the reason; LedgerConstraintError when a constraint or a type refused a row.
+    Also used where the driver is called directly (PostgreSQL's COPY)."""
+    orig = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    names = {kind.__name__ for kind in type(orig).__mro__}
+    kind = LedgerConstraintError if names & {"IntegrityError", "DataError"} else LedgerDatabaseError
+    return kind(reason, orig=orig)

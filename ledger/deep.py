@@ -31,6 +31,7 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
     from ledger.app import Ledger
     from ledger.events import NewEvent
     from ledger.store import batched
+    from ledger.upcasting import upcast
 
     with tempfile.TemporaryDirectory(prefix="ledger-deep-") as folder:
         scratch = Ledger.open(Path(folder) / "scratch.db")
@@ -42,12 +43,17 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                         if not isinstance(stored.payload, dict):
                             return f"seq {stored.seq}: payload: not a JSON object"
                         try:
-                            event = NewEvent.create(stored.type, stored.effective, stored.payload,
+                            payload = upcast(stored.type, stored.version, stored.payload)
+                        except (LedgerError, LookupError, TypeError, ValueError) as error:
+                            return (f"seq {stored.seq}: {stored.type} version {stored.version} cannot be "
+                                    f"upcast ({str(error)[:200] or type(error).__name__})")
+                        try:
+                            event = NewEvent.create(stored.type, stored.effective, payload,
                                                     actor=stored.actor, reason=stored.reason,
                                                     event_id=stored.event_id)
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
-                        problem = _stored_form(stored, event)
+                        problem = _stored_form(payload, stored, event)
                         if problem:
                             return f"seq {stored.seq}: {problem}"
                         parsed.append((stored, event))
@@ -65,12 +71,14 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
     return None
 
 
-def _stored_form(stored: StoredEvent, event) -> str | None:
-    """What differs between an event as stored and as an append would have stored it."""
+def _stored_form(payload: dict, stored: StoredEvent, event) -> str | None:
+    """What differs between an event as stored and as an append would have stored it. An event
+    of an older version is compared in the form its upcasters bring it to (they return the
+    stored form of the current version)."""
     written = event.payload.canonical()
-    if canonical(written) != canonical(stored.payload):
-        fields = sorted(name for name in {*written, *stored.payload}
-                        if canonical(written.get(name)) != canonical(stored.payload.get(name)))
+    if canonical(written) != canonical(payload):
+        fields = sorted(name for name in {*written, *payload}
+                        if canonical(written.get(name)) != canonical(payload.get(name)))
         named = fields[0] if fields and fields[0].isidentifier() else "payload"
         return f"{named}: not in the form an append stores for {stored.type} (SPEC §2.2)"
     if event.event_id != stored.event_id:

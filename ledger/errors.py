@@ -60,3 +60,27 @@ class LedgerReadOnlyError(LedgerError):
     def __init__(self, why: str | None = None) -> None:
         super().__init__(f"the database is read-only: {why}" if why
                          else "the database is read-only — a standby? record on the primary")
+
+
+class LedgerDatabaseError(LedgerError):
+    """The database refused or went away: a connection that cannot be made or was cut, a table
+    dropped under the ledger, a role without the privilege, a full disk. The message is the
+    driver's first line (any password in it hidden); `orig` is the driver's own exception."""
+
+    def __init__(self, reason: str, *, orig: BaseException | None = None, context: str = "database"):
+        from ledger.redact import hide_password
+
+        self.reason = hide_password(reason)
+        self.orig = orig
+        self.context = context
+        super().__init__(f"{context}: {self.reason}")
+
+    @property
+    def sqlstate(self) -> str | None:
+        """PostgreSQL's SQLSTATE of the refusal (None on SQLite)."""
+        return getattr(self.orig, "sqlstate", None)
+
+
+class LedgerConstraintError(LedgerDatabaseError):
+    """A constraint or a column type of the database refused a row (driver's IntegrityError or
+    DataError): the rules of the ledger should have caught it first."""

@@ -160,6 +160,9 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: ClassVar[str]
+    # The version of this type's payload model; stored with each event. A change to a model
+    # raises it by one and registers an upcaster for the old payloads (ledger.upcasting).
+    version: ClassVar[int] = 1
 
     def canonical(self) -> dict[str, Any]:
         """The stored form (SPEC §2.2): decimals as plain strings, dates as strings, optional
@@ -496,6 +499,17 @@ class StoredEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    # The version of the payload model that stored the payload (outside the hash).
+    version: int = 1
 
     def typed_payload(self) -> Payload:
-        return PAYLOAD_TYPES[self.type].model_validate(self.payload)
+        """The payload as the current model reads it: upcast from its stored version first."""
+        from ledger.upcasting import read_payload
+
+        return read_payload(self.type, self.version, self.payload)
+
+    def current_payload(self) -> dict[str, Any]:
+        """The stored payload brought to the current version of its type (still a dict)."""
+        from ledger.upcasting import upcast
+
+        return upcast(self.type, self.version, self.payload)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 from ledger import schema
 from ledger.dates import as_date
 from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
+from ledger.sql import markers
 
 Row = dict[str, Any]
 # Documents are looked up in slices, below SQLite's limit on bound parameters.
@@ -58,10 +59,13 @@ class Known:
         self.terminated: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
+        from ledger.upcasting import upcast
+
         events = schema.events
         self.periods: dict[str, PeriodState] = period_states(
-            (seq, type_, json.loads(payload)) for seq, type_, payload in connection.execute(
-                select(events.c.seq, events.c.type, events.c.payload)
+            (seq, type_, upcast(type_, version, json.loads(payload)))
+            for seq, type_, payload, version in connection.execute(
+                select(events.c.seq, events.c.type, events.c.payload, events.c.version)
                 .where(events.c.type.in_(PERIOD_TYPES)).order_by(events.c.seq)))
         self._currency_regions: dict[str, list[str]] | None = None
 
@@ -198,8 +202,7 @@ def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[
     """Rows of `query` (ending in the column to match) IN codes, in slices, straight through
     the driver: a batch asks for thousands of codes, and building the statement with
     SQLAlchemy would cost more than running it."""
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(codes), LOOKUP_SLICE):
         part = codes[start : start + LOOKUP_SLICE]
-        yield from connection.exec_driver_sql(f"{query} IN ({', '.join([marker] * len(part))})",
+        yield from connection.exec_driver_sql(f"{query} IN ({markers(connection, len(part))})",
                                               tuple(part))

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from ledger.chain import GENESIS_HASH
 from ledger.errors import IntegrityError
+from ledger.sql import keyset_pages, marker
 
 LOG_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
                "prev_hash", "hash")
@@ -33,10 +34,6 @@ COUNT_MIN_MAX = ("SELECT (SELECT count(*) FROM events), (SELECT min(seq) FROM ev
 STRAYS_NAMED = 3
 
 
-def _marker(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
-
-
 def chain_head(connection: Connection) -> tuple[int, str, str]:
     """(seq, hash, recorded_at) at the end of the contiguous run of seqs from 1: the head the
     next append extends, whatever rows lie beyond it. (0, the genesis hash, "") for an empty log.
@@ -49,7 +46,7 @@ def chain_head(connection: Connection) -> tuple[int, str, str]:
     if not end:
         return 0, GENESIS_HASH, ""
     row = connection.exec_driver_sql(
-        f"SELECT seq, hash, recorded_at FROM events WHERE seq = {_marker(connection)}", (end,)).first()
+        f"SELECT seq, hash, recorded_at FROM events WHERE seq = {marker(connection)}", (end,)).first()
     if type(row[1]) is not str or type(row[2]) is not str:
         raise IntegrityError(f"seq {end}: the head row holds a value of the wrong type; run `ledger verify`")
     return row[0], row[1], row[2]
@@ -57,12 +54,12 @@ def chain_head(connection: Connection) -> tuple[int, str, str]:
 
 def _contiguous_end(connection: Connection) -> int:
     """The last seq k such that every seq 1…k has a row (0 when seq 1 has none)."""
-    marker = _marker(connection)
+    mark = marker(connection)
     integer = " AND typeof(seq) = 'integer'" if connection.dialect.name == "sqlite" else ""
     if connection.exec_driver_sql(f"SELECT 1 FROM events WHERE seq = 1{integer}").first() is None:
         return 0
     return connection.exec_driver_sql(
-        f"SELECT min(seq) FROM events AS e WHERE seq BETWEEN 1 AND {marker}{integer} "
+        f"SELECT min(seq) FROM events AS e WHERE seq BETWEEN 1 AND {mark}{integer} "
         "AND NOT EXISTS (SELECT 1 FROM events AS f WHERE f.seq = e.seq + 1)", (LAST_SEQ,)
     ).scalar() or LAST_SEQ + 1
 
@@ -79,10 +76,10 @@ def stray_rows(connection: Connection, chain_length: int) -> list[tuple[object, 
     count, low, high = connection.exec_driver_sql(COUNT_MIN_MAX).one()
     if count == chain_length and (count == 0 or (low == 1 and high == chain_length)):
         return []
-    marker = _marker(connection)
+    mark = marker(connection)
     found: list[tuple[object, str]] = []
     outside = connection.exec_driver_sql(
-        f"SELECT seq FROM events WHERE NOT (seq BETWEEN 1 AND {marker}) ORDER BY seq LIMIT {STRAYS_NAMED}",
+        f"SELECT seq FROM events WHERE NOT (seq BETWEEN 1 AND {mark}) ORDER BY seq LIMIT {STRAYS_NAMED}",
         (chain_length,)).scalars().all()
     found += [(seq, f"a row outside the chain 1…{chain_length}") for seq in outside]
     twice = connection.exec_driver_sql(
@@ -94,38 +91,35 @@ def stray_rows(connection: Connection, chain_length: int) -> list[tuple[object, 
     return found
 
 
-def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[tuple]:
+def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
+             with_version: bool = False) -> Iterator[tuple]:
     """Every event as a plain tuple in LOG_COLUMNS order (effective as text, the payload as its
     stored text), in seq order, fetched in keyset pages so memory stays constant."""
-    for page in log_pages(connection, upto_seq=upto_seq, batch=batch):
+    for page in log_pages(connection, upto_seq=upto_seq, batch=batch, with_version=with_version):
         yield from page
 
 
-def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000) -> Iterator[list]:
+def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
+              with_version: bool = False) -> Iterator[list]:
     """log_rows, a page at a time: every row with seq ≥ 1 (up to upto_seq), however large its
     seq. On SQLite, which takes any value in any column, the rows are first checked for values
-    of the wrong storage type (IntegrityError naming the first such row)."""
-    marker = _marker(connection)
+    of the wrong storage type (IntegrityError naming the first such row). With `with_version`,
+    each row ends with the event's payload version (outside the hash, so not in LOG_COLUMNS)."""
     sqlite = connection.dialect.name == "sqlite"
     effective = "effective" if sqlite else "to_char(effective, 'YYYY-MM-DD')"
     columns = ", ".join(effective if name == "effective" else name for name in LOG_COLUMNS)
-    bound = "" if upto_seq is None else f" AND seq <= {marker}"
-    bounds = (0,) if upto_seq is None else (0, upto_seq)
+    bound, bounds = ("", ()) if upto_seq is None else (" AND seq <= ?", (upto_seq,))
     if sqlite:
         # One scan inside SQLite, a fraction of what checking each value in Python costs.
         wrong = connection.exec_driver_sql(
-            f"SELECT {columns} FROM events WHERE seq > {marker}{bound} AND NOT ({SQLITE_TYPES_RIGHT}) "
-            "ORDER BY seq LIMIT 1", bounds).fetchall()
+            f"SELECT {columns} FROM events WHERE seq > ?{bound} AND NOT ({SQLITE_TYPES_RIGHT}) "
+            "ORDER BY seq LIMIT 1", (0, *bounds)).fetchall()
         if wrong:
             check_types(wrong)
-    sql = f"SELECT {columns} FROM events WHERE seq > {marker}{bound} ORDER BY seq LIMIT {int(batch)}"
-    last: object = 0
-    while True:
-        rows = connection.exec_driver_sql(sql, (last, *bounds[1:])).fetchall()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
+    if with_version:
+        columns += ", version"
+    sql = f"SELECT {columns} FROM events WHERE seq > ?{bound} ORDER BY seq LIMIT {int(batch)}"
+    yield from keyset_pages(connection, sql, bounds)
 
 
 def check_types(rows: list[tuple]) -> None:

@@ -74,10 +74,11 @@ class _Loader:
                     self.write()
             elif seq == self.target_seq and row[9] != self.target_hash:
                 raise _Diverged
-            yield row
+            yield row[:10]
 
     def write(self) -> None:
         from ledger.events import StoredEvent
+        from ledger.upcasting import infer_version
 
         batch, self.pending = self.pending, []
         if not batch:
@@ -85,11 +86,14 @@ class _Loader:
         appender = self.appender
         events = []
         for row in batch:
-            row = tuple(row)
-            appender.buffer.add_tuple(schema.events, row)
-            seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row
+            seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row[:10]
+            document = json.loads(payload)
+            # A copied row carries its payload version; an export's does not (SPEC §5 fixes its
+            # columns), so a restore infers it from the payload's shape.
+            version = row[10] if len(row) > 10 else infer_version(type_, document)
+            appender.buffer.add_tuple(schema.events, (*row[:10], version))
             events.append(StoredEvent(seq, event_id, type_, date.fromisoformat(effective), recorded_at,
-                                      actor, reason, json.loads(payload), prev_hash, digest))
+                                      actor, reason, document, prev_hash, digest, version))
         appender.known.prefetch(orders=[event.payload["order"] for event in events
                                         if event.type in ("order.amended", "order.cancelled")])
         for event in events:
@@ -159,7 +163,7 @@ def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progre
             raise IntegrityError(f"the source: {where}{problem} (run `ledger verify`); nothing was written")
 
         def rows() -> Iterator[tuple]:
-            for page in log_pages(reading, upto_seq=count):
+            for page in log_pages(reading, upto_seq=count, with_version=True):
                 yield from page
 
         return _load(target, rows, count, "the source", progress)

@@ -106,21 +106,44 @@ def policy_rows(
     connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
 ) -> list[dict[str, Any]]:
     """`ledger policy list`: one row per policy set by as_of, enabled or not."""
-    return [
-        {
-            "policy": state.policy,
-            "region": state.region,
-            "subject": state.subject,
-            "mode": state.mode,
-            "enabled": state.enabled,
-            "threshold": None if state.threshold is None else canonical_decimal(state.threshold),
-            "basis": state.basis,
-            "since": state.since,
-            "changed": state.changed,
-            "seq": state.seq,
-        }
-        for state in policies_as_of(connection, as_of, upto_seq, region=region)
-    ]
+    return [_policy_row(state) for state in policies_as_of(connection, as_of, upto_seq, region=region)]
+
+
+def _policy_row(state: PolicyState) -> dict[str, Any]:
+    return {
+        "policy": state.policy,
+        "region": state.region,
+        "subject": state.subject,
+        "mode": state.mode,
+        "enabled": state.enabled,
+        "threshold": None if state.threshold is None else canonical_decimal(state.threshold),
+        "basis": state.basis,
+        "since": state.since,
+        "changed": state.changed,
+        "seq": state.seq,
+    }
+
+
+def policy_series(
+    connection: Connection, *, region: str, policy: str, dates: Iterable[date], upto_seq: int | None
+) -> dict[date, dict[str, Any] | None]:
+    """For each date, the first (by subject) enabled `policy` of `region` in force then, as a
+    policy_rows row, or None: the region's policy changes read once for all dates."""
+    dates = sorted(set(dates))
+    if not dates:
+        return {}
+    policies = schema.policies
+    query = select(policies).where(policies.c.region == region, policies.c.policy == policy,
+                                   policies.c.effective <= dates[-1])
+    if upto_seq is not None:
+        query = query.where(policies.c.seq <= upto_seq)
+    changes = [row._mapping for row in connection.execute(query)]
+    found = {}
+    for day in dates:
+        states = policy_states(change for change in changes if change["effective"] <= day)
+        state = next((state for state in states if state.enabled), None)
+        found[day] = None if state is None else _policy_row(state)
+    return found
 
 
 def money(value: Decimal | Fraction | int, currency: str) -> str:

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from ledger import schema
 from ledger.db import database_url
-from ledger.errors import LedgerError
+from ledger.errors import LedgerDatabaseError, LedgerError
 
 ROLE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 READ_MODEL_TABLES = tuple(table.name for table in schema.READ_MODELS)
@@ -76,9 +75,9 @@ def _grant(target, role: str, kind: str) -> Grant:
             _refuse_powerful(connection, role)
             created = _create_role(connection, role, quote)
             _set_privileges(connection, quote(role), quote(current), kind)
-    except DBAPIError as error:
-        message = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise LedgerError(f"cannot grant {kind} rights to {role}: {message}") from None
+    except LedgerDatabaseError as error:
+        raise LedgerDatabaseError(error.reason, orig=error.orig,
+                                  context=f"cannot grant {kind} rights to {role}") from None
     return Grant(role, kind, created, current)
 
 

@@ -2,9 +2,10 @@
 compliance per region, with the provenance that reproduces it — one self-contained file, charts as
 inline SVG drawn by matplotlib (the optional `report` extra).
 
-Everything is read through the public `Ledger` facade: the points of each chart are ordinary
-point-in-time queries (as of each sample date, under the same knowledge limit), so the charts
-agree with `ledger query` by construction.
+Everything is read through the public `Ledger` facade: the points of each chart come from one
+sweep over the region's documents (`Ledger.series`), each point equal to the point-in-time query
+at its sample date under the same knowledge limit (a property test holds them to it), so the
+charts agree with `ledger query`.
 """
 
 from __future__ import annotations
@@ -154,23 +155,20 @@ def build_report(
         command += f" --from-seq {from_seq}" if from_seq is not None else " --from-close"
     provenance = Provenance(as_of, year, region, limit, last_seq, last_hash, command)
 
-    opened = {e.payload["region"]: e.payload for e in
-              ledger.log(types=("region.opened",), knowledge=knowledge)}
-    budgets = ledger.query_budget(as_of=as_of, year=year, region=region, knowledge=knowledge)
     policies = ledger.policies(as_of=as_of, region=region, knowledge=knowledge)
     regions = []
-    for row in budgets:
+    for row in ledger.regions(as_of=as_of, region=region, knowledge=knowledge):
         code = row["region"]
-        payload = opened.get(code, {})
         basis = next((p["basis"] for p in policies if p["region"] == code and p["enabled"]
                       and p["policy"] == "min_domestic_share"), None) or "value"
-        regions.append(RegionReport(
-            code=code, name=payload.get("name", code), country=payload.get("country", ""),
-            currency=row["currency"], budget_row=row, basis=basis,
-            share_rows=ledger.query_shares(as_of=as_of, year=year, region=code, basis=basis,
-                                           knowledge=knowledge)))
-    for report in regions:
-        _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+        report = RegionReport(code=code, name=row["name"], country=row["country"],
+                              currency=row["currency"], budget_row={}, share_rows=[], basis=basis)
+        # The series ends at the as-of date: its last point is the budget and share rows
+        # query_budget and query_shares give there.
+        last = _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
+        (report.budget_row,) = last.budget
+        report.share_rows = last.share_rows(basis)
+        regions.append(report)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     restated = ""
@@ -243,7 +241,8 @@ def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | 
         return sorted({as_date(day) for day in connection.execute(query).scalars()})
 
 
-def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge) -> None:
+def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge):
+    """Fill the report's charts; return the series' point at the as-of date."""
     start = min(date(year, 1, 1), as_of)
     document_days = _document_days(ledger, report.code, start, as_of, knowledge.upto_seq)
     revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
@@ -254,23 +253,27 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
                if e.payload["policy"] == "min_domestic_share"}
     report.revisions = [d for d in revisions if start <= d]
     report.burn_dates = sample_dates(start, as_of, [*revisions, *document_days])
+    report.dates = sample_dates(start, as_of, [*revisions, *changes])
+    # One sweep gives both charts' points: each equals the point query at its date.
+    points = {point.as_of: point for point in ledger.series(
+        region=report.code, year=year, dates=[*report.burn_dates, *report.dates], knowledge=knowledge)}
     for day in report.burn_dates:
-        budget = ledger.query_budget(as_of=day, year=year, region=report.code, knowledge=knowledge)
+        budget = points[day].budget
         report.budget.append(budget[0]["budget"] if budget else Decimal(0))
         report.committed.append(budget[0]["committed"] if budget else Fraction(0))
-    report.dates = sample_dates(start, as_of, [*revisions, *changes])
+    thresholds = ledger.policy_series(region=report.code, policy="min_domestic_share",
+                                      dates=report.dates, knowledge=knowledge)
     for day in report.dates:
-        policy = next((p for p in ledger.policies(as_of=day, region=report.code, knowledge=knowledge)
-                       if p["policy"] == "min_domestic_share" and p["enabled"]), None)
+        policy = thresholds[day]
         report.threshold.append(float(Decimal(policy["threshold"])) if policy else None)
-        for row in ledger.query_shares(as_of=day, year=year, region=report.code, basis=report.basis,
-                                       knowledge=knowledge):
+        for row in points[day].share_rows(report.basis):
             series = report.shares.setdefault(row["supplier"], [])
             series.extend([0.0] * (len(report.threshold) - 1 - len(series)))
             series.append(float(row["share"]))
             report.domestic[row["supplier"]] = bool(row["domestic"])
     for series in report.shares.values():
         series.extend([0.0] * (len(report.dates) - len(series)))
+    return points[as_of]
 
 
 # -- charts ---------------------------------------------------------------------------------

@@ -18,16 +18,18 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 metadata = MetaData(
     naming_convention={
@@ -79,6 +81,10 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The version of the event type's payload model that wrote the payload (ledger.upcasting).
+    # Not part of the hash or of an export (SPEC §2.2, §5 fix those): it says how to read the
+    # payload, not what happened.
+    Column("version", SmallInteger, nullable=False, server_default=text("1")),
     Index(None, "type", "effective"),
 )
 

@@ -23,13 +23,14 @@ from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 from ledger import schema
 from ledger.chain import canonical, chain_hash
 from ledger.dates import as_date
-from ledger.db import write_transaction
+from ledger.db import database_error, write_transaction
 from ledger.errors import ConflictError, IntegrityError
 from ledger.events import NewEvent, StoredEvent
 from ledger.known import Known, select_in
 from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
+from ledger.sql import for_driver, markers
 
 Check = Callable[[Known, NewEvent], None]
 # Rows gathered before they are written: a batch of an import, or fewer.
@@ -61,7 +62,6 @@ class RowBuffer:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self.rows: dict[Table, list[tuple]] = {}
         self.count = 0
         self._sql: dict[Table, str] = {}
@@ -69,7 +69,7 @@ class RowBuffer:
         for table in (schema.events, *schema.READ_MODELS):
             names = [column.name for column in table.columns]
             self._sql[table] = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-                                f"VALUES ({', '.join([marker] * len(names))})")
+                                f"VALUES ({markers(connection, len(names))})")
             self._makers[table] = self._row_maker(table)
 
     def _row_maker(self, table: Table) -> Callable[[dict], tuple]:
@@ -105,12 +105,11 @@ class RowBuffer:
         """Replace the sums of order buckets that already have a row."""
         if not rows:
             return
-        marker = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
         make = self._makers[schema.order_buckets]
         self.connection.exec_driver_sql(
-            f"UPDATE order_buckets SET value = {marker}, units = {marker}, orders = {marker} "
-            f"WHERE region = {marker} AND year = {marker} AND supplier = {marker} "
-            f"AND currency = {marker} AND effective = {marker} AND block = {marker}",
+            for_driver(self.connection, "UPDATE order_buckets SET value = ?, units = ?, orders = ? "
+                       "WHERE region = ? AND year = ? AND supplier = ? AND currency = ? "
+                       "AND effective = ? AND block = ?"),
             [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
         )
 
@@ -129,11 +128,15 @@ class RowBuffer:
         """PostgreSQL: COPY FROM STDIN, in the same transaction; several times faster than
         even a pipelined executemany, which still runs one INSERT per row on the server."""
         names = ", ".join(column.name for column in table.columns)
-        cursor = self.connection.connection.driver_connection.cursor()
+        driver = self.connection.connection.driver_connection
+        cursor = driver.cursor()
         try:
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+        except type(driver).Error as error:
+            # The driver's own cursor, past SQLAlchemy's error boundary: translated here.
+            raise database_error(error) from error
         finally:
             cursor.close()
 
@@ -216,7 +219,7 @@ class Appender:
                             event.actor, event.reason, payload_text)
         self.buffer.add_tuple(schema.events, (
             seq, event_id, event.type, effective if self.sqlite else event.effective, recorded_at,
-            event.actor, event.reason, payload_text, self.hash, digest,
+            event.actor, event.reason, payload_text, self.hash, digest, type(event.payload).version,
         ))
         self._project(seq, event.effective, event.actor, event.payload)
         self.known.learn_event(seq, event.type, event.payload)
@@ -294,6 +297,7 @@ def row_to_event(row) -> StoredEvent:
         payload=json.loads(row.payload),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        version=row.version,
     )
 
 
@@ -316,12 +320,14 @@ class Store:
         self, connection: Connection, *, upto_seq: int | None = None, batch: int = 5000
     ) -> Iterator[StoredEvent]:
         """Every event in seq order, fetched in keyset pages so memory stays constant."""
-        for row in log_rows(connection, upto_seq=upto_seq, batch=batch):
-            values = dict(zip(LOG_COLUMNS, row, strict=True))
+        for row in log_rows(connection, upto_seq=upto_seq, batch=batch, with_version=True):
+            values = dict(zip((*LOG_COLUMNS, "version"), row, strict=True))
             try:
                 values["effective"] = date.fromisoformat(values["effective"])
                 values["payload"] = json.loads(values["payload"])
             except (ValueError, RecursionError):
                 raise IntegrityError(f"seq {values['seq']}: the effective date or the payload cannot be "
                                      "read; run `ledger verify`") from None
+            if type(values["version"]) is not int:
+                raise IntegrityError(f"seq {values['seq']}: version is not stored as an integer")
             yield StoredEvent(**values)

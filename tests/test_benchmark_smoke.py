@@ -15,7 +15,7 @@ import pytest
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 HEADER = "| step | ledger | raw driver | ledger vs raw | peak RSS | target |"
 STEPS = ["import (whole command)", "query budget, in-process", "query shares, whole command",
-         "compliance, in-process", "export events (whole command)", "verify (whole command)",
+         "compliance, in-process", "report, whole command", "export events (whole command)", "verify (whole command)",
          "rebuild (whole command)", "`ledger --help`", "`query budget` on a tiny ledger"]
 
 

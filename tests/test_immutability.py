@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+
+from ledger.errors import LedgerDatabaseError
 
 JAN_1 = date(2025, 1, 1)
 UPDATE_PAYLOAD = "UPDATE events SET payload = replace(payload, '\"1000000\"', '\"9000000\"') WHERE seq = 3"
@@ -61,7 +62,7 @@ def test_the_database_refuses_to_change_or_delete_events(ledger, statement):
     given_three_events(ledger)
     before = stored_payloads(ledger)
 
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(LedgerDatabaseError, match="append-only"):
         execute(ledger, statement)
 
     assert stored_payloads(ledger) == before
@@ -71,7 +72,7 @@ def test_the_database_refuses_to_change_or_delete_events(ledger, statement):
 def test_postgresql_refuses_truncate(postgres_ledger):
     given_three_events(postgres_ledger)
 
-    with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"):
+    with pytest.raises(LedgerDatabaseError, match="append-only: TRUNCATE refused"):
         execute(postgres_ledger, "TRUNCATE events")
 
     assert len(stored_payloads(postgres_ledger)) == 4
@@ -83,7 +84,7 @@ def test_postgresql_refuses_even_in_replica_mode(postgres_ledger, statement):
     """session_replication_role = replica switches ordinary triggers off; ours are ENABLE ALWAYS."""
     given_three_events(postgres_ledger)
 
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(LedgerDatabaseError, match="append-only"):
         execute(postgres_ledger, "SET LOCAL session_replication_role = replica", statement)
 
     assert len(stored_payloads(postgres_ledger)) == 4
@@ -91,7 +92,7 @@ def test_postgresql_refuses_even_in_replica_mode(postgres_ledger, statement):
 
 def test_appending_still_works_after_a_refused_change(ledger, run):
     given_three_events(ledger)
-    with pytest.raises(DBAPIError):
+    with pytest.raises(LedgerDatabaseError):
         execute(ledger, "DELETE FROM events")
 
     result = run("fx", "set", "EUR", "CNY", "7.8", "--effective", "2025-01-01")

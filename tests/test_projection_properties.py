@@ -410,3 +410,38 @@ def test_read_models_equal_a_rebuild_and_a_naive_replay(databases, bucket_blocks
                 assert reports(ledger, as_of, upto_seq) == answer
 
     check()
+
+
+# -- the report's series --------------------------------------------------------------------------
+
+# Mostly the days events fall on (and the day before), where a step lands on a date or just misses it.
+sample_days = st.lists(days | days.map(lambda day: day - timedelta(days=1)) | month_ends
+                       | st.dates(date(2024, 12, 1), date(2027, 12, 31)), min_size=1, max_size=24)
+
+
+def test_series_equals_the_point_queries(databases, bucket_blocks):
+    """Ledger.series (one sweep, used by `ledger report`) gives at every date exactly what
+    query_budget and query_shares give for the region at that date, on both bases."""
+    @settings(max_examples=EXAMPLES[databases.backend], deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(operations=st.lists(operations, min_size=15, max_size=45),
+           dates=sample_days, region=st.sampled_from(sorted(REGIONS)), year=st.sampled_from(YEARS),
+           known=st.none() | st.integers(0, 100))
+    def check(operations, dates, region, year, known):
+        with databases() as url, Ledger.open(url) as ledger:
+            record_world(ledger)
+            record_operations(ledger, operations)
+            head, _ = ledger.head()
+            knowledge = Knowledge(None if known is None else head * known // 100)
+            points = ledger.series(region=region, year=year, dates=dates, knowledge=knowledge)
+            assert [point.as_of for point in points] == sorted(set(dates))
+            for point in points:
+                budget = ledger.query_budget(as_of=point.as_of, year=year, region=region,
+                                             knowledge=knowledge)
+                assert exact(point.budget) == exact(budget)
+                for basis in ("value", "units"):
+                    shares = ledger.query_shares(as_of=point.as_of, year=year, region=region,
+                                                 basis=basis, knowledge=knowledge)
+                    assert exact(point.share_rows(basis)) == exact(shares)
+
+    check()

@@ -16,9 +16,8 @@ from ledger.policies import PolicyState, enabled_policies, money
 from ledger.projections.queries import (
     budget_amount,
     commitment_rows,
-    committed,
     region_rows,
-    supplier_shares,
+    region_totals,
 )
 
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
@@ -30,8 +29,10 @@ def compliance_rows(
     """Rows with policy, region, subject, status, detail; violations first, then pending, then
     ok; then by policy, region and subject."""
     report = _Report(connection, as_of, upto_seq)
+    states = enabled_policies(connection, as_of, upto_seq, region=region)
+    report.value_restricted(states)
     rows = []
-    for state in enabled_policies(connection, as_of, upto_seq, region=region):
+    for state in states:
         for subject, status, detail in report.rows(state):
             rows.append({"policy": state.policy, "region": state.region, "subject": subject,
                          "status": status, "detail": detail})
@@ -61,6 +62,9 @@ class _Report:
         self.as_of = as_of
         self.upto_seq = upto_seq
         self._currencies: dict[str, str] = {}
+        self._totals: dict[str, tuple[Fraction, list[dict[str, Any]]]] = {}
+        self._restricted: dict[PolicyState, tuple[list, list]] = {}
+        self._documents: dict[tuple[str, str], dict[str, Any]] = {}
 
     def rows(self, state: PolicyState) -> list[tuple[str, str, str]]:
         """(subject, status, detail) for each row of one enabled policy."""
@@ -81,12 +85,35 @@ class _Report:
             self._currencies[region] = row.currency
         return self._currencies[region]
 
+    def totals(self, region: str) -> tuple[Fraction, list[dict[str, Any]]]:
+        """The region's committed and supplier shares for the as-of year, computed once for
+        all its policies."""
+        if region not in self._totals:
+            self._totals[region] = region_totals(self.connection, region, self.as_of.year,
+                                                 self.as_of, self.upto_seq)
+        return self._totals[region]
+
+    def value_restricted(self, states: list[PolicyState]) -> None:
+        """Value the documents every restriction policy names in one commitments query per
+        region, rather than one per policy."""
+        wanted: dict[str, set[str]] = {}
+        for state in states:
+            if state.policy in ("restricted_supplier", "restricted_sku"):
+                placed, signed = self.restricted(state)
+                wanted.setdefault(state.region, set()).update(d.id for d in [*placed, *signed])
+        for region, ids in wanted.items():
+            self.documents(region, sorted(ids))
+
     def documents(self, region: str, ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
         """Some of the region's orders and leases as of the date, by (kind, id), with status and
-        committed."""
-        rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
-                               upto_seq=self.upto_seq, ids=ids)
-        return {(row["kind"], row["id"]): row for row in rows}
+        committed; each valued once per report."""
+        missing = [id_ for id_ in ids
+                   if ("order", id_) not in self._documents and ("lease", id_) not in self._documents]
+        if missing:
+            rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
+                                   upto_seq=self.upto_seq, ids=missing)
+            self._documents.update(((row["kind"], row["id"]), row) for row in rows)
+        return self._documents
 
     def _known(self, table) -> list:
         conditions = [table.c.effective <= self.as_of]
@@ -99,7 +126,7 @@ class _Report:
     def _domestic_share(self, state: PolicyState) -> tuple[str, str, str]:
         year = self.as_of.year
         basis = state.basis or "value"
-        shares = supplier_shares(self.connection, state.region, year, self.as_of, self.upto_seq)
+        _, shares = self.totals(state.region)
         total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
         domestic = sum((Fraction(share[basis]) for share in shares if share["domestic"]), Fraction(0))
         threshold = Fraction(state.threshold)
@@ -139,7 +166,7 @@ class _Report:
     def _budget_cap(self, state: PolicyState) -> tuple[str, str, str]:
         year = self.as_of.year
         currency = self.currency(state.region)
-        spent = committed(self.connection, state.region, year, self.as_of, self.upto_seq)
+        spent, _ = self.totals(state.region)
         budget = budget_amount(self.connection, state.region, year, self.as_of, self.upto_seq)
         if budget is None:
             return str(year), "ok", (f"no budget recorded for {year}; committed "
@@ -152,7 +179,11 @@ class _Report:
             return str(year), "violation", f"over budget by {money(-remaining, currency)}: {used}"
         return str(year), "ok", f"within budget, headroom {money(remaining, currency)}: {used}"
 
-    def _restriction(self, state: PolicyState) -> list[tuple[str, str, str]]:
+    def restricted(self, state: PolicyState) -> tuple[list, list]:
+        """The orders placed and leases signed in the region since the restriction began that
+        name its supplier (lessor) or sku."""
+        if state in self._restricted:
+            return self._restricted[state]
         by_supplier = state.policy == "restricted_supplier"
         orders, leases = schema.orders, schema.leases
         order_column = orders.c.supplier if by_supplier else orders.c.sku
@@ -169,7 +200,12 @@ class _Report:
             .where(leases.c.region == state.region, lease_column == state.subject,
                    leases.c.effective >= state.since, *self._known(leases))
         )
-        placed, signed = placed.all(), signed.all()
+        found = self._restricted[state] = (placed.all(), signed.all())
+        return found
+
+    def _restriction(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        by_supplier = state.policy == "restricted_supplier"
+        placed, signed = self.restricted(state)
         # Only these documents need their commitment valued: usually none or a handful.
         documents = self.documents(state.region, [document.id for document in [*placed, *signed]])
         what = "supplier" if by_supplier else "sku"

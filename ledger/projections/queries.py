@@ -464,23 +464,7 @@ def committed(
     """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
     values of the region's orders charged to the year, plus its lease payments due in the year
     and termination fees charged to it."""
-    rate = _rates(connection, as_of, upto_seq)
-    region_currency = _region_currency(connection, region)
-    # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
-    per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
-    orders = _region_orders(connection, region, year, as_of, upto_seq, region_currency)
-    with localcontext(EXACT):
-        for (_, currency, day), (value, _, _) in orders.items():
-            if value:
-                per_rate[rate.booking(currency, region_currency, day)] += value
-    total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()), Fraction(0))
-    return total + _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
-
-
-def _region_currency(connection: Connection, region: str) -> str | None:
-    return connection.execute(
-        select(schema.regions.c.currency).where(schema.regions.c.region == region)
-    ).scalar()
+    return region_totals(connection, region, year, as_of, upto_seq, shares=False)[0]
 
 
 def supplier_shares(
@@ -490,23 +474,45 @@ def supplier_shares(
     sorted by supplier: supplier, country, domestic (its country is the region's), value
     (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
     quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
+    return region_totals(connection, region, year, as_of, upto_seq, committed=False)[1]
+
+
+def region_totals(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    *, committed: bool = True, shares: bool = True,
+) -> tuple[Fraction | None, list[dict[str, Any]]]:
+    """(committed, supplier_shares) of one region and year as of as_of from ONE reading of its
+    orders (the compliance report needs both); committed is None when not asked for or the
+    region is unknown, the shares empty when not asked for."""
     rate = _rates(connection, as_of, upto_seq)
     regions, suppliers = schema.regions, schema.suppliers
     home = connection.execute(
         select(regions.c.currency, regions.c.country).where(regions.c.region == region)
     ).first()
-    if home is None:
-        return []
+    region_currency = None if home is None else home.currency
+    orders = _region_orders(connection, region, year, as_of, upto_seq, region_currency)
+    total = None
+    if committed:
+        # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
+        per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
+        with localcontext(EXACT):
+            for (_, currency, day), (value, _, _) in orders.items():
+                if value:
+                    per_rate[rate.booking(currency, region_currency, day)] += value
+        total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
+                    Fraction(0))
+        total += _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
+    if not shares or home is None:
+        return total, []
     countries = dict(connection.execute(select(suppliers.c.supplier, suppliers.c.country)).all())
-    shares: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     # Per supplier, Decimals summed per booked rate first: one Fraction product per rate.
-    per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
-    orders = _region_orders(connection, region, year, as_of, upto_seq, home.currency)
+    per_supplier_rate: dict[tuple, Decimal] = defaultdict(Decimal)
     with localcontext(EXACT):
         for (supplier, currency, day), (value, units, _) in orders.items():
-            share = shares.get(supplier)
+            share = found.get(supplier)
             if share is None:
-                share = shares[supplier] = {
+                share = found[supplier] = {
                     "supplier": supplier,
                     "country": countries[supplier],
                     "domestic": countries[supplier] == home.country,
@@ -514,11 +520,11 @@ def supplier_shares(
                     "units": 0,
                 }
             if value:
-                per_rate[supplier, rate.booking(currency, home.currency, day)] += value
+                per_supplier_rate[supplier, rate.booking(currency, home.currency, day)] += value
             share["units"] += int(units)
-    for (supplier, booking), value in per_rate.items():
-        shares[supplier]["value"] += Fraction(value) * rate.rate(booking)
-    return [shares[supplier] for supplier in sorted(shares)]
+    for (supplier, booking), value in per_supplier_rate.items():
+        found[supplier]["value"] += Fraction(value) * rate.rate(booking)
+    return total, [found[supplier] for supplier in sorted(found)]
 
 
 # -- the reports ----------------------------------------------------------------------------------
@@ -532,18 +538,25 @@ def budget_rows(
     is 0)."""
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
-        budget = budget_amount(connection, opened.region, year, as_of, upto_seq) or Decimal(0)
+        budget = budget_amount(connection, opened.region, year, as_of, upto_seq)
         spent = committed(connection, opened.region, year, as_of, upto_seq)
-        rows.append({
-            "region": opened.region,
-            "year": year,
-            "currency": opened.currency,
-            "budget": budget,
-            "committed": spent,
-            "remaining": Fraction(budget) - spent,
-            "utilization": spent / Fraction(budget) if budget else None,
-        })
+        rows.append(budget_row(opened, year, budget, spent))
     return rows
+
+
+def budget_row(opened: Row, year: int, budget: Decimal | None, spent: Fraction) -> dict[str, Any]:
+    """The budget report's row of one region (`opened`, a regions row) from its budget (None:
+    none recorded, which counts 0) and committed."""
+    budget = budget or Decimal(0)
+    return {
+        "region": opened.region,
+        "year": year,
+        "currency": opened.currency,
+        "budget": budget,
+        "committed": spent,
+        "remaining": Fraction(budget) - spent,
+        "utilization": spent / Fraction(budget) if budget else None,
+    }
 
 
 def commitment_rows(
@@ -633,15 +646,17 @@ def share_rows(
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
         shares = supplier_shares(connection, opened.region, year, as_of, upto_seq)
-        total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
-        shares.sort(key=lambda share: (-share[basis], share["supplier"]))
-        for share in shares:
-            rows.append({
-                "region": opened.region,
-                **share,
-                "share": Fraction(share[basis]) / total if total else Fraction(0),
-            })
+        rows.extend(share_rows_of(opened.region, shares, basis))
     return rows
+
+
+def share_rows_of(region: str, shares: list[dict[str, Any]], basis: str) -> list[dict[str, Any]]:
+    """The share report's rows of one region from its supplier_shares: each supplier's share
+    of the total on `basis`, sorted by the measure descending, then supplier."""
+    total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
+    shares = sorted(shares, key=lambda share: (-share[basis], share["supplier"]))
+    return [{"region": region, **share,
+             "share": Fraction(share[basis]) / total if total else Fraction(0)} for share in shares]
 
 
 def compliance_rows(connection: Connection, **kwargs) -> list[dict[str, Any]]:
