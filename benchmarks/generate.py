@@ -55,23 +55,65 @@ COUNTRY_CURRENCY = {country: currency for _, _, country, currency, _ in REGIONS}
 
 # Supplier name stems per country; the last one of each country registers mid-stream.
 SUPPLIER_NAMES = {
-    "CN": ["Huawei Technologies", "Cambricon (寒武纪)", "Hygon Information", "Biren Technology",
-           "Moore Threads", "Enflame Technology"],
+    "CN": [
+        "Huawei Technologies",
+        "Cambricon (寒武纪)",
+        "Hygon Information",
+        "Biren Technology",
+        "Moore Threads",
+        "Enflame Technology",
+    ],
     "US": ["Nvidia", "AMD", "Intel Habana", "Cerebras Systems", "Groq", "SambaNova"],
-    "DE": ["Siemens Compute GmbH", "Bosch KI Systeme", "Aleph Alpha Hardware", "Graphcore EU",
-           "Nürnberg Rechenzentrum AG", "Kühne Silicon GmbH"],
-    "JP": ["Preferred Networks", "Fujitsu", "NEC", "Sakura Internet", "Rapidus", "Socionext (ソシオネクスト)"],
-    "MY": ["Johor Compute Sdn Bhd", "Cyberjaya Silicon", "Penang Semiconductor", "Kulai Systems",
-           "Iskandar AI Bhd", "Sarawak Digital"],
-    "IN": ["Tata Elxsi Compute", "Yotta Infrastructure", "Netweb Technologies", "Sify Silicon",
-           "Bengaluru AI Labs", "Pune Systems Pvt"],
+    "DE": [
+        "Siemens Compute GmbH",
+        "Bosch KI Systeme",
+        "Aleph Alpha Hardware",
+        "Graphcore EU",
+        "Nürnberg Rechenzentrum AG",
+        "Kühne Silicon GmbH",
+    ],
+    "JP": [
+        "Preferred Networks",
+        "Fujitsu",
+        "NEC",
+        "Sakura Internet",
+        "Rapidus",
+        "Socionext (ソシオネクスト)",
+    ],
+    "MY": [
+        "Johor Compute Sdn Bhd",
+        "Cyberjaya Silicon",
+        "Penang Semiconductor",
+        "Kulai Systems",
+        "Iskandar AI Bhd",
+        "Sarawak Digital",
+    ],
+    "IN": [
+        "Tata Elxsi Compute",
+        "Yotta Infrastructure",
+        "Netweb Technologies",
+        "Sify Silicon",
+        "Bengaluru AI Labs",
+        "Pune Systems Pvt",
+    ],
 }
 # SKUs with a list price in USD; the first three are sold by every supplier of the country that
 # makes them, the rest by anyone.
 SKUS = {
-    "ascend-910b": 16000, "ascend-910c": 25000, "mlu370": 8000, "mlu590": 12000,
-    "h20": 13000, "h100": 28000, "h200": 32000, "b200": 40000, "mi300x": 18000,
-    "gaudi3": 15000, "wse-3": 90000, "lpu-1": 20000, "mn-core2": 17000, "a64fx-n": 9000,
+    "ascend-910b": 16000,
+    "ascend-910c": 25000,
+    "mlu370": 8000,
+    "mlu590": 12000,
+    "h20": 13000,
+    "h100": 28000,
+    "h200": 32000,
+    "b200": 40000,
+    "mi300x": 18000,
+    "gaudi3": 15000,
+    "wse-3": 90000,
+    "lpu-1": 20000,
+    "mn-core2": 17000,
+    "a64fx-n": 9000,
 }
 SKU_LIST = list(SKUS)
 # Block mode is only used for a SKU the stream never buys (so it never rejects anything).
@@ -87,10 +129,21 @@ ACTORS = {
     "IN": ["in.purchase.iyer", "in.purchase.rao"],
 }
 ORDER_REASONS = [
-    "Cluster expansion", "Q-end allocation", "Replacement of failed units", "Inference fleet",
-    "-5% volume discount agreed", "Framework agreement call-off", "=budget line 4", "Pilot batch",
+    "Cluster expansion",
+    "Q-end allocation",
+    "Replacement of failed units",
+    "Inference fleet",
+    "-5% volume discount agreed",
+    "Framework agreement call-off",
+    "=budget line 4",
+    "Pilot batch",
 ]
-AMEND_REASONS = ["Volume adjusted", "Price renegotiated", "Yield shortfall at supplier", "+10% option exercised"]
+AMEND_REASONS = [
+    "Volume adjusted",
+    "Price renegotiated",
+    "Yield shortfall at supplier",
+    "+10% option exercised",
+]
 CORRECTION_REASONS = ["Correction: wrong figure keyed", "Back-dated correction", "Late paperwork"]
 CLOSE_LAG = 20  # days after a quarter's end when its books are closed
 
@@ -154,8 +207,11 @@ class Generator:
         # each currency, and the quarter ends still to close.
         self.closed = {r[0]: -1 for r in REGIONS}
         self.currency_region = {r[3]: r[0] for r in REGIONS}
-        self.quarter_ends = [(date(year, month, day) - START).days for year in YEARS
-                             for month, day in ((3, 31), (6, 30), (9, 30), (12, 31))]
+        self.quarter_ends = [
+            (date(year, month, day) - START).days
+            for year in YEARS
+            for month, day in ((3, 31), (6, 30), (9, 30), (12, 31))
+        ]
         self.next_quarter = 0
         main = max(1, n - 200)
         placed_per_year = main * PLACED_SHARE / len(YEARS)
@@ -163,12 +219,15 @@ class Generator:
         # about the average list price) plus a share for leases; budgets are set around it.
         average_price = sum(SKUS.values()) / len(SKUS)
         self.expected = {
-            r[0]: placed_per_year * r[4] * 150 * average_price * 1.25 * self.usd[r[3]] for r in REGIONS
+            r[0]: placed_per_year * r[4] * 150 * average_price * 1.25 * self.usd[r[3]]
+            for r in REGIONS
         }
 
     # -- output ---------------------------------------------------------------------------------
 
-    def event(self, type_: str, day: int, actor: str, payload: dict, reason: str | None = None) -> str:
+    def event(
+        self, type_: str, day: int, actor: str, payload: dict, reason: str | None = None
+    ) -> str:
         record = {
             "event_id": f"{self.id_prefix}{self.count:012x}",
             "type": type_,
@@ -203,7 +262,11 @@ class Generator:
         self.region_suppliers = {}
         countries = list(SUPPLIER_NAMES)
         for region, _, country, _, _ in REGIONS:
-            domestic = [c for c, _, k, _ in self.supplier_plan if k == country and c.startswith(f"{k.lower()}-sup")]
+            domestic = [
+                c
+                for c, _, k, _ in self.supplier_plan
+                if k == country and c.startswith(f"{k.lower()}-sup")
+            ]
             others = [k for k in countries if k != country]
             foreign = [f"{others[(j * 2) % len(others)].lower()}-sup-{j + 1:02d}" for j in range(4)]
             if country != "US":
@@ -215,9 +278,13 @@ class Generator:
 
     def setup(self):
         for region, name, country, currency, _ in REGIONS:
-            yield self.event("region.opened", 0, "finance.ops",
-                             {"region": region, "name": name, "country": country, "currency": currency},
-                             "Benchmark set-up")
+            yield self.event(
+                "region.opened",
+                0,
+                "finance.ops",
+                {"region": region, "name": name, "country": country, "currency": currency},
+                "Benchmark set-up",
+            )
         for code, name, country, day in self.supplier_plan:
             if day == 0:
                 yield self.register(code, name, country, 0)
@@ -232,18 +299,33 @@ class Generator:
         for region, *_ in REGIONS:
             threshold = self.rng.choice(["0.3", "0.25", "0.35", "0.2"])
             self.min_share[region] = threshold
-            yield self.policy_event(0, {"policy": "min_domestic_share", "region": region,
-                                        "threshold": threshold, "mode": "warn"},
-                                    "Guideline: domestic share of accelerators")
-            yield self.policy_event(0, {"policy": "budget_cap", "region": region, "mode": "warn"},
-                                    "Warn when commitments exceed budget")
-            yield self.policy_event(0, {"policy": "restricted_sku", "region": region,
-                                        "sku": BANNED_SKU, "mode": "block"},
-                                    "Embargoed part: never to be bought")
+            yield self.policy_event(
+                0,
+                {
+                    "policy": "min_domestic_share",
+                    "region": region,
+                    "threshold": threshold,
+                    "mode": "warn",
+                },
+                "Guideline: domestic share of accelerators",
+            )
+            yield self.policy_event(
+                0,
+                {"policy": "budget_cap", "region": region, "mode": "warn"},
+                "Warn when commitments exceed budget",
+            )
+            yield self.policy_event(
+                0,
+                {"policy": "restricted_sku", "region": region, "sku": BANNED_SKU, "mode": "block"},
+                "Embargoed part: never to be bought",
+            )
             self.toggles[("budget_cap", region, "")] = True
             if region in ("MY", "IN", "US"):
-                yield self.policy_event(0, {"policy": "lease_review", "region": region},
-                                        "Export control: owner/operator review")
+                yield self.policy_event(
+                    0,
+                    {"policy": "lease_review", "region": region},
+                    "Export control: owner/operator review",
+                )
                 self.toggles[("lease_review", region, "")] = True
             else:
                 self.toggles[("lease_review", region, "")] = False
@@ -259,19 +341,32 @@ class Generator:
                 if supplier == code:
                     self.available[region].append((supplier, weight))
                     pairs = self.available[region]
-                    self.available_pick[region] = ([s for s, _ in pairs], cumulative([w for _, w in pairs]))
-        return self.event("supplier.registered", day, "procure.master-data",
-                          {"supplier": code, "name": name, "country": country})
+                    self.available_pick[region] = (
+                        [s for s, _ in pairs],
+                        cumulative([w for _, w in pairs]),
+                    )
+        return self.event(
+            "supplier.registered",
+            day,
+            "procure.master-data",
+            {"supplier": code, "name": name, "country": country},
+        )
 
     def rate_text(self, base: str, quote: str) -> str:
         return f"{self.usd[quote] / self.usd[base]:.5f}".rstrip("0").rstrip(".")
 
     def rate_event(self, base: str, quote: str, day: int, reason: str | None = None) -> str:
-        return self.event("fx.rate_set", day, "treasury.wu",
-                          {"base": base, "quote": quote, "rate": self.rate_text(base, quote)}, reason)
+        return self.event(
+            "fx.rate_set",
+            day,
+            "treasury.wu",
+            {"base": base, "quote": quote, "rate": self.rate_text(base, quote)},
+            reason,
+        )
 
-    def budget_event(self, region: str, year: int, day: int, *, initial: bool = False,
-                     reason: str | None = None) -> str:
+    def budget_event(
+        self, region: str, year: int, day: int, *, initial: bool = False, reason: str | None = None
+    ) -> str:
         rng = self.rng
         if initial or (region, year) not in self.budget:
             amount = self.expected[region] * rng.uniform(0.85, 1.3)
@@ -360,8 +455,11 @@ class Generator:
             sku_price = SKUS["h100"] * rng.uniform(0.3, 1.5)
             region = self.region_by_code[order.split("-", 1)[0]]
             payload["unit_price"] = str(int(sku_price * self.usd[region[3]]))
-        reason = rng.choice(CORRECTION_REASONS) if back_dated else (
-            rng.choice(AMEND_REASONS) if rng.random() < 0.3 else None)
+        reason = (
+            rng.choice(CORRECTION_REASONS)
+            if back_dated
+            else (rng.choice(AMEND_REASONS) if rng.random() < 0.3 else None)
+        )
         region = order.split("-", 1)[0]
         return self.event("order.amended", day, rng.choice(ACTORS[region]), payload, reason)
 
@@ -375,7 +473,9 @@ class Generator:
         self.orders.pop()
         region = order.split("-", 1)[0]
         reason = "Supplier cannot ship" if rng.random() < 0.5 else None
-        return self.event("order.cancelled", day, rng.choice(ACTORS[region]), {"order": order}, reason)
+        return self.event(
+            "order.cancelled", day, rng.choice(ACTORS[region]), {"order": order}, reason
+        )
 
     def lease_signed(self, day: int) -> str:
         rng = self.rng
@@ -388,16 +488,29 @@ class Generator:
         units = rng.randint(50, 3000)
         monthly = units * SKUS[sku] / 30 * self.usd[currency] * rng.uniform(0.8, 1.2)
         start = self.days[min(self.span, day + rng.randint(0, 90))]
-        payload = {"lease": lease, "region": code, "lessor": rng.choice(self.lessors[code]), "sku": sku,
-                   "units": units, "start": start, "months": rng.choice([12, 24, 36, 48, 60]),
-                   "monthly_payment": str(int(monthly)), "currency": currency}
+        payload = {
+            "lease": lease,
+            "region": code,
+            "lessor": rng.choice(self.lessors[code]),
+            "sku": sku,
+            "units": units,
+            "start": start,
+            "months": rng.choice([12, 24, 36, 48, 60]),
+            "monthly_payment": str(int(monthly)),
+            "currency": currency,
+        }
         for pool, cap in ((self.leases, LEASE_CAP), (self.active_leases, LEASE_CAP)):
             if len(pool) < cap:
                 pool.append((lease, day))
             else:
                 pool[rng.randrange(cap)] = (lease, day)
-        return self.event("lease.signed", day, rng.choice(ACTORS[code]), payload,
-                          "Leased capacity" if rng.random() < 0.5 else None)
+        return self.event(
+            "lease.signed",
+            day,
+            rng.choice(ACTORS[code]),
+            payload,
+            "Leased capacity" if rng.random() < 0.5 else None,
+        )
 
     def lease_terminated(self, day: int) -> str | None:
         if not self.active_leases:
@@ -411,8 +524,13 @@ class Generator:
         if rng.random() < 0.6:
             payload["fee"] = str(rng.randint(1, 500) * 10_000)
         region = lease.split("-", 1)[0]
-        return self.event("lease.terminated", day, rng.choice(ACTORS[region]), payload,
-                          "Capacity no longer needed")
+        return self.event(
+            "lease.terminated",
+            day,
+            rng.choice(ACTORS[region]),
+            payload,
+            "Capacity no longer needed",
+        )
 
     def lease_reviewed(self, day: int, back_dated: bool = False) -> str | None:
         if not self.leases:
@@ -427,9 +545,12 @@ class Generator:
         region = lease.split("-", 1)[0]
         owner = f"{self.region_by_code[region][1]} Data Centre Holdings"
         outcome = "approved" if rng.random() < 0.85 else "rejected"
-        payload = {"lease": lease, "owner": owner,
-                   "operator": owner if rng.random() < 0.7 else f"{region} Hosting Services (unverified)",
-                   "outcome": outcome}
+        payload = {
+            "lease": lease,
+            "owner": owner,
+            "operator": owner if rng.random() < 0.7 else f"{region} Hosting Services (unverified)",
+            "outcome": outcome,
+        }
         if rng.random() < 0.8:
             payload["reference"] = f"KYC-{self.days[day][:4]}-{rng.randint(1, 99999):05d}"
         reason = rng.choice(CORRECTION_REASONS) if back_dated else None
@@ -466,18 +587,31 @@ class Generator:
         kind = rng.random()
         if kind < 0.35:
             threshold = rng.choice(["0.2", "0.25", "0.3", "0.35", "0.4", "0.5"])
-            payload = {"policy": "min_domestic_share", "region": region, "threshold": threshold,
-                       "mode": "warn"}
+            payload = {
+                "policy": "min_domestic_share",
+                "region": region,
+                "threshold": threshold,
+                "mode": "warn",
+            }
             if rng.random() < 0.3:
                 payload["basis"] = "units"
             return self.policy_event(day, payload, "Guideline updated")
         if kind < 0.55:
             key = ("restricted_sku", region, WARN_SKU)
-            payload = {"policy": "restricted_sku", "region": region, "sku": WARN_SKU, "mode": "warn"}
+            payload = {
+                "policy": "restricted_sku",
+                "region": region,
+                "sku": WARN_SKU,
+                "mode": "warn",
+            }
         elif kind < 0.75:
             key = ("restricted_supplier", region, "us-sup-01")
-            payload = {"policy": "restricted_supplier", "region": region, "supplier": "us-sup-01",
-                       "mode": "warn"}
+            payload = {
+                "policy": "restricted_supplier",
+                "region": region,
+                "supplier": "us-sup-01",
+                "mode": "warn",
+            }
         elif kind < 0.9:
             key = ("budget_cap", region, "")
             payload = {"policy": "budget_cap", "region": region, "mode": "warn"}
@@ -490,8 +624,14 @@ class Generator:
             payload["enabled"] = False
         return self.policy_event(day, payload, "Rule switched on" if enabled else "Rule lifted")
 
-    def period_event(self, type_: str, region: str, through: int | None, day: int, reason: str) -> str:
-        payload = {"region": region} if through is None else {"region": region, "through": self.days[through]}
+    def period_event(
+        self, type_: str, region: str, through: int | None, day: int, reason: str
+    ) -> str:
+        payload = (
+            {"region": region}
+            if through is None
+            else {"region": region, "through": self.days[through]}
+        )
         if through is not None and type_ == "period.closed":
             self.closed[region] = through
         elif type_ == "period.reopened":
@@ -504,19 +644,30 @@ class Generator:
         before, a back-dated budget correction inside it, close again."""
         end = self.quarter_ends[self.next_quarter]
         previous = self.quarter_ends[self.next_quarter - 1] if self.next_quarter else None
-        restating = REGIONS[(self.next_quarter // 4) % len(REGIONS)][0] if self.next_quarter % 4 == 1 else None
+        restating = (
+            REGIONS[(self.next_quarter // 4) % len(REGIONS)][0]
+            if self.next_quarter % 4 == 1
+            else None
+        )
         self.next_quarter += 1
         label = f"Q{int(self.days[end][5:7]) // 3} {self.days[end][:4]}"
         for region, *_ in REGIONS:
             yield self.period_event("period.closed", region, end, day, f"{label} books closed")
         if restating is None or previous is None:
             return
-        yield self.period_event("period.reopened", restating, previous, day,
-                                f"Restatement of {label}: budget correction")
+        yield self.period_event(
+            "period.reopened",
+            restating,
+            previous,
+            day,
+            f"Restatement of {label}: budget correction",
+        )
         when = self.rng.randint(previous + 1, end)
         year = (START + timedelta(days=when)).year
         yield self.budget_event(restating, year, when, reason=f"Correction for {label}")
-        yield self.period_event("period.closed", restating, end, day, f"{label} closed again after restatement")
+        yield self.period_event(
+            "period.closed", restating, end, day, f"{label} closed again after restatement"
+        )
 
     def back_dated(self, day: int) -> str | None:
         r = self.rng.random()
@@ -602,10 +753,13 @@ def generate(n: int, out, seed: int = 1) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("n", type=int, help="number of events")
-    parser.add_argument("-o", "--output", required=True, help="JSONL file to write ('-' for stdout)")
+    parser.add_argument(
+        "-o", "--output", required=True, help="JSONL file to write ('-' for stdout)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed [1]")
     args = parser.parse_args(argv)
     if args.n < 1:
@@ -617,7 +771,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.output, "w", encoding="utf-8", newline="\n") as out:
             count = generate(args.n, out, args.seed)
     elapsed = time.perf_counter() - started
-    print(f"wrote {count} events in {elapsed:.2f} s ({count / elapsed:,.0f} events/s)", file=sys.stderr)
+    print(
+        f"wrote {count} events in {elapsed:.2f} s ({count / elapsed:,.0f} events/s)",
+        file=sys.stderr,
+    )
     return 0
 
 

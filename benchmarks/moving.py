@@ -31,8 +31,20 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 COPY_RATE = 50_000
 COPY_RSS_MB = 200
 RESTORE_RATE = 50_000
-READ_MODELS = ("regions", "suppliers", "fx_rates", "budgets", "orders", "order_changes", "order_buckets",
-               "leases", "lease_years", "lease_terminations", "lease_reviews", "policies")
+READ_MODELS = (
+    "regions",
+    "suppliers",
+    "fx_rates",
+    "budgets",
+    "orders",
+    "order_changes",
+    "order_buckets",
+    "leases",
+    "lease_years",
+    "lease_terminations",
+    "lease_reviews",
+    "policies",
+)
 
 
 def head_of(run) -> str:
@@ -44,8 +56,11 @@ def postgres_sizes(conninfo: str, schema: str) -> tuple[int, int]:
     import psycopg
 
     with psycopg.connect(conninfo) as connection:
+
         def size(table: str) -> int:
-            return connection.execute("SELECT pg_total_relation_size(%s)", (f'"{schema}".{table}',)).fetchone()[0]
+            return connection.execute(
+                "SELECT pg_total_relation_size(%s)", (f'"{schema}".{table}',)
+            ).fetchone()[0]
 
         return size("events"), sum(size(table) for table in READ_MODELS)
 
@@ -57,10 +72,14 @@ def sqlite_sizes(path: Path) -> tuple[int, int]:
 
     with sqlite3.connect(path) as connection:
         try:
-            rows = connection.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+            rows = connection.execute(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
+            ).fetchall()
         except sqlite3.OperationalError:
             return path.stat().st_size, 0
-        indexes = dict(connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"))
+        indexes = dict(
+            connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
+        )
     events = sum(size for name, size in rows if name == "events" or indexes.get(name) == "events")
     return events, sum(size for _, size in rows) - events
 
@@ -91,26 +110,36 @@ def bench(runner: Runner, n: int, workdir: Path, postgres: str) -> tuple[list[st
         exported = runner.run(["--db", str(source), "export", "events", "-o", str(export)])
         restored_db = workdir / f"restored-{n}.db"
         restored = runner.run(["--db", str(restored_db), "restore", str(export)])
-        heads = {head_of(runner.run(["--db", db, "verify"])) for db in (str(source), target, str(back),
-                                                                        str(restored_db))}
+        heads = {
+            head_of(runner.run(["--db", db, "verify"]))
+            for db in (str(source), target, str(back), str(restored_db))
+        }
         ok = len(heads) == 1
         pg_verify = runner.run(["--db", target, "verify"])
         sq_verify = runner.run(["--db", str(source), "verify"])
         budget = ["query", "budget", "--as-of", "2026-06-30"]
-        pg_budget = min((runner.run(["--db", target, *budget]) for _ in range(3)), key=lambda r: r.seconds)
-        sq_budget = min((runner.run(["--db", str(source), *budget]) for _ in range(3)), key=lambda r: r.seconds)
+        pg_budget = min(
+            (runner.run(["--db", target, *budget]) for _ in range(3)), key=lambda r: r.seconds
+        )
+        sq_budget = min(
+            (runner.run(["--db", str(source), *budget]) for _ in range(3)), key=lambda r: r.seconds
+        )
         pg_events, pg_models = postgres_sizes(conninfo, schema)
         sq_events, sq_models = sqlite_sizes(source)
 
-        def line(step: str, run, target_rate: int | None = None, target_rss: int | None = None) -> str:
+        def line(
+            step: str, run, target_rate: int | None = None, target_rss: int | None = None
+        ) -> str:
             rate = n / run.seconds
             goal = []
             if target_rate:
                 goal.append(f"≥ {target_rate:,} ev/s {'✓' if rate >= target_rate else '✗'}")
             if target_rss:
                 goal.append(f"≤ {target_rss} MB {'✓' if run.rss_mb <= target_rss else '✗'}")
-            return (f"| {step} | {n:,} | {run.seconds:.1f} s | {rate:,.0f} ev/s | {run.rss_mb:.0f} MB | "
-                    f"{', '.join(goal) or '—'} |")
+            return (
+                f"| {step} | {n:,} | {run.seconds:.1f} s | {rate:,.0f} ev/s | {run.rss_mb:.0f} MB | "
+                f"{', '.join(goal) or '—'} |"
+            )
 
         rows += [
             line("copy SQLite → PostgreSQL", to_pg, COPY_RATE, COPY_RSS_MB),
@@ -137,15 +166,21 @@ def bench(runner: Runner, n: int, workdir: Path, postgres: str) -> tuple[list[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated event counts")
-    parser.add_argument("--postgres", default=os.environ.get("LEDGER_BENCH_POSTGRES", DEFAULT_POSTGRES))
-    parser.add_argument("--workdir", type=Path, help="keep generated files here (default: a temp folder)")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("LEDGER_BENCH_POSTGRES", DEFAULT_POSTGRES)
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep generated files here (default: a temp folder)"
+    )
     parser.add_argument("--output", type=Path, help="also write the table to this markdown file")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ledger-moving-"))
     workdir.mkdir(parents=True, exist_ok=True)
     runner = Runner(workdir, timeout=3600)
-    lines = ["| step | events | time | rate | peak RSS | target (issue 15, at 1M) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| step | events | time | rate | peak RSS | target (issue 15, at 1M) |",
+        "|---|---|---|---|---|---|",
+    ]
     status = 0
     for n in (int(size.replace("_", "")) for size in args.sizes.split(",")):
         try:

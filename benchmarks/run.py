@@ -116,19 +116,28 @@ class Runner:
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-S", "-c", WRAPPER, str(usage_path), *self.command, *args],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self.env, start_new_session=True)
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=self.env,
+                start_new_session=True,
+            )
             try:
                 process.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
                 process.wait()
-                raise StepFailed(f"`ledger {' '.join(args[:4])}…` killed after {self.timeout:.0f} s") from None
+                raise StepFailed(
+                    f"`ledger {' '.join(args[:4])}…` killed after {self.timeout:.0f} s"
+                ) from None
         stdout = out_path.read_text(encoding="utf-8", errors="replace")
         stderr = err_path.read_text(encoding="utf-8", errors="replace")
         try:
             seconds, maxrss, returncode = usage_path.read_text().split()
         except (OSError, ValueError):
-            raise StepFailed(f"could not run `ledger` ({self.command[0]}): {stderr.strip()[-300:]}") from None
+            raise StepFailed(
+                f"could not run `ledger` ({self.command[0]}): {stderr.strip()[-300:]}"
+            ) from None
         for path in (out_path, err_path, usage_path):
             path.unlink()
         # ru_maxrss is in KiB on Linux (bytes on macOS).
@@ -136,7 +145,9 @@ class Runner:
         result = Run(float(seconds), rss, int(returncode), stdout, stderr)
         if check and result.returncode != 0:
             last = (stderr.strip().splitlines() or ["(no message)"])[-1]
-            raise StepFailed(f"`ledger {' '.join(args[:4])}…` exited {result.returncode}: {last[:300]}")
+            raise StepFailed(
+                f"`ledger {' '.join(args[:4])}…` exited {result.returncode}: {last[:300]}"
+            )
         return result
 
 
@@ -174,8 +185,18 @@ class Backend:
     def placeholder(self) -> str: ...
 
 
-EVENT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason",
-                 "payload", "prev_hash", "hash")
+EVENT_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "effective",
+    "recorded_at",
+    "actor",
+    "reason",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 ENVELOPE = ("event_id", "type", "effective", "actor", "reason")
 
 
@@ -190,13 +211,29 @@ def raw_rows(path: Path):
         for seq, line in enumerate(stream, start=1):
             record = json.loads(line)
             payload = {k: v for k, v in record.items() if k not in ENVELOPE}
-            envelope = {"seq": seq, "event_id": record["event_id"], "type": record["type"],
-                        "effective": record["effective"], "recorded_at": recorded_at,
-                        "actor": record.get("actor") or "benchmark", "reason": record.get("reason"),
-                        "payload": payload}
+            envelope = {
+                "seq": seq,
+                "event_id": record["event_id"],
+                "type": record["type"],
+                "effective": record["effective"],
+                "recorded_at": recorded_at,
+                "actor": record.get("actor") or "benchmark",
+                "reason": record.get("reason"),
+                "payload": payload,
+            }
             digest = hashlib.sha256(f"{previous}\n{canonical(envelope)}".encode()).hexdigest()
-            yield (seq, envelope["event_id"], envelope["type"], envelope["effective"], recorded_at,
-                   envelope["actor"], envelope["reason"], canonical(payload), previous, digest)
+            yield (
+                seq,
+                envelope["event_id"],
+                envelope["type"],
+                envelope["effective"],
+                recorded_at,
+                envelope["actor"],
+                envelope["reason"],
+                canonical(payload),
+                previous,
+                digest,
+            )
             previous = digest
 
 
@@ -320,7 +357,9 @@ class PostgresBackend(Backend):
         """COPY into a fresh table with the columns of `events` (primary key seq, unique
         event_id), one transaction. Returns the row count and the seconds spent in the driver
         alone (write_row, the end of COPY and COMMIT)."""
-        with self.psycopg.connect(self.conninfo, options=f"-csearch_path={self.raw_schema}") as connection:
+        with self.psycopg.connect(
+            self.conninfo, options=f"-csearch_path={self.raw_schema}"
+        ) as connection:
             connection.execute(
                 "CREATE TABLE events (seq BIGINT PRIMARY KEY, event_id VARCHAR(36) NOT NULL UNIQUE, "
                 "type VARCHAR(32) NOT NULL, effective DATE NOT NULL, recorded_at VARCHAR(27) NOT NULL, "
@@ -374,19 +413,27 @@ def raw_aggregates(backend: Backend, connection) -> tuple[Callable, Callable, st
         return value if pg else value.isoformat()  # SQLite holds dates as ISO text
 
     price = "unit_price" if pg else "CAST(unit_price AS REAL)"
-    on_orders = (f"SELECT region{{by}}, SUM(quantity * {price}) FROM orders "
-                 f"WHERE year = {p} AND effective <= {p} AND seq <= {p} GROUP BY region{{by}}")
+    on_orders = (
+        f"SELECT region{{by}}, SUM(quantity * {price}) FROM orders "
+        f"WHERE year = {p} AND effective <= {p} AND seq <= {p} GROUP BY region{{by}}"
+    )
     if pg:
+
         def field_(name: str) -> str:
             return f"(payload::jsonb->>'{name}')"
+
         value = f"{field_('quantity')}::numeric * {field_('unit_price')}::numeric"
     else:
+
         def field_(name: str) -> str:
             return f"json_extract(payload, '$.{name}')"
+
         value = f"{field_('quantity')} * CAST({field_('unit_price')} AS REAL)"
-    on_log = (f"SELECT {field_('region')}{{by}}, SUM({value}) FROM events "
-              f"WHERE type = 'order.placed' AND effective >= {p} AND effective <= {p} AND seq <= {p} "
-              f"GROUP BY {field_('region')}{{by}}")
+    on_log = (
+        f"SELECT {field_('region')}{{by}}, SUM({value}) FROM events "
+        f"WHERE type = 'order.placed' AND effective >= {p} AND effective <= {p} AND seq <= {p} "
+        f"GROUP BY {field_('region')}{{by}}"
+    )
 
     def make(by_supplier: bool, source: str) -> Callable:
         if source == "orders":
@@ -398,7 +445,10 @@ def raw_aggregates(backend: Backend, connection) -> tuple[Callable, Callable, st
             sql = on_log.format(by=f", {field_('supplier')}" if by_supplier else "")
 
             def run(as_of: date, upto: int):
-                return connection.execute(sql, (day(date(as_of.year, 1, 1)), day(as_of), upto)).fetchall()
+                return connection.execute(
+                    sql, (day(date(as_of.year, 1, 1)), day(as_of), upto)
+                ).fetchall()
+
         return run
 
     source = "orders"
@@ -444,11 +494,16 @@ class Table:
     figures: dict[str, float] = field(default_factory=dict)
 
     def markdown(self) -> str:
-        lines = [f"### {self.title}", "",
-                 "| step | ledger | raw driver | ledger vs raw | peak RSS | target |",
-                 "|---|---:|---:|---:|---:|---|"]
+        lines = [
+            f"### {self.title}",
+            "",
+            "| step | ledger | raw driver | ledger vs raw | peak RSS | target |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for row in self.rows:
-            lines.append(f"| {row.step} | {row.ledger} | {row.raw} | {row.ratio} | {row.rss} | {row.target} |")
+            lines.append(
+                f"| {row.step} | {row.ledger} | {row.raw} | {row.ratio} | {row.rss} | {row.target} |"
+            )
         lines.append("")
         for note in self.notes:
             lines.append(f"- {note}")
@@ -488,8 +543,14 @@ def upto_limits(n: int) -> list[int | None]:
     return [n // 4, n // 2, 3 * n // 4, None]
 
 
-def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: Settings,
-               tiny: tuple[str, str] | None) -> Table:
+def bench_size(
+    runner: Runner,
+    backend: Backend,
+    n: int,
+    jsonl: Path,
+    settings: Settings,
+    tiny: tuple[str, str] | None,
+) -> Table:
     table = Table(f"{backend.name}, N = {n:,}")
     url = backend.ledger_url()
     pg = backend.name == "postgresql"
@@ -499,7 +560,9 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
             function()
         except Exception as error:  # a failed step is reported, and the run goes on
             table.rows.append(Row(name, ledger="FAILED"))
-            message = str(error) if isinstance(error, StepFailed) else f"{type(error).__name__}: {error}"
+            message = (
+                str(error) if isinstance(error, StepFailed) else f"{type(error).__name__}: {error}"
+            )
             table.failures.append(f"{name}: {message.splitlines()[0][:400]}")
             if os.environ.get("LEDGER_BENCH_DEBUG"):
                 traceback.print_exc()
@@ -518,18 +581,35 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
         share = ledger_rate / driver_rate
         table.figures["import_rate"] = ledger_rate
         floor = IMPORT_RATE_PG if pg else IMPORT_RATE
-        ok = ledger_rate >= floor and (pg or (share >= IMPORT_SHARE_OF_RAW and result.rss_mb <= IMPORT_RSS_MB))
-        target = (f"≥ {floor:,} ev/s {mark(ok)}" if pg else
-                  f"≥ {floor:,} ev/s, ≥ {IMPORT_SHARE_OF_RAW:.0%} of raw, ≤ {IMPORT_RSS_MB} MB {mark(ok)}")
+        ok = ledger_rate >= floor and (
+            pg or (share >= IMPORT_SHARE_OF_RAW and result.rss_mb <= IMPORT_RSS_MB)
+        )
+        target = (
+            f"≥ {floor:,} ev/s {mark(ok)}"
+            if pg
+            else f"≥ {floor:,} ev/s, ≥ {IMPORT_SHARE_OF_RAW:.0%} of raw, ≤ {IMPORT_RSS_MB} MB {mark(ok)}"
+        )
         raw_name = "COPY" if pg else "executemany"
-        table.rows.append(Row(
-            "import (whole command)",
-            f"{fmt_rate(ledger_rate, 'ev')} ({result.seconds:.1f} s)",
-            f"{fmt_rate(driver_rate, 'ev')} ({raw_name} alone, {driver_seconds:.1f} s)",
-            f"{share:.0%}", f"{result.rss_mb:.0f} MB", target))
-        table.rows.append(Row(
-            "import: raw JSONL → parse, canonical JSON, hash chain, insert", "—",
-            f"{fmt_rate(raw_rate, 'ev')} ({raw_seconds:.1f} s)", f"{ledger_rate / raw_rate:.0%}", "—", "—"))
+        table.rows.append(
+            Row(
+                "import (whole command)",
+                f"{fmt_rate(ledger_rate, 'ev')} ({result.seconds:.1f} s)",
+                f"{fmt_rate(driver_rate, 'ev')} ({raw_name} alone, {driver_seconds:.1f} s)",
+                f"{share:.0%}",
+                f"{result.rss_mb:.0f} MB",
+                target,
+            )
+        )
+        table.rows.append(
+            Row(
+                "import: raw JSONL → parse, canonical JSON, hash chain, insert",
+                "—",
+                f"{fmt_rate(raw_rate, 'ev')} ({raw_seconds:.1f} s)",
+                f"{ledger_rate / raw_rate:.0%}",
+                "—",
+                "—",
+            )
+        )
 
     step("import (whole command)", import_step)
     if table.failures:
@@ -540,7 +620,9 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
     limits = upto_limits(n)
     combos = [(d, u) for d in dates for u in limits]
     command_combos = [(d, limits[k % len(limits)]) for k, d in enumerate(dates)]
-    command_combos = (command_combos * settings.command_runs)[: max(settings.command_runs, len(dates))]
+    command_combos = (command_combos * settings.command_runs)[
+        : max(settings.command_runs, len(dates))
+    ]
 
     from ledger.app import Ledger
 
@@ -553,23 +635,31 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
             f"region and supplier (shares, compliance), on the `{source}` table"
             + (" (read model)" if source == "orders" else " (JSON payload)")
             + f", as-of dates {dates[0]} … {dates[-1]} ({len(dates)}), --upto-seq "
-            + ", ".join("none" if u is None else f"{u:,}" for u in limits))
+            + ", ".join("none" if u is None else f"{u:,}" for u in limits)
+        )
         queries = [
             ("query budget", books.query_budget, ["query", "budget"], budget_raw, True),
             ("query shares", books.query_shares, ["query", "shares"], shares_raw, True),
             ("compliance", books.compliance, ["compliance"], shares_raw, False),
         ]
         for name, method, words, raw_query, has_target in queries:
-            def in_process(method=method, raw_query=raw_query, name=name, has_target=has_target) -> None:
+
+            def in_process(
+                method=method, raw_query=raw_query, name=name, has_target=has_target
+            ) -> None:
                 method(as_of=dates[-1])  # warm
                 per_combo, raw_per_combo = [], []
                 for as_of, upto in combos:
                     knowledge = books.knowledge(upto_seq=upto)
-                    samples = [timed(method, as_of=as_of, knowledge=knowledge)[0]
-                               for _ in range(settings.repeat)]
+                    samples = [
+                        timed(method, as_of=as_of, knowledge=knowledge)[0]
+                        for _ in range(settings.repeat)
+                    ]
                     per_combo.append(statistics.median(samples))
                     limit = n if upto is None else upto
-                    raw_samples = [timed(raw_query, as_of, limit)[0] for _ in range(settings.repeat)]
+                    raw_samples = [
+                        timed(raw_query, as_of, limit)[0] for _ in range(settings.repeat)
+                    ]
                     raw_per_combo.append(statistics.median(raw_samples))
                 median, worst = ms_stats(per_combo)
                 raw_median, raw_worst = ms_stats(raw_per_combo)
@@ -578,11 +668,19 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
                     target = f"≤ {QUERY_IN_PROCESS_MS} ms {mark(worst <= QUERY_IN_PROCESS_MS)}"
                 else:  # compliance
                     ok = median <= COMPLIANCE_MEDIAN_MS and worst <= COMPLIANCE_MAX_MS
-                    target = f"median ≤ {COMPLIANCE_MEDIAN_MS}, max ≤ {COMPLIANCE_MAX_MS} ms {mark(ok)}"
-                table.rows.append(Row(
-                    f"{name}, in-process (median / max ms)", f"{median:.1f} / {worst:.1f}",
-                    f"{raw_median:.1f} / {raw_worst:.1f}", f"{median / raw_median:.0f}×" if raw_median else "—",
-                    "—", target))
+                    target = (
+                        f"median ≤ {COMPLIANCE_MEDIAN_MS}, max ≤ {COMPLIANCE_MAX_MS} ms {mark(ok)}"
+                    )
+                table.rows.append(
+                    Row(
+                        f"{name}, in-process (median / max ms)",
+                        f"{median:.1f} / {worst:.1f}",
+                        f"{raw_median:.1f} / {raw_worst:.1f}",
+                        f"{median / raw_median:.0f}×" if raw_median else "—",
+                        "—",
+                        target,
+                    )
+                )
 
             def command(words=words, name=name, has_target=has_target) -> None:
                 samples, rss = [], 0.0
@@ -597,8 +695,16 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
                     rss = max(rss, result.rss_mb)
                 median, worst = ms_stats(samples)
                 target = f"≤ {QUERY_COMMAND_MS:,} ms {mark(worst <= QUERY_COMMAND_MS)}"
-                table.rows.append(Row(f"{name}, whole command (median / max ms)",
-                                      f"{median:.0f} / {worst:.0f}", "—", "—", f"{rss:.0f} MB", target))
+                table.rows.append(
+                    Row(
+                        f"{name}, whole command (median / max ms)",
+                        f"{median:.0f} / {worst:.0f}",
+                        "—",
+                        "—",
+                        f"{rss:.0f} MB",
+                        target,
+                    )
+                )
 
             step(f"{name}, in-process", in_process)
             step(f"{name}, whole command", command)
@@ -615,7 +721,9 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
                     args += ["--upto-seq", str(upto)]
                 result = runner.run(args)
                 if not (result.stdout + result.stderr).startswith("wrote ") or not output.exists():
-                    raise StepFailed(f"`ledger report` printed {(result.stdout + result.stderr)[:200]!r}")
+                    raise StepFailed(
+                        f"`ledger report` printed {(result.stdout + result.stderr)[:200]!r}"
+                    )
                 samples.append(result.seconds)
                 rss = max(rss, result.rss_mb)
             output.unlink(missing_ok=True)
@@ -623,8 +731,16 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
             limit = next((seconds for size, seconds in REPORT_S if n <= size), None)
             target = "—" if limit is None else f"≤ {limit:g} s {mark(worst <= limit * 1000)}"
             table.figures["report"] = worst
-            table.rows.append(Row("report, whole command (median / max ms)",
-                                  f"{median:.0f} / {worst:.0f}", "—", "—", f"{rss:.0f} MB", target))
+            table.rows.append(
+                Row(
+                    "report, whole command (median / max ms)",
+                    f"{median:.0f} / {worst:.0f}",
+                    "—",
+                    "—",
+                    f"{rss:.0f} MB",
+                    target,
+                )
+            )
 
         step("report, whole command", report_command)
     finally:
@@ -659,28 +775,48 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
         ledger_rate = rate(n, result.seconds)
         table.figures[name] = ledger_rate
         ok = ledger_rate >= EXPORT_RATE and result.rss_mb <= EXPORT_RSS_MB
-        table.rows.append(Row(
-            f"{name} (whole command)", f"{fmt_rate(ledger_rate, 'rows')} ({result.seconds:.1f} s)",
-            f"{fmt_rate(raw_rates[0], 'rows')} (SELECT *)", f"{ledger_rate / raw_rates[0]:.0%}",
-            f"{result.rss_mb:.0f} MB",
-            "—" if pg else f"≥ {EXPORT_RATE:,} rows/s, ≤ {EXPORT_RSS_MB} MB {mark(ok)}"))
+        table.rows.append(
+            Row(
+                f"{name} (whole command)",
+                f"{fmt_rate(ledger_rate, 'rows')} ({result.seconds:.1f} s)",
+                f"{fmt_rate(raw_rates[0], 'rows')} (SELECT *)",
+                f"{ledger_rate / raw_rates[0]:.0%}",
+                f"{result.rss_mb:.0f} MB",
+                "—" if pg else f"≥ {EXPORT_RATE:,} rows/s, ≤ {EXPORT_RSS_MB} MB {mark(ok)}",
+            )
+        )
 
     export_file = runner.workdir / f"export-{backend.name}-{n}.csv"
     try:
-        step("export events", lambda: audit(
-            "export events", ["export", "events", "-o", str(export_file)],
-            lambda r: f"exported {n} events" in r.stderr))
+        step(
+            "export events",
+            lambda: audit(
+                "export events",
+                ["export", "events", "-o", str(export_file)],
+                lambda r: f"exported {n} events" in r.stderr,
+            ),
+        )
         export_file.unlink(missing_ok=True)
-        step("verify", lambda: audit("verify", ["verify"], lambda r: r.stdout.startswith(f"ok: {n} events")))
+        step(
+            "verify",
+            lambda: audit("verify", ["verify"], lambda r: r.stdout.startswith(f"ok: {n} events")),
+        )
 
         def rebuild_step() -> None:
             result = runner.run(["--db", url, "rebuild"])
             if f"{n} events" not in result.stdout:
                 raise StepFailed(f"unexpected output: {result.stdout.strip()[:200]}")
             table.figures["rebuild"] = result.seconds
-            table.rows.append(Row("rebuild (whole command)", f"{result.seconds:.1f} s", "—", "—",
-                                  f"{result.rss_mb:.0f} MB",
-                                  "—" if pg else f"≤ {REBUILD_S} s {mark(result.seconds <= REBUILD_S)}"))
+            table.rows.append(
+                Row(
+                    "rebuild (whole command)",
+                    f"{result.seconds:.1f} s",
+                    "—",
+                    "—",
+                    f"{result.rss_mb:.0f} MB",
+                    "—" if pg else f"≤ {REBUILD_S} s {mark(result.seconds <= REBUILD_S)}",
+                )
+            )
 
         step("rebuild", rebuild_step)
     finally:
@@ -695,15 +831,28 @@ def bench_size(runner: Runner, backend: Backend, n: int, jsonl: Path, settings: 
                 raise StepFailed(f"unexpected output: {result.stdout.strip()[:200]}")
             samples.append(result.seconds)
         median, worst = ms_stats(samples)
-        table.rows.append(Row(f"{name} (median / max ms)", f"{median:.0f} / {worst:.0f}", "—", "—", "—",
-                              f"≤ {STARTUP_MS} ms {mark(median <= STARTUP_MS)}"))
+        table.rows.append(
+            Row(
+                f"{name} (median / max ms)",
+                f"{median:.0f} / {worst:.0f}",
+                "—",
+                "—",
+                "—",
+                f"≤ {STARTUP_MS} ms {mark(median <= STARTUP_MS)}",
+            )
+        )
 
     step("ledger --help", lambda: startup("`ledger --help`", ["--help"], "Usage"))
     if tiny:
         tiny_url, tiny_date = tiny
-        step("small query", lambda: startup(
-            "`query budget` on a tiny ledger",
-            ["--db", tiny_url, "query", "budget", "--as-of", tiny_date, "--format", "csv"], "region,"))
+        step(
+            "small query",
+            lambda: startup(
+                "`query budget` on a tiny ledger",
+                ["--db", tiny_url, "query", "budget", "--as-of", tiny_date, "--format", "csv"],
+                "region,",
+            ),
+        )
     return table
 
 
@@ -718,11 +867,21 @@ def scaling_table(results: dict[tuple[str, int], Table]) -> Table | None:
             key = f"{name} in-process"
             if key in small.figures and key in big.figures:
                 factor = big.figures[key] / small.figures[key]
-                target = (f"≤ {SCALING_FACTOR}× {mark(factor <= SCALING_FACTOR)}"
-                          if name != "compliance" else "—")
-                table.rows.append(Row(f"{backend}: {name}, {n:,} → {n * 10:,}",
-                                      f"{small.figures[key]:.1f} → {big.figures[key]:.1f} ms",
-                                      "—", f"{factor:.1f}×", "—", target))
+                target = (
+                    f"≤ {SCALING_FACTOR}× {mark(factor <= SCALING_FACTOR)}"
+                    if name != "compliance"
+                    else "—"
+                )
+                table.rows.append(
+                    Row(
+                        f"{backend}: {name}, {n:,} → {n * 10:,}",
+                        f"{small.figures[key]:.1f} → {big.figures[key]:.1f} ms",
+                        "—",
+                        f"{factor:.1f}×",
+                        "—",
+                        target,
+                    )
+                )
     return table if table.rows else None
 
 
@@ -752,8 +911,15 @@ def machine(backends: list[str], postgres_version: str | None, note: str | None)
     except ImportError:
         source = REPO
     try:
-        commit = subprocess.run(["git", "-C", str(source), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip() or "?"
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(source), "describe", "--always", "--dirty"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or "?"
+        )
     except (OSError, subprocess.SubprocessError):
         commit = "?"
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -779,24 +945,48 @@ def parse_list(text: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="event counts [10000,100000,1000000]")
+    parser.add_argument(
+        "--sizes", default="10000,100000,1000000", help="event counts [10000,100000,1000000]"
+    )
     parser.add_argument("--backend", default="sqlite,postgresql", help="sqlite, postgresql or both")
-    parser.add_argument("--postgres", default=os.environ.get("LEDGER_BENCH_POSTGRES", DEFAULT_POSTGRES),
-                        help="PostgreSQL URL [env LEDGER_BENCH_POSTGRES; default %(default)s]; the "
-                             "database is created if missing, the run works in schemas it drops")
-    parser.add_argument("--postgres-max", type=int, default=100_000,
-                        help="skip PostgreSQL sizes above this [100000]; raise it for 1M")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("LEDGER_BENCH_POSTGRES", DEFAULT_POSTGRES),
+        help="PostgreSQL URL [env LEDGER_BENCH_POSTGRES; default %(default)s]; the "
+        "database is created if missing, the run works in schemas it drops",
+    )
+    parser.add_argument(
+        "--postgres-max",
+        type=int,
+        default=100_000,
+        help="skip PostgreSQL sizes above this [100000]; raise it for 1M",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dates", type=int, default=6, help="as-of dates spread over the range [6]")
-    parser.add_argument("--repeat", type=int, default=3, help="in-process runs per date and limit [3]")
-    parser.add_argument("--command-runs", type=int, default=6, help="whole-command runs per query [6]")
+    parser.add_argument(
+        "--dates", type=int, default=6, help="as-of dates spread over the range [6]"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="in-process runs per date and limit [3]"
+    )
+    parser.add_argument(
+        "--command-runs", type=int, default=6, help="whole-command runs per query [6]"
+    )
     parser.add_argument("--workdir", help="where files and databases go [a temporary folder]")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder and the databases")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder and the databases"
+    )
     parser.add_argument("--output", help="also write the tables to this markdown file")
-    parser.add_argument("--timeout", type=float, default=None, help="kill a command after this many seconds")
-    parser.add_argument("--note", help="a line of context for the header (e.g. what is being measured)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="N = 2,000, few repetitions: checks that every step works")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="kill a command after this many seconds"
+    )
+    parser.add_argument(
+        "--note", help="a line of context for the header (e.g. what is being measured)"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="N = 2,000, few repetitions: checks that every step works",
+    )
     args = parser.parse_args(argv)
 
     if args.smoke:
@@ -808,8 +998,9 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [int(s.replace("_", "")) for s in parse_list(args.sizes)]
         except ValueError:
             parser.error("--sizes: comma-separated integers")
-        settings = Settings(dates=args.dates, repeat=args.repeat, command_runs=args.command_runs,
-                            startup_runs=5)
+        settings = Settings(
+            dates=args.dates, repeat=args.repeat, command_runs=args.command_runs, startup_runs=5
+        )
         timeout = args.timeout
     backends = parse_list(args.backend)
     for name in backends:
@@ -867,7 +1058,9 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
             for n in sizes:
                 if backend_name == "postgresql" and n > args.postgres_max:
-                    emit(f"(PostgreSQL N = {n:,} skipped: above --postgres-max {args.postgres_max:,})\n")
+                    emit(
+                        f"(PostgreSQL N = {n:,} skipped: above --postgres-max {args.postgres_max:,})\n"
+                    )
                     continue
                 jsonl = workdir / f"events-{n}-seed{args.seed}.jsonl"
                 if not jsonl.exists():
@@ -881,8 +1074,11 @@ def main(argv: list[str] | None = None) -> int:
                     if not args.keep:
                         backend.drop()
                 size_mb = jsonl.stat().st_size / MB
-                table.notes.insert(0, f"{n:,} events from `benchmarks/generate.py {n} --seed {args.seed}` "
-                                      f"({size_mb:.1f} MB of JSONL)")
+                table.notes.insert(
+                    0,
+                    f"{n:,} events from `benchmarks/generate.py {n} --seed {args.seed}` "
+                    f"({size_mb:.1f} MB of JSONL)",
+                )
                 results[(backend_name, n)] = table
                 failed = failed or bool(table.failures)
                 emit(table.markdown())
@@ -891,7 +1087,10 @@ def main(argv: list[str] | None = None) -> int:
         scaling = scaling_table(results)
         if scaling:
             emit(scaling.markdown())
-        emit(f"total time {time.perf_counter() - started:.0f} s" + ("; some steps FAILED" if failed else ""))
+        emit(
+            f"total time {time.perf_counter() - started:.0f} s"
+            + ("; some steps FAILED" if failed else "")
+        )
     finally:
         if args.output:
             Path(args.output).write_text("\n".join(sections) + "\n", encoding="utf-8")

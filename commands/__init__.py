@@ -64,10 +64,18 @@ def _error(message: str) -> None:
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="URL", envvar="LEDGER_DB",
-              help="SQLAlchemy URL or SQLite file path [env LEDGER_DB; default ./ledger.db].")
-@click.option("--actor", metavar="NAME", envvar="LEDGER_ACTOR",
-              help="Who records events [env LEDGER_ACTOR; default the login name].")
+@click.option(
+    "--db",
+    metavar="URL",
+    envvar="LEDGER_DB",
+    help="SQLAlchemy URL or SQLite file path [env LEDGER_DB; default ./ledger.db].",
+)
+@click.option(
+    "--actor",
+    metavar="NAME",
+    envvar="LEDGER_ACTOR",
+    help="Who records events [env LEDGER_ACTOR; default the login name].",
+)
 @click.version_option(package_name="ledger", prog_name="ledger")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, actor: str | None) -> None:

@@ -24,7 +24,6 @@ def init(obj):
         click.echo(f"schema {'created' if before is None else 'upgraded'} at revision {after}")
 
 
-
 DEMO_CORRECTION_EVENT = "b09249fc-0f05-5436-9c5e-5adf3d344a9a"  # the back-dated USD/CNY fix
 
 
@@ -58,8 +57,10 @@ def demo(obj):
     ledger = obj.open_ledger(create=True)
     _refuse_a_ledger_of_other_events(ledger, fixture("demo.jsonl"))
     result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
-    click.echo(f"Loaded the demo scenario into {describe_url(ledger.engine)}: "
-               f"{result.added} events added, {result.already_recorded} already there.\n")
+    click.echo(
+        f"Loaded the demo scenario into {describe_url(ledger.engine)}: "
+        f"{result.added} events added, {result.already_recorded} already there.\n"
+    )
     correction = ledger.log(types=("fx.rate_set",))
     before_fix = next((e.seq - 1 for e in correction if e.event_id == DEMO_CORRECTION_EVENT), None)
 
@@ -71,36 +72,68 @@ def demo(obj):
     mid, end = date(2025, 6, 30), date(2025, 12, 31)
     show("Budget 2025 as of 2025-06-30", ledger.query_budget(as_of=mid), BUDGET_COLUMNS)
     if before_fix:
-        show(f"The same, as the ledger stood before the back-dated USD/CNY correction "
-             f"(--upto-seq {before_fix})",
-             ledger.query_budget(as_of=mid, knowledge=Knowledge(before_fix)), BUDGET_COLUMNS)
-    show("Supplier shares in China, 2025, as of 2025-06-30",
-         ledger.query_shares(as_of=mid, region="CN"), SHARE_COLUMNS)
-    show("Budget 2025 at year end (after the October revision)", ledger.query_budget(as_of=end),
-         BUDGET_COLUMNS)
-    show("Overseas commitments at year end (one lease terminated early)",
-         ledger.query_commitments(as_of=end, region="MY"), COMMITMENT_COLUMNS)
-    show("Compliance on 2025-08-31 (domestic-share guideline at 30%)",
-         ledger.compliance(as_of=date(2025, 8, 31)), COMPLIANCE_COLUMNS)
-    show("Compliance on 2025-09-01 (guideline raised to 50%)",
-         ledger.compliance(as_of=date(2025, 9, 1)), COMPLIANCE_COLUMNS)
-    show("Compliance at year end (one lease review still pending)",
-         ledger.compliance(as_of=end), COMPLIANCE_COLUMNS)
+        show(
+            f"The same, as the ledger stood before the back-dated USD/CNY correction "
+            f"(--upto-seq {before_fix})",
+            ledger.query_budget(as_of=mid, knowledge=Knowledge(before_fix)),
+            BUDGET_COLUMNS,
+        )
+    show(
+        "Supplier shares in China, 2025, as of 2025-06-30",
+        ledger.query_shares(as_of=mid, region="CN"),
+        SHARE_COLUMNS,
+    )
+    show(
+        "Budget 2025 at year end (after the October revision)",
+        ledger.query_budget(as_of=end),
+        BUDGET_COLUMNS,
+    )
+    show(
+        "Overseas commitments at year end (one lease terminated early)",
+        ledger.query_commitments(as_of=end, region="MY"),
+        COMMITMENT_COLUMNS,
+    )
+    show(
+        "Compliance on 2025-08-31 (domestic-share guideline at 30%)",
+        ledger.compliance(as_of=date(2025, 8, 31)),
+        COMPLIANCE_COLUMNS,
+    )
+    show(
+        "Compliance on 2025-09-01 (guideline raised to 50%)",
+        ledger.compliance(as_of=date(2025, 9, 1)),
+        COMPLIANCE_COLUMNS,
+    )
+    show(
+        "Compliance at year end (one lease review still pending)",
+        ledger.compliance(as_of=end),
+        COMPLIANCE_COLUMNS,
+    )
     first_close = next((event.seq for event in ledger.log(types=("period.closed",))), None)
     if first_close:
         from commands.diff import BUDGET_DIFF_COLUMNS
 
-        show(f"China's first half as reported when its books were closed (seq {first_close}) "
-             "and as known now, after two restatements",
-             ledger.diff_budget(before=Knowledge(first_close), as_of=mid, region="CN"), BUDGET_DIFF_COLUMNS)
-        click.echo("What changed it: ledger diff events --as-of 2025-06-30 --region CN "
-                   f"--from-seq {first_close}")
-    click.echo("Try: ledger query budget --as-of 2025-10-15 --region CN; "
-               "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify")
+        show(
+            f"China's first half as reported when its books were closed (seq {first_close}) "
+            "and as known now, after two restatements",
+            ledger.diff_budget(before=Knowledge(first_close), as_of=mid, region="CN"),
+            BUDGET_DIFF_COLUMNS,
+        )
+        click.echo(
+            "What changed it: ledger diff events --as-of 2025-06-30 --region CN "
+            f"--from-seq {first_close}"
+        )
+    click.echo(
+        "Try: ledger query budget --as-of 2025-10-15 --region CN; "
+        "ledger compliance --as-of 2025-12-31; ledger log --id MY-L-04; ledger verify"
+    )
     db = "" if obj.db is None else f"--db {shlex.quote(hide_password(obj.db))} "
-    needs = "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
-    click.echo(f"See it all on one page (charts, tables, provenance): "
-               f"ledger {db}report --as-of 2025-12-31 -o report.html{needs}")
+    needs = (
+        "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
+    )
+    click.echo(
+        f"See it all on one page (charts, tables, provenance): "
+        f"ledger {db}report --as-of 2025-12-31 -o report.html{needs}"
+    )
 
 
 def _refuse_a_ledger_of_other_events(ledger, scenario) -> None:
@@ -111,13 +144,18 @@ def _refuse_a_ledger_of_other_events(ledger, scenario) -> None:
     from ledger.errors import LedgerError
     from ledger.io import read_events_file
 
-    own = {str(uuid.UUID(record["event_id"])) for _, record in read_events_file(scenario)
-           if isinstance(record, dict) and record.get("event_id")}
+    own = {
+        str(uuid.UUID(record["event_id"]))
+        for _, record in read_events_file(scenario)
+        if isinstance(record, dict) and record.get("event_id")
+    }
     others = ledger.events_other_than(own)
     if others:
         which = "1 event that is" if others == 1 else f"{others} events that are"
-        raise LedgerError(f"the ledger {ledger.where} holds {which} not the demo's: the demo writes "
-                          f"only into an empty ledger or its own (try: ledger --db demo.db demo)")
+        raise LedgerError(
+            f"the ledger {ledger.where} holds {which} not the demo's: the demo writes "
+            f"only into an empty ledger or its own (try: ledger --db demo.db demo)"
+        )
 
 
 COMMANDS = [init, demo]

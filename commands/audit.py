@@ -15,10 +15,17 @@ PROGRESS_MIN_BYTES = 1 << 20
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True,
-              help="Check the whole file and say what would be added; write nothing.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
-              help="The file's format [default: from its extension, .jsonl or .csv].")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the whole file and say what would be added; write nothing.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    help="The file's format [default: from its extension, .jsonl or .csv].",
+)
 @click.pass_obj
 def import_(obj, file, dry_run, fmt):
     """Import events from a JSON Lines (.jsonl) or CSV (.csv) file, all or nothing.
@@ -41,13 +48,17 @@ def import_(obj, file, dry_run, fmt):
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"importing {os.path.basename(file)}", total=size)
-            result = obj.ledger.import_file(file, progress=lambda n: bar.advance(task, n), **options)
+            result = obj.ledger.import_file(
+                file, progress=lambda n: bar.advance(task, n), **options
+            )
     else:
         result = obj.ledger.import_file(file, **options)
     if dry_run:
         noun = "event" if result.added == 1 else "events"
-        click.echo(f"dry run: would import {result.added} {noun}, {result.already_recorded} "
-                   f"already recorded; nothing was written")
+        click.echo(
+            f"dry run: would import {result.added} {noun}, {result.already_recorded} "
+            f"already recorded; nothing was written"
+        )
         for type_, count in sorted(result.added_by_type.items()):
             click.echo(f"  {type_}: {count}")
         return
@@ -69,8 +80,9 @@ def export():
 @export.command("events")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
-@click.option("--excel", is_flag=True,
-              help="Start with a UTF-8 byte order mark so that Excel reads UTF-8.")
+@click.option(
+    "--excel", is_flag=True, help="Start with a UTF-8 byte order mark so that Excel reads UTF-8."
+)
 @click.pass_obj
 def export_events(obj, output, upto_seq, excel):
     """Write the log as CSV, hash chain included, streaming in constant memory.
@@ -97,13 +109,24 @@ def export_events(obj, output, upto_seq, excel):
 
 
 @click.command()
-@click.option("--export", "export_file", type=click.Path(exists=True, dir_okay=False),
-              help="Check an exported CSV instead of the database.")
-@click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False),
-              help="Also prove the log (or the export) still extends the head in this file "
-                   "(from `ledger anchor`).")
-@click.option("--deep", is_flag=True,
-              help="Also re-check every event against the entry rules, in log order (slower).")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Check an exported CSV instead of the database.",
+)
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also prove the log (or the export) still extends the head in this file "
+    "(from `ledger anchor`).",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also re-check every event against the entry rules, in log order (slower).",
+)
 @click.pass_obj
 def verify(obj, export_file, anchor_file, deep):
     """Re-check the hash chain and the seq sequence, and account for every row of the log;
@@ -136,8 +159,7 @@ def verify(obj, export_file, anchor_file, deep):
         report = obj.ledger.verify()
     if not report.ok:
         raise IntegrityError(
-            f"seq {report.broken_seq}: {report.problem} "
-            f"({report.count} events before it verify)"
+            f"seq {report.broken_seq}: {report.problem} ({report.count} events before it verify)"
         )
     if finding is not None:
         raise IntegrityError(f"{finding} (the chain verifies; this event breaks an entry rule)")
@@ -155,16 +177,25 @@ def _verify_anchor(obj, export_file, anchor_file):
     else:
         report = verify_against(obj.ledger, anchor)
     if not report.chain.ok:
-        raise IntegrityError(f"seq {report.chain.broken_seq}: {report.chain.problem} "
-                             f"({report.chain.count} events before it verify)")
+        raise IntegrityError(
+            f"seq {report.chain.broken_seq}: {report.chain.problem} "
+            f"({report.chain.count} events before it verify)"
+        )
     if not report.ok:
         raise IntegrityError(f"anchor {anchor_file}: {report.problem}")
-    click.echo(f"ok: {report.chain.count} events, head {report.chain.head}, "
-               f"extends the anchor at seq {anchor.seq} taken {anchor.taken_at}")
+    click.echo(
+        f"ok: {report.chain.count} events, head {report.chain.head}, "
+        f"extends the anchor at seq {anchor.seq} taken {anchor.taken_at}"
+    )
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (not over an existing one).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE (not over an existing one).",
+)
 @click.option("--force", is_flag=True, help="With -o: replace FILE if it exists.")
 @click.pass_obj
 def anchor(obj, output, force):
@@ -183,8 +214,14 @@ def anchor(obj, output, force):
     from ledger.errors import LedgerError
 
     # A file already there may be an earlier anchor; a device (/dev/stdout, /dev/full) is not.
-    if output and not force and (os.path.isfile(output) or os.path.islink(output) and not os.path.exists(output)):
-        raise LedgerError(f"-o: {output} exists; an anchor is not overwritten (give --force to replace it)")
+    if (
+        output
+        and not force
+        and (os.path.isfile(output) or os.path.islink(output) and not os.path.exists(output))
+    ):
+        raise LedgerError(
+            f"-o: {output} exists; an anchor is not overwritten (give --force to replace it)"
+        )
     taken = take_anchor(obj.ledger)
     if output:
         with written(output, newline=None) as stream:
@@ -220,30 +257,62 @@ def _known_types(_ctx, _param, types: tuple[str, ...]) -> tuple[str, ...]:
 
         unknown = [name for name in types if name not in PAYLOAD_TYPES]
         if unknown:
-            raise click.BadParameter(f"unknown event type {unknown[0]!r}; the types are: "
-                                     f"{', '.join(sorted(PAYLOAD_TYPES))}")
+            raise click.BadParameter(
+                f"unknown event type {unknown[0]!r}; the types are: "
+                f"{', '.join(sorted(PAYLOAD_TYPES))}"
+            )
     return types
 
 
-LOG_COLUMNS = [("seq", PLAIN), ("effective", PLAIN), ("type", PLAIN), ("actor", TEXT),
-               ("payload", PLAIN), ("reason", TEXT), ("recorded_at", PLAIN), ("event_id", PLAIN)]
+LOG_COLUMNS = [
+    ("seq", PLAIN),
+    ("effective", PLAIN),
+    ("type", PLAIN),
+    ("actor", TEXT),
+    ("payload", PLAIN),
+    ("reason", TEXT),
+    ("recorded_at", PLAIN),
+    ("event_id", PLAIN),
+]
 
 
 @click.command()
-@click.option("--type", "types", multiple=True, metavar="TYPE", callback=_known_types,
-              help="Only this type (repeatable).")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    callback=_known_types,
+    help="Only this type (repeatable).",
+)
 @click.option("--from", "effective_from", type=DATE, metavar="DATE", help="Effective on or after.")
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
 @click.option("--region", metavar="R", help="Only events whose payload names this region.")
 @click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
-@click.option("--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K).")
+@click.option(
+    "--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K)."
+)
 @click.option("--limit", type=IntegerType(1), metavar="N", help="At most N events.")
-@click.option("--no-pager", is_flag=True, help="Never page a table on a terminal (default: $PAGER or less).")
+@click.option(
+    "--no-pager", is_flag=True, help="Never page a table on a terminal (default: $PAGER or less)."
+)
 @output_options
 @click.pass_obj
-def log(obj, types, effective_from, effective_to, region, document, upto_seq, after_seq, limit, no_pager,
-        fmt, output):
+def log(
+    obj,
+    types,
+    effective_from,
+    effective_to,
+    region,
+    document,
+    upto_seq,
+    after_seq,
+    limit,
+    no_pager,
+    fmt,
+    output,
+):
     """List events, oldest first, with filters. Rows are printed as they are read; a table on a
     terminal goes through a pager ($PAGER, else less) unless --no-pager.
 
@@ -257,9 +326,16 @@ def log(obj, types, effective_from, effective_to, region, document, upto_seq, af
     from ledger.chain import canonical
 
     obj.ledger.check_region(region)
-    events = obj.ledger.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
-                                 region=region, document=document, knowledge=Knowledge(upto_seq),
-                                 limit=limit, after_seq=after_seq)
+    events = obj.ledger.iter_log(
+        types=types,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        region=region,
+        document=document,
+        knowledge=Knowledge(upto_seq),
+        limit=limit,
+        after_seq=after_seq,
+    )
     found = False
 
     def rows():

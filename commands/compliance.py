@@ -35,8 +35,11 @@ class PolicyViolations(LedgerError):
 
 
 @click.command()
-@click.option("--strict", is_flag=True,
-              help="Exit with status 1 when any row is a violation (pending rows do not count).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 when any row is a violation (pending rows do not count).",
+)
 @knowledge_options
 @output_options
 @click.pass_obj

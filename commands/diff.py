@@ -44,31 +44,63 @@ EVENT_DIFF_COLUMNS = [
 def limit_options(function):
     """--as-of, the earlier limit (--from-seq/--from-known-at/--from-close), the later one
     (--to-seq/--to-known-at) and --region."""
-    for decorator in reversed([
-        click.option("--as-of", type=DATE, metavar="DATE", help="Business date of the report [default: today]."),
-        click.option("--from-seq", type=SEQ, metavar="K",
-                     help="Earlier limit: the ledger as it stood at seq K."),
-        click.option("--from-known-at", type=TIMESTAMP, metavar="T",
-                     help="Earlier limit: events recorded by T."),
-        click.option("--from-close", is_flag=True,
-                     help="Earlier limit: the region's last period.closed (needs --region)."),
-        click.option("--to-seq", type=SEQ, metavar="M",
-                     help="Later limit: seq M [default: everything]."),
-        click.option("--to-known-at", type=TIMESTAMP, metavar="T",
-                     help="Later limit: events recorded by T [default: everything]."),
-        click.option("--region", metavar="R", help="Only this region."),
-    ]):
+    for decorator in reversed(
+        [
+            click.option(
+                "--as-of",
+                type=DATE,
+                metavar="DATE",
+                help="Business date of the report [default: today].",
+            ),
+            click.option(
+                "--from-seq",
+                type=SEQ,
+                metavar="K",
+                help="Earlier limit: the ledger as it stood at seq K.",
+            ),
+            click.option(
+                "--from-known-at",
+                type=TIMESTAMP,
+                metavar="T",
+                help="Earlier limit: events recorded by T.",
+            ),
+            click.option(
+                "--from-close",
+                is_flag=True,
+                help="Earlier limit: the region's last period.closed (needs --region).",
+            ),
+            click.option(
+                "--to-seq", type=SEQ, metavar="M", help="Later limit: seq M [default: everything]."
+            ),
+            click.option(
+                "--to-known-at",
+                type=TIMESTAMP,
+                metavar="T",
+                help="Later limit: events recorded by T [default: everything].",
+            ),
+            click.option("--region", metavar="R", help="Only this region."),
+        ]
+    ):
         function = decorator(function)
     return function
 
 
 def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_known_at, region):
     """The (earlier, later) knowledge limits; usage errors exit 2, a region never closed exit 1."""
-    given = [name for name, value in (("--from-seq", from_seq), ("--from-known-at", from_known_at),
-                                      ("--from-close", from_close or None)) if value is not None]
+    given = [
+        name
+        for name, value in (
+            ("--from-seq", from_seq),
+            ("--from-known-at", from_known_at),
+            ("--from-close", from_close or None),
+        )
+        if value is not None
+    ]
     if len(given) != 1:
-        raise click.UsageError("give the earlier limit as exactly one of --from-seq, --from-known-at, "
-                               f"--from-close (got {', '.join(given) or 'none'})")
+        raise click.UsageError(
+            "give the earlier limit as exactly one of --from-seq, --from-known-at, "
+            f"--from-close (got {', '.join(given) or 'none'})"
+        )
     if to_seq is not None and to_known_at is not None:
         raise click.UsageError("give --to-seq or --to-known-at, not both")
     if from_close and region is None:
@@ -92,7 +124,9 @@ def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_kn
     later = after.upto_seq if after.upto_seq is not None else ledger.head()[0]
     if before.upto_seq is not None and before.upto_seq > later:
         what = "the later one" if after.upto_seq is not None else "the last event of the log"
-        raise click.UsageError(f"the earlier limit (seq {before.upto_seq}) is after {what} (seq {later})")
+        raise click.UsageError(
+            f"the earlier limit (seq {before.upto_seq}) is after {what} (seq {later})"
+        )
     return before, after
 
 

@@ -7,12 +7,30 @@ import click
 from commands.options import IntegerType, knowledge_options
 from commands.output import AMOUNT, PLAIN, TEXT, output_options, render
 
-REGION_COLUMNS = [("region", PLAIN), ("name", TEXT), ("country", PLAIN), ("currency", PLAIN),
-                  ("opened", PLAIN)]
+REGION_COLUMNS = [
+    ("region", PLAIN),
+    ("name", TEXT),
+    ("country", PLAIN),
+    ("currency", PLAIN),
+    ("opened", PLAIN),
+]
 SUPPLIER_COLUMNS = [("supplier", PLAIN), ("name", TEXT), ("country", PLAIN), ("registered", PLAIN)]
-FX_COLUMNS = [("base", PLAIN), ("quote", PLAIN), ("rate", PLAIN), ("effective", PLAIN), ("seq", PLAIN)]
-BUDGET_COLUMNS = [("region", PLAIN), ("year", PLAIN), ("amount", AMOUNT), ("currency", PLAIN),
-                  ("effective", PLAIN), ("seq", PLAIN), ("reason", TEXT)]
+FX_COLUMNS = [
+    ("base", PLAIN),
+    ("quote", PLAIN),
+    ("rate", PLAIN),
+    ("effective", PLAIN),
+    ("seq", PLAIN),
+]
+BUDGET_COLUMNS = [
+    ("region", PLAIN),
+    ("year", PLAIN),
+    ("amount", AMOUNT),
+    ("currency", PLAIN),
+    ("effective", PLAIN),
+    ("seq", PLAIN),
+    ("reason", TEXT),
+]
 
 
 def _limits_only(function):
@@ -37,8 +55,9 @@ def region_list(obj, as_of, known_at, upto_seq, region, fmt, output):
     ledger = obj.ledger
     ledger.check_region(region)
     knowledge = obj.knowledge(known_at, upto_seq)
-    render(ledger.regions(as_of=as_of, region=region, knowledge=knowledge), REGION_COLUMNS,
-           fmt, output)
+    render(
+        ledger.regions(as_of=as_of, region=region, knowledge=knowledge), REGION_COLUMNS, fmt, output
+    )
 
 
 @click.command("list")
@@ -68,8 +87,12 @@ def _currency(_ctx, _param, value: str | None) -> str | None:
 
 
 @click.command("list")
-@click.option("--base", metavar="X", callback=_currency, help="Only rates set with this base currency.")
-@click.option("--quote", metavar="Y", callback=_currency, help="Only rates set with this quote currency.")
+@click.option(
+    "--base", metavar="X", callback=_currency, help="Only rates set with this base currency."
+)
+@click.option(
+    "--quote", metavar="Y", callback=_currency, help="Only rates set with this quote currency."
+)
 @_limits_only
 @output_options
 @click.pass_obj
@@ -89,12 +112,15 @@ def fx_list(obj, base, quote, as_of, known_at, upto_seq, fmt, output):
     knowledge = obj.knowledge(known_at, upto_seq)
     rows = ledger.fx_rates(as_of=as_of, base=base, quote=quote, knowledge=knowledge)
     # The rate exactly as recorded: plain notation, never rounded to two places.
-    render(({**row, "rate": canonical_decimal(row["rate"])} for row in rows), FX_COLUMNS,
-           fmt, output)
+    render(
+        ({**row, "rate": canonical_decimal(row["rate"])} for row in rows), FX_COLUMNS, fmt, output
+    )
 
 
 @click.command("list")
-@click.option("--year", type=IntegerType(1, 9999), metavar="Y", help="Only this budget year [default: all].")
+@click.option(
+    "--year", type=IntegerType(1, 9999), metavar="Y", help="Only this budget year [default: all]."
+)
 @knowledge_options
 @output_options
 @click.pass_obj
@@ -110,11 +136,17 @@ def budget_list(obj, year, as_of, known_at, upto_seq, region, fmt, output):
     ledger = obj.ledger
     ledger.check_region(region)
     knowledge = obj.knowledge(known_at, upto_seq)
-    render(ledger.budgets(as_of=as_of, year=year, region=region, knowledge=knowledge),
-           BUDGET_COLUMNS, fmt, output)
+    render(
+        ledger.budgets(as_of=as_of, year=year, region=region, knowledge=knowledge),
+        BUDGET_COLUMNS,
+        fmt,
+        output,
+    )
 
 
-def attach(*, region: click.Group, supplier: click.Group, fx: click.Group, budget: click.Group) -> None:
+def attach(
+    *, region: click.Group, supplier: click.Group, fx: click.Group, budget: click.Group
+) -> None:
     """Add the `list` subcommands to the recording groups of commands/record.py."""
     region.add_command(region_list)
     supplier.add_command(supplier_list)

@@ -29,12 +29,16 @@ def _progress(label: str):
 def _done(verb: str, result, where: str) -> None:
     if result.copied:
         first = result.already_there + 1
-        click.echo(f"{verb} {result.copied} event{'' if result.copied == 1 else 's'} "
-                   f"(seq {first}-{result.head_seq}) {where}; head seq {result.head_seq}, "
-                   f"hash {result.head_hash}")
+        click.echo(
+            f"{verb} {result.copied} event{'' if result.copied == 1 else 's'} "
+            f"(seq {first}-{result.head_seq}) {where}; head seq {result.head_seq}, "
+            f"hash {result.head_hash}"
+        )
     else:
-        click.echo(f"up to date: nothing {verb} {where}, it already holds every event; "
-                   f"head seq {result.head_seq}, hash {result.head_hash}")
+        click.echo(
+            f"up to date: nothing {verb} {where}, it already holds every event; "
+            f"head seq {result.head_seq}, hash {result.head_hash}"
+        )
 
 
 @click.command()

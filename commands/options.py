@@ -108,8 +108,11 @@ class TimestampType(click.ParamType):
         except ValueError as error:
             if "outside the years" in str(error):
                 self.fail(str(error), param, ctx)
-            self.fail(f"{value!r} is not an ISO 8601 timestamp with Z or an offset, or a date "
-                      f"({error})", param, ctx)
+            self.fail(
+                f"{value!r} is not an ISO 8601 timestamp with Z or an offset, or a date ({error})",
+                param,
+                ctx,
+            )
 
 
 DATE = DateType()
@@ -123,22 +126,37 @@ TIMESTAMP = TimestampType()
 
 def recording_options(function):
     """--effective, --reason and --event-id, common to every recording command."""
-    function = click.option("--event-id", type=UUID, help="Idempotency key (a UUID); generated when absent.")(function)
+    function = click.option(
+        "--event-id", type=UUID, help="Idempotency key (a UUID); generated when absent."
+    )(function)
     function = click.option("--reason", metavar="TEXT", help="Why the event is recorded.")(function)
-    function = click.option("--effective", type=DATE, metavar="DATE",
-                            help="Business date from which the fact holds [default: today].")(function)
+    function = click.option(
+        "--effective",
+        type=DATE,
+        metavar="DATE",
+        help="Business date from which the fact holds [default: today].",
+    )(function)
     return function
 
 
 def knowledge_options(function):
     """--as-of, --known-at, --upto-seq, --region: the point in time and what was known then."""
     function = click.option("--region", metavar="R", help="Only this region.")(function)
-    function = click.option("--upto-seq", type=SEQ, metavar="N",
-                            help="Only events with seq ≤ N (the ledger as it stood then).")(function)
-    function = click.option("--known-at", type=TIMESTAMP, metavar="T",
-                            help="Only events recorded by T (ISO 8601 with Z/offset, or a date: end of that day UTC).")(function)
-    function = click.option("--as-of", type=DATE, metavar="DATE",
-                            help="Business date of the question [default: today].")(function)
+    function = click.option(
+        "--upto-seq",
+        type=SEQ,
+        metavar="N",
+        help="Only events with seq ≤ N (the ledger as it stood then).",
+    )(function)
+    function = click.option(
+        "--known-at",
+        type=TIMESTAMP,
+        metavar="T",
+        help="Only events recorded by T (ISO 8601 with Z/offset, or a date: end of that day UTC).",
+    )(function)
+    function = click.option(
+        "--as-of", type=DATE, metavar="DATE", help="Business date of the question [default: today]."
+    )(function)
     return function
 
 

@@ -58,7 +58,9 @@ def written(path: str, *, newline: str | None = "") -> Iterator:
     target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
     folder = os.path.dirname(target)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=folder)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".part", dir=folder
+        )
     except OSError as error:
         raise failed(error) from None
     try:
@@ -111,13 +113,27 @@ EXCEL = "ledger.excel"
 
 
 def output_options(function):
-    function = click.option("--excel", is_flag=True, expose_value=False, callback=_remember_excel,
-                            help="CSV for spreadsheets: start with a UTF-8 byte order mark so that "
-                                 "Excel reads UTF-8 (implies --format csv).")(function)
-    function = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-                            help="Write to FILE instead of standard output.")(function)
-    function = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
-                            help="Output format [default: table on a terminal, else csv].")(function)
+    function = click.option(
+        "--excel",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_excel,
+        help="CSV for spreadsheets: start with a UTF-8 byte order mark so that "
+        "Excel reads UTF-8 (implies --format csv).",
+    )(function)
+    function = click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(dir_okay=False),
+        help="Write to FILE instead of standard output.",
+    )(function)
+    function = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "json"]),
+        help="Output format [default: table on a terminal, else csv].",
+    )(function)
     return function
 
 
@@ -163,8 +179,14 @@ def table_value(value, kind: str) -> str:
     return cell(value, kind)
 
 
-def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None, output: str | None,
-           *, pager: bool = False) -> None:
+def render(
+    rows: Iterable[dict],
+    columns: list[tuple[str, str]],
+    fmt: str | None,
+    output: str | None,
+    *,
+    pager: bool = False,
+) -> None:
     """Write rows (any iterable: a table streams them) as a table, CSV or JSON to stdout or -o;
     with pager, a table on a terminal goes through $PAGER (less)."""
     context = click.get_current_context(silent=True)
@@ -180,8 +202,14 @@ def render(rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str | None
         _write(sys.stdout, rows, columns, fmt, excel, pager)
 
 
-def _write(out, rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str, excel: bool,
-           pager: bool = False) -> None:
+def _write(
+    out,
+    rows: Iterable[dict],
+    columns: list[tuple[str, str]],
+    fmt: str,
+    excel: bool,
+    pager: bool = False,
+) -> None:
     names = [name for name, _ in columns]
     if fmt == "csv":
         from ledger.io import write_csv
@@ -193,12 +221,22 @@ def _write(out, rows: Iterable[dict], columns: list[tuple[str, str]], fmt: str, 
         data = [{n: json_value(row.get(n), k) for n, k in columns} for row in rows]
         out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        _table(out, names, ([table_value(row.get(n), k) for n, k in columns] for row in rows),
-               right={n for n, k in columns if k in (AMOUNT, FRACTION) or n in ("seq", "year", "quantity", "units")},
-               pager=pager)
+        _table(
+            out,
+            names,
+            ([table_value(row.get(n), k) for n, k in columns] for row in rows),
+            right={
+                n
+                for n, k in columns
+                if k in (AMOUNT, FRACTION) or n in ("seq", "year", "quantity", "units")
+            },
+            pager=pager,
+        )
 
 
-def _table(out, names: list[str], rows: Iterable[list[str]], right: set[str], pager: bool = False) -> None:
+def _table(
+    out, names: list[str], rows: Iterable[list[str]], right: set[str], pager: bool = False
+) -> None:
     """A table for people (see commands/tables.py), through a pager when asked and on a terminal."""
     from commands.tables import output_width, table_lines
 

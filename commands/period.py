@@ -33,8 +33,13 @@ def period():
 
 @period.command("close")
 @click.argument("region_code", metavar="REGION")
-@click.option("--through", required=True, type=DATE, metavar="DATE",
-              help="Last day closed; on or before the close's --effective date.")
+@click.option(
+    "--through",
+    required=True,
+    type=DATE,
+    metavar="DATE",
+    help="Last day closed; on or before the close's --effective date.",
+)
 @recording_options
 @click.pass_context
 def period_close(ctx, region_code, through, effective, reason, event_id):
@@ -45,16 +50,33 @@ def period_close(ctx, region_code, through, effective, reason, event_id):
     Example:
       ledger period close CN --through 2025-06-30 --effective 2025-07-05
     """
-    _record(ctx, "period.closed", {"region": region_code, "through": through}, effective, reason, event_id)
+    _record(
+        ctx,
+        "period.closed",
+        {"region": region_code, "through": through},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @period.command("reopen")
 @click.argument("region_code", metavar="REGION")
-@click.option("--through", type=DATE, metavar="DATE",
-              help="Keep the books closed through this earlier day [default: reopen fully].")
-@click.option("--reason", required=True, metavar="TEXT", help="Why the books are reopened (required).")
-@click.option("--effective", type=DATE, metavar="DATE",
-              help="Business date of the reopening [default: today].")
+@click.option(
+    "--through",
+    type=DATE,
+    metavar="DATE",
+    help="Keep the books closed through this earlier day [default: reopen fully].",
+)
+@click.option(
+    "--reason", required=True, metavar="TEXT", help="Why the books are reopened (required)."
+)
+@click.option(
+    "--effective",
+    type=DATE,
+    metavar="DATE",
+    help="Business date of the reopening [default: today].",
+)
 @click.option("--event-id", type=UUID, help="Idempotency key (a UUID); generated when absent.")
 @click.pass_context
 def period_reopen(ctx, region_code, through, reason, effective, event_id):
@@ -64,7 +86,14 @@ def period_reopen(ctx, region_code, through, reason, effective, event_id):
     Example:
       ledger period reopen CN --through 2025-01-31 --reason "FX restatement" --effective 2025-04-06
     """
-    _record(ctx, "period.reopened", {"region": region_code, "through": through}, effective, reason, event_id)
+    _record(
+        ctx,
+        "period.reopened",
+        {"region": region_code, "through": through},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @period.command("list")
@@ -83,7 +112,9 @@ def period_list(obj, as_of, known_at, upto_seq, region, fmt, output):
     ledger = obj.ledger
     ledger.check_region(region)
     knowledge = obj.knowledge(known_at, upto_seq)
-    render(ledger.periods(as_of=as_of, region=region, knowledge=knowledge), PERIOD_COLUMNS, fmt, output)
+    render(
+        ledger.periods(as_of=as_of, region=region, knowledge=knowledge), PERIOD_COLUMNS, fmt, output
+    )
 
 
 COMMANDS = [period]

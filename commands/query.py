@@ -96,8 +96,13 @@ def commitments(obj, as_of, known_at, upto_seq, region, fmt, output):
 
 @query.command()
 @click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
-@click.option("--basis", type=click.Choice(["value", "units"]), default="value", show_default=True,
-              help="Share of the value or of the units of the region's orders.")
+@click.option(
+    "--basis",
+    type=click.Choice(["value", "units"]),
+    default="value",
+    show_default=True,
+    help="Share of the value or of the units of the region's orders.",
+)
 @knowledge_options
 @output_options
 @click.pass_obj
@@ -112,8 +117,9 @@ def shares(obj, year, basis, as_of, known_at, upto_seq, region, fmt, output):
     ledger = obj.ledger
     ledger.check_region(region)
     knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.query_shares(as_of=as_of, year=year, region=region, basis=basis,
-                               knowledge=knowledge)
+    rows = ledger.query_shares(
+        as_of=as_of, year=year, region=region, basis=basis, knowledge=knowledge
+    )
     render(rows, SHARE_COLUMNS, fmt, output)
 
 

@@ -29,8 +29,9 @@ class NumberArguments(click.Command):
                 raise
             raise click.UsageError(
                 f"{error.option_name}: {self.numbers}; it is not an option (where a value may start "
-                f"with '-', pass it after `--`: `-- {error.option_name}`)", ctx) from None
-
+                f"with '-', pass it after `--`: `-- {error.option_name}`)",
+                ctx,
+            ) from None
 
 
 def _record(ctx: click.Context, type: str, payload: dict, effective, reason, event_id) -> None:
@@ -89,8 +90,14 @@ def region_open(ctx, region_code, name, country, currency, effective, reason, ev
     Example:
       ledger region open CN --name China --country CN --currency CNY --effective 2025-01-01
     """
-    _record(ctx, "region.opened", {"region": region_code, "name": name, "country": country,
-                                   "currency": currency}, effective, reason, event_id)
+    _record(
+        ctx,
+        "region.opened",
+        {"region": region_code, "name": name, "country": country, "currency": currency},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @click.group()
@@ -116,8 +123,14 @@ def supplier_register(ctx, supplier_code, name, country, effective, reason, even
     Example:
       ledger supplier register huawei --name "Huawei" --country CN --effective 2025-01-01
     """
-    _record(ctx, "supplier.registered", {"supplier": supplier_code, "name": name, "country": country},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "supplier.registered",
+        {"supplier": supplier_code, "name": name, "country": country},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @click.group()
@@ -130,8 +143,11 @@ def fx():
     """
 
 
-@fx.command("set", cls=NumberArguments, numbers="RATE must be positive (for the inverse rate, "
-                                                    "swap BASE and QUOTE)")
+@fx.command(
+    "set",
+    cls=NumberArguments,
+    numbers="RATE must be positive (for the inverse rate, swap BASE and QUOTE)",
+)
 @click.argument("base")
 @click.argument("quote")
 @click.argument("rate", type=DECIMAL)
@@ -144,7 +160,14 @@ def fx_set(ctx, base, quote, rate, effective, reason, event_id):
     Example:
       ledger fx set USD CNY 7.2 --effective 2025-01-01
     """
-    _record(ctx, "fx.rate_set", {"base": base, "quote": quote, "rate": rate}, effective, reason, event_id)
+    _record(
+        ctx,
+        "fx.rate_set",
+        {"base": base, "quote": quote, "rate": rate},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @click.group()
@@ -157,8 +180,7 @@ def budget():
     """
 
 
-@budget.command("revise", cls=NumberArguments,
-                numbers="YEAR and AMOUNT must not be negative")
+@budget.command("revise", cls=NumberArguments, numbers="YEAR and AMOUNT must not be negative")
 @click.argument("region_code", metavar="REGION")
 @click.argument("year", type=INTEGER)
 @click.argument("amount", type=DECIMAL)
@@ -172,8 +194,14 @@ def budget_revise(ctx, region_code, year, amount, currency, effective, reason, e
     Example:
       ledger budget revise CN 2025 40000000000 --effective 2025-01-01
     """
-    _record(ctx, "budget.revised", {"region": region_code, "year": year, "amount": amount,
-                                    "currency": currency}, effective, reason, event_id)
+    _record(
+        ctx,
+        "budget.revised",
+        {"region": region_code, "year": year, "amount": amount, "currency": currency},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @click.group()
@@ -199,8 +227,20 @@ def order():
 @click.option("--purpose", type=click.Choice(["training", "inference", "other"]))
 @recording_options
 @click.pass_context
-def order_place(ctx, order_id, region, supplier, sku, quantity, unit_price, currency, purpose,
-                effective, reason, event_id):
+def order_place(
+    ctx,
+    order_id,
+    region,
+    supplier,
+    sku,
+    quantity,
+    unit_price,
+    currency,
+    purpose,
+    effective,
+    reason,
+    event_id,
+):
     """Place a purchase order.
 
     \b
@@ -208,10 +248,23 @@ def order_place(ctx, order_id, region, supplier, sku, quantity, unit_price, curr
       ledger order place PO-1 --region CN --supplier huawei --sku ascend-910b \\
         --quantity 10 --unit-price 30000 --currency CNY --effective 2025-01-10
     """
-    _record(ctx, "order.placed", {"order": order_id, "region": region, "supplier": supplier,
-                                  "sku": sku, "quantity": quantity, "unit_price": unit_price,
-                                  "currency": currency, "purpose": purpose},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "order.placed",
+        {
+            "order": order_id,
+            "region": region,
+            "supplier": supplier,
+            "sku": sku,
+            "quantity": quantity,
+            "unit_price": unit_price,
+            "currency": currency,
+            "purpose": purpose,
+        },
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @order.command("amend")
@@ -229,8 +282,14 @@ def order_amend(ctx, order_id, quantity, unit_price, effective, reason, event_id
     """
     if quantity is None and unit_price is None:
         raise click.UsageError("give --quantity, --unit-price or both")
-    _record(ctx, "order.amended", {"order": order_id, "quantity": quantity, "unit_price": unit_price},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "order.amended",
+        {"order": order_id, "quantity": quantity, "unit_price": unit_price},
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @order.command("cancel")
@@ -265,14 +324,29 @@ def lease():
 @click.option("--lessor", required=True, metavar="S", help="A registered supplier.")
 @click.option("--sku", required=True, metavar="K")
 @click.option("--units", required=True, type=INTEGER, metavar="U")
-@click.option("--start", required=True, type=DATE, metavar="DATE", help="Due date of the first payment.")
+@click.option(
+    "--start", required=True, type=DATE, metavar="DATE", help="Due date of the first payment."
+)
 @click.option("--months", required=True, type=INTEGER, metavar="M")
 @click.option("--monthly-payment", required=True, type=DECIMAL, metavar="P")
 @click.option("--currency", required=True, metavar="C")
 @recording_options
 @click.pass_context
-def lease_sign(ctx, lease_id, region, lessor, sku, units, start, months, monthly_payment, currency,
-               effective, reason, event_id):
+def lease_sign(
+    ctx,
+    lease_id,
+    region,
+    lessor,
+    sku,
+    units,
+    start,
+    months,
+    monthly_payment,
+    currency,
+    effective,
+    reason,
+    event_id,
+):
     """Sign a lease of MONTHS monthly payments from START.
 
     \b
@@ -280,15 +354,31 @@ def lease_sign(ctx, lease_id, region, lessor, sku, units, start, months, monthly
       ledger lease sign L-1 --region MY --lessor dcprov --sku h20 --units 100 \\
         --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD --effective 2025-10-01
     """
-    _record(ctx, "lease.signed", {"lease": lease_id, "region": region, "lessor": lessor, "sku": sku,
-                                  "units": units, "start": start, "months": months,
-                                  "monthly_payment": monthly_payment, "currency": currency},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "lease.signed",
+        {
+            "lease": lease_id,
+            "region": region,
+            "lessor": lessor,
+            "sku": sku,
+            "units": units,
+            "start": start,
+            "months": months,
+            "monthly_payment": monthly_payment,
+            "currency": currency,
+        },
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @lease.command("terminate")
 @click.argument("lease_id", metavar="LEASE")
-@click.option("--fee", type=DECIMAL, metavar="F", help="Termination fee in the lease currency [default: 0].")
+@click.option(
+    "--fee", type=DECIMAL, metavar="F", help="Termination fee in the lease currency [default: 0]."
+)
 @recording_options
 @click.pass_context
 def lease_terminate(ctx, lease_id, fee, effective, reason, event_id):
@@ -317,9 +407,20 @@ def lease_review(ctx, lease_id, owner, operator, outcome, reference, effective, 
       ledger lease review L-1 --owner "DC Prov Sdn Bhd" --operator "DC Prov Ops" \\
         --outcome approved --reference KYC-2025-017
     """
-    _record(ctx, "lease.reviewed", {"lease": lease_id, "owner": owner, "operator": operator,
-                                    "outcome": outcome, "reference": reference},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "lease.reviewed",
+        {
+            "lease": lease_id,
+            "owner": owner,
+            "operator": operator,
+            "outcome": outcome,
+            "reference": reference,
+        },
+        effective,
+        reason,
+        event_id,
+    )
 
 
 @click.group()
@@ -334,21 +435,49 @@ def policy():
 
 
 @policy.command("set")
-@click.argument("policy_kind", metavar="POLICY",
-                type=click.Choice(["min_domestic_share", "restricted_supplier", "restricted_sku",
-                                   "budget_cap", "lease_review"]))
+@click.argument(
+    "policy_kind",
+    metavar="POLICY",
+    type=click.Choice(
+        [
+            "min_domestic_share",
+            "restricted_supplier",
+            "restricted_sku",
+            "budget_cap",
+            "lease_review",
+        ]
+    ),
+)
 @click.option("--region", required=True, metavar="R")
-@click.option("--threshold", type=SHARE, metavar="X",
-              help="min_domestic_share: 0 to 1, or a percentage (0.3 or 30%).")
-@click.option("--basis", type=click.Choice(["value", "units"]), help="min_domestic_share [default: value].")
+@click.option(
+    "--threshold",
+    type=SHARE,
+    metavar="X",
+    help="min_domestic_share: 0 to 1, or a percentage (0.3 or 30%).",
+)
+@click.option(
+    "--basis", type=click.Choice(["value", "units"]), help="min_domestic_share [default: value]."
+)
 @click.option("--supplier", metavar="S", help="restricted_supplier: the supplier.")
 @click.option("--sku", metavar="K", help="restricted_sku: the sku.")
 @click.option("--mode", type=click.Choice(["warn", "block"]), default="warn", show_default=True)
 @click.option("--disable", is_flag=True, help="Switch the policy off from the effective date.")
 @recording_options
 @click.pass_context
-def policy_set(ctx, policy_kind, region, threshold, basis, supplier, sku, mode, disable,
-               effective, reason, event_id):
+def policy_set(
+    ctx,
+    policy_kind,
+    region,
+    threshold,
+    basis,
+    supplier,
+    sku,
+    mode,
+    disable,
+    effective,
+    reason,
+    event_id,
+):
     """Set (or with --disable switch off) a policy of a region from the effective date on.
 
     \b
@@ -356,10 +485,23 @@ def policy_set(ctx, policy_kind, region, threshold, basis, supplier, sku, mode, 
       ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
       ledger policy set restricted_sku --region CN --sku h20 --mode block
     """
-    _record(ctx, "policy.changed", {"policy": policy_kind, "region": region, "mode": mode,
-                                    "enabled": not disable, "threshold": threshold, "basis": basis,
-                                    "supplier": supplier, "sku": sku},
-            effective, reason, event_id)
+    _record(
+        ctx,
+        "policy.changed",
+        {
+            "policy": policy_kind,
+            "region": region,
+            "mode": mode,
+            "enabled": not disable,
+            "threshold": threshold,
+            "basis": basis,
+            "supplier": supplier,
+            "sku": sku,
+        },
+        effective,
+        reason,
+        event_id,
+    )
 
 
 COMMANDS = [region, supplier, fx, budget, order, lease, policy]

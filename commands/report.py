@@ -13,12 +13,25 @@ from commands.query import YEAR
 @click.command()
 @click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
 @knowledge_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
-              show_default=True, help="The HTML file to write.")
-@click.option("--from-seq", type=SEQ, metavar="K",
-              help="Add a Restatements section: the figures at seq K against those at the limit.")
-@click.option("--from-close", is_flag=True,
-              help="Add a Restatements section: each region's figures as reported at its last close.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="report.html",
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--from-seq",
+    type=SEQ,
+    metavar="K",
+    help="Add a Restatements section: the figures at seq K against those at the limit.",
+)
+@click.option(
+    "--from-close",
+    is_flag=True,
+    help="Add a Restatements section: each region's figures as reported at its last close.",
+)
 @click.pass_obj
 def report(obj, year, as_of, known_at, upto_seq, region, output, from_seq, from_close):
     """Write a self-contained HTML report: per region a budget burn-down and supplier shares over
@@ -48,16 +61,28 @@ def report(obj, year, as_of, known_at, upto_seq, region, output, from_seq, from_
     db = ledger.engine.url.render_as_string(hide_password=True) if obj.db else "ledger.db"
     if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
         db = obj.db  # a plain file path, as given
-    built = build_report(ledger, as_of=as_of, year=year, region=region, known_at=known_at,
-                         upto_seq=upto_seq, db=db, output=output, from_seq=from_seq,
-                         from_close=from_close)
+    built = build_report(
+        ledger,
+        as_of=as_of,
+        year=year,
+        region=region,
+        known_at=known_at,
+        upto_seq=upto_seq,
+        db=db,
+        output=output,
+        from_seq=from_seq,
+        from_close=from_close,
+    )
     with written(output, newline="\n") as stream:  # one -o error and no half-written file
         stream.write(render_html(built))
     regions = len(built.regions)
-    click.echo(f"wrote {output}: {regions} region{'' if regions == 1 else 's'}, "
-               f"{len(built.compliance)} compliance rows, as of {built.provenance.as_of}, "
-               f"up to seq {built.provenance.last_seq} "
-               f"({time.perf_counter() - started:.1f} s)", err=True)
+    click.echo(
+        f"wrote {output}: {regions} region{'' if regions == 1 else 's'}, "
+        f"{len(built.compliance)} compliance rows, as of {built.provenance.as_of}, "
+        f"up to seq {built.provenance.last_seq} "
+        f"({time.perf_counter() - started:.1f} s)",
+        err=True,
+    )
 
 
 COMMANDS = [report]

@@ -33,8 +33,13 @@ _BREAK = re.compile(r"(?<=[ ;/])|(?<=,)(?!\d)|(?<=\D,)")
 
 def visible(text: str) -> str:
     """Text with every control character written out as an escape (ESC becomes \\x1b)."""
-    return _UNSAFE.sub(lambda m: _NAMED.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100
-                                                      else f"\\u{ord(m[0]):04x}"), text)
+    return _UNSAFE.sub(
+        lambda m: (
+            _NAMED.get(m[0])
+            or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}")
+        ),
+        text,
+    )
 
 
 def output_width(stream) -> int:
@@ -91,9 +96,14 @@ class Layout:
         self.names, self.right, self.width = names, right, width
         self.free = [name in FREE_TEXT for name in names]
         self.records = 0
-        natural = [max([cell_len(name)] + [cell_len(row[i]) for row in rows]) for i, name in enumerate(names)]
-        minimum = [max(cell_len(name), min(natural[i], WRAP_MIN)) if self.free[i] else natural[i]
-                   for i, name in enumerate(names)]
+        natural = [
+            max([cell_len(name)] + [cell_len(row[i]) for row in rows])
+            for i, name in enumerate(names)
+        ]
+        minimum = [
+            max(cell_len(name), min(natural[i], WRAP_MIN)) if self.free[i] else natural[i]
+            for i, name in enumerate(names)
+        ]
         room = width - cell_len(GAP) * (len(names) - 1)
         self.widths: list[int] | None = None
         if sum(minimum) > room:
@@ -110,13 +120,17 @@ class Layout:
         self.widths = widths
 
     def fits(self, row: list[str]) -> bool:
-        return self.widths is None or all(self.free[i] or cell_len(value) <= self.widths[i]
-                                          for i, value in enumerate(row))
+        return self.widths is None or all(
+            self.free[i] or cell_len(value) <= self.widths[i] for i, value in enumerate(row)
+        )
 
     def header(self, bold: bool) -> Iterator[str]:
         if self.widths is None:
             return
-        cells = [_pad(name, w, self.names[i] in self.right) for i, (name, w) in enumerate(zip(self.names, self.widths, strict=True))]
+        cells = [
+            _pad(name, w, self.names[i] in self.right)
+            for i, (name, w) in enumerate(zip(self.names, self.widths, strict=True))
+        ]
         line = GAP.join(cells).rstrip()
         yield f"\x1b[1m{line}\x1b[0m" if bold else line
         yield GAP.join("─" * w for w in self.widths)
@@ -125,10 +139,16 @@ class Layout:
         if self.widths is None:
             yield from self._vertical(row)
             return
-        columns = [wrap(value, self.widths[i]) if self.free[i] else [value] for i, value in enumerate(row)]
+        columns = [
+            wrap(value, self.widths[i]) if self.free[i] else [value] for i, value in enumerate(row)
+        ]
         for depth in range(max(len(c) for c in columns)):
-            cells = [_pad(c[depth] if depth < len(c) else "", self.widths[i], self.names[i] in self.right)
-                     for i, c in enumerate(columns)]
+            cells = [
+                _pad(
+                    c[depth] if depth < len(c) else "", self.widths[i], self.names[i] in self.right
+                )
+                for i, c in enumerate(columns)
+            ]
             yield GAP.join(cells).rstrip()
 
     def _vertical(self, row: list[str]) -> Iterator[str]:
@@ -144,8 +164,9 @@ class Layout:
                 yield " " * label + part
 
 
-def table_lines(names: list[str], rows: Iterable[list[str]], right: set[str], width: int,
-                bold: bool = False) -> Iterator[str]:
+def table_lines(
+    names: list[str], rows: Iterable[list[str]], right: set[str], width: int, bold: bool = False
+) -> Iterator[str]:
     """The lines of a table of `rows` (already strings), laid out block by block."""
     rows = iter(rows)
     buffer: deque[list[str]] = deque()

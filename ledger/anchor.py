@@ -40,8 +40,19 @@ class Anchor:
     taken_at: str
 
     def to_json(self) -> str:
-        return json.dumps({"format": ANCHOR_FORMAT, "seq": self.seq, "hash": self.hash,
-                           "recorded_at": self.recorded_at, "taken_at": self.taken_at}, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": ANCHOR_FORMAT,
+                    "seq": self.seq,
+                    "hash": self.hash,
+                    "recorded_at": self.recorded_at,
+                    "taken_at": self.taken_at,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
     @classmethod
     def from_json(cls, text: str, source: str = "anchor") -> Anchor:
@@ -50,14 +61,16 @@ class Anchor:
         except ValueError as error:
             raise LedgerError(f"{source}: not an anchor (malformed JSON: {error})") from None
         if not isinstance(document, dict) or document.get("format") != ANCHOR_FORMAT:
-            raise LedgerError(f"{source}: not an anchor (no \"format\": \"{ANCHOR_FORMAT}\")")
+            raise LedgerError(f'{source}: not an anchor (no "format": "{ANCHOR_FORMAT}")')
         seq, digest = document.get("seq"), document.get("hash")
         recorded_at, taken_at = document.get("recorded_at"), document.get("taken_at")
         if type(seq) is not int or seq < 0:
             raise LedgerError(f"{source}: seq must be a whole number ≥ 0")
         if not isinstance(digest, str) or not HASH_PATTERN.fullmatch(digest):
             raise LedgerError(f"{source}: hash must be 64 lower-case hex digits")
-        if not isinstance(taken_at, str) or not (recorded_at is None or isinstance(recorded_at, str)):
+        if not isinstance(taken_at, str) or not (
+            recorded_at is None or isinstance(recorded_at, str)
+        ):
             raise LedgerError(f"{source}: recorded_at and taken_at must be timestamps")
         if seq == 0 and digest != GENESIS_HASH:
             raise LedgerError(f"{source}: an anchor of an empty log has the hash of 64 zeros")
@@ -88,7 +101,8 @@ def take_anchor(ledger) -> Anchor:
         return Anchor(0, GENESIS_HASH, None, utc_timestamp())
     with ledger.engine.connect() as connection:
         recorded_at = connection.execute(
-            select(events.c.recorded_at).where(events.c.seq == report.count)).scalar()
+            select(events.c.recorded_at).where(events.c.seq == report.count)
+        ).scalar()
     return Anchor(report.count, report.head, recorded_at, utc_timestamp())
 
 
@@ -133,7 +147,9 @@ def verify_export_against(path: str | Path, anchor: Anchor) -> AnchorReport:
     except OSError as error:
         raise LedgerError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
-        raise LedgerError(f"{path}: not an export of `ledger export events` (not UTF-8 text)") from None
+        raise LedgerError(
+            f"{path}: not an export of `ledger export events` (not UTF-8 text)"
+        ) from None
     return compare(ChainReport(count, head), anchor, found[0] if found else None)
 
 
@@ -143,10 +159,18 @@ def compare(report: ChainReport, anchor: Anchor, found: str | None) -> AnchorRep
     if not report.ok:
         return AnchorReport(report, anchor)
     if found is None:
-        return AnchorReport(report, anchor, f"the log has {report.count} events, fewer than the anchor's "
-                                            f"seq {anchor.seq} (taken {anchor.taken_at}): events were removed")
+        return AnchorReport(
+            report,
+            anchor,
+            f"the log has {report.count} events, fewer than the anchor's "
+            f"seq {anchor.seq} (taken {anchor.taken_at}): events were removed",
+        )
     if found != anchor.hash:
-        return AnchorReport(report, anchor, f"seq {anchor.seq}: hash {found[:16]}… differs from the anchor's "
-                                            f"{anchor.hash[:16]}… (taken {anchor.taken_at}): the log was "
-                                            "rewritten up to that event")
+        return AnchorReport(
+            report,
+            anchor,
+            f"seq {anchor.seq}: hash {found[:16]}… differs from the anchor's "
+            f"{anchor.hash[:16]}… (taken {anchor.taken_at}): the log was "
+            "rewritten up to that event",
+        )
     return AnchorReport(report, anchor)

@@ -147,8 +147,9 @@ class Ledger:
                 require_schema(engine, _where(engine))
         except LedgerDatabaseError as error:
             engine.dispose()
-            raise LedgerDatabaseError(error.reason, orig=error.orig,
-                                      context="--db: cannot open the database") from None
+            raise LedgerDatabaseError(
+                error.reason, orig=error.orig, context="--db: cannot open the database"
+            ) from None
         except LedgerError:
             engine.dispose()
             raise
@@ -294,8 +295,9 @@ class Ledger:
         """Import a .jsonl or .csv file (or `format` "jsonl"/"csv" whatever its name), all or
         nothing; with dry_run, check it whole and write nothing. A file without any event is an
         error: importing nothing is most often the wrong file."""
-        result = self.import_lines(read_events_file(path, progress, format=format), actor=actor,
-                                   dry_run=dry_run)
+        result = self.import_lines(
+            read_events_file(path, progress, format=format), actor=actor, dry_run=dry_run
+        )
         if result.added + result.already_recorded == 0:
             raise LedgerError(f"no events in {path}")
         return result
@@ -358,7 +360,9 @@ class Ledger:
         except OSError as error:
             raise LedgerError(f"cannot read {path}: {error.strerror}") from None
         except UnicodeDecodeError:
-            raise LedgerError(f"{path}: not an export of `ledger export events` (not UTF-8 text)") from None
+            raise LedgerError(
+                f"{path}: not an export of `ledger export events` (not UTF-8 text)"
+            ) from None
 
     def log(
         self,
@@ -374,9 +378,18 @@ class Ledger:
     ) -> list[StoredEvent]:
         """Events matching every filter given: types, an effective date range, a region named
         in the payload, an order or lease id, seq after `after_seq`."""
-        return list(self.iter_log(types=types, effective_from=effective_from, effective_to=effective_to,
-                                  region=region, document=document, knowledge=knowledge, limit=limit,
-                                  after_seq=after_seq))
+        return list(
+            self.iter_log(
+                types=types,
+                effective_from=effective_from,
+                effective_to=effective_to,
+                region=region,
+                document=document,
+                knowledge=knowledge,
+                limit=limit,
+                after_seq=after_seq,
+            )
+        )
 
     def iter_log(
         self,
@@ -405,8 +418,9 @@ class Ledger:
         if region:
             query = query.where(self._payload_has("region", region))
         if document:
-            query = query.where(or_(self._payload_has("order", document),
-                                    self._payload_has("lease", document)))
+            query = query.where(
+                or_(self._payload_has("order", document), self._payload_has("lease", document))
+            )
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
         if after_seq is not None:
@@ -443,7 +457,9 @@ class Ledger:
                 strays = [] if outside_rows_ok else stray_rows(connection, upto_seq)
                 if strays:
                     seq, problem = strays[0]
-                    raise IntegrityError(f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt")
+                    raise IntegrityError(
+                        f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt"
+                    )
                 report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
@@ -453,8 +469,9 @@ class Ledger:
             finding = self.verify_deep()[1]
             if finding is None:
                 raise
-            raise IntegrityError(f"{finding}; the read models cannot take it, nothing was "
-                                 "rebuilt") from None
+            raise IntegrityError(
+                f"{finding}; the read models cannot take it, nothing was rebuilt"
+            ) from None
         return report
 
     # -- queries ------------------------------------------------------------------------------
@@ -480,9 +497,13 @@ class Ledger:
             seq = connection.execute(
                 select(func.max(events.c.seq)).where(events.c.recorded_at <= limit)
             ).scalar()
-            first = None if seq else connection.execute(
-                select(events.c.recorded_at).order_by(events.c.seq).limit(1)
-            ).scalar()
+            first = (
+                None
+                if seq
+                else connection.execute(
+                    select(events.c.recorded_at).order_by(events.c.seq).limit(1)
+                ).scalar()
+            )
         note = None
         if first is not None:
             note = f"no event was recorded by {limit} (the first was recorded at {first})"
@@ -525,15 +546,28 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Budget, committed, remaining and utilization per region for one year, as of a date."""
         as_of = as_of or date.today()
-        return self._query(queries.budget_rows, as_of=as_of, year=year or as_of.year,
-                           region=region, upto_seq=knowledge.upto_seq)
+        return self._query(
+            queries.budget_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
 
     def query_commitments(
-        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every order and lease placed or signed by the as-of date, with its committed total."""
-        return self._query(queries.commitment_rows, as_of=as_of or date.today(), region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            queries.commitment_rows,
+            as_of=as_of or date.today(),
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
 
     def query_shares(
         self,
@@ -546,8 +580,14 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Supplier shares of each region's orders charged to one year, as of a date."""
         as_of = as_of or date.today()
-        return self._query(queries.share_rows, as_of=as_of, year=year or as_of.year, region=region,
-                           basis=basis, upto_seq=knowledge.upto_seq)
+        return self._query(
+            queries.share_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            basis=basis,
+            upto_seq=knowledge.upto_seq,
+        )
 
     def series(
         self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
@@ -561,20 +601,33 @@ class Ledger:
             return region_series(connection, region, year, list(dates), knowledge.upto_seq)
 
     def compliance(
-        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
-        return self._query(queries.compliance_rows, as_of=as_of or date.today(), region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            queries.compliance_rows,
+            as_of=as_of or date.today(),
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
 
     def policies(
-        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every policy set by the as-of date, enabled or not, with its settings then."""
         from ledger.policies import policy_rows
 
-        return self._query(policy_rows, as_of=as_of or date.today(), region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            policy_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
 
     def policy_series(
         self, *, region: str, policy: str, dates: Iterable[date], knowledge: Knowledge = Knowledge()
@@ -583,19 +636,29 @@ class Ledger:
         None, reading the region's policy changes once."""
         from ledger.policies import policy_series
 
-        return self._query(policy_series, region=region, policy=policy, dates=list(dates),
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            policy_series,
+            region=region,
+            policy=policy,
+            dates=list(dates),
+            upto_seq=knowledge.upto_seq,
+        )
 
     # -- master data (SPEC §5 lists) ----------------------------------------------------------
 
     def regions(
-        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Regions opened by the as-of date, by code, with their country, currency and opening date."""
         from ledger.projections.lists import region_list
 
-        return self._query(region_list, as_of=as_of or date.today(), region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            region_list, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
 
     def suppliers(
         self, *, as_of: date | None = None, knowledge: Knowledge = Knowledge()
@@ -616,8 +679,13 @@ class Ledger:
         """Every rate event in effect by the as-of date, in (effective, seq) order."""
         from ledger.projections.lists import fx_list
 
-        return self._query(fx_list, as_of=as_of or date.today(), base=base, quote=quote,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            fx_list,
+            as_of=as_of or date.today(),
+            base=base,
+            quote=quote,
+            upto_seq=knowledge.upto_seq,
+        )
 
     def budgets(
         self,
@@ -631,19 +699,29 @@ class Ledger:
         (effective, seq) order, with its reason."""
         from ledger.projections.lists import budget_list
 
-        return self._query(budget_list, as_of=as_of or date.today(), year=year, region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            budget_list,
+            as_of=as_of or date.today(),
+            year=year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
 
     # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
 
     def periods(
-        self, *, as_of: date | None = None, region: str | None = None, knowledge: Knowledge = Knowledge()
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Per region opened by the as-of date: its closed-through date and latest period event."""
         from ledger.projections.diff import period_rows
 
-        return self._query(period_rows, as_of=as_of or date.today(), region=region,
-                           upto_seq=knowledge.upto_seq)
+        return self._query(
+            period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
 
     def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
         """The knowledge limit right after the region's last `period.closed` within `knowledge`:
@@ -652,38 +730,68 @@ class Ledger:
 
         seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
         if seq is None:
-            raise LedgerError(f"region {region}: no period.closed is known, so there is no close to "
-                              "compare from; give --from-seq or --from-known-at")
+            raise LedgerError(
+                f"region {region}: no period.closed is known, so there is no close to "
+                "compare from; give --from-seq or --from-known-at"
+            )
         return Knowledge(seq)
 
     def diff_budget(
-        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
-        year: int | None = None, region: str | None = None,
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The budget report as of a date at two knowledge limits: rows that print differently."""
         from ledger.projections.diff import budget_diff
 
         as_of = as_of or date.today()
-        return self._query(budget_diff, as_of=as_of, year=year or as_of.year, region=region,
-                           before=before.upto_seq, after=after.upto_seq)
+        return self._query(
+            budget_diff,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
 
     def diff_commitments(
-        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """Orders and leases whose status or committed total differs between two limits."""
         from ledger.projections.diff import commitment_diff
 
-        return self._query(commitment_diff, as_of=as_of or date.today(), region=region,
-                           before=before.upto_seq, after=after.upto_seq)
+        return self._query(
+            commitment_diff,
+            as_of=as_of or date.today(),
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
 
     def diff_events(
-        self, *, before: Knowledge, after: Knowledge = Knowledge(), as_of: date | None = None,
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The events between two limits, effective by the as-of date, that touch a region."""
         from ledger.projections.diff import event_diff
 
-        return self._query(lambda connection, **kwargs: list(event_diff(connection, **kwargs)),
-                           as_of=as_of or date.today(), region=region,
-                           before=before.upto_seq or 0, after=after.upto_seq)
+        return self._query(
+            lambda connection, **kwargs: list(event_diff(connection, **kwargs)),
+            as_of=as_of or date.today(),
+            region=region,
+            before=before.upto_seq or 0,
+            after=after.upto_seq,
+        )

@@ -14,9 +14,28 @@ from typing import IO, Any
 from ledger.errors import IntegrityError, LedgerError
 
 GENESIS_HASH = "0" * 64
-HASHED_FIELDS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload")
-EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
-                  "prev_hash", "hash")
+HASHED_FIELDS = (
+    "seq",
+    "event_id",
+    "type",
+    "effective",
+    "recorded_at",
+    "actor",
+    "reason",
+    "payload",
+)
+EXPORT_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "effective",
+    "recorded_at",
+    "actor",
+    "reason",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 SEQ_CELL = re.compile(r"[1-9][0-9]*")
 
 
@@ -28,8 +47,11 @@ def canonical(value: Any) -> str:
 # is_canonical runs for every row verify reads: json.dumps builds a new encoder on each call,
 # which costs as much as the encoding, so the C encoder is built once here (same settings).
 _scan = json.JSONDecoder().scan_once
-_encode = (c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, True)
-           if c_make_encoder is not None else None)
+_encode = (
+    c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, True)
+    if c_make_encoder is not None
+    else None
+)
 
 
 def is_canonical(text: str) -> bool:
@@ -121,9 +143,13 @@ def verify_chain(envelopes: Iterable[dict[str, Any]]) -> ChainReport:
         if seq != count:
             return ChainReport(count - 1, expected_prev, seq, f"expected seq {count}, found {seq}")
         if envelope["prev_hash"] != expected_prev:
-            return ChainReport(count - 1, expected_prev, seq, "prev_hash does not match the hash before it")
+            return ChainReport(
+                count - 1, expected_prev, seq, "prev_hash does not match the hash before it"
+            )
         if event_hash(expected_prev, envelope) != envelope["hash"]:
-            return ChainReport(count - 1, expected_prev, seq, "hash does not match the event's content")
+            return ChainReport(
+                count - 1, expected_prev, seq, "hash does not match the event's content"
+            )
         if envelope["recorded_at"] < last_recorded:
             return ChainReport(count - 1, expected_prev, seq, "recorded_at goes back in time")
         last_recorded = envelope["recorded_at"]
@@ -139,16 +165,34 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
     expected_prev = GENESIS_HASH
     last_recorded = ""
     count = 0
-    for seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest in rows:
+    for (
+        seq,
+        event_id,
+        type_,
+        effective,
+        recorded_at,
+        actor,
+        reason,
+        payload,
+        prev_hash,
+        digest,
+    ) in rows:
         count += 1
         problem = None
         if seq != count:
-            problem = ("a second row claims this seq" if seq == count - 1
-                       else f"expected seq {count}, found {seq}")
+            problem = (
+                "a second row claims this seq"
+                if seq == count - 1
+                else f"expected seq {count}, found {seq}"
+            )
         elif prev_hash != expected_prev:
             problem = "prev_hash does not match the hash before it"
-        elif chain_hash(expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason,
-                        payload) != digest:
+        elif (
+            chain_hash(
+                expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason, payload
+            )
+            != digest
+        ):
             problem = "hash does not match the event's content"
         elif recorded_at < last_recorded:
             problem = "recorded_at goes back in time"
@@ -173,7 +217,9 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
     try:
         header = next(reader, None)
         if header is None or tuple(header) != EXPORT_COLUMNS:
-            raise LedgerError(f"{source}: not an export of `ledger export events` (the header differs)")
+            raise LedgerError(
+                f"{source}: not an export of `ledger export events` (the header differs)"
+            )
         expected_prev = GENESIS_HASH
         last_recorded = ""
         count = 0
@@ -182,10 +228,17 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
             problem, envelope = _export_row(cells, count, expected_prev, last_recorded)
             if problem is not None:
                 # The seq the row claims, when that is what is wrong with it.
-                seq = (repr(cells[0][:24]) if problem.startswith("the seq")
-                       else cells[0] if problem.startswith("expected") else count)
-                raise IntegrityError(f"seq {seq}: {problem} ({source} line {reader.line_num}; "
-                                     f"{count - 1} events before it verify)")
+                seq = (
+                    repr(cells[0][:24])
+                    if problem.startswith("the seq")
+                    else cells[0]
+                    if problem.startswith("expected")
+                    else count
+                )
+                raise IntegrityError(
+                    f"seq {seq}: {problem} ({source} line {reader.line_num}; "
+                    f"{count - 1} events before it verify)"
+                )
             last_recorded, expected_prev = envelope["recorded_at"], envelope["hash"]
             yield envelope
     except csv.Error as error:
@@ -198,7 +251,9 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
     """(None, the envelope) for a row of an export that verifies as seq, else (the problem, None)."""
     if len(cells) != len(EXPORT_COLUMNS):
         return f"{len(cells)} cells, not {len(EXPORT_COLUMNS)}", None
-    seq_cell, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = cells
+    seq_cell, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = (
+        cells
+    )
     if not (seq_cell.isascii() and SEQ_CELL.fullmatch(seq_cell)):
         return "the seq cell is not plain ASCII digits", None
     if int(seq_cell) != seq:
@@ -210,14 +265,27 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
     if prev_hash != expected_prev:
         return "prev_hash does not match the hash before it", None
     actor, reason = unguard(actor), unguard(reason) or None
-    if chain_hash(expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason,
-                  payload) != digest:
+    if (
+        chain_hash(
+            expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason, payload
+        )
+        != digest
+    ):
         return "hash does not match the event's content", None
     if recorded_at < last_recorded:
         return "recorded_at goes back in time", None
-    return None, {"seq": seq, "event_id": event_id, "type": type_, "effective": effective,
-                  "recorded_at": recorded_at, "actor": actor, "reason": reason,
-                  "payload": json.loads(payload), "prev_hash": prev_hash, "hash": digest}
+    return None, {
+        "seq": seq,
+        "event_id": event_id,
+        "type": type_,
+        "effective": effective,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "reason": reason,
+        "payload": json.loads(payload),
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
 
 
 def verify_export_stream(stream: IO[str], source: str = "export") -> ChainReport:

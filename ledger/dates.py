@@ -24,8 +24,9 @@ def last_payment(start: date, months: int) -> date:
     try:
         return add_months(start, months - 1)
     except (ValueError, OverflowError):
-        raise ValueError(f"the last of {months} monthly payments from {start} would fall after "
-                         f"9999-12-31") from None
+        raise ValueError(
+            f"the last of {months} monthly payments from {start} would fall after 9999-12-31"
+        ) from None
 
 
 def payment_dates(start: date, months: int) -> list[date]:

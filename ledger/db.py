@@ -40,8 +40,10 @@ def lock_timeout() -> float:
     except ValueError:
         seconds = math.nan
     if not (0 < seconds <= 86_400 and value.isascii()):
-        raise LedgerError(f"{LOCK_TIMEOUT_ENV}: {value[:40]!r} is not a number of seconds "
-                          "(more than 0, at most 86400)")
+        raise LedgerError(
+            f"{LOCK_TIMEOUT_ENV}: {value[:40]!r} is not a number of seconds "
+            "(more than 0, at most 86400)"
+        )
     return seconds
 
 
@@ -97,8 +99,12 @@ def _sqlite_engine(url: str) -> Engine:
         wal = read_only.with_name(read_only.name + "-wal")
         flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
         uri = f"file:{quote(str(read_only.resolve()))}?{flags}"
-        engine = create_engine(url, creator=lambda: sqlite3.connect(
-            uri, uri=True, timeout=timeout, check_same_thread=False))
+        engine = create_engine(
+            url,
+            creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=timeout, check_same_thread=False
+            ),
+        )
     else:
         engine = create_engine(url, connect_args={"timeout": timeout})
 
@@ -171,28 +177,38 @@ def lock_for_append(connection: Connection) -> None:
     savepoint = connection.begin_nested()
     try:
         # Transaction-local: every lock wait of this write transaction is bounded.
-        connection.execute(text("SELECT set_config('lock_timeout', :ms, true)"),
-                           {"ms": f"{max(1, int(timeout * 1000))}ms"})
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
-                           {"key": APPEND_LOCK_KEY})
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :ms, true)"),
+            {"ms": f"{max(1, int(timeout * 1000))}ms"},
+        )
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+            {"key": APPEND_LOCK_KEY},
+        )
     except LedgerDatabaseError as error:
         if error.sqlstate != LOCK_NOT_AVAILABLE:
             raise
         savepoint.rollback()
-        raise LockTimeoutError(f"the append lock is held by {lock_holder(connection)}: waited "
-                               f"{timeout:g} s ({LOCK_TIMEOUT_ENV}); try again later") from None
+        raise LockTimeoutError(
+            f"the append lock is held by {lock_holder(connection)}: waited "
+            f"{timeout:g} s ({LOCK_TIMEOUT_ENV}); try again later"
+        ) from None
     savepoint.commit()
 
 
 def lock_holder(connection: Connection) -> str:
     """Who holds this schema's append lock, as far as pg_locks and pg_stat_activity tell."""
-    row = connection.execute(text(
-        "SELECT l.pid, a.application_name, a.usename, a.state FROM pg_locks l "
-        "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(:key AS oid) "
-        "AND l.objid = CAST(hashtext(current_schema()) AS oid) AND l.objsubid = 2 "
-        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "LIMIT 1"), {"key": APPEND_LOCK_KEY}).first()
+    row = connection.execute(
+        text(
+            "SELECT l.pid, a.application_name, a.usename, a.state FROM pg_locks l "
+            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = CAST(:key AS oid) "
+            "AND l.objid = CAST(hashtext(current_schema()) AS oid) AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "LIMIT 1"
+        ),
+        {"key": APPEND_LOCK_KEY},
+    ).first()
     if row is None:
         return "another session (it let go just now)"
     details = [f"pid {row.pid}"]
@@ -227,7 +243,10 @@ def _refuse_read_only(connection: Connection) -> None:
     or session whose transactions are read-only — with one clear line, before anything runs."""
     if not connection.get_execution_options().get("ledger_write", False):
         return
-    if connection.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar() == "on":
+    if (
+        connection.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar()
+        == "on"
+    ):
         from ledger.errors import LedgerReadOnlyError
 
         raise LedgerReadOnlyError()
@@ -245,7 +264,9 @@ def _with_error_boundary(engine: Engine) -> Engine:
 
 
 def _translate(context: ExceptionContext) -> LedgerDatabaseError | None:
-    if context.sqlalchemy_exception is None or not isinstance(context.original_exception, Exception):
+    if context.sqlalchemy_exception is None or not isinstance(
+        context.original_exception, Exception
+    ):
         return None  # not the driver's error (one of ours raised in an event, an interrupt)
     return database_error(context.original_exception)
 

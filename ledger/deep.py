@@ -26,7 +26,7 @@ REPLAY_BATCH = 5000
 
 
 def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str | None:
-    """"seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
+    """ "seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
     rules refuse, or whose stored form is not the one an append writes; None when all pass."""
     from ledger.app import Ledger
     from ledger.events import NewEvent
@@ -45,12 +45,19 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                         try:
                             payload = upcast(stored.type, stored.version, stored.payload)
                         except (LedgerError, LookupError, TypeError, ValueError) as error:
-                            return (f"seq {stored.seq}: {stored.type} version {stored.version} cannot be "
-                                    f"upcast ({str(error)[:200] or type(error).__name__})")
+                            return (
+                                f"seq {stored.seq}: {stored.type} version {stored.version} cannot be "
+                                f"upcast ({str(error)[:200] or type(error).__name__})"
+                            )
                         try:
-                            event = NewEvent.create(stored.type, stored.effective, payload,
-                                                    actor=stored.actor, reason=stored.reason,
-                                                    event_id=stored.event_id)
+                            event = NewEvent.create(
+                                stored.type,
+                                stored.effective,
+                                payload,
+                                actor=stored.actor,
+                                reason=stored.reason,
+                                event_id=stored.event_id,
+                            )
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
                         problem = _stored_form(payload, stored, event)
@@ -64,7 +71,9 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
                         if appended.already_recorded:
-                            return f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
+                            return (
+                                f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
+                            )
                     appender.end_batch()
         finally:
             scratch.close()
@@ -77,8 +86,11 @@ def _stored_form(payload: dict, stored: StoredEvent, event) -> str | None:
     stored form of the current version)."""
     written = event.payload.canonical()
     if canonical(written) != canonical(payload):
-        fields = sorted(name for name in {*written, *payload}
-                        if canonical(written.get(name)) != canonical(payload.get(name)))
+        fields = sorted(
+            name
+            for name in {*written, *payload}
+            if canonical(written.get(name)) != canonical(payload.get(name))
+        )
         named = fields[0] if fields and fields[0].isidentifier() else "payload"
         return f"{named}: not in the form an append stores for {stored.type} (SPEC §2.2)"
     if event.event_id != stored.event_id:

@@ -58,8 +58,11 @@ class LedgerReadOnlyError(LedgerError):
     transaction that is read-only."""
 
     def __init__(self, why: str | None = None) -> None:
-        super().__init__(f"the database is read-only: {why}" if why
-                         else "the database is read-only — a standby? record on the primary")
+        super().__init__(
+            f"the database is read-only: {why}"
+            if why
+            else "the database is read-only — a standby? record on the primary"
+        )
 
 
 class LedgerDatabaseError(LedgerError):
@@ -67,7 +70,9 @@ class LedgerDatabaseError(LedgerError):
     dropped under the ledger, a role without the privilege, a full disk. The message is the
     driver's first line (any password in it hidden); `orig` is the driver's own exception."""
 
-    def __init__(self, reason: str, *, orig: BaseException | None = None, context: str = "database"):
+    def __init__(
+        self, reason: str, *, orig: BaseException | None = None, context: str = "database"
+    ):
         from ledger.redact import hide_password
 
         self.reason = hide_password(reason)

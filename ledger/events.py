@@ -63,8 +63,10 @@ def iso_codes() -> tuple[frozenset[str], frozenset[str]]:
     follows the Debian iso-codes data), read once on first use."""
     import pycountry
 
-    return (frozenset(currency.alpha_3 for currency in pycountry.currencies),
-            frozenset(country.alpha_2 for country in pycountry.countries))
+    return (
+        frozenset(currency.alpha_3 for currency in pycountry.currencies),
+        frozenset(country.alpha_2 for country in pycountry.countries),
+    )
 
 
 def check_text(text: str) -> str:

@@ -130,8 +130,10 @@ def _header_problem(header: list[str]) -> str | None:
             hint = f"; its columns look separated by {name}: save it with commas"
             break
     if not hint:
-        hint = f" (the header reads {shown[:60]!r}; the first line must name the columns, " \
-               f"type and effective among them)"
+        hint = (
+            f" (the header reads {shown[:60]!r}; the first line must name the columns, "
+            f"type and effective among them)"
+        )
     return f"the CSV header has no 'type' column{hint}"
 
 
@@ -183,7 +185,7 @@ def _csv_rows(text: _CountingText) -> Iterator[Line]:
 
 
 def file_format(path: str | Path, format: str | None = None) -> str:
-    """"jsonl" or "csv": as given, else from the file's extension; anything else is refused."""
+    """ "jsonl" or "csv": as given, else from the file's extension; anything else is refused."""
     if format is not None:
         if format not in FORMATS.values():
             raise LedgerError(f"format {format!r}: use jsonl or csv")
@@ -265,8 +267,18 @@ def write_csv(out: IO[str], columns: Iterable[str], rows: Iterable[Sequence[Any]
             fast.writerow(row)
 
 
-EXPORT_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason",
-                  "payload", "prev_hash", "hash")
+EXPORT_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "effective",
+    "recorded_at",
+    "actor",
+    "reason",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
@@ -287,7 +299,18 @@ def export_lines(rows: Iterable[tuple]) -> str:
     character by character: the same quoting (RFC 4180, minimal, CR and LF quoted), several
     times faster. The tests compare the two."""
     lines = []
-    for seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest in rows:
+    for (
+        seq,
+        event_id,
+        type_,
+        effective,
+        recorded_at,
+        actor,
+        reason,
+        payload,
+        prev_hash,
+        digest,
+    ) in rows:
         fixed = f"{event_id},{type_},{effective},{recorded_at}"
         if _NEEDS_QUOTES.search(fixed) or _NEEDS_QUOTES.search(prev_hash + digest):
             fixed = ",".join(_cell(cell) for cell in (event_id, type_, effective, recorded_at))
@@ -302,5 +325,15 @@ def export_lines(rows: Iterable[tuple]) -> str:
 def export_row(row: tuple) -> list[Any]:
     """A row of `export events` as cells (what export_lines writes), for csv.writer."""
     seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row
-    return [seq, event_id, type_, effective, recorded_at, guard(actor), guard(reason), payload,
-            prev_hash, digest]
+    return [
+        seq,
+        event_id,
+        type_,
+        effective,
+        recorded_at,
+        guard(actor),
+        guard(reason),
+        payload,
+        prev_hash,
+        digest,
+    ]

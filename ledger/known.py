@@ -37,13 +37,17 @@ class Known:
         # The first date from which some rate of a currency pair (either direction) is known.
         self.rates_from: dict[frozenset, date] = {}
         for base, quote, first in connection.execute(
-            select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(rates.c.base, rates.c.quote)
+            select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(
+                rates.c.base, rates.c.quote
+            )
         ):
             self._learn_rate(base, quote, as_date(first))
         # Per region, its policy changes in (effective, seq) order.
         self.policy_changes: dict[str, list[Row]] = {}
         policies = schema.policies
-        for row in connection.execute(select(policies).order_by(policies.c.effective, policies.c.seq)):
+        for row in connection.execute(
+            select(policies).order_by(policies.c.effective, policies.c.seq)
+        ):
             self.policy_changes.setdefault(row.region, []).append(_plain(row))
         # (region, how many of its changes are in force) → the block-mode policies then; cleared
         # when a policy changes.
@@ -66,7 +70,10 @@ class Known:
             (seq, type_, upcast(type_, version, json.loads(payload)))
             for seq, type_, payload, version in connection.execute(
                 select(events.c.seq, events.c.type, events.c.payload, events.c.version)
-                .where(events.c.type.in_(PERIOD_TYPES)).order_by(events.c.seq)))
+                .where(events.c.type.in_(PERIOD_TYPES))
+                .order_by(events.c.seq)
+            )
+        )
         self._currency_regions: dict[str, list[str]] | None = None
 
     # -- lookups ----------------------------------------------------------------------------------
@@ -103,8 +110,13 @@ class Known:
 
     def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
         """The regions an event about to be appended touches (SPEC §4.6)."""
-        return touches(event_type, vars(payload), self._order_region, self._lease_region,
-                       self.regions_of_currency)
+        return touches(
+            event_type,
+            vars(payload),
+            self._order_region,
+            self._lease_region,
+            self.regions_of_currency,
+        )
 
     def _order_region(self, order_id: str) -> str | None:
         row = self.order(order_id)
@@ -122,10 +134,16 @@ class Known:
         for code in wanted:
             self.orders[code] = None
         for order_id, region, year, effective in select_in(
-            self.connection, "SELECT order_id, region, year, effective FROM orders WHERE order_id", wanted
+            self.connection,
+            "SELECT order_id, region, year, effective FROM orders WHERE order_id",
+            wanted,
         ):
-            self.orders[order_id] = {"order_id": order_id, "region": region, "year": year,
-                                     "effective": as_date(effective)}
+            self.orders[order_id] = {
+                "order_id": order_id,
+                "region": region,
+                "year": year,
+                "effective": as_date(effective),
+            }
         for order_id, effective in select_in(
             self.connection,
             "SELECT order_id, effective FROM order_changes WHERE kind = 'cancelled' AND order_id",
@@ -139,7 +157,9 @@ class Known:
             self.connection, "SELECT lease, region, effective FROM leases WHERE lease", wanted
         ):
             self.leases[lease] = {"lease": lease, "region": region, "effective": as_date(effective)}
-        for (lease,) in select_in(self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted):
+        for (lease,) in select_in(
+            self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted
+        ):
             self.terminated[lease] = True
 
     def forget_documents(self) -> None:
@@ -170,15 +190,19 @@ class Known:
         elif table is schema.fx_rates:
             self._learn_rate(row["base"], row["quote"], row["effective"])
         elif table is schema.policies:
-            insort(self.policy_changes.setdefault(row["region"], []), row,
-                   key=itemgetter("effective", "seq"))
+            insort(
+                self.policy_changes.setdefault(row["region"], []),
+                row,
+                key=itemgetter("effective", "seq"),
+            )
             self.blocking.clear()
 
     def learn_event(self, seq: int, event_type: str, payload) -> None:
         """Take in an event just appended that has no read-model rows (a period event)."""
         if event_type in PERIOD_TYPES:
             self.periods[payload.region] = next_state(
-                self.periods.get(payload.region), seq, event_type, vars(payload))
+                self.periods.get(payload.region), seq, event_type, vars(payload)
+            )
 
     def _learn_rate(self, base: str, quote: str, effective: date) -> None:
         pair = frozenset((base, quote))
@@ -204,5 +228,6 @@ def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[
     SQLAlchemy would cost more than running it."""
     for start in range(0, len(codes), LOOKUP_SLICE):
         part = codes[start : start + LOOKUP_SLICE]
-        yield from connection.exec_driver_sql(f"{query} IN ({markers(connection, len(part))})",
-                                              tuple(part))
+        yield from connection.exec_driver_sql(
+            f"{query} IN ({markers(connection, len(part))})", tuple(part)
+        )

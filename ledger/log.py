@@ -15,21 +15,45 @@ from ledger.chain import GENESIS_HASH
 from ledger.errors import IntegrityError
 from ledger.sql import keyset_pages, marker
 
-LOG_COLUMNS = ("seq", "event_id", "type", "effective", "recorded_at", "actor", "reason", "payload",
-               "prev_hash", "hash")
+LOG_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "effective",
+    "recorded_at",
+    "actor",
+    "reason",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 # The types each column must hold as read (SQLite stores whatever a writer of the file gave it).
-COLUMN_TYPES = ((int,), (str,), (str,), (str,), (str,), (str,), (str, type(None)), (str,), (str,), (str,))
+COLUMN_TYPES = (
+    (int,),
+    (str,),
+    (str,),
+    (str,),
+    (str,),
+    (str,),
+    (str, type(None)),
+    (str,),
+    (str,),
+    (str,),
+)
 _SQLITE_TYPE_NAMES = {int: "integer", str: "text", type(None): "null"}
 SQLITE_TYPES_RIGHT = " AND ".join(
     f"typeof({name}) IN ({', '.join(repr(_SQLITE_TYPE_NAMES[kind]) for kind in kinds)})"
-    for name, kinds in zip(LOG_COLUMNS, COLUMN_TYPES, strict=True))
+    for name, kinds in zip(LOG_COLUMNS, COLUMN_TYPES, strict=True)
+)
 # The largest seq whose successor is still a BIGINT.
 LAST_SEQ = 2**63 - 2
 # Three subqueries, not one SELECT of three aggregates: each alone is answered from the primary
 # key (min, max) or SQLite's b-tree count, 0.4 ms at 200,000 events where the combined form
 # scans the table (35 ms).
-COUNT_MIN_MAX = ("SELECT (SELECT count(*) FROM events), (SELECT min(seq) FROM events), "
-                 "(SELECT max(seq) FROM events)")
+COUNT_MIN_MAX = (
+    "SELECT (SELECT count(*) FROM events), (SELECT min(seq) FROM events), "
+    "(SELECT max(seq) FROM events)"
+)
 # How many stray rows a failed accounting names.
 STRAYS_NAMED = 3
 
@@ -46,9 +70,12 @@ def chain_head(connection: Connection) -> tuple[int, str, str]:
     if not end:
         return 0, GENESIS_HASH, ""
     row = connection.exec_driver_sql(
-        f"SELECT seq, hash, recorded_at FROM events WHERE seq = {marker(connection)}", (end,)).first()
+        f"SELECT seq, hash, recorded_at FROM events WHERE seq = {marker(connection)}", (end,)
+    ).first()
     if type(row[1]) is not str or type(row[2]) is not str:
-        raise IntegrityError(f"seq {end}: the head row holds a value of the wrong type; run `ledger verify`")
+        raise IntegrityError(
+            f"seq {end}: the head row holds a value of the wrong type; run `ledger verify`"
+        )
     return row[0], row[1], row[2]
 
 
@@ -58,10 +85,14 @@ def _contiguous_end(connection: Connection) -> int:
     integer = " AND typeof(seq) = 'integer'" if connection.dialect.name == "sqlite" else ""
     if connection.exec_driver_sql(f"SELECT 1 FROM events WHERE seq = 1{integer}").first() is None:
         return 0
-    return connection.exec_driver_sql(
-        f"SELECT min(seq) FROM events AS e WHERE seq BETWEEN 1 AND {mark}{integer} "
-        "AND NOT EXISTS (SELECT 1 FROM events AS f WHERE f.seq = e.seq + 1)", (LAST_SEQ,)
-    ).scalar() or LAST_SEQ + 1
+    return (
+        connection.exec_driver_sql(
+            f"SELECT min(seq) FROM events AS e WHERE seq BETWEEN 1 AND {mark}{integer} "
+            "AND NOT EXISTS (SELECT 1 FROM events AS f WHERE f.seq = e.seq + 1)",
+            (LAST_SEQ,),
+        ).scalar()
+        or LAST_SEQ + 1
+    )
 
 
 def head(connection: Connection) -> tuple[int, str]:
@@ -78,29 +109,48 @@ def stray_rows(connection: Connection, chain_length: int) -> list[tuple[object, 
         return []
     mark = marker(connection)
     found: list[tuple[object, str]] = []
-    outside = connection.exec_driver_sql(
-        f"SELECT seq FROM events WHERE NOT (seq BETWEEN 1 AND {mark}) ORDER BY seq LIMIT {STRAYS_NAMED}",
-        (chain_length,)).scalars().all()
+    outside = (
+        connection.exec_driver_sql(
+            f"SELECT seq FROM events WHERE NOT (seq BETWEEN 1 AND {mark}) ORDER BY seq LIMIT {STRAYS_NAMED}",
+            (chain_length,),
+        )
+        .scalars()
+        .all()
+    )
     found += [(seq, f"a row outside the chain 1…{chain_length}") for seq in outside]
-    twice = connection.exec_driver_sql(
-        f"SELECT seq FROM events GROUP BY seq HAVING count(*) > 1 ORDER BY seq LIMIT {STRAYS_NAMED}"
-    ).scalars().all()
+    twice = (
+        connection.exec_driver_sql(
+            f"SELECT seq FROM events GROUP BY seq HAVING count(*) > 1 ORDER BY seq LIMIT {STRAYS_NAMED}"
+        )
+        .scalars()
+        .all()
+    )
     found += [(seq, "a second row claims this seq") for seq in twice]
     if not found:
         found.append((None, f"the table holds {count} rows, the chain {chain_length}"))
     return found
 
 
-def log_rows(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
-             with_version: bool = False) -> Iterator[tuple]:
+def log_rows(
+    connection: Connection,
+    *,
+    upto_seq: int | None = None,
+    batch: int = 5000,
+    with_version: bool = False,
+) -> Iterator[tuple]:
     """Every event as a plain tuple in LOG_COLUMNS order (effective as text, the payload as its
     stored text), in seq order, fetched in keyset pages so memory stays constant."""
     for page in log_pages(connection, upto_seq=upto_seq, batch=batch, with_version=with_version):
         yield from page
 
 
-def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int = 5000,
-              with_version: bool = False) -> Iterator[list]:
+def log_pages(
+    connection: Connection,
+    *,
+    upto_seq: int | None = None,
+    batch: int = 5000,
+    with_version: bool = False,
+) -> Iterator[list]:
     """log_rows, a page at a time: every row with seq ≥ 1 (up to upto_seq), however large its
     seq. On SQLite, which takes any value in any column, the rows are first checked for values
     of the wrong storage type (IntegrityError naming the first such row). With `with_version`,
@@ -113,7 +163,9 @@ def log_pages(connection: Connection, *, upto_seq: int | None = None, batch: int
         # One scan inside SQLite, a fraction of what checking each value in Python costs.
         wrong = connection.exec_driver_sql(
             f"SELECT {columns} FROM events WHERE seq > ?{bound} AND NOT ({SQLITE_TYPES_RIGHT}) "
-            "ORDER BY seq LIMIT 1", (0, *bounds)).fetchall()
+            "ORDER BY seq LIMIT 1",
+            (0, *bounds),
+        ).fetchall()
         if wrong:
             check_types(wrong)
     if with_version:
@@ -126,15 +178,25 @@ def check_types(rows: list[tuple]) -> None:
     """Raise IntegrityError naming the first row holding a value of the wrong type. A column at a
     time, so that rows whose values are all right cost a few set() calls."""
     columns = list(zip(*rows, strict=True))
-    if all(set(map(type, column)).issubset(allowed) for column, allowed in zip(columns, COLUMN_TYPES, strict=True)):
+    if all(
+        set(map(type, column)).issubset(allowed)
+        for column, allowed in zip(columns, COLUMN_TYPES, strict=True)
+    ):
         return
     for row in rows:
         for name, value, allowed in zip(LOG_COLUMNS, row, COLUMN_TYPES, strict=True):
             if type(value) not in allowed:
-                raise IntegrityError(f"seq {row[0]!r}: {name} is stored as {_kind(value)}, not as "
-                                     f"{'an integer' if name == 'seq' else 'text'}")
+                raise IntegrityError(
+                    f"seq {row[0]!r}: {name} is stored as {_kind(value)}, not as "
+                    f"{'an integer' if name == 'seq' else 'text'}"
+                )
 
 
 def _kind(value: object) -> str:
-    return {int: "an integer", float: "a real number", bytes: "a blob", str: "text",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        int: "an integer",
+        float: "a real number",
+        bytes: "a blob",
+        str: "text",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)

@@ -51,7 +51,9 @@ def ensure_schema(engine: Engine) -> None:
             )
         upgrade(engine)
         return
-    raise SchemaError(f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`")
+    raise SchemaError(
+        f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`"
+    )
 
 
 def require_schema(engine: Engine, where: str) -> None:
@@ -69,4 +71,6 @@ def require_schema(engine: Engine, where: str) -> None:
                 "the database has tables but no ledger schema; point --db at a ledger database"
             )
         raise SchemaError(f"no ledger {where} (create one with ledger init)")
-    raise SchemaError(f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`")
+    raise SchemaError(
+        f"the schema is at revision {revision}, not {SCHEMA_REVISION}: run `ledger init`"
+    )

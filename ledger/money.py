@@ -31,14 +31,18 @@ def parse_decimal(value: object) -> Decimal:
     elif isinstance(value, float):
         number = Decimal(repr(value))
         if number != Decimal(value):
-            raise ValueError(f"{value!r} is a binary float that is not an exact decimal; pass a string")
+            raise ValueError(
+                f"{value!r} is a binary float that is not an exact decimal; pass a string"
+            )
     elif isinstance(value, str):
         text = value.strip()
         if not text or len(text) > 64:
             raise ValueError(f"{value[:70]!r} is not a decimal number")
         if not DECIMAL_TEXT.fullmatch(text):
-            raise ValueError(f"{value!r} is not a decimal number (ASCII digits 0-9 only, "
-                             f"no '_' or other separators)")
+            raise ValueError(
+                f"{value!r} is not a decimal number (ASCII digits 0-9 only, "
+                f"no '_' or other separators)"
+            )
         try:
             number = Decimal(text)
         except InvalidOperation:

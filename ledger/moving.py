@@ -86,16 +86,45 @@ class _Loader:
         appender = self.appender
         events = []
         for row in batch:
-            seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = row[:10]
+            (
+                seq,
+                event_id,
+                type_,
+                effective,
+                recorded_at,
+                actor,
+                reason,
+                payload,
+                prev_hash,
+                digest,
+            ) = row[:10]
             document = json.loads(payload)
             # A copied row carries its payload version; an export's does not (SPEC §5 fixes its
             # columns), so a restore infers it from the payload's shape.
             version = row[10] if len(row) > 10 else infer_version(type_, document)
             appender.buffer.add_tuple(schema.events, (*row[:10], version))
-            events.append(StoredEvent(seq, event_id, type_, date.fromisoformat(effective), recorded_at,
-                                      actor, reason, document, prev_hash, digest, version))
-        appender.known.prefetch(orders=[event.payload["order"] for event in events
-                                        if event.type in ("order.amended", "order.cancelled")])
+            events.append(
+                StoredEvent(
+                    seq,
+                    event_id,
+                    type_,
+                    date.fromisoformat(effective),
+                    recorded_at,
+                    actor,
+                    reason,
+                    document,
+                    prev_hash,
+                    digest,
+                    version,
+                )
+            )
+        appender.known.prefetch(
+            orders=[
+                event.payload["order"]
+                for event in events
+                if event.type in ("order.amended", "order.cancelled")
+            ]
+        )
         for event in events:
             appender.replay(event)
         appender.end_batch()
@@ -104,8 +133,13 @@ class _Loader:
             self.progress(len(batch))
 
 
-def _load(target: Ledger, rows: Callable[[], Iterator[tuple]], source_count: int,
-          source_name: str, progress: Callable[[int], Progress] | None) -> MoveResult:
+def _load(
+    target: Ledger,
+    rows: Callable[[], Iterator[tuple]],
+    source_count: int,
+    source_name: str,
+    progress: Callable[[int], Progress] | None,
+) -> MoveResult:
     """The common part of copy and restore: `rows()` streams the source's rows from seq 1."""
     with target.engine.connect().execution_options(ledger_write=True) as connection:
         with connection.begin():
@@ -120,8 +154,10 @@ def _load(target: Ledger, rows: Callable[[], Iterator[tuple]], source_count: int
             except _Diverged:
                 raise _refusal(rows, connection, source_name) from None
             if not report.ok:
-                raise IntegrityError(f"{source_name}: seq {report.broken_seq}: {report.problem} "
-                                     f"({report.count} events before it verify); nothing was written")
+                raise IntegrityError(
+                    f"{source_name}: seq {report.broken_seq}: {report.problem} "
+                    f"({report.count} events before it verify); nothing was written"
+                )
             loader.write()
             loader.appender.flush()
             if loader.copied and connection.dialect.name == "postgresql":
@@ -133,7 +169,9 @@ def _load(target: Ledger, rows: Callable[[], Iterator[tuple]], source_count: int
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
 
 
-def _refusal(rows: Callable[[], Iterator[tuple]], connection: Connection, source_name: str) -> LedgerError:
+def _refusal(
+    rows: Callable[[], Iterator[tuple]], connection: Connection, source_name: str
+) -> LedgerError:
     """The target holds events that are not a prefix of the source: name the first seq where
     the two logs differ (by seq and hash), reading both again side by side."""
     first = 0
@@ -147,10 +185,14 @@ def _refusal(rows: Callable[[], Iterator[tuple]], connection: Connection, source
     )
 
 
-def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progress] | None = None) -> MoveResult:
+def copy_ledger(
+    source: Ledger, target: Ledger, progress: Callable[[int], Progress] | None = None
+) -> MoveResult:
     """Copy the log of `source` into `target` (empty, or holding a prefix of the same chain).
     Events appended to the source while the copy runs are left for the next copy."""
-    if describe_url(source.engine) == describe_url(target.engine) or _same_database(source.engine, target.engine):
+    if describe_url(source.engine) == describe_url(target.engine) or _same_database(
+        source.engine, target.engine
+    ):
         raise LedgerError("copy: the target is the source database")
     with source.engine.connect() as reading:
         count, _ = head(reading)
@@ -160,7 +202,9 @@ def copy_ledger(source: Ledger, target: Ledger, progress: Callable[[int], Progre
         if strays:
             seq, problem = strays[0]
             where = f"seq {seq}: " if seq is not None else ""
-            raise IntegrityError(f"the source: {where}{problem} (run `ledger verify`); nothing was written")
+            raise IntegrityError(
+                f"the source: {where}{problem} (run `ledger verify`); nothing was written"
+            )
 
         def rows() -> Iterator[tuple]:
             for page in log_pages(reading, upto_seq=count, with_version=True):
@@ -176,29 +220,47 @@ def check_export(path: str | Path):
 
     if not Path(path).is_file():
         # A pipe would be empty the second time: refused, rather than "not an export".
-        raise LedgerError(f"{path}: not a regular file; restore reads the export twice (checked whole, "
-                          "then loaded), so save it to a file first")
+        raise LedgerError(
+            f"{path}: not a regular file; restore reads the export twice (checked whole, "
+            "then loaded), so save it to a file first"
+        )
     return Ledger.verify_export(path)
 
 
-def restore_export(path: str | Path, target: Ledger,
-                   progress: Callable[[int], Progress] | None = None, *, checked=None) -> MoveResult:
+def restore_export(
+    path: str | Path,
+    target: Ledger,
+    progress: Callable[[int], Progress] | None = None,
+    *,
+    checked=None,
+) -> MoveResult:
     """Load an audit export (`ledger export events`, with or without a byte order mark) into
     `target`, after checking the file as `verify --export` does (unless `checked`, the report
     of check_export, says it was)."""
     report = checked or check_export(path)
     if not report.ok:
-        raise IntegrityError(f"{path}: seq {report.broken_seq}: {report.problem} "
-                             f"({report.count} events before it verify); nothing was written")
+        raise IntegrityError(
+            f"{path}: seq {report.broken_seq}: {report.problem} "
+            f"({report.count} events before it verify); nothing was written"
+        )
 
     def rows() -> Iterator[tuple]:
         # The file was checked whole just above; read_export checks it again as it streams, so
         # a file changed in between still writes nothing.
         with open(path, newline="", encoding="utf-8-sig") as stream:
             for envelope in read_export(stream, str(path)):
-                yield (envelope["seq"], envelope["event_id"], envelope["type"], envelope["effective"],
-                       envelope["recorded_at"], envelope["actor"], envelope["reason"],
-                       canonical(envelope["payload"]), envelope["prev_hash"], envelope["hash"])
+                yield (
+                    envelope["seq"],
+                    envelope["event_id"],
+                    envelope["type"],
+                    envelope["effective"],
+                    envelope["recorded_at"],
+                    envelope["actor"],
+                    envelope["reason"],
+                    canonical(envelope["payload"]),
+                    envelope["prev_hash"],
+                    envelope["hash"],
+                )
 
     return _load(target, rows, report.count, str(path), progress)
 
@@ -235,7 +297,10 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
             yield target
     except BaseException:
         if created:
-            for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
+            for leftover in (
+                path,
+                *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")),
+            ):
                 leftover.unlink(missing_ok=True)
         raise
 
@@ -243,8 +308,12 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
 def _sqlite_path(engine: Engine) -> Path | None:
     """The file of a SQLite database given by path (None for another backend, memory or a URI)."""
     database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
-            or database.startswith("file:"):
+    if (
+        engine.url.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
         return None
     return Path(database)
 
@@ -255,12 +324,19 @@ def _same_database(one: Engine, other: Engine) -> bool:
     report "up to date" and leave the user without the copy they asked for."""
     first, second = _sqlite_path(one), _sqlite_path(other)
     if first is not None or second is not None:
-        return first is not None and second is not None and first.exists() and second.exists() \
+        return (
+            first is not None
+            and second is not None
+            and first.exists()
+            and second.exists()
             and os.path.samefile(first, second)
+        )
     if one.dialect.name != "postgresql" or other.dialect.name != "postgresql":
         return False
     # A server is told apart by its start time and port; the ledger by database and schema.
-    query = text("SELECT pg_postmaster_start_time(), current_setting('port'), current_database(), "
-                 "current_schema()")
+    query = text(
+        "SELECT pg_postmaster_start_time(), current_setting('port'), current_database(), "
+        "current_schema()"
+    )
     with one.connect() as a, other.connect() as b:
         return tuple(a.execute(query).one()) == tuple(b.execute(query).one())

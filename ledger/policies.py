@@ -72,7 +72,9 @@ def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
     already within the as-of date and knowledge limit), sorted by policy, region and subject."""
     order = itemgetter("policy", "region", "subject", "effective", "seq")
     states = []
-    for _, group in groupby(sorted(changes, key=order), key=itemgetter("policy", "region", "subject")):
+    for _, group in groupby(
+        sorted(changes, key=order), key=itemgetter("policy", "region", "subject")
+    ):
         since = None
         for change in group:
             if not change["enabled"]:
@@ -80,18 +82,20 @@ def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
             elif since is None:
                 since = change["effective"]
             latest = change
-        states.append(PolicyState(
-            policy=latest["policy"],
-            region=latest["region"],
-            subject=latest["subject"],
-            mode=latest["mode"],
-            enabled=latest["enabled"],
-            threshold=latest["threshold"],
-            basis=latest["basis"],
-            since=since,
-            changed=latest["effective"],
-            seq=latest["seq"],
-        ))
+        states.append(
+            PolicyState(
+                policy=latest["policy"],
+                region=latest["region"],
+                subject=latest["subject"],
+                mode=latest["mode"],
+                enabled=latest["enabled"],
+                threshold=latest["threshold"],
+                basis=latest["basis"],
+                since=since,
+                changed=latest["effective"],
+                seq=latest["seq"],
+            )
+        )
     return states
 
 
@@ -99,14 +103,20 @@ def enabled_policies(
     connection: Connection, as_of: date, upto_seq: int | None, *, region: str | None = None
 ) -> list[PolicyState]:
     """The policies in force and switched on at as_of."""
-    return [state for state in policies_as_of(connection, as_of, upto_seq, region=region) if state.enabled]
+    return [
+        state
+        for state in policies_as_of(connection, as_of, upto_seq, region=region)
+        if state.enabled
+    ]
 
 
 def policy_rows(
     connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
 ) -> list[dict[str, Any]]:
     """`ledger policy list`: one row per policy set by as_of, enabled or not."""
-    return [_policy_row(state) for state in policies_as_of(connection, as_of, upto_seq, region=region)]
+    return [
+        _policy_row(state) for state in policies_as_of(connection, as_of, upto_seq, region=region)
+    ]
 
 
 def _policy_row(state: PolicyState) -> dict[str, Any]:
@@ -133,8 +143,9 @@ def policy_series(
     if not dates:
         return {}
     policies = schema.policies
-    query = select(policies).where(policies.c.region == region, policies.c.policy == policy,
-                                   policies.c.effective <= dates[-1])
+    query = select(policies).where(
+        policies.c.region == region, policies.c.policy == policy, policies.c.effective <= dates[-1]
+    )
     if upto_seq is not None:
         query = query.where(policies.c.seq <= upto_seq)
     changes = [row._mapping for row in connection.execute(query)]
@@ -163,13 +174,17 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
     match payload:
         case OrderPlaced():
             region = payload.region
-            restricted = {"restricted_supplier": ("supplier", payload.supplier),
-                          "restricted_sku": ("sku", payload.sku)}
+            restricted = {
+                "restricted_supplier": ("supplier", payload.supplier),
+                "restricted_sku": ("sku", payload.sku),
+            }
             document = f"order {payload.order}"
         case LeaseSigned():
             region = payload.region
-            restricted = {"restricted_supplier": ("lessor", payload.lessor),
-                          "restricted_sku": ("sku", payload.sku)}
+            restricted = {
+                "restricted_supplier": ("lessor", payload.lessor),
+                "restricted_sku": ("sku", payload.sku),
+            }
             document = f"lease {payload.lease}"
         case OrderAmended():
             # Amendments change neither supplier nor sku: only a budget cap can block them.
@@ -187,7 +202,9 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
     blocking = known.blocking.get((region, prefix))
     if blocking is None:
         blocking = known.blocking[region, prefix] = [
-            state for state in policy_states(changes[:prefix]) if state.enabled and state.mode == "block"
+            state
+            for state in policy_states(changes[:prefix])
+            if state.enabled and state.mode == "block"
         ]
     for state in blocking:
         if state.policy in restricted:
@@ -195,7 +212,8 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
             if state.subject == value:
                 raise ValidationError(
                     f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
-                    f"{document} with {field} {value} is not allowed", field,
+                    f"{document} with {field} {value} is not allowed",
+                    field,
                 )
     if any(state.policy == "budget_cap" for state in blocking):
         # The cap is checked against committed(), which reads the read models: the rows of the
@@ -229,7 +247,9 @@ def _check_budget_cap(connection: Connection, event: NewEvent, region: str, docu
             )
 
 
-def _added_commitment(connection: Connection, payload, on: date, currency: str) -> dict[int, Fraction]:
+def _added_commitment(
+    connection: Connection, payload, on: date, currency: str
+) -> dict[int, Fraction]:
     """What the event adds to committed(R, Y) as of its date, per budget year Y, in the region's
     currency at the booked rate."""
     match payload:
@@ -262,8 +282,11 @@ def _order_terms(connection: Connection, order, on: date) -> tuple[int, Decimal]
     quantity, unit_price = order.quantity, order.unit_price
     amendments = connection.execute(
         select(changes.c.quantity, changes.c.unit_price)
-        .where(changes.c.order_id == order.order_id, changes.c.kind == "amended",
-               changes.c.effective <= on)
+        .where(
+            changes.c.order_id == order.order_id,
+            changes.c.kind == "amended",
+            changes.c.effective <= on,
+        )
         .order_by(changes.c.effective, changes.c.seq)
     )
     for amendment in amendments:

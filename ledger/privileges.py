@@ -30,7 +30,9 @@ from ledger.errors import LedgerDatabaseError, LedgerError
 ROLE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 READ_MODEL_TABLES = tuple(table.name for table in schema.READ_MODELS)
 LEDGER_TABLES = ("events", *READ_MODEL_TABLES, "alembic_version")
-NOT_POSTGRES = "database roles exist only on PostgreSQL; protect a SQLite file with file permissions"
+NOT_POSTGRES = (
+    "database roles exist only on PostgreSQL; protect a SQLite file with file permissions"
+)
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,14 @@ def _grant(target, role: str, kind: str) -> Grant:
     if engine.dialect.name != "postgresql":
         raise LedgerError(NOT_POSTGRES)
     if not ROLE_PATTERN.fullmatch(role):
-        raise LedgerError(f"role: {role[:70]!r} is not a plain role name (letters, digits, '_'; at most 63)")
+        raise LedgerError(
+            f"role: {role[:70]!r} is not a plain role name (letters, digits, '_'; at most 63)"
+        )
     quote = engine.dialect.identifier_preparer.quote
     if role.lower().startswith("pg_"):
-        raise LedgerError(f"role: {role} is a built-in PostgreSQL role (pg_*); grant to a role of your own")
+        raise LedgerError(
+            f"role: {role} is a built-in PostgreSQL role (pg_*); grant to a role of your own"
+        )
     try:
         with engine.begin() as connection:
             current = connection.execute(text("SELECT current_schema()")).scalar()
@@ -76,29 +82,39 @@ def _grant(target, role: str, kind: str) -> Grant:
             created = _create_role(connection, role, quote)
             _set_privileges(connection, quote(role), quote(current), kind)
     except LedgerDatabaseError as error:
-        raise LedgerDatabaseError(error.reason, orig=error.orig,
-                                  context=f"cannot grant {kind} rights to {role}") from None
+        raise LedgerDatabaseError(
+            error.reason, orig=error.orig, context=f"cannot grant {kind} rights to {role}"
+        ) from None
     return Grant(role, kind, created, current)
 
 
 def _refuse_powerful(connection: Connection, role: str) -> None:
     """Refuse a superuser (rights cannot limit it) and the owner of the log (revoking would take
     its own rights away): neither can be made a least-privilege role."""
-    superuser = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"),
-                                   {"role": role}).scalar()
+    superuser = connection.execute(
+        text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).scalar()
     if superuser:
-        raise LedgerError(f"role: {role} is a superuser; rights cannot limit it, so it cannot be "
-                          f"made a least-privilege role")
-    owner = connection.execute(text(
-        "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'events'"
-    )).scalar()
+        raise LedgerError(
+            f"role: {role} is a superuser; rights cannot limit it, so it cannot be "
+            f"made a least-privilege role"
+        )
+    owner = connection.execute(
+        text(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'events'"
+        )
+    ).scalar()
     if owner == role:
-        raise LedgerError(f"role: {role} owns the ledger's tables; grant to another role (the owner "
-                          f"is for migrations only)")
+        raise LedgerError(
+            f"role: {role} owns the ledger's tables; grant to another role (the owner "
+            f"is for migrations only)"
+        )
 
 
 def _create_role(connection: Connection, role: str, quote) -> bool:
-    exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
+    exists = connection.execute(
+        text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).first()
     if exists:
         return False
     connection.execute(text(f"CREATE ROLE {quote(role)} LOGIN"))
@@ -120,10 +136,14 @@ def _set_privileges(connection: Connection, role: str, schema_name: str, kind: s
             f"GRANT SELECT ON {tables(['alembic_version'])} TO {role}",
         ]
         # No table has one today (seq is assigned by the store), but a future read model might.
-        if connection.execute(text(
-            "SELECT 1 FROM information_schema.sequences WHERE sequence_schema = current_schema()"
-        )).first():
-            statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema_name} TO {role}")
+        if connection.execute(
+            text(
+                "SELECT 1 FROM information_schema.sequences WHERE sequence_schema = current_schema()"
+            )
+        ).first():
+            statements.append(
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema_name} TO {role}"
+            )
     else:
         statements.append(f"GRANT SELECT ON {tables(LEDGER_TABLES)} TO {role}")
     for statement in statements:

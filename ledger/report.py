@@ -91,8 +91,11 @@ class RegionReport:
         for index, day in enumerate(self.burn_dates):
             excess = Fraction(self.committed[index]) - Fraction(self.budget[index])
             if excess > 0:
-                following = (self.burn_dates[index + 1] if index + 1 < len(self.burn_dates)
-                             else day + timedelta(days=1))
+                following = (
+                    self.burn_dates[index + 1]
+                    if index + 1 < len(self.burn_dates)
+                    else day + timedelta(days=1)
+                )
                 if spans and spans[-1][1] == day:
                     spans[-1] = (spans[-1][0], following)
                 else:
@@ -109,11 +112,16 @@ class Overrun:
     spans: list[tuple[date, date]]  # [from, until): the days committed was above the budget
 
     def describe(self, currency: str) -> str:
-        periods = "; ".join(start.isoformat() if (end - start).days == 1
-                            else f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}"
-                            for start, end in self.spans)
-        return (f"Over budget {periods}; peak overrun {_amount(self.peak)} {currency} "
-                f"on {self.peak_day.isoformat()}.")
+        periods = "; ".join(
+            start.isoformat()
+            if (end - start).days == 1
+            else f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}"
+            for start, end in self.spans
+        )
+        return (
+            f"Over budget {periods}; peak overrun {_amount(self.peak)} {currency} "
+            f"on {self.peak_day.isoformat()}."
+        )
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,9 @@ def build_report(
         limit = f"--upto-seq {upto_seq}: events with seq ≤ {upto_seq}"
     else:
         limit = f"none: every event recorded when the report was made (seq ≤ {last_seq})"
-    command = reproduce_command(db=db, as_of=as_of, year=year, region=region, upto_seq=last_seq,
-                                output=output)
+    command = reproduce_command(
+        db=db, as_of=as_of, year=year, region=region, upto_seq=last_seq, output=output
+    )
     if from_seq is not None or from_close:
         command += f" --from-seq {from_seq}" if from_seq is not None else " --from-close"
     provenance = Provenance(as_of, year, region, limit, last_seq, last_hash, command)
@@ -159,10 +168,26 @@ def build_report(
     regions = []
     for row in ledger.regions(as_of=as_of, region=region, knowledge=knowledge):
         code = row["region"]
-        basis = next((p["basis"] for p in policies if p["region"] == code and p["enabled"]
-                      and p["policy"] == "min_domestic_share"), None) or "value"
-        report = RegionReport(code=code, name=row["name"], country=row["country"],
-                              currency=row["currency"], budget_row={}, share_rows=[], basis=basis)
+        basis = (
+            next(
+                (
+                    p["basis"]
+                    for p in policies
+                    if p["region"] == code and p["enabled"] and p["policy"] == "min_domestic_share"
+                ),
+                None,
+            )
+            or "value"
+        )
+        report = RegionReport(
+            code=code,
+            name=row["name"],
+            country=row["country"],
+            currency=row["currency"],
+            budget_row={},
+            share_rows=[],
+            basis=basis,
+        )
         # The series ends at the as-of date: its last point is the budget and share rows
         # query_budget and query_shares give there.
         last = _fill_series(ledger, report, as_of=as_of, year=year, knowledge=knowledge)
@@ -173,18 +198,35 @@ def build_report(
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     restated = ""
     if from_seq is not None or from_close:
-        restated = restatements_section(ledger, [r.code for r in regions], as_of=as_of, year=year,
-                                        knowledge=knowledge, from_seq=from_seq)
+        restated = restatements_section(
+            ledger,
+            [r.code for r in regions],
+            as_of=as_of,
+            year=year,
+            knowledge=knowledge,
+            from_seq=from_seq,
+        )
     return Report(provenance, regions, rows, restated)
 
 
-def reproduce_command(*, db: str, as_of: date, year: int, region: str | None, upto_seq: int,
-                      output: str) -> str:
+def reproduce_command(
+    *, db: str, as_of: date, year: int, region: str | None, upto_seq: int, output: str
+) -> str:
     """The command that draws the same report again: the same as-of date and year, and the
     knowledge limit pinned to the last seq included (the same events as --known-at, since
     recorded_at never decreases along seq)."""
-    words = ["ledger", "--db", db, "report", "--as-of", as_of.isoformat(), "--year", str(year),
-             "--upto-seq", str(upto_seq)]
+    words = [
+        "ledger",
+        "--db",
+        db,
+        "report",
+        "--as-of",
+        as_of.isoformat(),
+        "--year",
+        str(year),
+        "--upto-seq",
+        str(upto_seq),
+    ]
     if region:
         words += ["--region", region]
     words += ["-o", output]
@@ -221,8 +263,12 @@ def sample_dates(start: date, end: date, extra: Iterable[date]) -> list[date]:
 def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | None) -> list[date]:
     """The days from start to end on which one of the region's orders or leases was placed,
     signed, amended, cancelled or terminated: its committed changes on no other day."""
-    orders, changes, leases, terminations = (schema.orders, schema.order_changes, schema.leases,
-                                             schema.lease_terminations)
+    orders, changes, leases, terminations = (
+        schema.orders,
+        schema.order_changes,
+        schema.leases,
+        schema.lease_terminations,
+    )
 
     def days(table, *where):
         conditions = [table.c.effective >= start, table.c.effective <= end, *where]
@@ -234,8 +280,10 @@ def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | 
         days(orders, orders.c.region == region),
         days(changes, changes.c.region == region),
         days(leases, leases.c.region == region),
-        days(terminations, terminations.c.lease.in_(
-            select(leases.c.lease).where(leases.c.region == region))),
+        days(
+            terminations,
+            terminations.c.lease.in_(select(leases.c.lease).where(leases.c.region == region)),
+        ),
     )
     with ledger.engine.connect() as connection:
         return sorted({as_date(day) for day in connection.execute(query).scalars()})
@@ -245,24 +293,45 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
     """Fill the report's charts; return the series' point at the as-of date."""
     start = min(date(year, 1, 1), as_of)
     document_days = _document_days(ledger, report.code, start, as_of, knowledge.upto_seq)
-    revisions = sorted({e.effective for e in ledger.log(types=("budget.revised",), region=report.code,
-                                                         effective_to=as_of, knowledge=knowledge)
-                        if e.payload["year"] == year})
-    changes = {e.effective for e in ledger.log(types=("policy.changed",), region=report.code,
-                                               effective_to=as_of, knowledge=knowledge)
-               if e.payload["policy"] == "min_domestic_share"}
+    revisions = sorted(
+        {
+            e.effective
+            for e in ledger.log(
+                types=("budget.revised",),
+                region=report.code,
+                effective_to=as_of,
+                knowledge=knowledge,
+            )
+            if e.payload["year"] == year
+        }
+    )
+    changes = {
+        e.effective
+        for e in ledger.log(
+            types=("policy.changed",), region=report.code, effective_to=as_of, knowledge=knowledge
+        )
+        if e.payload["policy"] == "min_domestic_share"
+    }
     report.revisions = [d for d in revisions if start <= d]
     report.burn_dates = sample_dates(start, as_of, [*revisions, *document_days])
     report.dates = sample_dates(start, as_of, [*revisions, *changes])
     # One sweep gives both charts' points: each equals the point query at its date.
-    points = {point.as_of: point for point in ledger.series(
-        region=report.code, year=year, dates=[*report.burn_dates, *report.dates], knowledge=knowledge)}
+    points = {
+        point.as_of: point
+        for point in ledger.series(
+            region=report.code,
+            year=year,
+            dates=[*report.burn_dates, *report.dates],
+            knowledge=knowledge,
+        )
+    }
     for day in report.burn_dates:
         budget = points[day].budget
         report.budget.append(budget[0]["budget"] if budget else Decimal(0))
         report.committed.append(budget[0]["committed"] if budget else Fraction(0))
-    thresholds = ledger.policy_series(region=report.code, policy="min_domestic_share",
-                                      dates=report.dates, knowledge=knowledge)
+    thresholds = ledger.policy_series(
+        region=report.code, policy="min_domestic_share", dates=report.dates, knowledge=knowledge
+    )
     for day in report.dates:
         policy = thresholds[day]
         report.threshold.append(float(Decimal(policy["threshold"])) if policy else None)
@@ -284,15 +353,18 @@ def _matplotlib():
         import matplotlib
     except ImportError:
         raise ReportUnavailable(
-            "the report needs matplotlib: pip install 'ledger[report]'") from None
-    matplotlib.rcParams.update({
-        "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
-        "font.family": "sans-serif",
-        "font.sans-serif": ["DejaVu Sans"],  # ships with matplotlib: the same layout everywhere
-        "font.size": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+            "the report needs matplotlib: pip install 'ledger[report]'"
+        ) from None
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
+            "font.family": "sans-serif",
+            "font.sans-serif": ["DejaVu Sans"],  # ships with matplotlib: the same layout everywhere
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     return matplotlib
 
 
@@ -313,7 +385,7 @@ def _svg(figure, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _figure():
@@ -330,9 +402,17 @@ def _mark_as_of(axes, as_of: date, start: date, end: date) -> None:
     """The as-of date: a dark line, labelled above the plot."""
     axes.axvline(as_of, color=AS_OF_COLOUR, linewidth=1.2)
     left_half = (as_of - start).days < (end - start).days / 2
-    axes.annotate(f"as of {as_of.isoformat()}", (as_of, 1), xycoords=("data", "axes fraction"),
-                  xytext=(0, 3), textcoords="offset points", ha="left" if left_half else "right",
-                  va="bottom", fontsize=9, color=AS_OF_COLOUR)
+    axes.annotate(
+        f"as of {as_of.isoformat()}",
+        (as_of, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="left" if left_half else "right",
+        va="bottom",
+        fontsize=9,
+        color=AS_OF_COLOUR,
+    )
 
 
 def _month_axis(axes, start: date, end: date) -> None:
@@ -373,51 +453,104 @@ def burndown_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     utilization = report.budget_row["utilization"]
     used = f"\n({_percent(utilization)} of budget)" if utilization is not None else ""
     axes.plot(xs, committed_steps, color="#0072b2", linewidth=2, label=f"committed to {year}{used}")
-    axes.plot(xs, budget_steps, color="#333333", linewidth=1.6, linestyle="--",
-              label=f"budget {year}")
+    axes.plot(
+        xs, budget_steps, color="#333333", linewidth=1.6, linestyle="--", label=f"budget {year}"
+    )
     # Past the as-of date the budget is drawn faint: the budget as known then, carried on.
     if days and days[-1] < end:
-        axes.plot([days[-1], end], [budget[-1]] * 2, color="#333333", linewidth=1.6,
-                  linestyle="--", alpha=0.3)
+        axes.plot(
+            [days[-1], end],
+            [budget[-1]] * 2,
+            color="#333333",
+            linewidth=1.6,
+            linestyle="--",
+            alpha=0.3,
+        )
     handles = [*axes.get_lines()[:2]]
     overrun = report.overrun()
     if overrun:
         above = [c > b for c, b in zip(committed_steps, budget_steps, strict=True)]
         # A step's two corners share its overrun, so each shaded span ends where the step does.
-        axes.fill_between(xs, budget_steps, committed_steps, where=above, interpolate=False,
-                          facecolor=OVERRUN_COLOUR, alpha=0.45, hatch="xx", edgecolor=OVERRUN_COLOUR,
-                          linewidth=0)
+        axes.fill_between(
+            xs,
+            budget_steps,
+            committed_steps,
+            where=above,
+            interpolate=False,
+            facecolor=OVERRUN_COLOUR,
+            alpha=0.45,
+            hatch="xx",
+            edgecolor=OVERRUN_COLOUR,
+            linewidth=0,
+        )
         # However thin the excess, the days it lasted are marked across the whole plot.
         for since, until in overrun.spans:
-            axes.axvspan(since, until, facecolor=OVERRUN_COLOUR, alpha=0.22, linewidth=0, zorder=1.5)
-            axes.axvspan(since, until, facecolor="none", edgecolor=OVERRUN_COLOUR, hatch="xx",
-                         alpha=0.6, linewidth=0, zorder=1.5)
-        handles.append(Patch(facecolor="#f5cfb3", hatch="xx", edgecolor=OVERRUN_COLOUR,
-                             linewidth=0, label="over budget"))
+            axes.axvspan(
+                since, until, facecolor=OVERRUN_COLOUR, alpha=0.22, linewidth=0, zorder=1.5
+            )
+            axes.axvspan(
+                since,
+                until,
+                facecolor="none",
+                edgecolor=OVERRUN_COLOUR,
+                hatch="xx",
+                alpha=0.6,
+                linewidth=0,
+                zorder=1.5,
+            )
+        handles.append(
+            Patch(
+                facecolor="#f5cfb3",
+                hatch="xx",
+                edgecolor=OVERRUN_COLOUR,
+                linewidth=0,
+                label="over budget",
+            )
+        )
         peak_value = committed[days.index(overrun.peak_day)]
         left_half = (overrun.peak_day - start).days < (end - start).days / 2
         axes.annotate(
             f"peak overrun {_amount(overrun.peak)} {report.currency}\non {overrun.peak_day.isoformat()}",
-            (overrun.peak_day, peak_value), xytext=(12 if left_half else -12, 14),
-            textcoords="offset points", ha="left" if left_half else "right", va="bottom",
-            fontsize=8.5, color="#8a3c00", fontweight="bold",
-            arrowprops={"arrowstyle": "->", "color": "#8a3c00", "linewidth": 0.9})
+            (overrun.peak_day, peak_value),
+            xytext=(12 if left_half else -12, 14),
+            textcoords="offset points",
+            ha="left" if left_half else "right",
+            va="bottom",
+            fontsize=8.5,
+            color="#8a3c00",
+            fontweight="bold",
+            arrowprops={"arrowstyle": "->", "color": "#8a3c00", "linewidth": 0.9},
+        )
     for revision in report.revisions:
         if revision in days:
             value = budget[days.index(revision)]
             axes.axvline(revision, color="#999999", linewidth=0.7, linestyle=":")
-            axes.annotate(f"{_short(value, factor, suffix)} {report.currency}", (revision, value),
-                          xytext=(3, 4), textcoords="offset points", fontsize=8, color="#333333")
+            axes.annotate(
+                f"{_short(value, factor, suffix)} {report.currency}",
+                (revision, value),
+                xytext=(3, 4),
+                textcoords="offset points",
+                fontsize=8,
+                color="#333333",
+            )
     _mark_as_of(axes, as_of, start, end)
     _month_axis(axes, start, end)
     top = max([*budget, *committed, 0.0])
     axes.set_ylim(0, top * 1.22 if top > 0 else 1)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v, factor, suffix)))
     axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
-    axes.set_xlabel(f"effective date ({start.year})" if start.year == end.year
-                    else f"effective date ({start.year}–{end.year})")
-    axes.legend(handles=[*handles, _revision_handle()], loc="center left",
-                bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
+    axes.set_xlabel(
+        f"effective date ({start.year})"
+        if start.year == end.year
+        else f"effective date ({start.year}–{end.year})"
+    )
+    axes.legend(
+        handles=[*handles, _revision_handle()],
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        frameon=False,
+        fontsize=9,
+    )
     return _svg(figure, f"burndown-{report.code}-{year}")
 
 
@@ -436,21 +569,33 @@ def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     suppliers = sorted(report.shares, key=lambda s: (not report.domestic[s], s))
     domestic = [s for s in suppliers if report.domestic[s]]
     foreign = [s for s in suppliers if not report.domestic[s]]
-    colours = ([DOMESTIC_COLOURS[i % len(DOMESTIC_COLOURS)] for i in range(len(domestic))]
-               + [FOREIGN_COLOURS[i % len(FOREIGN_COLOURS)] for i in range(len(foreign))])
+    colours = [DOMESTIC_COLOURS[i % len(DOMESTIC_COLOURS)] for i in range(len(domestic))] + [
+        FOREIGN_COLOURS[i % len(FOREIGN_COLOURS)] for i in range(len(foreign))
+    ]
     if suppliers:
         areas = axes.stackplot(
-            report.dates, [report.shares[s] for s in suppliers], colors=colours, step="post",
+            report.dates,
+            [report.shares[s] for s in suppliers],
+            colors=colours,
+            step="post",
             labels=[f"{s} ({'domestic' if report.domestic[s] else 'foreign'})" for s in suppliers],
-            edgecolor="white", linewidth=0.4)
+            edgecolor="white",
+            linewidth=0.4,
+        )
         for area, supplier in zip(areas, suppliers, strict=True):
             if not report.domestic[supplier]:
                 area.set_hatch("///")
     has_threshold = any(t is not None for t in report.threshold)
     if has_threshold:
         threshold = [float("nan") if t is None else t for t in report.threshold]
-        axes.plot(report.dates, threshold, color="black", linewidth=1.8, drawstyle="steps-post",
-                  label="min_domestic_share\nthreshold")
+        axes.plot(
+            report.dates,
+            threshold,
+            color="black",
+            linewidth=1.8,
+            drawstyle="steps-post",
+            label="min_domestic_share\nthreshold",
+        )
     _mark_as_of(axes, as_of, start, end)
     _month_axis(axes, start, end)
     axes.set_ylim(0, 1)
@@ -460,12 +605,28 @@ def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     if suppliers or has_threshold:
         axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
     if not suppliers:
-        axes.text(0.5, 0.5, f"no orders charged to {year}", transform=axes.transAxes,
-                  ha="center", va="center", color="#666666")
+        axes.text(
+            0.5,
+            0.5,
+            f"no orders charged to {year}",
+            transform=axes.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+        )
     # Shares count orders only: say how much of the region's committed they leave out.
-    axes.annotate(lease_note(report), (0, 1), xycoords="axes fraction", xytext=(0, 5),
-                  textcoords="offset points", ha="left", va="bottom", fontsize=9, color="#333333",
-                  fontweight="bold")
+    axes.annotate(
+        lease_note(report),
+        (0, 1),
+        xycoords="axes fraction",
+        xytext=(0, 5),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=9,
+        color="#333333",
+        fontweight="bold",
+    )
     return _svg(figure, f"shares-{report.code}-{year}")
 
 
@@ -504,41 +665,88 @@ def lease_note(report: RegionReport) -> str:
     return text + " — not in shares"
 
 
-def _table(columns: list[tuple[str, str]], rows: list[list[Any]], css: str,
-           row_classes: list[str] | None = None) -> str:
+def _table(
+    columns: list[tuple[str, str]],
+    rows: list[list[Any]],
+    css: str,
+    row_classes: list[str] | None = None,
+) -> str:
     """columns: (heading, css class of its cells); every cell is escaped here."""
     head = "".join(f'<th class="{kind}">{html.escape(name)}</th>' for name, kind in columns)
     body = []
     for index, row in enumerate(rows):
         extra = f' class="{row_classes[index]}"' if row_classes else ""
-        cells = "".join(f'<td class="{kind}">{html.escape(str(value))}</td>'
-                        for (_, kind), value in zip(columns, row, strict=True))
+        cells = "".join(
+            f'<td class="{kind}">{html.escape(str(value))}</td>'
+            for (_, kind), value in zip(columns, row, strict=True)
+        )
         body.append(f"<tr{extra}>{cells}</tr>")
     if not rows:
         body.append(f'<tr><td colspan="{len(columns)}" class="empty">(no rows)</td></tr>')
-    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
     row = report.budget_row
     budget_table = _table(
-        [("year", "num"), ("currency", "text"), ("budget", "num"), ("committed", "num"),
-         ("remaining", "num"), ("utilization", "num")],
-        [[row["year"], row["currency"], _amount(row["budget"]), _amount(row["committed"]),
-          _amount(row["remaining"]), _percent(row["utilization"])]],
-        "budget")
-    share_rows = sorted(report.share_rows, key=lambda r: (not r["domestic"], -r["share"], r["supplier"]))
+        [
+            ("year", "num"),
+            ("currency", "text"),
+            ("budget", "num"),
+            ("committed", "num"),
+            ("remaining", "num"),
+            ("utilization", "num"),
+        ],
+        [
+            [
+                row["year"],
+                row["currency"],
+                _amount(row["budget"]),
+                _amount(row["committed"]),
+                _amount(row["remaining"]),
+                _percent(row["utilization"]),
+            ]
+        ],
+        "budget",
+    )
+    share_rows = sorted(
+        report.share_rows, key=lambda r: (not r["domestic"], -r["share"], r["supplier"])
+    )
     shares_table = _table(
-        [("supplier", "text"), ("country", "text"), ("domestic", "text"),
-         (f"value ({report.currency})", "num"), ("units", "num"), (f"share ({report.basis})", "num")],
-        [[r["supplier"], r["country"], "domestic" if r["domestic"] else "foreign",
-          _amount(r["value"]), f"{r['units']:,}", _percent(r["share"])] for r in share_rows],
-        "shares")
-    threshold = ("; the black line is the min_domestic_share threshold while that policy is in force"
-                 if any(t is not None for t in report.threshold) else "")
+        [
+            ("supplier", "text"),
+            ("country", "text"),
+            ("domestic", "text"),
+            (f"value ({report.currency})", "num"),
+            ("units", "num"),
+            (f"share ({report.basis})", "num"),
+        ],
+        [
+            [
+                r["supplier"],
+                r["country"],
+                "domestic" if r["domestic"] else "foreign",
+                _amount(r["value"]),
+                f"{r['units']:,}",
+                _percent(r["share"]),
+            ]
+            for r in share_rows
+        ],
+        "shares",
+    )
+    threshold = (
+        "; the black line is the min_domestic_share threshold while that policy is in force"
+        if any(t is not None for t in report.threshold)
+        else ""
+    )
     overrun = report.overrun()
-    overrun_text = (f' <strong class="overrun">{html.escape(overrun.describe(report.currency))}</strong>'
-                    if overrun else " Committed stayed within the budget.")
+    overrun_text = (
+        f' <strong class="overrun">{html.escape(overrun.describe(report.currency))}</strong>'
+        if overrun
+        else " Committed stayed within the budget."
+    )
     leases = html.escape(lease_note(report))
     code = html.escape(report.code)
     title = html.escape(f"{report.code} — {report.name}")
@@ -586,25 +794,40 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.9em;
 
 # Set before anything else runs, so that a script error anywhere on the page is recorded in
 # the DOM, where a headless browser test (or a curious reader) can see it.
-ERROR_TRAP = ("<script>window.addEventListener('error', function (e) {"
-              " document.documentElement.dataset.reportErrors ="
-              " (document.documentElement.dataset.reportErrors || '') + e.message + ';'; });</script>")
-READY_MARK = ("<script>document.documentElement.dataset.reportReady ="
-              " String(document.querySelectorAll('figure.chart svg').length);</script>")
+ERROR_TRAP = (
+    "<script>window.addEventListener('error', function (e) {"
+    " document.documentElement.dataset.reportErrors ="
+    " (document.documentElement.dataset.reportErrors || '') + e.message + ';'; });</script>"
+)
+READY_MARK = (
+    "<script>document.documentElement.dataset.reportReady ="
+    " String(document.querySelectorAll('figure.chart svg').length);</script>"
+)
 
 
 def render_html(report: Report) -> str:
     p = report.provenance
     scope = f"region {p.region}" if p.region else "all regions"
     compliance = _table(
-        [("status", "status"), ("policy", "text"), ("region", "text"), ("subject", "text"),
-         ("detail", "text")],
-        [[r["status"], r["policy"], r["region"], r["subject"], r["detail"]] for r in report.compliance],
-        "compliance", [html.escape(r["status"]) for r in report.compliance])
+        [
+            ("status", "status"),
+            ("policy", "text"),
+            ("region", "text"),
+            ("subject", "text"),
+            ("detail", "text"),
+        ],
+        [
+            [r["status"], r["policy"], r["region"], r["subject"], r["detail"]]
+            for r in report.compliance
+        ],
+        "compliance",
+        [html.escape(r["status"]) for r in report.compliance],
+    )
     counts = {s: sum(1 for r in report.compliance if r["status"] == s) for s in STATUS_ORDER}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    nav = "".join(f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>'
-                  for r in report.regions)
+    nav = "".join(
+        f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>' for r in report.regions
+    )
     if report.restatements:
         nav += '<a href="#restatements">Restatements</a>'
     regions = "".join(_region_section(r, as_of=p.as_of, year=p.year) for r in report.regions)
@@ -668,8 +891,9 @@ def require_matplotlib() -> None:
 # -- restatements (SPEC §4.6) ---------------------------------------------------------------
 
 
-def restatements_section(ledger, regions: list[str], *, as_of: date, year: int, knowledge,
-                         from_seq: int | None) -> str:
+def restatements_section(
+    ledger, regions: list[str], *, as_of: date, year: int, knowledge, from_seq: int | None
+) -> str:
     """Per region: its figures as reported at the earlier limit (`from_seq`, else the region's
     last close within the report's limit) and as known at the report's limit, the documents
     whose status or total changed, and the events that explain it."""
@@ -683,33 +907,83 @@ def restatements_section(ledger, regions: list[str], *, as_of: date, year: int, 
             try:
                 before = ledger.last_close(code, knowledge=knowledge)
             except LedgerError:
-                parts.append(f'<h3>{html.escape(code)}</h3><p class="empty">No close recorded: '
-                             "nothing was reported from closed books.</p>")
+                parts.append(
+                    f'<h3>{html.escape(code)}</h3><p class="empty">No close recorded: '
+                    "nothing was reported from closed books.</p>"
+                )
                 continue
             since = f"as reported when its books were closed (seq {before.upto_seq})"
         kwargs = {"before": before, "after": knowledge, "as_of": as_of, "region": code}
-        then, now = (next(iter(ledger.query_budget(as_of=as_of, year=year, region=code, knowledge=limit)), {})
-                     for limit in (before, knowledge))
+        then, now = (
+            next(
+                iter(ledger.query_budget(as_of=as_of, year=year, region=code, knowledge=limit)), {}
+            )
+            for limit in (before, knowledge)
+        )
         changed = ledger.diff_commitments(**kwargs)
         events = ledger.diff_events(**kwargs)
         figures = _table(
             [("", "text"), ("budget", "num"), ("committed", "num"), ("remaining", "num")],
-            [[label, *(_amount(row.get(name)) for name in ("budget", "committed", "remaining"))]
-             for label, row in ((f"as reported (seq {before.upto_seq})", then), ("as known now", now))],
-            "restated")
+            [
+                [label, *(_amount(row.get(name)) for name in ("budget", "committed", "remaining"))]
+                for label, row in (
+                    (f"as reported (seq {before.upto_seq})", then),
+                    ("as known now", now),
+                )
+            ],
+            "restated",
+        )
         documents = _table(
-            [("kind", "text"), ("id", "text"), ("status before", "text"), ("status after", "text"),
-             ("committed before", "num"), ("committed after", "num")],
-            [[r["kind"], r["id"], r["status_before"] or "", r["status_after"] or "",
-              _amount(r["committed_before"]), _amount(r["committed_after"])] for r in changed],
-            "restated-documents")
+            [
+                ("kind", "text"),
+                ("id", "text"),
+                ("status before", "text"),
+                ("status after", "text"),
+                ("committed before", "num"),
+                ("committed after", "num"),
+            ],
+            [
+                [
+                    r["kind"],
+                    r["id"],
+                    r["status_before"] or "",
+                    r["status_after"] or "",
+                    _amount(r["committed_before"]),
+                    _amount(r["committed_after"]),
+                ]
+                for r in changed
+            ],
+            "restated-documents",
+        )
         explaining = _table(
-            [("seq", "num"), ("type", "text"), ("effective", "text"), ("recorded at", "text"),
-             ("actor", "text"), ("reason", "text"), ("regions", "text"), ("payload", "text")],
-            [[e["seq"], e["type"], e["effective"].isoformat(), e["recorded_at"], e["actor"],
-              e["reason"] or "", e["regions"], e["payload"]] for e in events],
-            "explaining-events")
-        printed = [[_amount(row.get(name)) for name in ("budget", "committed")] for row in (then, now)]
+            [
+                ("seq", "num"),
+                ("type", "text"),
+                ("effective", "text"),
+                ("recorded at", "text"),
+                ("actor", "text"),
+                ("reason", "text"),
+                ("regions", "text"),
+                ("payload", "text"),
+            ],
+            [
+                [
+                    e["seq"],
+                    e["type"],
+                    e["effective"].isoformat(),
+                    e["recorded_at"],
+                    e["actor"],
+                    e["reason"] or "",
+                    e["regions"],
+                    e["payload"],
+                ]
+                for e in events
+            ],
+            "explaining-events",
+        )
+        printed = [
+            [_amount(row.get(name)) for name in ("budget", "committed")] for row in (then, now)
+        ]
         verdict = "restated" if changed or printed[0] != printed[1] else "unchanged"
         parts.append(f"""<h3 class="{verdict}">{html.escape(code)}: {verdict}</h3>
 <p>Figures for {year} as of {as_of.isoformat()}, {html.escape(since)}, and as known now.</p>
@@ -723,4 +997,3 @@ def restatements_section(ledger, regions: list[str], *, as_of: date, year: int, 
 <p>The events listed are those recorded after the earlier limit, effective by the as-of date, that touch the region (SPEC §4.6). Reproduce with <code>ledger diff budget</code>, <code>ledger diff commitments</code> and <code>ledger diff events</code>.</p>
 {"".join(parts)}
 </section>"""
-

@@ -88,7 +88,9 @@ def check_closed_books(known: Known, event: NewEvent) -> None:
     later. One in-memory lookup per event while no region is closed."""
     if not known.periods:
         return
-    state = closed_against(known.touched_regions(event.type, event.payload), event.effective, known.periods)
+    state = closed_against(
+        known.touched_regions(event.type, event.payload), event.effective, known.periods
+    )
     if state is not None:
         raise ValidationError(closed_message(state, event.effective), "effective")
 
@@ -102,10 +104,15 @@ def check_close(known: Known, payload: PeriodClosed, on: date) -> None:
             "through",
         )
     state = known.periods.get(payload.region)
-    if state is not None and state.closed_through is not None and payload.through <= state.closed_through:
+    if (
+        state is not None
+        and state.closed_through is not None
+        and payload.through <= state.closed_through
+    ):
         raise ValidationError(
             f"region {payload.region} is already closed through {state.closed_through.isoformat()} "
-            f"(seq {state.seq}); a new close must go further", "through",
+            f"(seq {state.seq}); a new close must go further",
+            "through",
         )
 
 
@@ -120,7 +127,8 @@ def check_reopen(known: Known, payload: PeriodReopened, reason: str | None) -> N
     if payload.through is not None and payload.through >= state.closed_through:
         raise ValidationError(
             f"{payload.through.isoformat()} is not before the current closed-through date "
-            f"{state.closed_through.isoformat()} of region {payload.region}", "through",
+            f"{state.closed_through.isoformat()} of region {payload.region}",
+            "through",
         )
 
 
@@ -141,7 +149,9 @@ def region_as_of(known: Known, region: str, on: date) -> Row:
 
 
 def supplier_as_of(known: Known, supplier: str, on: date, field: str) -> Row:
-    return _known_as_of(known.suppliers.get(supplier), supplier, on, field, "supplier", "registered")
+    return _known_as_of(
+        known.suppliers.get(supplier), supplier, on, field, "supplier", "registered"
+    )
 
 
 def lease_as_of(known: Known, lease: str, on: date) -> Row:

@@ -28,8 +28,9 @@ def for_driver(connection: Connection, sql: str) -> str:
     return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-def keyset_pages(connection: Connection, sql: str, parameters: Sequence = (),
-                 start: object = 0) -> Iterator[list]:
+def keyset_pages(
+    connection: Connection, sql: str, parameters: Sequence = (), start: object = 0
+) -> Iterator[list]:
     """Pages of a statement written with `?` markers whose FIRST parameter is the key's lower
     bound (`WHERE key > ? … ORDER BY key LIMIT n`, the key in the first column): each page
     starts after the last key of the one before, so memory stays flat however long the scan,

@@ -42,8 +42,10 @@ class Status:
         """What is wrong with the table, seen without verifying it: rows beyond the chain."""
         if self.events == self.head_seq:
             return None
-        return (f"the events table holds {self.events} rows but its chain runs 1…{self.head_seq}; "
-                "run `ledger verify`")
+        return (
+            f"the events table holds {self.events} rows but its chain runs 1…{self.head_seq}; "
+            "run `ledger verify`"
+        )
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in the order a person reads them."""
@@ -51,17 +53,25 @@ class Status:
             ("database", self.database),
             ("backend", f"{self.backend} {self.server_version}"),
             ("schema revision", self.schema_revision or "none (not a ledger database yet)"),
-            ("read-only", ("yes (a hot standby)" if self.standby else "yes") if self.read_only else "no"),
+            (
+                "read-only",
+                ("yes (a hot standby)" if self.standby else "yes") if self.read_only else "no",
+            ),
             ("events", str(self.events)),
         ]
         if self.head_seq:
-            lines += [("head seq", str(self.head_seq)), ("head hash", self.head_hash or ""),
-                      ("head recorded_at", self.head_recorded_at or "")]
+            lines += [
+                ("head seq", str(self.head_seq)),
+                ("head hash", self.head_hash or ""),
+                ("head recorded_at", self.head_recorded_at or ""),
+            ]
         for region, through in sorted(self.closed_through.items()):
             lines.append((f"closed through ({region})", through or "open (reopened)"))
         if self.standby:
-            lines += [("replayed to", self.replay_lsn or "nothing yet"),
-                      ("last replayed commit", self.replayed_at or "none yet")]
+            lines += [
+                ("replayed to", self.replay_lsn or "nothing yet"),
+                ("last replayed commit", self.replayed_at or "none yet"),
+            ]
         return lines
 
 
@@ -88,7 +98,7 @@ def ledger_status(ledger: Ledger) -> Status:
             replay = connection.exec_driver_sql(
                 "SELECT pg_last_wal_replay_lsn()::text, "
                 "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
-                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
             ).first()
         closed = closed_through(connection) if has_log else {}
     return Status(

@@ -68,8 +68,10 @@ class RowBuffer:
         self._makers: dict[Table, Callable[[dict], tuple]] = {}
         for table in (schema.events, *schema.READ_MODELS):
             names = [column.name for column in table.columns]
-            self._sql[table] = (f"INSERT INTO {table.name} ({', '.join(names)}) "
-                                f"VALUES ({markers(connection, len(names))})")
+            self._sql[table] = (
+                f"INSERT INTO {table.name} ({', '.join(names)}) "
+                f"VALUES ({markers(connection, len(names))})"
+            )
             self._makers[table] = self._row_maker(table)
 
     def _row_maker(self, table: Table) -> Callable[[dict], tuple]:
@@ -107,9 +109,12 @@ class RowBuffer:
             return
         make = self._makers[schema.order_buckets]
         self.connection.exec_driver_sql(
-            for_driver(self.connection, "UPDATE order_buckets SET value = ?, units = ?, orders = ? "
-                       "WHERE region = ? AND year = ? AND supplier = ? AND currency = ? "
-                       "AND effective = ? AND block = ?"),
+            for_driver(
+                self.connection,
+                "UPDATE order_buckets SET value = ?, units = ?, orders = ? "
+                "WHERE region = ? AND year = ? AND supplier = ? AND currency = ? "
+                "AND effective = ? AND block = ?",
+            ),
             [(*stored[6:], *stored[:6]) for stored in map(make, rows)],
         )
 
@@ -175,11 +180,17 @@ class Appender:
     def prefetch(self, events: Iterable[NewEvent]) -> None:
         """Read in a few queries what the checks of these events will ask for."""
         events = list(events)
-        ids = [event.event_id for event in events if event.event_id and event.event_id not in self._recorded]
+        ids = [
+            event.event_id
+            for event in events
+            if event.event_id and event.event_id not in self._recorded
+        ]
         for event_id in ids:
             self._recorded[event_id] = None
         for event_id, seq, type_, effective, payload in select_in(
-            self.connection, "SELECT event_id, seq, type, effective, payload FROM events WHERE event_id", ids
+            self.connection,
+            "SELECT event_id, seq, type, effective, payload FROM events WHERE event_id",
+            ids,
         ):
             try:
                 self._recorded[event_id] = self._trusted(event_id, seq, type_, effective, payload)
@@ -203,7 +214,11 @@ class Appender:
             existing = self._existing(event.event_id)
             if existing is not None:
                 seq, type_, effective, stored_payload = existing
-                if (type_, effective, stored_payload) != (event.type, event.effective, payload_text):
+                if (type_, effective, stored_payload) != (
+                    event.type,
+                    event.effective,
+                    payload_text,
+                ):
                     raise ConflictError(
                         f"event_id: {event.event_id} is already recorded as seq {seq} "
                         "with a different type, effective date or payload"
@@ -215,12 +230,33 @@ class Appender:
         seq = self.seq + 1
         event_id = event.event_id or str(uuid.uuid4())
         effective = event.effective.isoformat()
-        digest = chain_hash(self.hash, seq, event_id, event.type, effective, recorded_at,
-                            event.actor, event.reason, payload_text)
-        self.buffer.add_tuple(schema.events, (
-            seq, event_id, event.type, effective if self.sqlite else event.effective, recorded_at,
-            event.actor, event.reason, payload_text, self.hash, digest, type(event.payload).version,
-        ))
+        digest = chain_hash(
+            self.hash,
+            seq,
+            event_id,
+            event.type,
+            effective,
+            recorded_at,
+            event.actor,
+            event.reason,
+            payload_text,
+        )
+        self.buffer.add_tuple(
+            schema.events,
+            (
+                seq,
+                event_id,
+                event.type,
+                effective if self.sqlite else event.effective,
+                recorded_at,
+                event.actor,
+                event.reason,
+                payload_text,
+                self.hash,
+                digest,
+                type(event.payload).version,
+            ),
+        )
         self._project(seq, event.effective, event.actor, event.payload)
         self.known.learn_event(seq, event.type, event.payload)
         self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
@@ -266,8 +302,12 @@ class Appender:
                 raise found
             return found
         row = self.connection.execute(
-            select(schema.events.c.seq, schema.events.c.type, schema.events.c.effective,
-                   schema.events.c.payload).where(schema.events.c.event_id == event_id)
+            select(
+                schema.events.c.seq,
+                schema.events.c.type,
+                schema.events.c.effective,
+                schema.events.c.payload,
+            ).where(schema.events.c.event_id == event_id)
         ).first()
         return None if row is None else self._trusted(event_id, *row)
 
@@ -275,14 +315,24 @@ class Appender:
         """An event found by its event_id, if it is part of the chain (1 ≤ seq ≤ the head): a row
         outside the chain was never appended, so its event is not "already recorded"."""
         if type(seq) is not int or not 1 <= seq <= self.seq:
-            raise IntegrityError(f"event_id: {event_id} is held by a row outside the chain (seq {seq!r}), "
-                                 "not by a recorded event; run `ledger verify`")
-        if type(type_) is not str or type(payload) is not str or not isinstance(effective, (str, date)):
-            raise IntegrityError(f"seq {seq}: a value of the wrong type is stored; run `ledger verify`")
+            raise IntegrityError(
+                f"event_id: {event_id} is held by a row outside the chain (seq {seq!r}), "
+                "not by a recorded event; run `ledger verify`"
+            )
+        if (
+            type(type_) is not str
+            or type(payload) is not str
+            or not isinstance(effective, (str, date))
+        ):
+            raise IntegrityError(
+                f"seq {seq}: a value of the wrong type is stored; run `ledger verify`"
+            )
         try:
             return seq, type_, as_date(effective), payload
         except ValueError:
-            raise IntegrityError(f"seq {seq}: effective is not a date; run `ledger verify`") from None
+            raise IntegrityError(
+                f"seq {seq}: effective is not a date; run `ledger verify`"
+            ) from None
 
 
 def row_to_event(row) -> StoredEvent:
@@ -326,8 +376,10 @@ class Store:
                 values["effective"] = date.fromisoformat(values["effective"])
                 values["payload"] = json.loads(values["payload"])
             except (ValueError, RecursionError):
-                raise IntegrityError(f"seq {values['seq']}: the effective date or the payload cannot be "
-                                     "read; run `ledger verify`") from None
+                raise IntegrityError(
+                    f"seq {values['seq']}: the effective date or the payload cannot be "
+                    "read; run `ledger verify`"
+                ) from None
             if type(values["version"]) is not int:
                 raise IntegrityError(f"seq {values['seq']}: version is not stored as an integer")
             yield StoredEvent(**values)

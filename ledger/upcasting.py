@@ -41,11 +41,15 @@ def evolve(model: type[Payload], upcaster: Upcaster) -> None:
     previous version into one of this version. Appends store the new version from now on."""
     event_type = model.type
     if event_type not in PAYLOAD_TYPES:
-        raise LedgerError(f"type: {event_type!r} is not an event type; a new type needs no upcaster")
+        raise LedgerError(
+            f"type: {event_type!r} is not an event type; a new type needs no upcaster"
+        )
     previous = PAYLOAD_TYPES[event_type]
     if model.version != previous.version + 1:
-        raise LedgerError(f"version: {model.__name__}.version is {model.version}; the next version of "
-                          f"{event_type} is {previous.version + 1}")
+        raise LedgerError(
+            f"version: {model.__name__}.version is {model.version}; the next version of "
+            f"{event_type} is {previous.version + 1}"
+        )
     _UPCASTERS[(event_type, previous.version)] = upcaster
     _EARLIER.setdefault(event_type, []).append(previous)
     PAYLOAD_TYPES[event_type] = model
@@ -68,8 +72,10 @@ def upcast(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, 
         return payload
     current = current_version(event_type)
     if version > current:
-        raise IntegrityError(f"{event_type} version {version} was stored by a newer ledger than this "
-                             f"one (it reads up to version {current}); upgrade ledger")
+        raise IntegrityError(
+            f"{event_type} version {version} was stored by a newer ledger than this "
+            f"one (it reads up to version {current}); upgrade ledger"
+        )
     for step in range(version, current):
         payload = _UPCASTERS[(event_type, step)](dict(payload))
     return payload

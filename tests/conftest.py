@@ -130,6 +130,8 @@ def run(db_url, monkeypatch):
             # command gets one created first, as `ledger init` would.
             _create_ledger(db_url)
         first = False
-        return runner.invoke(main, ["--db", db_url, *map(str, args)], input=input, catch_exceptions=False)
+        return runner.invoke(
+            main, ["--db", db_url, *map(str, args)], input=input, catch_exceptions=False
+        )
 
     return invoke

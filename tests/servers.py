@@ -70,8 +70,13 @@ def free_port() -> int:
 
 def as_postgres(*command: str, **options) -> subprocess.CompletedProcess:
     """Run a server program as the `postgres` OS user (the tests run as root)."""
-    return subprocess.run(["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True,
-                          timeout=options.pop("timeout", 120), **options)
+    return subprocess.run(
+        ["runuser", "-u", "postgres", "--", *command],
+        capture_output=True,
+        text=True,
+        timeout=options.pop("timeout", 120),
+        **options,
+    )
 
 
 def server_binaries(major: str) -> Path:
@@ -103,24 +108,36 @@ def _allow_replication(admin) -> None:
     with admin.connect() as connection:
         hba = connection.execute(text("SHOW hba_file")).scalar()
         lines = Path(hba).read_text().splitlines()
-        if not any(line.split()[:2] == ["host", "replication"] for line in lines if line.strip()
-                   and not line.lstrip().startswith("#")):
+        if not any(
+            line.split()[:2] == ["host", "replication"]
+            for line in lines
+            if line.strip() and not line.lstrip().startswith("#")
+        ):
             with open(hba, "a") as stream:
-                stream.write(f"\n# ledger tests: streaming standbys from this host\n{REPLICATION_LINE}\n")
+                stream.write(
+                    f"\n# ledger tests: streaming standbys from this host\n{REPLICATION_LINE}\n"
+                )
             connection.execute(text("SELECT pg_reload_conf()"))
             time.sleep(0.5)
 
 
 def _settings(admin, names: tuple[str, ...]) -> dict[str, str]:
     with admin.connect() as connection:
-        rows = connection.execute(text("SELECT name, setting FROM pg_settings WHERE name = ANY(:names)"),
-                                  {"names": list(names)})
+        rows = connection.execute(
+            text("SELECT name, setting FROM pg_settings WHERE name = ANY(:names)"),
+            {"names": list(names)},
+        )
         return dict(rows.all())
 
 
 # A hot standby needs at least the primary's values of these.
-MATCHED_SETTINGS = ("max_connections", "max_worker_processes", "max_wal_senders",
-                    "max_prepared_transactions", "max_locks_per_transaction")
+MATCHED_SETTINGS = (
+    "max_connections",
+    "max_worker_processes",
+    "max_wal_senders",
+    "max_prepared_transactions",
+    "max_locks_per_transaction",
+)
 
 
 @contextmanager
@@ -141,26 +158,57 @@ def streaming_standby() -> Iterator[str]:
         binaries = server_binaries(major)
         _allow_replication(admin)
         with admin.connect() as connection:
-            connection.execute(text("SELECT pg_create_physical_replication_slot(:slot, true)"), {"slot": slot})
+            connection.execute(
+                text("SELECT pg_create_physical_replication_slot(:slot, true)"), {"slot": slot}
+            )
         shutil.chown(folder, "postgres", "postgres")
         folder.chmod(0o700)
-        copied = as_postgres(str(binaries / "pg_basebackup"), "-h", primary.host or "127.0.0.1",
-                             "-p", str(primary.port or 5432), "-U", primary.username or "postgres",
-                             "-D", str(data), "-R", "-X", "stream", "-S", slot, "--checkpoint=fast")
+        copied = as_postgres(
+            str(binaries / "pg_basebackup"),
+            "-h",
+            primary.host or "127.0.0.1",
+            "-p",
+            str(primary.port or 5432),
+            "-U",
+            primary.username or "postgres",
+            "-D",
+            str(data),
+            "-R",
+            "-X",
+            "stream",
+            "-S",
+            slot,
+            "--checkpoint=fast",
+        )
         if copied.returncode != 0:
             cannot(f"pg_basebackup failed: {copied.stderr.strip()}")
         port = free_port()
         settings = _settings(admin, MATCHED_SETTINGS)
-        config = [f"port = {port}", "listen_addresses = '127.0.0.1'", f"unix_socket_directories = '{folder}'",
-                  "hot_standby = on", "shared_buffers = 32MB", "fsync = off",
-                  *(f"{name} = {value}" for name, value in settings.items())]
+        config = [
+            f"port = {port}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{folder}'",
+            "hot_standby = on",
+            "shared_buffers = 32MB",
+            "fsync = off",
+            *(f"{name} = {value}" for name, value in settings.items()),
+        ]
         (data / "postgresql.conf").write_text("\n".join(config) + "\n")
         (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
         (data / "pg_ident.conf").write_text("")
         for path in (data / "postgresql.conf", data / "pg_hba.conf", data / "pg_ident.conf"):
             shutil.chown(path, "postgres", "postgres")
-        run = as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-                          "-w", "-t", "60", "start")
+        run = as_postgres(
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         started = True
         if run.returncode != 0:
             log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
@@ -170,8 +218,13 @@ def streaming_standby() -> Iterator[str]:
         if started:
             as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         with admin.connect() as connection:
-            connection.execute(text("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                                    "WHERE slot_name = :slot"), {"slot": slot})
+            connection.execute(
+                text(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    "WHERE slot_name = :slot"
+                ),
+                {"slot": slot},
+            )
         admin.dispose()
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -186,8 +239,9 @@ def wait_until_replayed(standby_url: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while True:
             with standby.connect() as connection:
-                if connection.execute(text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"),
-                                      {"lsn": target}).scalar():
+                if connection.execute(
+                    text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"), {"lsn": target}
+                ).scalar():
                     return
             if time.monotonic() > deadline:
                 raise AssertionError(f"the standby did not replay up to {target} in {timeout} s")
@@ -202,8 +256,9 @@ def pgbouncer(pool_mode: str = "transaction") -> Iterator[int]:
     """PgBouncer on a free port in front of the test server, every database passed through,
     with a small pool so that clients really share server connections; yields its port."""
     _require_root_and_postgres_user()
-    program = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer")
-                                            else None)
+    program = shutil.which("pgbouncer") or (
+        "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
+    )
     if program is None:
         cannot("pgbouncer is not installed (apt-get install pgbouncer)")
     primary = make_url(POSTGRES_URL)
@@ -222,8 +277,12 @@ def pgbouncer(pool_mode: str = "transaction") -> Iterator[int]:
     (folder / "users.txt").write_text(f'"{primary.username or "postgres"}" ""\n')
     for path in (folder, ini, folder / "users.txt"):
         shutil.chown(path, "postgres", "postgres")
-    process = subprocess.Popen(["runuser", "-u", "postgres", "--", program, str(ini)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        ["runuser", "-u", "postgres", "--", program, str(ini)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -232,8 +291,14 @@ def pgbouncer(pool_mode: str = "transaction") -> Iterator[int]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    log = (folder / "pgbouncer.log").read_text() if (folder / "pgbouncer.log").exists() else ""
-                    cannot(f"pgbouncer did not start: {(process.stdout.read() if process.stdout else '')} {log}")
+                    log = (
+                        (folder / "pgbouncer.log").read_text()
+                        if (folder / "pgbouncer.log").exists()
+                        else ""
+                    )
+                    cannot(
+                        f"pgbouncer did not start: {(process.stdout.read() if process.stdout else '')} {log}"
+                    )
                 time.sleep(0.1)
         yield port
     finally:

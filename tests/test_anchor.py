@@ -14,16 +14,36 @@ JAN_1 = date(2025, 1, 1)
 
 
 def given_five_events(ledger) -> None:
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("supplier.registered", {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("budget.revised", {"region": "CN", "year": 2025, "amount": "1000000"},
-                  effective=JAN_1, actor="cfo")
-    ledger.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=JAN_1,
-                  actor="treasury")
-    ledger.record("budget.revised", {"region": "CN", "year": 2026, "amount": "2000000"},
-                  effective=JAN_1, actor="cfo")
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "supplier.registered",
+        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "budget.revised",
+        {"region": "CN", "year": 2025, "amount": "1000000"},
+        effective=JAN_1,
+        actor="cfo",
+    )
+    ledger.record(
+        "fx.rate_set",
+        {"base": "USD", "quote": "CNY", "rate": "7.2"},
+        effective=JAN_1,
+        actor="treasury",
+    )
+    ledger.record(
+        "budget.revised",
+        {"region": "CN", "year": 2026, "amount": "2000000"},
+        effective=JAN_1,
+        actor="cfo",
+    )
 
 
 def rewrite_history(ledger, seq: int, old: str, new: str) -> None:
@@ -37,17 +57,24 @@ def rewrite_history(ledger, seq: int, old: str, new: str) -> None:
             connection.execute(text("DROP TRIGGER events_refuse_update"))
         rows = connection.exec_driver_sql(
             "SELECT seq, event_id, type, effective, recorded_at, actor, reason, payload FROM events "
-            "ORDER BY seq").fetchall()
+            "ORDER BY seq"
+        ).fetchall()
         prev = GENESIS_HASH
         for number, event_id, type_, effective, recorded_at, actor, reason, payload in rows:
             if number == seq:
                 assert old in payload
                 payload = payload.replace(old, new)
-            digest = chain_hash(prev, number, event_id, type_, str(effective), recorded_at, actor, reason,
-                                payload)
+            digest = chain_hash(
+                prev, number, event_id, type_, str(effective), recorded_at, actor, reason, payload
+            )
             if number >= seq:
-                connection.execute(text("UPDATE events SET payload = :p, prev_hash = :prev, hash = :h "
-                                        "WHERE seq = :s"), {"p": payload, "prev": prev, "h": digest, "s": number})
+                connection.execute(
+                    text(
+                        "UPDATE events SET payload = :p, prev_hash = :prev, hash = :h "
+                        "WHERE seq = :s"
+                    ),
+                    {"p": payload, "prev": prev, "h": digest, "s": number},
+                )
             prev = digest
 
 
@@ -68,12 +95,16 @@ def test_an_anchor_holds_the_head_of_the_log(ledger, run, tmp_path):
 def test_the_log_extended_by_appends_still_extends_its_anchor(ledger, run, tmp_path):
     given_five_events(ledger)
     (tmp_path / "anchor.json").write_text(run("anchor").stdout)
-    ledger.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective=JAN_1, actor="t")
+    ledger.record(
+        "fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective=JAN_1, actor="t"
+    )
 
     result = run("verify", "--anchor", tmp_path / "anchor.json")
 
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith(f"ok: 6 events, head {ledger.head()[1]}, extends the anchor at seq 5 ")
+    assert result.stdout.startswith(
+        f"ok: 6 events, head {ledger.head()[1]}, extends the anchor at seq 5 "
+    )
 
 
 def test_an_anchor_of_an_empty_log_is_extended_by_any_valid_log(ledger, run, tmp_path):
@@ -103,13 +134,16 @@ def test_a_rewritten_history_passes_verify_but_not_verify_anchor(ledger, run, tm
 def test_a_rewrite_before_an_older_anchor_is_caught_too(ledger, run, tmp_path):
     given_five_events(ledger)
     (tmp_path / "old.json").write_text(run("anchor").stdout)
-    ledger.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective=JAN_1, actor="t")
+    ledger.record(
+        "fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective=JAN_1, actor="t"
+    )
 
     rewrite_history(ledger, 2, '"Huawei"', '"Huawei Shell Co"')
 
     assert run("verify").exit_code == 0
     assert run("verify", "--anchor", tmp_path / "old.json").stderr.startswith(
-        f"error: anchor {tmp_path / 'old.json'}: seq 5: hash ")
+        f"error: anchor {tmp_path / 'old.json'}: seq 5: hash "
+    )
 
 
 def test_an_anchor_beyond_the_head_means_events_were_removed(ledger, run, tmp_path):
@@ -141,7 +175,9 @@ def test_a_broken_chain_is_reported_as_by_plain_verify_and_refuses_an_anchor(led
     assert (anchored.exit_code, anchored.stderr) == (1, run("verify").stderr)
     assert anchored.stderr.startswith("error: seq 4: ")
     assert (refused.exit_code, refused.stdout) == (1, "")
-    assert refused.stderr == "error: seq 4: hash does not match the event's content; no anchor taken\n"
+    assert (
+        refused.stderr == "error: seq 4: hash does not match the event's content; no anchor taken\n"
+    )
 
 
 def test_a_file_that_is_not_an_anchor_is_refused_with_one_line(ledger, run, tmp_path):
@@ -150,10 +186,24 @@ def test_a_file_that_is_not_an_anchor_is_refused_with_one_line(ledger, run, tmp_
         "garbage.json": b"\xff\xfe not json",
         "csv.json": b"seq,hash\n5,abc\n",
         "list.json": b"[1, 2]",
-        "wrong.json": json.dumps({"format": "ledger-anchor/1", "seq": "5", "hash": "0" * 64,
-                                  "recorded_at": None, "taken_at": "x"}).encode(),
-        "short.json": json.dumps({"format": "ledger-anchor/1", "seq": 5, "hash": "abc",
-                                  "recorded_at": None, "taken_at": "x"}).encode(),
+        "wrong.json": json.dumps(
+            {
+                "format": "ledger-anchor/1",
+                "seq": "5",
+                "hash": "0" * 64,
+                "recorded_at": None,
+                "taken_at": "x",
+            }
+        ).encode(),
+        "short.json": json.dumps(
+            {
+                "format": "ledger-anchor/1",
+                "seq": 5,
+                "hash": "abc",
+                "recorded_at": None,
+                "taken_at": "x",
+            }
+        ).encode(),
     }
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
@@ -161,7 +211,10 @@ def test_a_file_that_is_not_an_anchor_is_refused_with_one_line(ledger, run, tmp_
         result = run("verify", "--anchor", tmp_path / name)
 
         assert result.exit_code == 1, name
-        assert result.stderr.startswith(f"error: {tmp_path / name}: ") and result.stderr.count("\n") == 1
+        assert (
+            result.stderr.startswith(f"error: {tmp_path / name}: ")
+            and result.stderr.count("\n") == 1
+        )
 
 
 def test_an_export_is_checked_against_an_anchor(ledger, run, tmp_path):

@@ -49,7 +49,7 @@ def auditor_recheck(path) -> tuple[int, str]:
 
 # Actors and reasons a spreadsheet would run as formulas, or that stress CSV quoting and UTF-8.
 AWKWARD = [
-    ("=HYPERLINK(\"http://x\")", "=1+1"),
+    ('=HYPERLINK("http://x")', "=1+1"),
     ("+a.chen", "+49 30 1234"),
     ("-b.ng", "-20% after review"),
     ("@c.li", "@mention"),
@@ -67,9 +67,21 @@ AWKWARD = [
 
 def given_awkward_events(run) -> None:
     for number, (actor, reason) in enumerate(AWKWARD):
-        result = run("--actor", actor, "supplier", "register", f"s{number}", "--name",
-                     f"=Supplier {number}, \"Ltd\"", "--country", "CN", "--effective", "2025-01-01",
-                     "--reason", reason)
+        result = run(
+            "--actor",
+            actor,
+            "supplier",
+            "register",
+            f"s{number}",
+            "--name",
+            f'=Supplier {number}, "Ltd"',
+            "--country",
+            "CN",
+            "--effective",
+            "2025-01-01",
+            "--reason",
+            reason,
+        )
         assert result.exit_code == 0, result.stderr
 
 
@@ -114,7 +126,9 @@ def test_the_formula_guard_is_undone_by_removing_one_quote(run, tmp_path):
     for row, (actor, reason) in zip(rows, AWKWARD, strict=True):
         guarded = actor.startswith(("=", "+", "-", "@", "\t", "\r", "'"))
         assert row["actor"] == ("'" + actor if guarded else actor)
-        assert row["reason"] == ("'" + reason if reason.startswith(("=", "+", "-", "@", "\t", "\r", "'")) else reason)
+        assert row["reason"] == (
+            "'" + reason if reason.startswith(("=", "+", "-", "@", "\t", "\r", "'")) else reason
+        )
         assert json.loads(row["payload"])["name"].startswith("=Supplier")  # payload: never guarded
 
 
@@ -195,16 +209,29 @@ def test_a_truncated_export_row_is_a_clear_error_not_a_traceback(run, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12) | st.sampled_from(
-    ["=1+1", "a,b", 'say "hi"', "line\nbreak", "cr\ronly", "crlf\r\nx", "'quoted", ""])
+text = st.text(
+    st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12
+) | st.sampled_from(
+    ["=1+1", "a,b", 'say "hi"', "line\nbreak", "cr\ronly", "crlf\r\nx", "'quoted", ""]
+)
 
 
 @given(actor=text, reason=st.none() | text, payload=text, event_id=text)
 def test_the_export_writer_quotes_exactly_as_the_csv_module(actor, reason, payload, event_id):
     """export_lines writes cells directly for speed; csv.writer (the careful, CRLF-quoting one
     every other listing uses) is the reference."""
-    row = (7, event_id, "order.placed", "2025-01-02", "2025-01-02T00:00:00.000000Z", actor, reason,
-           payload, "0" * 64, "f" * 64)
+    row = (
+        7,
+        event_id,
+        "order.placed",
+        "2025-01-02",
+        "2025-01-02T00:00:00.000000Z",
+        actor,
+        reason,
+        payload,
+        "0" * 64,
+        "f" * 64,
+    )
     reference = io.StringIO()
     write_csv(reference, EXPORT_COLUMNS, [export_row(row)])
 

@@ -19,12 +19,19 @@ from ledger.packaged import fixture
 
 pytestmark = pytest.mark.postgres
 
-REPORTS = [("query", "budget", "--as-of", "2025-12-31"), ("query", "commitments", "--as-of", "2025-12-31"),
-           ("compliance", "--as-of", "2025-12-31"), ("export", "events"), ("verify",)]
+REPORTS = [
+    ("query", "budget", "--as-of", "2025-12-31"),
+    ("query", "commitments", "--as-of", "2025-12-31"),
+    ("compliance", "--as-of", "2025-12-31"),
+    ("export", "events"),
+    ("verify",),
+]
 
 
 def ledger(db: str, *args: str):
-    result = CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False
+    )
     assert result.exit_code == 0, (args, result.stderr)
     return result
 
@@ -38,21 +45,48 @@ def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_pat
     with admin.connect() as connection:
         major = connection.execute(text("SHOW server_version_num")).scalar()[:-4]
     binaries = server_binaries(major)
-    connect = ["-h", server.host or "127.0.0.1", "-p", str(server.port or 5432), "-U", server.username or "postgres"]
+    connect = [
+        "-h",
+        server.host or "127.0.0.1",
+        "-p",
+        str(server.port or 5432),
+        "-U",
+        server.username or "postgres",
+    ]
     dump = tmp_path / "ledger.dump"
     database = f"ledger_restore_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{database}"'))
     try:
-        dumped = subprocess.run([str(binaries / "pg_dump"), *connect, "-d", server.database, "-n", schema,
-                                 "-Fc", "-f", str(dump)], capture_output=True, text=True, timeout=120)
+        dumped = subprocess.run(
+            [
+                str(binaries / "pg_dump"),
+                *connect,
+                "-d",
+                server.database,
+                "-n",
+                schema,
+                "-Fc",
+                "-f",
+                str(dump),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if dumped.returncode != 0:
             cannot(f"pg_dump failed: {dumped.stderr.strip()}")
-        restored = subprocess.run([str(binaries / "pg_restore"), *connect, "-d", database, "--exit-on-error",
-                                   str(dump)], capture_output=True, text=True, timeout=120)
+        restored = subprocess.run(
+            [str(binaries / "pg_restore"), *connect, "-d", database, "--exit-on-error", str(dump)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert restored.returncode == 0, restored.stderr
         copy_url = with_search_path(
-            make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False), schema)
+            make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False),
+            schema,
+        )
 
         for args in REPORTS:
             assert ledger(copy_url, *args).stdout == ledger(postgres_url, *args).stdout
@@ -62,7 +96,9 @@ def test_pg_dump_and_pg_restore_bring_back_the_same_ledger(postgres_url, tmp_pat
             connection.execute(text("UPDATE events SET actor = 'someone else' WHERE seq = 1"))
         engine.dispose()
         recorded = ledger(copy_url, "fx", "set", "USD", "CNY", "7.3", "--effective", "2025-12-31")
-        assert recorded.stdout.strip().endswith(str(len(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines()) + 1))
+        assert recorded.stdout.strip().endswith(
+            str(len(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines()) + 1)
+        )
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -14,9 +14,18 @@ import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 HEADER = "| step | ledger | raw driver | ledger vs raw | peak RSS | target |"
-STEPS = ["import (whole command)", "query budget, in-process", "query shares, whole command",
-         "compliance, in-process", "report, whole command", "export events (whole command)", "verify (whole command)",
-         "rebuild (whole command)", "`ledger --help`", "`query budget` on a tiny ledger"]
+STEPS = [
+    "import (whole command)",
+    "query budget, in-process",
+    "query shares, whole command",
+    "compliance, in-process",
+    "report, whole command",
+    "export events (whole command)",
+    "verify (whole command)",
+    "rebuild (whole command)",
+    "`ledger --help`",
+    "`query budget` on a tiny ledger",
+]
 
 
 def run_smoke(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -25,7 +34,11 @@ def run_smoke(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DB", "LEDGER_BENCH_POSTGRES")}
     return subprocess.run(
         [sys.executable, str(RUN), "--smoke", "--workdir", str(tmp_path), *extra],
-        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
     )
 
 

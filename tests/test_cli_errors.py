@@ -12,26 +12,138 @@ import json
 import pytest
 
 GIVEN = [
-    ("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
-     "--effective", "2025-01-01"),
-    ("region", "open", "MY", "--name", "Malaysia", "--country", "MY", "--currency", "USD",
-     "--effective", "2025-01-01"),
-    ("supplier", "register", "huawei", "--name", "Huawei", "--country", "CN", "--effective", "2025-01-01"),
-    ("supplier", "register", "dcprov", "--name", "DC Provider", "--country", "MY",
-     "--effective", "2025-01-01"),
+    (
+        "region",
+        "open",
+        "CN",
+        "--name",
+        "China",
+        "--country",
+        "CN",
+        "--currency",
+        "CNY",
+        "--effective",
+        "2025-01-01",
+    ),
+    (
+        "region",
+        "open",
+        "MY",
+        "--name",
+        "Malaysia",
+        "--country",
+        "MY",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-01-01",
+    ),
+    (
+        "supplier",
+        "register",
+        "huawei",
+        "--name",
+        "Huawei",
+        "--country",
+        "CN",
+        "--effective",
+        "2025-01-01",
+    ),
+    (
+        "supplier",
+        "register",
+        "dcprov",
+        "--name",
+        "DC Provider",
+        "--country",
+        "MY",
+        "--effective",
+        "2025-01-01",
+    ),
     ("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"),
-    ("order", "place", "PO-1", "--region", "CN", "--supplier", "huawei", "--sku", "ascend-910b",
-     "--quantity", "10", "--unit-price", "30000", "--currency", "CNY", "--effective", "2025-01-10"),
-    ("order", "place", "PO-2", "--region", "CN", "--supplier", "huawei", "--sku", "ascend-910c",
-     "--quantity", "4", "--unit-price", "1000", "--currency", "USD", "--effective", "2025-02-01"),
+    (
+        "order",
+        "place",
+        "PO-1",
+        "--region",
+        "CN",
+        "--supplier",
+        "huawei",
+        "--sku",
+        "ascend-910b",
+        "--quantity",
+        "10",
+        "--unit-price",
+        "30000",
+        "--currency",
+        "CNY",
+        "--effective",
+        "2025-01-10",
+    ),
+    (
+        "order",
+        "place",
+        "PO-2",
+        "--region",
+        "CN",
+        "--supplier",
+        "huawei",
+        "--sku",
+        "ascend-910c",
+        "--quantity",
+        "4",
+        "--unit-price",
+        "1000",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-02-01",
+    ),
     ("order", "amend", "PO-2", "--quantity", "5", "--effective", "2025-03-01"),
-    ("lease", "sign", "L-1", "--region", "MY", "--lessor", "dcprov", "--sku", "h20", "--units", "100",
-     "--start", "2025-11-15", "--months", "3", "--monthly-payment", "50000", "--currency", "USD",
-     "--effective", "2025-10-01"),
+    (
+        "lease",
+        "sign",
+        "L-1",
+        "--region",
+        "MY",
+        "--lessor",
+        "dcprov",
+        "--sku",
+        "h20",
+        "--units",
+        "100",
+        "--start",
+        "2025-11-15",
+        "--months",
+        "3",
+        "--monthly-payment",
+        "50000",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-10-01",
+    ),
     ("lease", "terminate", "L-1", "--fee", "10000", "--effective", "2025-12-01"),
 ]
-PLACE_PO_9 = ("order", "place", "PO-9", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "1", "--currency", "CNY", "--effective", "2025-01-10")
+PLACE_PO_9 = (
+    "order",
+    "place",
+    "PO-9",
+    "--region",
+    "CN",
+    "--supplier",
+    "huawei",
+    "--sku",
+    "x",
+    "--quantity",
+    "1",
+    "--unit-price",
+    "1",
+    "--currency",
+    "CNY",
+    "--effective",
+    "2025-01-10",
+)
 
 
 def given_the_world(run) -> None:
@@ -67,10 +179,16 @@ class TestUsageErrors:
             (("region", "open", "EU", "--name", "Europe", "--country", "DE"), "--currency"),
             (("fx", "set", "USD", "CNY"), "RATE"),
             (("order", "amend", "PO-1"), "--quantity"),
-            (("lease", "review", "L-1", "--owner", "o", "--operator", "p", "--outcome", "maybe"), "--outcome"),
+            (
+                ("lease", "review", "L-1", "--owner", "o", "--operator", "p", "--outcome", "maybe"),
+                "--outcome",
+            ),
             (("log", "--from", "2025-02-30"), "--from"),
             (("query", "budget", "--as-of", "2025-1-1"), "--as-of"),
-            (("query", "budget", "--known-at", "2025-06-01T00:00:00Z", "--upto-seq", "3"), "--upto-seq"),
+            (
+                ("query", "budget", "--known-at", "2025-06-01T00:00:00Z", "--upto-seq", "3"),
+                "--upto-seq",
+            ),
             (("export", "events", "--upto-seq", "-1"), "--upto-seq"),
             (("frobnicate",), "frobnicate"),
         ],
@@ -87,21 +205,173 @@ class TestRejectedEvents:
     @pytest.mark.parametrize(
         ("args", "field"),
         [
-            (("region", "open", "EU", "--name", "Europe", "--country", "DE", "--currency", "eur"), "currency"),
-            (("region", "open", "EU", "--name", "Europe", "--country", "Germany", "--currency", "EUR"), "country"),
-            (("region", "open", "EU!", "--name", "Europe", "--country", "DE", "--currency", "EUR"), "region"),
-            (("region", "open", "CN", "--name", "China again", "--country", "CN", "--currency", "CNY"), "region"),
+            (
+                (
+                    "region",
+                    "open",
+                    "EU",
+                    "--name",
+                    "Europe",
+                    "--country",
+                    "DE",
+                    "--currency",
+                    "eur",
+                ),
+                "currency",
+            ),
+            (
+                (
+                    "region",
+                    "open",
+                    "EU",
+                    "--name",
+                    "Europe",
+                    "--country",
+                    "Germany",
+                    "--currency",
+                    "EUR",
+                ),
+                "country",
+            ),
+            (
+                (
+                    "region",
+                    "open",
+                    "EU!",
+                    "--name",
+                    "Europe",
+                    "--country",
+                    "DE",
+                    "--currency",
+                    "EUR",
+                ),
+                "region",
+            ),
+            (
+                (
+                    "region",
+                    "open",
+                    "CN",
+                    "--name",
+                    "China again",
+                    "--country",
+                    "CN",
+                    "--currency",
+                    "CNY",
+                ),
+                "region",
+            ),
             (PLACE_PO_9[:-4] + ("--quantity", "0") + PLACE_PO_9[-4:], "quantity"),
-            (("order", "place", "PO-9", "--region", "EU", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "1", "--currency", "CNY", "--effective", "2025-01-10"), "region"),
-            (("order", "place", "PO-9", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "1", "--currency", "CNY", "--effective", "2024-12-31"), "region"),
-            (("order", "place", "PO-9", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "1", "--currency", "EUR", "--effective", "2025-01-10"), "currency"),
-            (("order", "place", "PO-1", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "1", "--currency", "CNY", "--effective", "2025-01-10"), "order"),
-            (("order", "place", "PO-9", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-              "--quantity", "1", "--unit-price", "-1", "--currency", "CNY", "--effective", "2025-01-10"), "unit_price"),
+            (
+                (
+                    "order",
+                    "place",
+                    "PO-9",
+                    "--region",
+                    "EU",
+                    "--supplier",
+                    "huawei",
+                    "--sku",
+                    "x",
+                    "--quantity",
+                    "1",
+                    "--unit-price",
+                    "1",
+                    "--currency",
+                    "CNY",
+                    "--effective",
+                    "2025-01-10",
+                ),
+                "region",
+            ),
+            (
+                (
+                    "order",
+                    "place",
+                    "PO-9",
+                    "--region",
+                    "CN",
+                    "--supplier",
+                    "huawei",
+                    "--sku",
+                    "x",
+                    "--quantity",
+                    "1",
+                    "--unit-price",
+                    "1",
+                    "--currency",
+                    "CNY",
+                    "--effective",
+                    "2024-12-31",
+                ),
+                "region",
+            ),
+            (
+                (
+                    "order",
+                    "place",
+                    "PO-9",
+                    "--region",
+                    "CN",
+                    "--supplier",
+                    "huawei",
+                    "--sku",
+                    "x",
+                    "--quantity",
+                    "1",
+                    "--unit-price",
+                    "1",
+                    "--currency",
+                    "EUR",
+                    "--effective",
+                    "2025-01-10",
+                ),
+                "currency",
+            ),
+            (
+                (
+                    "order",
+                    "place",
+                    "PO-1",
+                    "--region",
+                    "CN",
+                    "--supplier",
+                    "huawei",
+                    "--sku",
+                    "x",
+                    "--quantity",
+                    "1",
+                    "--unit-price",
+                    "1",
+                    "--currency",
+                    "CNY",
+                    "--effective",
+                    "2025-01-10",
+                ),
+                "order",
+            ),
+            (
+                (
+                    "order",
+                    "place",
+                    "PO-9",
+                    "--region",
+                    "CN",
+                    "--supplier",
+                    "huawei",
+                    "--sku",
+                    "x",
+                    "--quantity",
+                    "1",
+                    "--unit-price",
+                    "-1",
+                    "--currency",
+                    "CNY",
+                    "--effective",
+                    "2025-01-10",
+                ),
+                "unit_price",
+            ),
             (("fx", "set", "USD", "CNY", "0", "--effective", "2025-01-01"), "rate"),
             (("fx", "set", "USD", "USD", "1", "--effective", "2025-01-01"), "quote"),
             (("budget", "revise", "CN", "2025", "1", "--currency", "USD"), "currency"),
@@ -110,7 +380,10 @@ class TestRejectedEvents:
             (("lease", "terminate", "L-1", "--effective", "2025-12-31"), "lease"),
             (("order", "amend", "PO-1", "--quantity", "2", "--effective", "2025-01-09"), "order"),
             (("policy", "set", "min_domestic_share", "--region", "CN"), "threshold"),
-            (("policy", "set", "min_domestic_share", "--region", "CN", "--threshold", "1.5"), "threshold"),
+            (
+                ("policy", "set", "min_domestic_share", "--region", "CN", "--threshold", "1.5"),
+                "threshold",
+            ),
             (("supplier", "register", "acme", "--name", " ", "--country", "US"), "name"),
         ],
     )
@@ -138,7 +411,9 @@ class TestRecording:
 
             assert (result.exit_code, result.stdout, result.stderr) == (0, f"{seq}\n", "")
 
-    def test_the_actor_comes_from_the_option_else_the_environment_else_the_login(self, run, monkeypatch):
+    def test_the_actor_comes_from_the_option_else_the_environment_else_the_login(
+        self, run, monkeypatch
+    ):
         run("--actor", "a.chen", "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
         run("fx", "set", "USD", "CNY", "7.3", "--effective", "2025-01-02")  # LEDGER_ACTOR=tester
         monkeypatch.delenv("LEDGER_ACTOR")
@@ -149,8 +424,17 @@ class TestRecording:
         assert actors == ["a.chen", "tester", getpass.getuser()]
 
     def test_the_recorded_at_stamp_and_event_id_are_set_by_the_store(self, run):
-        run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01",
-            "--event-id", "B1D5E0F2-7C44-4E0B-9D4A-5A0F2A1C0E11")
+        run(
+            "fx",
+            "set",
+            "USD",
+            "CNY",
+            "7.2",
+            "--effective",
+            "2025-01-01",
+            "--event-id",
+            "B1D5E0F2-7C44-4E0B-9D4A-5A0F2A1C0E11",
+        )
 
         (event,) = json.loads(run("log", "--format", "json").stdout)
 
@@ -162,10 +446,15 @@ class TestLog:
     def test_log_filters_by_type(self, run):
         given_the_world(run)
 
-        listed = rows(run("log", "--type", "order.placed", "--type", "order.amended", "--format", "csv"))
+        listed = rows(
+            run("log", "--type", "order.placed", "--type", "order.amended", "--format", "csv")
+        )
 
         assert [(row["seq"], row["type"]) for row in listed] == [
-            ("6", "order.placed"), ("7", "order.placed"), ("8", "order.amended")]
+            ("6", "order.placed"),
+            ("7", "order.placed"),
+            ("8", "order.amended"),
+        ]
 
     def test_log_filters_by_effective_date_range(self, run):
         given_the_world(run)
@@ -176,10 +465,32 @@ class TestLog:
 
     def test_log_filters_by_region_exactly_and_case_sensitively(self, run):
         given_the_world(run)
-        run("region", "open", "cn", "--name", "lower-case cn", "--country", "CN", "--currency", "CNY",
-            "--effective", "2025-01-01")
-        run("region", "open", "CN2", "--name", "China 2", "--country", "CN", "--currency", "CNY",
-            "--effective", "2025-01-01")
+        run(
+            "region",
+            "open",
+            "cn",
+            "--name",
+            "lower-case cn",
+            "--country",
+            "CN",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-01",
+        )
+        run(
+            "region",
+            "open",
+            "CN2",
+            "--name",
+            "China 2",
+            "--country",
+            "CN",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-01",
+        )
 
         listed = rows(run("log", "--region", "CN", "--format", "csv"))
         lower = rows(run("log", "--region", "cn", "--format", "csv"))
@@ -193,17 +504,42 @@ class TestLog:
         order = json.loads(run("log", "--id", "PO-2", "--format", "json").stdout)
         lease = rows(run("log", "--id", "L-1", "--format", "csv"))
 
-        assert [(event["seq"], event["type"]) for event in order] == [(7, "order.placed"), (8, "order.amended")]
+        assert [(event["seq"], event["type"]) for event in order] == [
+            (7, "order.placed"),
+            (8, "order.amended"),
+        ]
         assert order[1]["payload"] == '{"order":"PO-2","quantity":5}'
         assert [row["type"] for row in lease] == ["lease.signed", "lease.terminated"]
 
     def test_log_filters_combine_and_json_has_the_csv_columns(self, run):
         given_the_world(run)
 
-        as_json = json.loads(run("log", "--region", "CN", "--type", "order.placed", "--to", "2025-01-31",
-                                 "--format", "json").stdout)
-        as_csv = rows(run("log", "--region", "CN", "--type", "order.placed", "--to", "2025-01-31",
-                          "--format", "csv"))
+        as_json = json.loads(
+            run(
+                "log",
+                "--region",
+                "CN",
+                "--type",
+                "order.placed",
+                "--to",
+                "2025-01-31",
+                "--format",
+                "json",
+            ).stdout
+        )
+        as_csv = rows(
+            run(
+                "log",
+                "--region",
+                "CN",
+                "--type",
+                "order.placed",
+                "--to",
+                "2025-01-31",
+                "--format",
+                "csv",
+            )
+        )
 
         assert [event["seq"] for event in as_json] == [6]
         assert list(as_json[0]) == list(as_csv[0])
@@ -220,12 +556,53 @@ class TestLog:
 
 class TestFormulaGuard:
     def test_actor_and_reason_are_guarded_in_csv_but_codes_and_payload_never(self, run, tmp_path):
-        run("--actor", "=cmd|' /C calc'!A0", "region", "open", "CN", "--name", "=HYPERLINK(\"x\")",
-            "--country", "CN", "--currency", "CNY", "--effective", "2025-01-01", "--reason", "+1 for China")
-        run("--actor", "@ops", "supplier", "register", "huawei", "--name", "-Huawei", "--country", "CN",
-            "--effective", "2025-01-01", "--reason", "'quoted")
-        run("--actor", "plain", "supplier", "register", "zte", "--name", "ZTE", "--country", "CN",
-            "--effective", "2025-01-01", "--reason", "\ttabbed")
+        run(
+            "--actor",
+            "=cmd|' /C calc'!A0",
+            "region",
+            "open",
+            "CN",
+            "--name",
+            '=HYPERLINK("x")',
+            "--country",
+            "CN",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-01",
+            "--reason",
+            "+1 for China",
+        )
+        run(
+            "--actor",
+            "@ops",
+            "supplier",
+            "register",
+            "huawei",
+            "--name",
+            "-Huawei",
+            "--country",
+            "CN",
+            "--effective",
+            "2025-01-01",
+            "--reason",
+            "'quoted",
+        )
+        run(
+            "--actor",
+            "plain",
+            "supplier",
+            "register",
+            "zte",
+            "--name",
+            "ZTE",
+            "--country",
+            "CN",
+            "--effective",
+            "2025-01-01",
+            "--reason",
+            "\ttabbed",
+        )
         export = tmp_path / "events.csv"
         run("export", "events", "-o", str(export))
 
@@ -239,8 +616,11 @@ class TestFormulaGuard:
             assert [row["reason"] for row in listing] == ["'+1 for China", "''quoted", "'\ttabbed"]
             assert json.loads(listing[0]["payload"])["name"] == '=HYPERLINK("x")'
             assert json.loads(listing[1]["payload"])["name"] == "-Huawei"
-            assert [row["type"] for row in listing] == ["region.opened", "supplier.registered",
-                                                        "supplier.registered"]
+            assert [row["type"] for row in listing] == [
+                "region.opened",
+                "supplier.registered",
+                "supplier.registered",
+            ]
         assert [event["actor"] for event in as_json] == ["=cmd|' /C calc'!A0", "@ops", "plain"]
 
 

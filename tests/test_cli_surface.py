@@ -56,8 +56,11 @@ def test_every_command_is_in_the_readme_command_reference():
     assert "\n## Commands\n" in text
     reference = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
 
-    missing = [" ".join(("ledger", *path)) for path in COMMANDS[1:]
-               if f"`ledger {' '.join(path)}" not in reference]
+    missing = [
+        " ".join(("ledger", *path))
+        for path in COMMANDS[1:]
+        if f"`ledger {' '.join(path)}" not in reference
+    ]
 
     assert missing == []
 
@@ -75,9 +78,14 @@ def test_bash_completion_script_and_completions():
     env.update(_LEDGER_COMPLETE="bash_complete", COMP_WORDS="ledger qu", COMP_CWORD="1")
     words = subprocess.run([_ledger_script()], env=env, capture_output=True, text=True, timeout=60)
     env.update(COMP_WORDS="ledger query budget --for", COMP_CWORD="3")
-    options = subprocess.run([_ledger_script()], env=env, capture_output=True, text=True, timeout=60)
+    options = subprocess.run(
+        [_ledger_script()], env=env, capture_output=True, text=True, timeout=60
+    )
 
-    assert script.returncode == 0 and "complete -o nosort -F _ledger_completion ledger" in script.stdout
+    assert (
+        script.returncode == 0
+        and "complete -o nosort -F _ledger_completion ledger" in script.stdout
+    )
     assert words.stdout.splitlines() == ["plain,query"]
     assert options.stdout.splitlines() == ["plain,--format"]
 
@@ -114,7 +122,8 @@ def test_excel_alone_means_csv_and_refuses_other_formats(run):
     assert to_stdout.stdout.startswith("\ufeffpolicy,region,subject,status,detail")
     assert with_json.exit_code == 2
     assert with_json.stderr.splitlines() == [
-        "error: --excel writes CSV; it cannot be combined with --format json"]
+        "error: --excel writes CSV; it cannot be combined with --format json"
+    ]
 
 
 def test_excel_export_of_events_still_verifies(run, tmp_path):
@@ -135,10 +144,16 @@ def test_readme_auditor_script_checks_an_excel_export(run, tmp_path):
     run("export", "events", "--excel", "-o", exported)
     text = README.read_text(encoding="utf-8")
     script = text.split("```python\nimport csv, hashlib, json, sys\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "check.py").write_text("import csv, hashlib, json, sys\n" + script, encoding="utf-8")
+    (tmp_path / "check.py").write_text(
+        "import csv, hashlib, json, sys\n" + script, encoding="utf-8"
+    )
 
-    result = subprocess.run([sys.executable, str(tmp_path / "check.py"), str(exported)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "check.py"), str(exported)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok: 73 events")

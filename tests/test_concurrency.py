@@ -40,11 +40,24 @@ def event_id(writer: int, number: int) -> str:
     return str(uuid.uuid5(NAMESPACE, f"w{writer}-{number}"))
 
 
-def test_four_processes_appending_at_once_leave_a_gapless_verified_log(ledger, db_url, run, tmp_path):
+def test_four_processes_appending_at_once_leave_a_gapless_verified_log(
+    ledger, db_url, run, tmp_path
+):
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, db_url, str(writer), str(EVENTS_PER_WRITER), str(NAMESPACE)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                db_url,
+                str(writer),
+                str(EVENTS_PER_WRITER),
+                str(NAMESPACE),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             cwd=tmp_path,  # not the source tree: the writers import the installed package
         )
         for writer in range(WRITERS)

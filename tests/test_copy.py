@@ -32,7 +32,9 @@ REPORTS = [
 
 
 def ledger(db: str, *args: str, code: int = 0):
-    result = CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False
+    )
     assert result.exit_code == code, (args, result.stdout, result.stderr)
     return result
 
@@ -50,7 +52,10 @@ def events_table(db: str) -> list[tuple]:
     engine = create_engine(db)
     try:
         with engine.connect() as connection:
-            return [tuple(map(str, row)) for row in connection.execute(text("SELECT * FROM events ORDER BY seq"))]
+            return [
+                tuple(map(str, row))
+                for row in connection.execute(text("SELECT * FROM events ORDER BY seq"))
+            ]
     finally:
         engine.dispose()
 
@@ -82,7 +87,9 @@ def sqlite_file(tmp_path):
 
 
 @pytest.mark.postgres
-def test_copy_sqlite_to_postgres_to_sqlite_keeps_every_event_and_every_report(sqlite_file, postgres_url):
+def test_copy_sqlite_to_postgres_to_sqlite_keeps_every_event_and_every_report(
+    sqlite_file, postgres_url
+):
     source, back = sqlite_file("pilot.db"), sqlite_file("back.db")
     given_the_demo(source)
 
@@ -117,7 +124,9 @@ def target_url(request, sqlite_file):
         yield url
 
 
-def test_copy_into_an_existing_empty_schema_and_the_copy_is_a_working_ledger(sqlite_file, target_url):
+def test_copy_into_an_existing_empty_schema_and_the_copy_is_a_working_ledger(
+    sqlite_file, target_url
+):
     source = sqlite_file("source.db")
     given_the_demo(source)
     ledger(target_url, "init")
@@ -160,7 +169,9 @@ def test_a_diverging_target_is_refused_naming_the_first_differing_seq_and_nothin
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith(f"error: the target differs from the source from seq {DEMO_EVENTS + 1} on")
+    assert refused.stderr.startswith(
+        f"error: the target differs from the source from seq {DEMO_EVENTS + 1} on"
+    )
     assert len(refused.stderr.strip().splitlines()) == 1
     assert events_table(target_url) == before
 
@@ -183,25 +194,51 @@ def test_a_source_whose_chain_is_broken_is_refused_and_nothing_is_written(sqlite
     engine = create_engine(source)
     with engine.begin() as connection:
         # A row that bypassed the ledger: INSERT is allowed, but its hash is not the chain's.
-        connection.execute(text(
-            "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-            "prev_hash, hash) SELECT seq + 1, 'forged', type, effective, recorded_at, actor, reason, "
-            f"payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
+        connection.execute(
+            text(
+                "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+                "prev_hash, hash) SELECT seq + 1, 'forged', type, effective, recorded_at, actor, reason, "
+                f"payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"
+            )
+        )
     engine.dispose()
 
     refused = ledger(source, "copy", target_url, code=1)
 
-    assert refused.stderr.startswith(f"error: the source: seq {DEMO_EVENTS + 1}: hash does not match")
+    assert refused.stderr.startswith(
+        f"error: the source: seq {DEMO_EVENTS + 1}: hash does not match"
+    )
     assert "nothing was written" in refused.stderr
     assert holds_no_events(target_url)
 
 
-def test_restore_from_an_export_with_a_byte_order_mark_gives_the_same_ledger(tmp_path, sqlite_file, target_url):
+def test_restore_from_an_export_with_a_byte_order_mark_gives_the_same_ledger(
+    tmp_path, sqlite_file, target_url
+):
     source = sqlite_file("source.db")
     given_the_demo(source)
-    ledger(source, "order", "place", "PO-Q", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-           "--quantity", "1", "--unit-price", "10", "--currency", "CNY", "--effective", "2025-12-01",
-           "--reason", "=SUM(A1) and a, comma")
+    ledger(
+        source,
+        "order",
+        "place",
+        "PO-Q",
+        "--region",
+        "CN",
+        "--supplier",
+        "huawei",
+        "--sku",
+        "x",
+        "--quantity",
+        "1",
+        "--unit-price",
+        "10",
+        "--currency",
+        "CNY",
+        "--effective",
+        "2025-12-01",
+        "--reason",
+        "=SUM(A1) and a, comma",
+    )
     export = tmp_path / "events.csv"
     ledger(source, "export", "events", "--excel", "-o", str(export))
 
@@ -259,16 +296,32 @@ def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file,
     prev, seq = head[-1], int(head[0])
     engine = create_engine(target_url)
     with engine.begin() as connection:
-        for payload in ('{"region":"CN","through":"2025-06-30"}', '{"region":"MY","through":"2025-03-31"}',
-                        '{"reason":"restate","region":"MY"}'):
+        for payload in (
+            '{"region":"CN","through":"2025-06-30"}',
+            '{"region":"MY","through":"2025-03-31"}',
+            '{"reason":"restate","region":"MY"}',
+        ):
             seq += 1
             type_ = "period.reopened" if "reason" in payload else "period.closed"
-            digest = chain_hash(prev, seq, f"p-{seq}", type_, "2025-07-01", head[4], "cfo", None, payload)
-            connection.execute(text(
-                "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-                "prev_hash, hash) VALUES (:seq, :id, :type, :effective, :at, 'cfo', NULL, :payload, :prev, :hash)"),
-                {"seq": seq, "id": f"p-{seq}", "type": type_, "effective": "2025-07-01", "at": head[4],
-                 "payload": payload, "prev": prev, "hash": digest})
+            digest = chain_hash(
+                prev, seq, f"p-{seq}", type_, "2025-07-01", head[4], "cfo", None, payload
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+                    "prev_hash, hash) VALUES (:seq, :id, :type, :effective, :at, 'cfo', NULL, :payload, :prev, :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "id": f"p-{seq}",
+                    "type": type_,
+                    "effective": "2025-07-01",
+                    "at": head[4],
+                    "payload": payload,
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
             prev = digest
     engine.dispose()
 
@@ -276,7 +329,11 @@ def test_status_shows_the_head_and_each_regions_closed_through_date(sqlite_file,
 
     assert shown["schema revision"] != ""
     assert shown["read-only"] == "no"
-    assert (shown["events"], shown["head seq"], shown["head hash"]) == (str(DEMO_EVENTS + 3), str(DEMO_EVENTS + 3), prev)
+    assert (shown["events"], shown["head seq"], shown["head hash"]) == (
+        str(DEMO_EVENTS + 3),
+        str(DEMO_EVENTS + 3),
+        prev,
+    )
     assert shown["closed through (CN)"] == "2025-06-30"
     assert shown["closed through (MY)"] == "open (reopened)"
 
@@ -296,15 +353,23 @@ def test_status_masks_the_password(postgres_url):
 
 def _pg_spelled_otherwise(url: str) -> str:
     """The same PostgreSQL database and schema, reached under another host name."""
-    return url.replace("127.0.0.1", "localhost") if "127.0.0.1" in url else url.replace("localhost", "127.0.0.1")
+    return (
+        url.replace("127.0.0.1", "localhost")
+        if "127.0.0.1" in url
+        else url.replace("localhost", "127.0.0.1")
+    )
 
 
 def test_copy_onto_its_own_sqlite_file_under_another_spelling_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     given_the_demo("sqlite:///ledger.db")
     (tmp_path / "alias.db").symlink_to(tmp_path / "ledger.db")
-    for target in (str(tmp_path / "ledger.db"), "./ledger.db", str(tmp_path / "sub" / ".." / "ledger.db"),
-                   "alias.db"):
+    for target in (
+        str(tmp_path / "ledger.db"),
+        "./ledger.db",
+        str(tmp_path / "sub" / ".." / "ledger.db"),
+        "alias.db",
+    ):
         (tmp_path / "sub").mkdir(exist_ok=True)
         result = ledger("ledger.db", "copy", target, code=1)
         assert result.stderr == "error: copy: the target is the source database\n"
@@ -322,7 +387,10 @@ def test_copy_into_a_missing_folder_names_the_folder_and_creates_nothing(tmp_pat
     given_the_demo(source)
     target = tmp_path / "no-such-folder" / "copy.db"
     result = ledger(source, "copy", str(target), code=1)
-    assert result.stderr == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+    assert (
+        result.stderr
+        == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+    )
     assert "--db" not in result.stderr
     assert not target.parent.exists()
 
@@ -360,7 +428,10 @@ def test_restore_into_a_missing_folder_names_the_folder(tmp_path, sqlite_file):
     ledger(source, "export", "events", "-o", str(export))
     target = tmp_path / "nowhere" / "restored.db"
     result = ledger(str(target), "restore", str(export), code=1)
-    assert result.stderr == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+    assert (
+        result.stderr
+        == f"error: cannot create {target}: the folder {target.parent} does not exist\n"
+    )
 
 
 def test_a_target_that_cannot_be_opened_is_named_as_the_target_not_as_db(tmp_path):
@@ -378,17 +449,22 @@ def test_status_shows_the_chains_head_not_a_row_forged_beyond_it(target_url):
     before = status(target_url)
     engine = create_engine(target_url)
     with engine.begin() as connection:  # a writer role can INSERT: a row far past the chain
-        connection.execute(text(
-            "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-            "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
-            f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
+        connection.execute(
+            text(
+                "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+                "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
+                f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"
+            )
+        )
     engine.dispose()
     shown = ledger(target_url, "status", code=1)
     lines = dict(line.split(":", 1) for line in shown.stdout.splitlines())
     assert lines["head seq"].strip() == before["head seq"] == str(DEMO_EVENTS)
     assert lines["head hash"].strip() == before["head hash"]
-    assert shown.stderr == (f"error: the events table holds {DEMO_EVENTS + 1} rows but its chain runs "
-                            f"1…{DEMO_EVENTS}; run `ledger verify`\n")
+    assert shown.stderr == (
+        f"error: the events table holds {DEMO_EVENTS + 1} rows but its chain runs "
+        f"1…{DEMO_EVENTS}; run `ledger verify`\n"
+    )
 
 
 def test_a_target_with_other_tables_is_named_as_the_target_and_kept(tmp_path):
@@ -400,8 +476,9 @@ def test_a_target_with_other_tables_is_named_as_the_target_and_kept(tmp_path):
         connection.execute(text("CREATE TABLE notes (body TEXT)"))
     engine.dispose()
     refused = ledger(source, "copy", str(other), code=1)
-    assert refused.stderr == ("error: the database has tables but no ledger schema; "
-                              "point TARGET at a ledger database\n")
+    assert refused.stderr == (
+        "error: the database has tables but no ledger schema; point TARGET at a ledger database\n"
+    )
     assert other.exists()
 
 
@@ -413,8 +490,10 @@ def test_restore_from_a_pipe_says_so_and_creates_nothing(tmp_path, sqlite_file):
     pipe = tmp_path / "events.fifo"
     os.mkfifo(pipe)
     result = ledger(str(tmp_path / "restored.db"), "restore", str(pipe), code=1)
-    assert result.stderr == (f"error: {pipe}: not a regular file; restore reads the export twice "
-                             "(checked whole, then loaded), so save it to a file first\n")
+    assert result.stderr == (
+        f"error: {pipe}: not a regular file; restore reads the export twice "
+        "(checked whole, then loaded), so save it to a file first\n"
+    )
     assert not (tmp_path / "restored.db").exists()
 
 
@@ -423,7 +502,9 @@ def test_an_empty_target_is_a_usage_error_not_the_default_ledger(tmp_path, monke
     given_the_demo(source)
     monkeypatch.chdir(tmp_path)
     result = ledger(source, "copy", "", code=2)
-    assert result.stderr == "error: Invalid value for TARGET: is empty; give a URL or a SQLite path\n"
+    assert (
+        result.stderr == "error: Invalid value for TARGET: is empty; give a URL or a SQLite path\n"
+    )
     assert not (tmp_path / "ledger.db").exists()
 
 
@@ -432,12 +513,17 @@ def test_a_source_with_a_row_forged_beyond_its_chain_is_refused(sqlite_file, tar
     given_the_demo(source)
     engine = create_engine(source)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-            "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
-            f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"))
+        connection.execute(
+            text(
+                "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+                "prev_hash, hash) SELECT 4611686018427387905, 'forged', type, effective, recorded_at, actor, "
+                f"reason, payload, hash, hash FROM events WHERE seq = {DEMO_EVENTS}"
+            )
+        )
     engine.dispose()
     refused = ledger(source, "copy", target_url, code=1)
-    assert refused.stderr == (f"error: the source: seq 4611686018427387905: a row outside the chain "
-                              f"1…{DEMO_EVENTS} (run `ledger verify`); nothing was written\n")
+    assert refused.stderr == (
+        f"error: the source: seq 4611686018427387905: a row outside the chain "
+        f"1…{DEMO_EVENTS} (run `ledger verify`); nothing was written\n"
+    )
     assert holds_no_events(target_url)

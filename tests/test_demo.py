@@ -32,25 +32,64 @@ def test_demo_closes_the_first_half_for_china_and_restates_it_through_reopenings
 
     assert result.exit_code == 0, result.stderr
     assert "reported when its books were closed (seq 42)" in result.stdout
-    assert "What changed it: ledger diff events --as-of 2025-06-30 --region CN --from-seq 42" in result.stdout
+    assert (
+        "What changed it: ledger diff events --as-of 2025-06-30 --region CN --from-seq 42"
+        in result.stdout
+    )
     listed = run("period", "list", "--format", "csv").stdout.splitlines()
     assert listed[1].startswith("CN,2025-06-30,67,")
-    explained = run("diff", "events", "--as-of", "2025-06-30", "--region", "CN", "--from-seq", "42",
-                    "--format", "csv").stdout.splitlines()
+    explained = run(
+        "diff",
+        "events",
+        "--as-of",
+        "2025-06-30",
+        "--region",
+        "CN",
+        "--from-seq",
+        "42",
+        "--format",
+        "csv",
+    ).stdout.splitlines()
     assert [line.split(",")[:3] for line in explained[1:]] == [
-        ["51", "fx.rate_set", "2025-03-01"], ["66", "order.amended", "2025-06-01"]]
-    budget = run("diff", "budget", "--as-of", "2025-06-30", "--region", "CN", "--from-seq", "42",
-                 "--format", "csv").stdout.splitlines()
-    assert budget[1] == ("CN,2025,CNY,40000000000.00,40000000000.00,21110800000.00,21047360000.00,"
-                         "18889200000.00,18952640000.00")
+        ["51", "fx.rate_set", "2025-03-01"],
+        ["66", "order.amended", "2025-06-01"],
+    ]
+    budget = run(
+        "diff",
+        "budget",
+        "--as-of",
+        "2025-06-30",
+        "--region",
+        "CN",
+        "--from-seq",
+        "42",
+        "--format",
+        "csv",
+    ).stdout.splitlines()
+    assert budget[1] == (
+        "CN,2025,CNY,40000000000.00,40000000000.00,21110800000.00,21047360000.00,"
+        "18889200000.00,18952640000.00"
+    )
     # The books are closed: a back-dated change to China's first half is refused.
     refused = run("order", "amend", "CN-PO-0001", "--quantity", "1", "--effective", "2025-06-30")
     assert refused.exit_code == 1
     assert "closed through 2025-06-30 (seq 67)" in refused.stderr
 
+
 def test_the_demo_refuses_a_ledger_holding_other_events_and_writes_nothing(run):
-    run("region", "open", "EU", "--name", "Europe", "--country", "DE", "--currency", "EUR",
-        "--effective", "2025-01-01")
+    run(
+        "region",
+        "open",
+        "EU",
+        "--name",
+        "Europe",
+        "--country",
+        "DE",
+        "--currency",
+        "EUR",
+        "--effective",
+        "2025-01-01",
+    )
 
     result = run("demo")
 
@@ -67,8 +106,10 @@ def test_the_demo_continues_a_ledger_holding_only_some_of_its_own_events(run, tm
     from ledger.packaged import fixture
 
     first_ten = tmp_path / "first-ten.jsonl"
-    first_ten.write_text("".join(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]),
-                         encoding="utf-8")
+    first_ten.write_text(
+        "".join(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]),
+        encoding="utf-8",
+    )
     assert run("import", first_ten).exit_code == 0
 
     result = run("demo")

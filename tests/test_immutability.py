@@ -11,18 +11,36 @@ from sqlalchemy import text
 from ledger.errors import LedgerDatabaseError
 
 JAN_1 = date(2025, 1, 1)
-UPDATE_PAYLOAD = "UPDATE events SET payload = replace(payload, '\"1000000\"', '\"9000000\"') WHERE seq = 3"
+UPDATE_PAYLOAD = (
+    "UPDATE events SET payload = replace(payload, '\"1000000\"', '\"9000000\"') WHERE seq = 3"
+)
 
 
 def given_three_events(ledger) -> None:
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("supplier.registered", {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("budget.revised", {"region": "CN", "year": 2025, "amount": "1000000"},
-                  effective=JAN_1, actor="cfo")
-    ledger.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"},
-                  effective=JAN_1, actor="treasury")
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "supplier.registered",
+        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "budget.revised",
+        {"region": "CN", "year": 2025, "amount": "1000000"},
+        effective=JAN_1,
+        actor="cfo",
+    )
+    ledger.record(
+        "fx.rate_set",
+        {"base": "USD", "quote": "CNY", "rate": "7.2"},
+        effective=JAN_1,
+        actor="treasury",
+    )
 
 
 def execute(ledger, *statements: str) -> None:
@@ -47,16 +65,23 @@ def postgres_ledger(postgres_url):
 
 def drop_guards(ledger) -> None:
     if ledger.engine.dialect.name == "postgresql":
-        execute(ledger, "DROP TRIGGER events_refuse_update_delete ON events",
-                "DROP TRIGGER events_refuse_truncate ON events")
+        execute(
+            ledger,
+            "DROP TRIGGER events_refuse_update_delete ON events",
+            "DROP TRIGGER events_refuse_truncate ON events",
+        )
     else:
         execute(ledger, "DROP TRIGGER events_refuse_update", "DROP TRIGGER events_refuse_delete")
 
 
 @pytest.mark.parametrize(
     "statement",
-    [UPDATE_PAYLOAD, "UPDATE events SET actor = 'someone else'", "DELETE FROM events WHERE seq = 4",
-     "DELETE FROM events"],
+    [
+        UPDATE_PAYLOAD,
+        "UPDATE events SET actor = 'someone else'",
+        "DELETE FROM events WHERE seq = 4",
+        "DELETE FROM events",
+    ],
 )
 def test_the_database_refuses_to_change_or_delete_events(ledger, statement):
     given_three_events(ledger)

@@ -14,8 +14,14 @@ from ledger.packaged import fixture
 
 DEMO = fixture("demo.jsonl")
 DEMO_COUNT = sum(1 for line in DEMO.read_text(encoding="utf-8").splitlines() if line.strip())
-REGION = {"type": "region.opened", "effective": "2025-01-01", "region": "CN", "name": "China",
-          "country": "CN", "currency": "CNY"}
+REGION = {
+    "type": "region.opened",
+    "effective": "2025-01-01",
+    "region": "CN",
+    "name": "China",
+    "country": "CN",
+    "currency": "CNY",
+}
 
 
 def event_count(run) -> int:
@@ -45,10 +51,12 @@ def test_a_dry_run_counts_each_type_and_writes_nothing(run):
 
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"dry run: would import {DEMO_COUNT} events, 0 already recorded; "
-                        f"nothing was written")
+    assert lines[0] == (
+        f"dry run: would import {DEMO_COUNT} events, 0 already recorded; nothing was written"
+    )
     assert dict(line.strip().split(": ") for line in lines[1:]) == {
-        kind: str(count) for kind, count in expected_counts().items()}
+        kind: str(count) for kind, count in expected_counts().items()
+    }
     assert event_count(run) == 0
     assert run("query", "budget", "--region", "CN").exit_code == 1  # no region read model left
 
@@ -58,14 +66,22 @@ def test_a_dry_run_counts_what_is_already_recorded(run):
 
     result = run("import", DEMO, "--dry-run")
 
-    assert result.stdout == f"dry run: would import 0 events, {DEMO_COUNT} already recorded; nothing was written\n"
+    assert (
+        result.stdout
+        == f"dry run: would import 0 events, {DEMO_COUNT} already recorded; nothing was written\n"
+    )
     assert event_count(run) == DEMO_COUNT
 
 
 def test_a_dry_run_of_a_bad_file_fails_like_the_import(run, tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps(REGION) + "\n" + json.dumps({**REGION, "region": "MY", "currency": "CYNX"}) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(REGION)
+        + "\n"
+        + json.dumps({**REGION, "region": "MY", "currency": "CYNX"})
+        + "\n",
+        encoding="utf-8",
+    )
 
     dry = run("import", path, "--dry-run")
     real = run("import", path)
@@ -85,18 +101,28 @@ def test_the_library_dry_run_rolls_back(ledger):
 
 
 CSV_HEADER_PROBLEMS = {
-    "semicolon-delimited": (b"type;effective;region\nregion.opened;2025-01-01;CN\n",
-                            "the CSV header has no 'type' column; its columns look separated by semicolons"),
-    "utf-16": ("type,effective,region\nregion.opened,2025-01-01,CN\n".encode("utf-16"),
-               "the file is UTF-16; save it as UTF-8"),
-    "utf-16 without a byte order mark": ("type,effective\nregion.opened,2025-01-01\n".encode("utf-16-le"),
-                                         "the file is UTF-16; save it as UTF-8"),
-    "a wrong header": (b"kind,date,region\nregion.opened,2025-01-01,CN\n" * 50,
-                       "the CSV header has no 'type' column (the header reads 'kind,date,region'"),
+    "semicolon-delimited": (
+        b"type;effective;region\nregion.opened;2025-01-01;CN\n",
+        "the CSV header has no 'type' column; its columns look separated by semicolons",
+    ),
+    "utf-16": (
+        "type,effective,region\nregion.opened,2025-01-01,CN\n".encode("utf-16"),
+        "the file is UTF-16; save it as UTF-8",
+    ),
+    "utf-16 without a byte order mark": (
+        "type,effective\nregion.opened,2025-01-01\n".encode("utf-16-le"),
+        "the file is UTF-16; save it as UTF-8",
+    ),
+    "a wrong header": (
+        b"kind,date,region\nregion.opened,2025-01-01,CN\n" * 50,
+        "the CSV header has no 'type' column (the header reads 'kind,date,region'",
+    ),
 }
 
 
-@pytest.mark.parametrize("content,message", CSV_HEADER_PROBLEMS.values(), ids=CSV_HEADER_PROBLEMS.keys())
+@pytest.mark.parametrize(
+    "content,message", CSV_HEADER_PROBLEMS.values(), ids=CSV_HEADER_PROBLEMS.keys()
+)
 def test_a_csv_header_problem_is_one_line_not_one_per_row(run, tmp_path, content, message):
     path = tmp_path / "events.csv"
     path.write_bytes(content)
@@ -112,7 +138,10 @@ def test_utf16_json_lines_are_one_line_too(run, tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_bytes((json.dumps(REGION) + "\n").encode("utf-16") * 3)
 
-    assert one_error_line(run("import", path)) == f"error: {path}: the file is UTF-16; save it as UTF-8"
+    assert (
+        one_error_line(run("import", path))
+        == f"error: {path}: the file is UTF-16; save it as UTF-8"
+    )
 
 
 @pytest.mark.parametrize("name", ["events.txt", "events", "events.json"])
@@ -128,8 +157,13 @@ def test_an_unknown_extension_is_refused_listing_the_accepted_ones(run, tmp_path
     assert event_count(run) == 0
 
 
-@pytest.mark.parametrize("fmt,content", [("jsonl", json.dumps(REGION) + "\n"),
-                                         ("csv", ",".join(REGION) + "\n" + ",".join(REGION.values()) + "\n")])
+@pytest.mark.parametrize(
+    "fmt,content",
+    [
+        ("jsonl", json.dumps(REGION) + "\n"),
+        ("csv", ",".join(REGION) + "\n" + ",".join(REGION.values()) + "\n"),
+    ],
+)
 def test_format_overrides_the_guess(run, tmp_path, fmt, content):
     path = tmp_path / "events.txt"
     path.write_text(content, encoding="utf-8")
@@ -171,8 +205,15 @@ def test_100_problems_are_all_shown(run, tmp_path):
     assert len(lines) == 101 and lines[-1] == "error: nothing was written (100 bad lines)"
 
 
-@pytest.mark.parametrize("name,content", [("empty.jsonl", b""), ("blank.jsonl", b"\n \n"),
-                                          ("empty.csv", b""), ("header.csv", b"type,effective,region\n")])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("empty.jsonl", b""),
+        ("blank.jsonl", b"\n \n"),
+        ("empty.csv", b""),
+        ("header.csv", b"type,effective,region\n"),
+    ],
+)
 def test_a_file_without_events_says_so(run, tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
@@ -207,8 +248,14 @@ def test_a_long_line_after_good_ones_is_named_by_number(run, tmp_path, fmt):
         path.write_text(good + '{"reason": "' + "x" * (1 << 20) + '"}\n' + good, encoding="utf-8")
         line = 2
     else:
-        path.write_text("type,effective,reason\n" + "supplier.registered,2025-01-01,x\n"
-                        + "order.placed,2025-01-01," + "y" * (1 << 20) + "\n", encoding="utf-8")
+        path.write_text(
+            "type,effective,reason\n"
+            + "supplier.registered,2025-01-01,x\n"
+            + "order.placed,2025-01-01,"
+            + "y" * (1 << 20)
+            + "\n",
+            encoding="utf-8",
+        )
         line = 3
 
     result = run("import", path)

@@ -31,8 +31,10 @@ def test_upgrading_a_log_that_holds_a_seq_0_row_keeps_it_and_verify_names_it(db_
         reference.import_file(fixture("minimal.jsonl"), actor="demo")
         with reference.engine.connect() as connection:
             # As an older revision stores it: without the payload version (revision 0004).
-            log = [{name: value for name, value in row._mapping.items() if name != "version"}
-                   for row in connection.execute(select(events).order_by(events.c.seq))]
+            log = [
+                {name: value for name, value in row._mapping.items() if name != "version"}
+                for row in connection.execute(select(events).order_by(events.c.seq))
+            ]
     stray = {**log[0], "seq": 0, "event_id": "00000000-0000-4000-8000-000000000000"}
     engine = create_engine(db_url)
     config = alembic_config()
@@ -46,7 +48,10 @@ def test_upgrading_a_log_that_holds_a_seq_0_row_keeps_it_and_verify_names_it(db_
     with Ledger(make_engine(db_url)) as books:
         assert books.init() == ("0002", SCHEMA_REVISION)
         with books.engine.connect() as connection:
-            after = [dict(row._mapping) for row in connection.execute(select(events).order_by(events.c.seq))]
+            after = [
+                dict(row._mapping)
+                for row in connection.execute(select(events).order_by(events.c.seq))
+            ]
         report = books.verify()
 
         # Unchanged, each row read as written by version 1 of its type (revision 0004's default).
@@ -59,20 +64,26 @@ def test_upgrading_a_log_that_holds_a_seq_0_row_keeps_it_and_verify_names_it(db_
 
 # -- a stalled writer ---------------------------------------------------------------------------
 
-def test_a_writer_waits_a_bounded_time_and_names_who_holds_the_lock_on_postgres(postgres_url, run_on,
-                                                                                 monkeypatch):
+
+def test_a_writer_waits_a_bounded_time_and_names_who_holds_the_lock_on_postgres(
+    postgres_url, run_on, monkeypatch
+):
     with Ledger.open(postgres_url):
         pass
     holder = create_engine(postgres_url, connect_args={"application_name": "stalled-writer"})
     with holder.connect() as connection:
         pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-        connection.execute(text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))"),
-                           {"key": APPEND_LOCK_KEY})
+        connection.execute(
+            text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))"),
+            {"key": APPEND_LOCK_KEY},
+        )
         connection.commit()
         monkeypatch.setenv("LEDGER_LOCK_TIMEOUT", "0.5")
         started = time.monotonic()
 
-        recorded = run_on(postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
+        recorded = run_on(
+            postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"
+        )
         rebuilt = run_on(postgres_url, "rebuild")
 
         waited = time.monotonic() - started
@@ -85,7 +96,10 @@ def test_a_writer_waits_a_bounded_time_and_names_who_holds_the_lock_on_postgres(
         assert "LEDGER_LOCK_TIMEOUT" in result.stderr
     assert waited < 20
     monkeypatch.delenv("LEDGER_LOCK_TIMEOUT")
-    assert run_on(postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01").stdout == "1\n"
+    assert (
+        run_on(postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01").stdout
+        == "1\n"
+    )
 
 
 @contextmanager
@@ -116,13 +130,19 @@ def test_the_append_lock_is_the_ledgers_own_schema(postgres_url, run_on, monkeyp
                 pass
         holder = create_engine(other_url)
         with holder.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))"),
-                               {"key": APPEND_LOCK_KEY})
+            connection.execute(
+                text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))"),
+                {"key": APPEND_LOCK_KEY},
+            )
             connection.commit()
             monkeypatch.setenv("LEDGER_LOCK_TIMEOUT", "0.5")
 
-            mine = run_on(postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
-            theirs = run_on(other_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
+            mine = run_on(
+                postgres_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"
+            )
+            theirs = run_on(
+                other_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"
+            )
         holder.dispose()
 
     assert mine.exit_code == 0 and mine.stdout == "1\n"
@@ -147,7 +167,9 @@ def test_a_writer_waits_a_bounded_time_for_the_sqlite_file(tmp_path, run_on, mon
     for result in (recorded, rebuilt):
         assert result.exit_code == 1
         assert result.stderr.count("\n") == 1 and "locked by another writer" in result.stderr
-    assert run_on(url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01").stdout == "1\n"
+    assert (
+        run_on(url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01").stdout == "1\n"
+    )
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "inf", "1e9", "٣"])
@@ -158,7 +180,9 @@ def test_a_lock_timeout_that_is_not_a_number_of_seconds_is_one_line(run, monkeyp
     result = run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
 
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: LEDGER_LOCK_TIMEOUT: ") and result.stderr.count("\n") == 1
+    assert (
+        result.stderr.startswith("error: LEDGER_LOCK_TIMEOUT: ") and result.stderr.count("\n") == 1
+    )
 
 
 @pytest.fixture
@@ -191,7 +215,9 @@ def round_files(folder, rounds: int, size: int) -> list:
     files = []
     opening = generated(OPENING)[:OPENING]
     for number in range(rounds):
-        records = (opening if number == 0 else []) + generated(OPENING + size, tag=f"r{number}")[OPENING:]
+        records = (opening if number == 0 else []) + generated(OPENING + size, tag=f"r{number}")[
+            OPENING:
+        ]
         path = folder / f"round-{number}.jsonl"
         path.write_text("".join(json.dumps(record) + "\n" for record in records))
         files.append(path)
@@ -199,8 +225,10 @@ def round_files(folder, rounds: int, size: int) -> list:
 
 
 def committed(books: Ledger) -> list[tuple]:
-    return [(row["region"], str(row["committed"])) for row in books.query_budget(as_of=date(2026, 12, 31),
-                                                                                 year=2025)]
+    return [
+        (row["region"], str(row["committed"]))
+        for row in books.query_budget(as_of=date(2026, 12, 31), year=2025)
+    ]
 
 
 def test_a_rebuild_and_an_import_exclude_each_other(db_url, tmp_path):
@@ -252,13 +280,16 @@ def test_rebuild_takes_the_append_lock_on_postgres(postgres_url):
         with write_transaction(books.engine, commit=False):
             probe = create_engine(postgres_url)
             with probe.connect() as connection:
-                taken = connection.execute(text("SELECT pg_try_advisory_xact_lock(:key, "
-                                                "hashtext(current_schema()))"), {"key": APPEND_LOCK_KEY}).scalar()
+                taken = connection.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                    {"key": APPEND_LOCK_KEY},
+                ).scalar()
             probe.dispose()
     assert taken is False
 
 
 # -- anchors ------------------------------------------------------------------------------------
+
 
 def test_anchor_does_not_overwrite_a_file_unless_forced(run, tmp_path):
     run("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01")
@@ -270,7 +301,9 @@ def test_anchor_does_not_overwrite_a_file_unless_forced(run, tmp_path):
     forced = run("anchor", "-o", target, "--force")
     missing_folder = run("anchor", "-o", tmp_path / "no" / "such" / "anchor.json")
 
-    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "--force" in refused.stderr
+    assert (
+        refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "--force" in refused.stderr
+    )
     assert kept == "kept\n"
     assert forced.exit_code == 0 and json.loads(target.read_text())["seq"] == 1
     assert missing_folder.exit_code == 1 and missing_folder.stderr.count("\n") == 1

@@ -66,16 +66,26 @@ def test_ledger_init_twice_is_safe_and_keeps_the_events(run):
 
     again = run("init")
 
-    assert (created.exit_code, created.stdout) == (0, f"schema created at revision {SCHEMA_REVISION}\n")
-    assert (again.exit_code, again.stdout) == (0, f"schema is up to date (revision {SCHEMA_REVISION})\n")
+    assert (created.exit_code, created.stdout) == (
+        0,
+        f"schema created at revision {SCHEMA_REVISION}\n",
+    )
+    assert (again.exit_code, again.stdout) == (
+        0,
+        f"schema is up to date (revision {SCHEMA_REVISION})\n",
+    )
     assert recorded.stdout == "1\n"
     assert run("verify").stdout.startswith("ok: 1 events, head ")
 
 
 def test_opening_a_ledger_creates_the_schema_once(db_url):
     with Ledger.open(db_url) as books:
-        books.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"},
-                     effective=date(2025, 1, 1), actor="treasury")
+        books.record(
+            "fx.rate_set",
+            {"base": "USD", "quote": "CNY", "rate": "7.2"},
+            effective=date(2025, 1, 1),
+            actor="treasury",
+        )
     with Ledger.open(db_url) as books:
         assert books.head()[0] == 1
         assert books.init() == (SCHEMA_REVISION, SCHEMA_REVISION)
@@ -106,8 +116,10 @@ def test_upgrading_from_0001_keeps_the_log_and_rebuilds_the_read_models(db_url, 
         reference.import_file(fixture("demo.jsonl"), actor="demo")
         with reference.engine.connect() as connection:
             # As an older revision stores it: without the payload version (revision 0004).
-            log = [{name: value for name, value in row._mapping.items() if name != "version"}
-                   for row in connection.execute(select(events).order_by(events.c.seq))]
+            log = [
+                {name: value for name, value in row._mapping.items() if name != "version"}
+                for row in connection.execute(select(events).order_by(events.c.seq))
+            ]
         expected = reference.query_budget(as_of=date(2025, 12, 31))
     engine = create_engine(db_url)
     config = alembic_config()

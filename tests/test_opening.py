@@ -36,7 +36,9 @@ def ledger_command(*args: str):
 def one_error_line(result) -> str:
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].count("error:") == 1, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].count("error:") == 1, (
+        result.stderr
+    )
     return lines[0]
 
 
@@ -102,19 +104,25 @@ def test_a_database_without_the_ledger_tables_is_not_a_ledger(db_url):
     engine = create_engine(db_url)
     with engine.connect():
         pass  # creates the empty SQLite file; the PostgreSQL schema exists already
-    where = f"at {engine.url.database}" if db_url.startswith("sqlite") else "in postgresql+psycopg://"
+    where = (
+        f"at {engine.url.database}" if db_url.startswith("sqlite") else "in postgresql+psycopg://"
+    )
 
     result = ledger_command("--db", db_url, "query", "budget")
 
     line = one_error_line(result)
-    assert line.startswith(f"error: no ledger {where}") and line.endswith("(create one with ledger init)")
+    assert line.startswith(f"error: no ledger {where}") and line.endswith(
+        "(create one with ledger init)"
+    )
     assert inspect(engine).get_table_names() == []
     engine.dispose()
 
 
 @pytest.mark.postgres
 def test_the_password_of_a_missing_ledger_url_is_masked(postgres_url):
-    with_password = postgres_url.replace("postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret@")
+    with_password = postgres_url.replace(
+        "postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:s3cret@"
+    )
     assert "s3cret" in with_password
 
     result = ledger_command("--db", with_password, "query", "budget")
@@ -137,7 +145,9 @@ def given_a_ledger_at_revision_0001(db_url) -> None:
 
 
 @pytest.mark.skipif(SCHEMA_REVISION == "0001", reason="needs a revision older than the newest")
-@pytest.mark.parametrize("args", [("query", "budget"), ("fx", "set", "USD", "CNY", "7.2")], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [("query", "budget"), ("fx", "set", "USD", "CNY", "7.2")], ids=" ".join
+)
 def test_an_older_schema_asks_for_init_and_is_left_as_it_is(db_url, args):
     """Reading and recording alike: an upgrade rebuilds the read models, which is `init`'s to do."""
     given_a_ledger_at_revision_0001(db_url)

@@ -44,7 +44,9 @@ WRITER = textwrap.dedent(
 
 
 def ledger(db: str, *args: str):
-    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False)
+    return CliRunner().invoke(
+        main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False
+    )
 
 
 @pytest.fixture
@@ -57,20 +59,29 @@ def pooled_database():
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         with pgbouncer("transaction") as port:
-            yield with_port(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
-                            port)
+            yield with_port(
+                make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
+                port,
+            )
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
-def test_concurrent_writers_through_pgbouncer_leave_a_gapless_verified_log(pooled_database, tmp_path):
+def test_concurrent_writers_through_pgbouncer_leave_a_gapless_verified_log(
+    pooled_database, tmp_path
+):
     assert ledger(pooled_database, "init").exit_code == 0
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, pooled_database, str(writer), str(EVENTS_PER_WRITER)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         cwd=tmp_path)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, pooled_database, str(writer), str(EVENTS_PER_WRITER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
         for writer in range(WRITERS)
     ]
     try:
@@ -88,7 +99,9 @@ def test_concurrent_writers_through_pgbouncer_leave_a_gapless_verified_log(poole
     for process, (out, err) in zip(writers, outcomes, strict=True):
         assert (process.returncode, out.strip(), err) == (0, "done", "")
     verified = ledger(pooled_database, "verify")
-    assert verified.stdout.startswith(f"ok: {WRITERS * EVENTS_PER_WRITER} events, head "), verified.stderr
+    assert verified.stdout.startswith(f"ok: {WRITERS * EVENTS_PER_WRITER} events, head "), (
+        verified.stderr
+    )
     engine = create_engine(pooled_database)
     with engine.connect() as connection:
         seqs = [row[0] for row in connection.execute(text("SELECT seq FROM events ORDER BY seq"))]
@@ -107,7 +120,10 @@ def test_import_copy_and_reports_through_pgbouncer(pooled_database, tmp_path):
 
     assert imported.exit_code == 0, imported.stderr
     assert copied.exit_code == 0, copied.stderr
-    for args in [("query", "budget", "--as-of", "2025-12-31"), ("compliance", "--as-of", "2025-12-31"),
-                 ("query", "commitments", "--as-of", "2025-12-31")]:
+    for args in [
+        ("query", "budget", "--as-of", "2025-12-31"),
+        ("compliance", "--as-of", "2025-12-31"),
+        ("query", "commitments", "--as-of", "2025-12-31"),
+    ]:
         assert ledger(pooled_database, *args).stdout == ledger(direct, *args).stdout
     assert ledger(pooled_database, "rebuild", "--check").exit_code == 0

@@ -43,7 +43,9 @@ def make_role(postgres_url):
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         for name in names:
-            if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).first():
+            if connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}
+            ).first():
                 connection.execute(text(f'DROP OWNED BY "{name}"'))
                 connection.execute(text(f'DROP ROLE "{name}"'))
     admin.dispose()
@@ -78,13 +80,31 @@ def test_a_writer_records_events_and_keeps_the_read_models(postgres_url, make_ro
     granted = cli(postgres_url, "db", "grant-writer", role)
     recorded = cli(writer_url, "fx", "set", "EUR", "CNY", "7.8", "--effective", "2025-01-01")
     with Ledger.open(writer_url) as books:
-        books.record("order.placed", {"order": "PO-9", "region": "CN", "supplier": "huawei", "sku": "x",
-                                      "quantity": 2, "unit_price": "10", "currency": "CNY"},
-                     effective="2025-04-01", actor="writer")
-        amended = books.record("order.amended", {"order": "PO-9", "quantity": 3}, effective="2025-04-02",
-                               actor="writer")
+        books.record(
+            "order.placed",
+            {
+                "order": "PO-9",
+                "region": "CN",
+                "supplier": "huawei",
+                "sku": "x",
+                "quantity": 2,
+                "unit_price": "10",
+                "currency": "CNY",
+            },
+            effective="2025-04-01",
+            actor="writer",
+        )
+        amended = books.record(
+            "order.amended",
+            {"order": "PO-9", "quantity": 3},
+            effective="2025-04-02",
+            actor="writer",
+        )
 
-    assert (granted.exit_code, granted.stdout.startswith(f"created role {role}: writer")) == (0, True)
+    assert (granted.exit_code, granted.stdout.startswith(f"created role {role}: writer")) == (
+        0,
+        True,
+    )
     assert recorded.exit_code == 0, recorded.output
     assert cli(writer_url, "verify").stdout.startswith(f"ok: {amended.seq} events")
     assert cli(writer_url, "rebuild", "--check").exit_code == 0
@@ -92,14 +112,19 @@ def test_a_writer_records_events_and_keeps_the_read_models(postgres_url, make_ro
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("statement", [
-    "UPDATE events SET actor = 'someone else'",
-    "DELETE FROM events WHERE seq = 3",
-    "TRUNCATE events",
-    "ALTER TABLE events DISABLE TRIGGER ALL",
-    "DROP TABLE events",
-])
-def test_a_writer_cannot_change_the_log_even_with_the_triggers_off(postgres_url, make_role, statement):
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET actor = 'someone else'",
+        "DELETE FROM events WHERE seq = 3",
+        "TRUNCATE events",
+        "ALTER TABLE events DISABLE TRIGGER ALL",
+        "DROP TABLE events",
+    ],
+)
+def test_a_writer_cannot_change_the_log_even_with_the_triggers_off(
+    postgres_url, make_role, statement
+):
     given_a_ledger(postgres_url)
     role, writer_url = make_role("writer")
     assert cli(postgres_url, "db", "grant-writer", role).exit_code == 0
@@ -129,16 +154,27 @@ def test_a_reader_queries_and_verifies_but_cannot_write(postgres_url, make_role)
     assert verified.exit_code == 0 and verified.stdout.startswith("ok: 9 events")
     assert exported.exit_code == 0 and len(exported.stdout.splitlines()) == 10
     # The writer may use the driver's COPY directly, whose errors are psycopg's own.
-    with Ledger.open(reader_url) as books, pytest.raises(LedgerDatabaseError, match="permission denied"):
-        books.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective="2025-01-01",
-                     actor="reader")
+    with (
+        Ledger.open(reader_url) as books,
+        pytest.raises(LedgerDatabaseError, match="permission denied"),
+    ):
+        books.record(
+            "fx.rate_set",
+            {"base": "EUR", "quote": "CNY", "rate": "7.8"},
+            effective="2025-01-01",
+            actor="reader",
+        )
     # Through the command line: one line naming the database's reason, never a traceback.
     refused = cli(reader_url, "fx", "set", "EUR", "CNY", "7.8", "--effective", "2025-01-01")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("error: database: ") and "permission denied" in refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.output
-    for statement in ["INSERT INTO regions SELECT 'XX', name, country, currency, effective, 99 FROM regions "
-                      "WHERE region = 'CN'", "DELETE FROM orders", "UPDATE order_buckets SET units = 0"]:
+    for statement in [
+        "INSERT INTO regions SELECT 'XX', name, country, currency, effective, 99 FROM regions "
+        "WHERE region = 'CN'",
+        "DELETE FROM orders",
+        "UPDATE order_buckets SET units = 0",
+    ]:
         with pytest.raises(DBAPIError, match="permission denied"):
             as_role(reader_url, statement)
     assert cli(postgres_url, "rebuild", "--check").exit_code == 0
@@ -154,7 +190,10 @@ def test_a_writer_made_a_reader_loses_its_write_rights(postgres_url, make_role):
 
     assert regranted.stdout.startswith(f"updated role {role}: reader")
     with pytest.raises(DBAPIError, match="permission denied"):
-        as_role(url, "INSERT INTO fx_rates SELECT 99, base, quote, rate, effective FROM fx_rates LIMIT 1")
+        as_role(
+            url,
+            "INSERT INTO fx_rates SELECT 99, base, quote, rate, effective FROM fx_rates LIMIT 1",
+        )
 
 
 @pytest.mark.postgres
@@ -178,25 +217,35 @@ def test_roles_on_sqlite_are_refused_with_one_line(tmp_path):
 
 # -- roles that cannot be made least-privilege (issue 11 item 9) ---------------------------------
 
+
 def privilege(url: str, role: str, right: str) -> bool:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.execute(text("SELECT has_table_privilege(:role, 'events', :right)"),
-                                      {"role": role, "right": right}).scalar()
+            return connection.execute(
+                text("SELECT has_table_privilege(:role, 'events', :right)"),
+                {"role": role, "right": right},
+            ).scalar()
     finally:
         engine.dispose()
 
 
 def refused(result, *words: str) -> bool:
     lines = result.stderr.splitlines()
-    return (result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: role: ")
-            and all(word in lines[0] for word in words) and "Traceback" not in result.output)
+    return (
+        result.exit_code == 1
+        and len(lines) == 1
+        and lines[0].startswith("error: role: ")
+        and all(word in lines[0] for word in words)
+        and "Traceback" not in result.output
+    )
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("kind", ["grant-writer", "grant-reader"])
-@pytest.mark.parametrize("role", ["pg_read_all_data", "pg_write_all_data", "PG_monitor", "pg_nonexistent_x"])
+@pytest.mark.parametrize(
+    "role", ["pg_read_all_data", "pg_write_all_data", "PG_monitor", "pg_nonexistent_x"]
+)
 def test_built_in_roles_are_refused(postgres_url, kind, role):
     given_a_ledger(postgres_url)
     result = cli(postgres_url, "db", kind, role)

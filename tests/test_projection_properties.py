@@ -28,6 +28,7 @@ BASE_RATES = [("USD", "CNY", "7.2"), ("CNY", "EUR", "0.13"), ("EUR", "USD", "1.0
 YEARS = (2025, 2026)
 EXAMPLES = {"sqlite": 25, "postgres": 10}
 
+
 def add_months(start: date, months: int) -> date:
     years, month_index = divmod(start.month - 1 + months, 12)
     year, month = start.year + years, month_index + 1
@@ -43,40 +44,76 @@ prices = st.sampled_from(["0", "1", "0.001", "12.345", "99.99", "30000"])
 quantities = st.integers(1, 20)
 pick = st.integers(0, 2)  # which of the last three orders or leases: several changes per document
 
-place = st.tuples(st.just("place"), st.sampled_from(sorted(REGIONS)), st.sampled_from(sorted(SUPPLIERS)),
-                  quantities, prices, st.sampled_from(CURRENCIES), days)
+place = st.tuples(
+    st.just("place"),
+    st.sampled_from(sorted(REGIONS)),
+    st.sampled_from(sorted(SUPPLIERS)),
+    quantities,
+    prices,
+    st.sampled_from(CURRENCIES),
+    days,
+)
 amend = st.tuples(st.just("amend"), pick, st.none() | quantities, st.none() | prices, later)
 # A termination some days after the signing, or on the lease's k-th due date (which keeps it).
-terminate = st.tuples(st.just("terminate"), pick, st.sampled_from(["0", "10", "333.33"]),
-                      later | st.integers(0, 14))
+terminate = st.tuples(
+    st.just("terminate"), pick, st.sampled_from(["0", "10", "333.33"]), later | st.integers(0, 14)
+)
 operations = st.one_of(
-    st.tuples(st.just("fx"), st.permutations(CURRENCIES).map(lambda c: tuple(c[:2])),
-              st.sampled_from(["7.1", "0.14", "1.1", "6.95", "0.125", "8"]), days),
-    st.tuples(st.just("budget"), st.sampled_from(sorted(REGIONS)), st.sampled_from(YEARS),
-              st.sampled_from(["0", "1000", "250000.5", "1000000"]), days),
+    st.tuples(
+        st.just("fx"),
+        st.permutations(CURRENCIES).map(lambda c: tuple(c[:2])),
+        st.sampled_from(["7.1", "0.14", "1.1", "6.95", "0.125", "8"]),
+        days,
+    ),
+    st.tuples(
+        st.just("budget"),
+        st.sampled_from(sorted(REGIONS)),
+        st.sampled_from(YEARS),
+        st.sampled_from(["0", "1000", "250000.5", "1000000"]),
+        days,
+    ),
     place,
     place,
     amend,
     amend,
     amend,
     st.tuples(st.just("cancel"), pick, later),
-    st.tuples(st.just("sign"), st.sampled_from(sorted(REGIONS)), st.sampled_from(sorted(SUPPLIERS)),
-              st.integers(1, 50), days | month_ends | st.dates(FIRST_DAY, date(2026, 12, 31)),
-              st.integers(1, 14), prices, st.sampled_from(CURRENCIES), days),
+    st.tuples(
+        st.just("sign"),
+        st.sampled_from(sorted(REGIONS)),
+        st.sampled_from(sorted(SUPPLIERS)),
+        st.integers(1, 50),
+        days | month_ends | st.dates(FIRST_DAY, date(2026, 12, 31)),
+        st.integers(1, 14),
+        prices,
+        st.sampled_from(CURRENCIES),
+        days,
+    ),
     terminate,
     terminate,
     # Close a region through a day, dated some days after it (or, refused, before it).
-    st.tuples(st.just("close"), st.sampled_from(sorted(REGIONS)), days,
-              st.sampled_from([-15, 0, 15, 90]).map(lambda n: timedelta(days=n))),
+    st.tuples(
+        st.just("close"),
+        st.sampled_from(sorted(REGIONS)),
+        days,
+        st.sampled_from([-15, 0, 15, 90]).map(lambda n: timedelta(days=n)),
+    ),
     # Reopen, fully or back to a day, with a reason or (refused) without one.
-    st.tuples(st.just("reopen"), st.sampled_from(sorted(REGIONS)), st.none() | days,
-              st.sampled_from(["restatement", "", "restatement"]), days),
+    st.tuples(
+        st.just("reopen"),
+        st.sampled_from(sorted(REGIONS)),
+        st.none() | days,
+        st.sampled_from(["restatement", "", "restatement"]),
+        days,
+    ),
 )
 # (as_of, how much of the log is known: None for all of it, else a percentage of its events);
 # the last question is always asked at an as-of date after everything.
 LAST_DAY = date(2027, 12, 31)
-questions = st.tuples(st.dates(date(2024, 12, 1), date(2027, 6, 30)) | st.just(LAST_DAY),
-                      st.none() | st.integers(0, 100))
+questions = st.tuples(
+    st.dates(date(2024, 12, 1), date(2027, 6, 30)) | st.just(LAST_DAY),
+    st.none() | st.integers(0, 100),
+)
 
 
 # -- recording ------------------------------------------------------------------------------------
@@ -84,35 +121,63 @@ questions = st.tuples(st.dates(date(2024, 12, 1), date(2027, 6, 30)) | st.just(L
 
 def record_world(ledger: Ledger) -> None:
     """Regions, suppliers and a rate for every pair, in one import."""
-    lines = [{"type": "region.opened", "region": region, "name": region, "country": country,
-              "currency": currency} for region, (country, currency) in REGIONS.items()]
-    lines += [{"type": "supplier.registered", "supplier": supplier, "name": supplier, "country": country}
-              for supplier, country in SUPPLIERS.items()]
-    lines += [{"type": "fx.rate_set", "base": base, "quote": quote, "rate": rate}
-              for base, quote, rate in BASE_RATES]
+    lines = [
+        {
+            "type": "region.opened",
+            "region": region,
+            "name": region,
+            "country": country,
+            "currency": currency,
+        }
+        for region, (country, currency) in REGIONS.items()
+    ]
+    lines += [
+        {"type": "supplier.registered", "supplier": supplier, "name": supplier, "country": country}
+        for supplier, country in SUPPLIERS.items()
+    ]
+    lines += [
+        {"type": "fx.rate_set", "base": base, "quote": quote, "rate": rate}
+        for base, quote, rate in BASE_RATES
+    ]
     ledger.import_lines(
-        ((number, {**line, "effective": FIRST_DAY.isoformat()}) for number, line in enumerate(lines, 1)),
+        (
+            (number, {**line, "effective": FIRST_DAY.isoformat()})
+            for number, line in enumerate(lines, 1)
+        ),
         actor="property",
     )
 
 
-def as_event(operation: tuple, orders: list, leases: list) -> tuple[str, dict, date, str | None] | None:
+def as_event(
+    operation: tuple, orders: list, leases: list
+) -> tuple[str, dict, date, str | None] | None:
     """The event an operation makes (type, payload, effective, reason), given the orders (id,
     effective) and the leases (id, effective, start) recorded so far."""
     kind, *fields = operation
     match kind:
         case "close":
             region, through, lag = fields
-            return "period.closed", {"region": region, "through": through.isoformat()}, through + lag, None
+            return (
+                "period.closed",
+                {"region": region, "through": through.isoformat()},
+                through + lag,
+                None,
+            )
         case "reopen":
             region, through, reason, day = fields
-            payload = {"region": region} if through is None else {"region": region, "through": through.isoformat()}
+            payload = (
+                {"region": region}
+                if through is None
+                else {"region": region, "through": through.isoformat()}
+            )
             return "period.reopened", payload, day, reason
     event = _document_event(kind, fields, orders, leases)
     return None if event is None else (*event, None)
 
 
-def _document_event(kind: str, fields: list, orders: list, leases: list) -> tuple[str, dict, date] | None:
+def _document_event(
+    kind: str, fields: list, orders: list, leases: list
+) -> tuple[str, dict, date] | None:
     match kind:
         case "fx":
             (base, quote), rate, day = fields
@@ -122,9 +187,19 @@ def _document_event(kind: str, fields: list, orders: list, leases: list) -> tupl
             return "budget.revised", {"region": region, "year": year, "amount": amount}, day
         case "place":
             region, supplier, quantity, price, currency, day = fields
-            return "order.placed", {"order": f"PO-{len(orders)}", "region": region, "supplier": supplier,
-                                    "sku": "chip", "quantity": quantity, "unit_price": price,
-                                    "currency": currency}, day
+            return (
+                "order.placed",
+                {
+                    "order": f"PO-{len(orders)}",
+                    "region": region,
+                    "supplier": supplier,
+                    "sku": "chip",
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "currency": currency,
+                },
+                day,
+            )
         case "amend" if orders:
             index, quantity, price, after = fields
             order, placed = orders[-1 - index % len(orders)]
@@ -137,10 +212,21 @@ def _document_event(kind: str, fields: list, orders: list, leases: list) -> tupl
             return "order.cancelled", {"order": order}, placed + after
         case "sign":
             region, lessor, units, start, months, payment, currency, day = fields
-            return "lease.signed", {"lease": f"L-{len(leases)}", "region": region, "lessor": lessor,
-                                    "sku": "chip", "units": units, "start": start.isoformat(),
-                                    "months": months, "monthly_payment": payment,
-                                    "currency": currency}, day
+            return (
+                "lease.signed",
+                {
+                    "lease": f"L-{len(leases)}",
+                    "region": region,
+                    "lessor": lessor,
+                    "sku": "chip",
+                    "units": units,
+                    "start": start.isoformat(),
+                    "months": months,
+                    "monthly_payment": payment,
+                    "currency": currency,
+                },
+                day,
+            )
         case "terminate" if leases:
             index, fee, when = fields
             lease, signed, start = leases[-1 - index % len(leases)]
@@ -161,20 +247,36 @@ class ClosedBooks:
         if type_ in ("order.placed", "lease.signed", "budget.revised", "policy.changed"):
             return {payload["region"]}
         if type_ in ("order.amended", "order.cancelled"):
-            return {self.document_region[payload["order"]]} if payload["order"] in self.document_region else set()
+            return (
+                {self.document_region[payload["order"]]}
+                if payload["order"] in self.document_region
+                else set()
+            )
         if type_ in ("lease.terminated", "lease.reviewed"):
-            return {self.document_region[payload["lease"]]} if payload["lease"] in self.document_region else set()
+            return (
+                {self.document_region[payload["lease"]]}
+                if payload["lease"] in self.document_region
+                else set()
+            )
         if type_ == "fx.rate_set":
-            return {region for region, (_, currency) in REGIONS.items()
-                    if currency in (payload["base"], payload["quote"])}
+            return {
+                region
+                for region, (_, currency) in REGIONS.items()
+                if currency in (payload["base"], payload["quote"])
+            }
         return set()
 
     def refuses(self, type_: str, payload: dict, effective: date) -> set[str]:
         """The closed regions the event touches on or before their closed-through date."""
-        return {region for region in self.touches(type_, payload)
-                if self.closed.get(region) is not None and effective <= self.closed[region]}
+        return {
+            region
+            for region in self.touches(type_, payload)
+            if self.closed.get(region) is not None and effective <= self.closed[region]
+        }
 
-    def period_event_valid(self, type_: str, payload: dict, effective: date, reason: str | None) -> bool:
+    def period_event_valid(
+        self, type_: str, payload: dict, effective: date, reason: str | None
+    ) -> bool:
         current = self.closed.get(payload["region"])
         through = date.fromisoformat(payload["through"]) if "through" in payload else None
         if type_ == "period.closed":
@@ -183,7 +285,9 @@ class ClosedBooks:
 
     def accepted(self, type_: str, payload: dict) -> None:
         if type_ in ("period.closed", "period.reopened"):
-            self.closed[payload["region"]] = date.fromisoformat(payload["through"]) if "through" in payload else None
+            self.closed[payload["region"]] = (
+                date.fromisoformat(payload["through"]) if "through" in payload else None
+            )
         elif type_ == "order.placed":
             self.document_region[payload["order"]] = payload["region"]
         elif type_ == "lease.signed":
@@ -216,7 +320,12 @@ def record_operations(ledger: Ledger, operations: list[tuple]) -> ClosedBooks:
             continue
         assert not held_back, f"{type_} {payload} on {day} touches closed {held_back}"
         if type_ in ("period.closed", "period.reopened"):
-            assert books.period_event_valid(type_, payload, day, reason), (type_, payload, day, reason)
+            assert books.period_event_valid(type_, payload, day, reason), (
+                type_,
+                payload,
+                day,
+                reason,
+            )
         books.accepted(type_, payload)
         if type_ == "order.placed":
             orders.append((payload["order"], day))
@@ -239,7 +348,9 @@ class Replay:
         self.budgets: dict[tuple[str, int], Fraction] = {}
         self.orders: dict[str, dict] = {}
         self.leases: dict[str, dict] = {}
-        for event in sorted((e for e in known if e.effective <= as_of), key=lambda e: (e.effective, e.seq)):
+        for event in sorted(
+            (e for e in known if e.effective <= as_of), key=lambda e: (e.effective, e.seq)
+        ):
             self.apply(event)
 
     def apply(self, event) -> None:
@@ -249,12 +360,19 @@ class Replay:
         elif event.type == "supplier.registered":
             self.suppliers[p["supplier"]] = p
         elif event.type == "fx.rate_set":
-            self.rates.append((event.effective, event.seq, p["base"], p["quote"], Fraction(p["rate"])))
+            self.rates.append(
+                (event.effective, event.seq, p["base"], p["quote"], Fraction(p["rate"]))
+            )
         elif event.type == "budget.revised":
             self.budgets[(p["region"], p["year"])] = Fraction(p["amount"])
         elif event.type == "order.placed":
-            self.orders[p["order"]] = {**p, "placed": event.effective, "unit_price": Fraction(p["unit_price"]),
-                                       "cancelled": False, "amended": False}
+            self.orders[p["order"]] = {
+                **p,
+                "placed": event.effective,
+                "unit_price": Fraction(p["unit_price"]),
+                "cancelled": False,
+                "amended": False,
+            }
         elif event.type == "order.amended":
             order = self.orders[p["order"]]
             order["amended"] = True
@@ -265,8 +383,13 @@ class Replay:
         elif event.type == "order.cancelled":
             self.orders[p["order"]]["cancelled"] = True
         elif event.type == "lease.signed":
-            self.leases[p["lease"]] = {**p, "signed": event.effective, "start": date.fromisoformat(p["start"]),
-                                       "terminated": None, "fee": Fraction(0)}
+            self.leases[p["lease"]] = {
+                **p,
+                "signed": event.effective,
+                "start": date.fromisoformat(p["start"]),
+                "terminated": None,
+                "fee": Fraction(0),
+            }
         elif event.type == "lease.terminated":
             self.leases[p["lease"]].update(terminated=event.effective, fee=Fraction(p["fee"]))
 
@@ -274,9 +397,11 @@ class Replay:
         target = self.regions[region]["currency"]
         if currency == target:
             return Fraction(1)
-        candidates = [(effective, seq, rate if (base, quote) == (currency, target) else 1 / rate)
-                      for effective, seq, base, quote, rate in self.rates
-                      if effective <= on and {base, quote} == {currency, target}]
+        candidates = [
+            (effective, seq, rate if (base, quote) == (currency, target) else 1 / rate)
+            for effective, seq, base, quote, rate in self.rates
+            if effective <= on and {base, quote} == {currency, target}
+        ]
         return max(candidates)[2]
 
     def order_value(self, order: dict) -> Fraction:
@@ -301,28 +426,60 @@ class Replay:
         rows = []
         for region in sorted(self.regions):
             budget = self.budgets.get((region, year), Fraction(0))
-            committed = sum(self.order_value(o) for o in self.orders.values()
-                            if o["region"] == region and o["placed"].year == year)
-            committed += sum(self.lease_charges(lease)[year] for lease in self.leases.values()
-                             if lease["region"] == region)
-            rows.append({"region": region, "year": year, "currency": self.regions[region]["currency"],
-                         "budget": budget, "committed": committed, "remaining": budget - committed,
-                         "utilization": committed / budget if budget else None})
+            committed = sum(
+                self.order_value(o)
+                for o in self.orders.values()
+                if o["region"] == region and o["placed"].year == year
+            )
+            committed += sum(
+                self.lease_charges(lease)[year]
+                for lease in self.leases.values()
+                if lease["region"] == region
+            )
+            rows.append(
+                {
+                    "region": region,
+                    "year": year,
+                    "currency": self.regions[region]["currency"],
+                    "budget": budget,
+                    "committed": committed,
+                    "remaining": budget - committed,
+                    "utilization": committed / budget if budget else None,
+                }
+            )
         return rows
 
     def commitments(self) -> list[dict]:
         rows = []
         for order_id, o in self.orders.items():
             status = "cancelled" if o["cancelled"] else "amended" if o["amended"] else "open"
-            rows.append({"kind": "order", "id": order_id, "region": o["region"], "counterparty": o["supplier"],
-                         "sku": o["sku"], "quantity": o["quantity"], "status": status,
-                         "committed": self.order_value(o), "currency": self.regions[o["region"]]["currency"]})
+            rows.append(
+                {
+                    "kind": "order",
+                    "id": order_id,
+                    "region": o["region"],
+                    "counterparty": o["supplier"],
+                    "sku": o["sku"],
+                    "quantity": o["quantity"],
+                    "status": status,
+                    "committed": self.order_value(o),
+                    "currency": self.regions[o["region"]]["currency"],
+                }
+            )
         for lease_id, lease in self.leases.items():
-            rows.append({"kind": "lease", "id": lease_id, "region": lease["region"],
-                         "counterparty": lease["lessor"], "sku": lease["sku"], "quantity": lease["units"],
-                         "status": "open" if lease["terminated"] is None else "terminated",
-                         "committed": sum(self.lease_charges(lease).values()),
-                         "currency": self.regions[lease["region"]]["currency"]})
+            rows.append(
+                {
+                    "kind": "lease",
+                    "id": lease_id,
+                    "region": lease["region"],
+                    "counterparty": lease["lessor"],
+                    "sku": lease["sku"],
+                    "quantity": lease["units"],
+                    "status": "open" if lease["terminated"] is None else "terminated",
+                    "committed": sum(self.lease_charges(lease).values()),
+                    "currency": self.regions[lease["region"]]["currency"],
+                }
+            )
         return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
     def shares(self, year: int, basis: str) -> list[dict]:
@@ -333,14 +490,24 @@ class Replay:
                 if o["region"] != region or o["placed"].year != year:
                     continue
                 country = self.suppliers[o["supplier"]]["country"]
-                share = per_supplier.setdefault(o["supplier"], {
-                    "region": region, "supplier": o["supplier"], "country": country,
-                    "domestic": country == self.regions[region]["country"], "value": Fraction(0), "units": 0})
+                share = per_supplier.setdefault(
+                    o["supplier"],
+                    {
+                        "region": region,
+                        "supplier": o["supplier"],
+                        "country": country,
+                        "domestic": country == self.regions[region]["country"],
+                        "value": Fraction(0),
+                        "units": 0,
+                    },
+                )
                 share["value"] += self.order_value(o)
                 share["units"] += 0 if o["cancelled"] else o["quantity"]
             total = sum(share[basis] for share in per_supplier.values())
             for share in sorted(per_supplier.values(), key=lambda s: (-s[basis], s["supplier"])):
-                rows.append({**share, "share": Fraction(share[basis]) / total if total else Fraction(0)})
+                rows.append(
+                    {**share, "share": Fraction(share[basis]) / total if total else Fraction(0)}
+                )
         return rows
 
 
@@ -349,8 +516,11 @@ class Replay:
 
 def exact(rows: list[dict]) -> list[dict]:
     """Numbers as Fractions, so a Decimal budget and a Fraction compare by value and type alike."""
+
     def number(value):
-        if isinstance(value, Decimal | Fraction) or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, Decimal | Fraction) or (
+            isinstance(value, int) and not isinstance(value, bool)
+        ):
             return Fraction(value)
         return value
 
@@ -363,8 +533,9 @@ def reports(ledger: Ledger, as_of: date, upto_seq: int | None) -> dict[str, list
     for year in YEARS:
         found[f"budget {year}"] = ledger.query_budget(as_of=as_of, year=year, knowledge=knowledge)
         for basis in ("value", "units"):
-            found[f"shares {year} {basis}"] = ledger.query_shares(as_of=as_of, year=year, basis=basis,
-                                                                  knowledge=knowledge)
+            found[f"shares {year} {basis}"] = ledger.query_shares(
+                as_of=as_of, year=year, basis=basis, knowledge=knowledge
+            )
     return {name: exact(rows) for name, rows in found.items()}
 
 
@@ -387,20 +558,29 @@ def bucket_blocks(request, monkeypatch):
 
 
 def test_read_models_equal_a_rebuild_and_a_naive_replay(databases, bucket_blocks):
-    @settings(max_examples=EXAMPLES[databases.backend], deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(operations=st.lists(operations, min_size=15, max_size=45),
-           asked=st.lists(questions, min_size=1, max_size=4),
-           last_known=st.none() | st.integers(0, 100))
+    @settings(
+        max_examples=EXAMPLES[databases.backend],
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        operations=st.lists(operations, min_size=15, max_size=45),
+        asked=st.lists(questions, min_size=1, max_size=4),
+        last_known=st.none() | st.integers(0, 100),
+    )
     def check(operations, asked, last_known):
         with databases() as url, Ledger.open(url) as ledger:
             record_world(ledger)
             books = record_operations(ledger, operations)
             events = list(ledger.events())
-            closed = {row["region"]: row["closed_through"] for row in ledger.periods(as_of=LAST_DAY)}
+            closed = {
+                row["region"]: row["closed_through"] for row in ledger.periods(as_of=LAST_DAY)
+            }
             assert closed == {region: books.closed.get(region) for region in REGIONS}
-            asked = [(as_of, None if known is None else len(events) * known // 100)
-                     for as_of, known in [*asked, (LAST_DAY, last_known)]]
+            asked = [
+                (as_of, None if known is None else len(events) * known // 100)
+                for as_of, known in [*asked, (LAST_DAY, last_known)]
+            ]
             expected = [replayed(events, as_of, upto_seq) for as_of, upto_seq in asked]
 
             for (as_of, upto_seq), answer in zip(asked, expected, strict=True):
@@ -415,18 +595,32 @@ def test_read_models_equal_a_rebuild_and_a_naive_replay(databases, bucket_blocks
 # -- the report's series --------------------------------------------------------------------------
 
 # Mostly the days events fall on (and the day before), where a step lands on a date or just misses it.
-sample_days = st.lists(days | days.map(lambda day: day - timedelta(days=1)) | month_ends
-                       | st.dates(date(2024, 12, 1), date(2027, 12, 31)), min_size=1, max_size=24)
+sample_days = st.lists(
+    days
+    | days.map(lambda day: day - timedelta(days=1))
+    | month_ends
+    | st.dates(date(2024, 12, 1), date(2027, 12, 31)),
+    min_size=1,
+    max_size=24,
+)
 
 
 def test_series_equals_the_point_queries(databases, bucket_blocks):
     """Ledger.series (one sweep, used by `ledger report`) gives at every date exactly what
     query_budget and query_shares give for the region at that date, on both bases."""
-    @settings(max_examples=EXAMPLES[databases.backend], deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(operations=st.lists(operations, min_size=15, max_size=45),
-           dates=sample_days, region=st.sampled_from(sorted(REGIONS)), year=st.sampled_from(YEARS),
-           known=st.none() | st.integers(0, 100))
+
+    @settings(
+        max_examples=EXAMPLES[databases.backend],
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        operations=st.lists(operations, min_size=15, max_size=45),
+        dates=sample_days,
+        region=st.sampled_from(sorted(REGIONS)),
+        year=st.sampled_from(YEARS),
+        known=st.none() | st.integers(0, 100),
+    )
     def check(operations, dates, region, year, known):
         with databases() as url, Ledger.open(url) as ledger:
             record_world(ledger)
@@ -436,12 +630,18 @@ def test_series_equals_the_point_queries(databases, bucket_blocks):
             points = ledger.series(region=region, year=year, dates=dates, knowledge=knowledge)
             assert [point.as_of for point in points] == sorted(set(dates))
             for point in points:
-                budget = ledger.query_budget(as_of=point.as_of, year=year, region=region,
-                                             knowledge=knowledge)
+                budget = ledger.query_budget(
+                    as_of=point.as_of, year=year, region=region, knowledge=knowledge
+                )
                 assert exact(point.budget) == exact(budget)
                 for basis in ("value", "units"):
-                    shares = ledger.query_shares(as_of=point.as_of, year=year, region=region,
-                                                 basis=basis, knowledge=knowledge)
+                    shares = ledger.query_shares(
+                        as_of=point.as_of,
+                        year=year,
+                        region=region,
+                        basis=basis,
+                        knowledge=knowledge,
+                    )
                     assert exact(point.share_rows(basis)) == exact(shares)
 
     check()

@@ -19,29 +19,67 @@ START = "2025-01-01"
 @pytest.fixture
 def world(ledger):
     """Regions CN (CNY) and MY (USD), suppliers huawei (CN), nvidia (US), dcprov (MY)."""
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=START)
-    ledger.record("region.opened", {"region": "MY", "name": "Malaysia", "country": "MY", "currency": "USD"},
-                  effective=START)
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=START,
+    )
+    ledger.record(
+        "region.opened",
+        {"region": "MY", "name": "Malaysia", "country": "MY", "currency": "USD"},
+        effective=START,
+    )
     for supplier, country in (("huawei", "CN"), ("nvidia", "US"), ("dcprov", "MY")):
-        ledger.record("supplier.registered", {"supplier": supplier, "name": supplier, "country": country},
-                      effective=START)
+        ledger.record(
+            "supplier.registered",
+            {"supplier": supplier, "name": supplier, "country": country},
+            effective=START,
+        )
     return ledger
 
 
-def place(ledger, order: str, effective: str, *, quantity=10, unit_price="100", currency="CNY",
-          region="CN", supplier="huawei") -> int:
-    return ledger.record("order.placed", {
-        "order": order, "region": region, "supplier": supplier, "sku": "ascend-910b",
-        "quantity": quantity, "unit_price": unit_price, "currency": currency,
-    }, effective=effective).seq
+def place(
+    ledger,
+    order: str,
+    effective: str,
+    *,
+    quantity=10,
+    unit_price="100",
+    currency="CNY",
+    region="CN",
+    supplier="huawei",
+) -> int:
+    return ledger.record(
+        "order.placed",
+        {
+            "order": order,
+            "region": region,
+            "supplier": supplier,
+            "sku": "ascend-910b",
+            "quantity": quantity,
+            "unit_price": unit_price,
+            "currency": currency,
+        },
+        effective=effective,
+    ).seq
 
 
 def sign(ledger, lease: str, effective: str, *, start: str, months: int, payment="1000") -> int:
-    return ledger.record("lease.signed", {
-        "lease": lease, "region": "MY", "lessor": "dcprov", "sku": "h20", "units": 8,
-        "start": start, "months": months, "monthly_payment": payment, "currency": "USD",
-    }, effective=effective).seq
+    return ledger.record(
+        "lease.signed",
+        {
+            "lease": lease,
+            "region": "MY",
+            "lessor": "dcprov",
+            "sku": "h20",
+            "units": 8,
+            "start": start,
+            "months": months,
+            "monthly_payment": payment,
+            "currency": "USD",
+        },
+        effective=effective,
+    ).seq
 
 
 def query(run, *args: str) -> list[dict[str, str]]:
@@ -94,7 +132,9 @@ def test_termination_before_the_first_payment_leaves_only_the_fee(world, run):
 
 
 def test_foreign_order_uses_a_rate_recorded_for_the_same_day(world, run):
-    world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7"}, effective="2025-05-05")
+    world.record(
+        "fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7"}, effective="2025-05-05"
+    )
     place(world, "PO-USD", "2025-05-05", quantity=10, unit_price="100", currency="USD")
 
     assert commitment(run, "PO-USD", "2025-05-05")["committed"] == "7000.00"
@@ -111,7 +151,9 @@ def test_rate_recorded_in_the_inverse_direction_is_divided_exactly(world, run):
 
 def test_latest_rate_of_either_direction_wins(world):
     world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=START)
-    world.record("fx.rate_set", {"base": "CNY", "quote": "USD", "rate": "0.125"}, effective="2025-03-01")
+    world.record(
+        "fx.rate_set", {"base": "CNY", "quote": "USD", "rate": "0.125"}, effective="2025-03-01"
+    )
     place(world, "PO-FEB", "2025-02-01", quantity=1, unit_price="1", currency="USD")
     place(world, "PO-MAR", "2025-03-01", quantity=1, unit_price="1", currency="USD")
 
@@ -123,8 +165,12 @@ def test_latest_rate_of_either_direction_wins(world):
 
 
 def test_budget_revision_backdated_before_an_earlier_one_does_not_replace_it(world, run):
-    world.record("budget.revised", {"region": "CN", "year": 2025, "amount": "100"}, effective="2025-03-01")
-    world.record("budget.revised", {"region": "CN", "year": 2025, "amount": "200"}, effective="2025-02-01")
+    world.record(
+        "budget.revised", {"region": "CN", "year": 2025, "amount": "100"}, effective="2025-03-01"
+    )
+    world.record(
+        "budget.revised", {"region": "CN", "year": 2025, "amount": "200"}, effective="2025-02-01"
+    )
 
     (march,) = query(run, "budget", "--region", "CN", "--as-of", "2025-03-15")
     (february,) = query(run, "budget", "--region", "CN", "--as-of", "2025-02-15")
@@ -133,8 +179,9 @@ def test_budget_revision_backdated_before_an_earlier_one_does_not_replace_it(wor
 
 def test_backdated_price_cut_recorded_after_a_later_quantity_change(world, run):
     place(world, "PO-1", "2025-01-10", quantity=10, unit_price="100")
-    quantity_change = world.record("order.amended", {"order": "PO-1", "quantity": 20},
-                                   effective="2025-03-01").seq
+    quantity_change = world.record(
+        "order.amended", {"order": "PO-1", "quantity": 20}, effective="2025-03-01"
+    ).seq
     world.record("order.amended", {"order": "PO-1", "unit_price": "80"}, effective="2025-02-01")
 
     assert commitment(run, "PO-1", "2025-01-31")["committed"] == "1000.00"
@@ -154,16 +201,33 @@ def test_cancelled_order_keeps_its_quantity_and_its_supplier_row(world, run):
     assert (row["quantity"], row["status"], row["committed"]) == ("4", "cancelled", "0.00")
     assert commitment(run, "PO-1", "2025-02-28")["status"] == "amended"
     assert query(run, "shares", "--region", "CN", "--as-of", "2025-03-01", "--basis", "units") == [
-        {"region": "CN", "supplier": "huawei", "country": "CN", "domestic": "true",
-         "value": "0.00", "units": "0", "share": "0.0000"},
+        {
+            "region": "CN",
+            "supplier": "huawei",
+            "country": "CN",
+            "domestic": "true",
+            "value": "0.00",
+            "units": "0",
+            "share": "0.0000",
+        },
     ]
 
 
 def test_units_basis_counts_quantities_of_orders_not_cancelled(world, run):
     world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7"}, effective=START)
     place(world, "PO-1", "2025-01-10", quantity=3, unit_price="1000")
-    place(world, "PO-2", "2025-01-10", quantity=1, unit_price="1000", currency="USD", supplier="nvidia")
-    place(world, "PO-3", "2025-01-10", quantity=5, unit_price="1", currency="USD", supplier="nvidia")
+    place(
+        world,
+        "PO-2",
+        "2025-01-10",
+        quantity=1,
+        unit_price="1000",
+        currency="USD",
+        supplier="nvidia",
+    )
+    place(
+        world, "PO-3", "2025-01-10", quantity=5, unit_price="1", currency="USD", supplier="nvidia"
+    )
     world.record("order.cancelled", {"order": "PO-3"}, effective="2025-01-11")
 
     rows = query(run, "shares", "--region", "CN", "--as-of", "2025-06-30", "--basis", "units")
@@ -189,13 +253,16 @@ def test_query_before_anything_happened_gives_no_rows(world, run):
 def test_empty_ledger_gives_headers_only(run):
     result = run("query", "commitments", "--format", "csv")
     assert (result.exit_code, result.stdout) == (
-        0, "kind,id,region,counterparty,sku,quantity,status,committed,currency\n"
+        0,
+        "kind,id,region,counterparty,sku,quantity,status,committed,currency\n",
     )
 
 
 def test_known_at_a_timestamp_sees_what_was_recorded_by_then(world, run):
     place(world, "PO-1", "2025-01-10", quantity=10)
-    amendment = world.record("order.amended", {"order": "PO-1", "quantity": 2}, effective="2025-02-01").seq
+    amendment = world.record(
+        "order.amended", {"order": "PO-1", "quantity": 2}, effective="2025-02-01"
+    ).seq
     world.record("order.amended", {"order": "PO-1", "quantity": 7}, effective="2025-02-01")
     recorded = {event.seq: event.recorded_at for event in world.events()}
     assert recorded[amendment] < recorded[amendment + 1]
@@ -211,7 +278,9 @@ def test_known_at_a_bare_date_means_the_end_of_that_day(world, run):
     today = list(world.events())[0].recorded_at[:10]
     yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
 
-    assert [row["id"] for row in query(run, "commitments", "--as-of", "2025-06-30", "--known-at", today)] == ["PO-1"]
+    assert [
+        row["id"] for row in query(run, "commitments", "--as-of", "2025-06-30", "--known-at", today)
+    ] == ["PO-1"]
     assert query(run, "commitments", "--as-of", "2025-06-30", "--known-at", yesterday) == []
 
 
@@ -231,14 +300,33 @@ def test_json_output_has_amounts_as_strings_and_counts_as_numbers(world, run):
 
     result = run("query", "commitments", "--as-of", "2025-06-30", "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == [{
-        "kind": "order", "id": "PO-1", "region": "CN", "counterparty": "huawei", "sku": "ascend-910b",
-        "quantity": 3, "status": "open", "committed": "0.38", "currency": "CNY",
-    }]
-    budget = json.loads(run("query", "budget", "--as-of", "2025-06-30", "--region", "CN",
-                            "--format", "json").stdout)
-    assert budget == [{"region": "CN", "year": 2025, "currency": "CNY", "budget": "0.00",
-                       "committed": "0.38", "remaining": "-0.38", "utilization": None}]
+    assert json.loads(result.stdout) == [
+        {
+            "kind": "order",
+            "id": "PO-1",
+            "region": "CN",
+            "counterparty": "huawei",
+            "sku": "ascend-910b",
+            "quantity": 3,
+            "status": "open",
+            "committed": "0.38",
+            "currency": "CNY",
+        }
+    ]
+    budget = json.loads(
+        run("query", "budget", "--as-of", "2025-06-30", "--region", "CN", "--format", "json").stdout
+    )
+    assert budget == [
+        {
+            "region": "CN",
+            "year": 2025,
+            "currency": "CNY",
+            "budget": "0.00",
+            "committed": "0.38",
+            "remaining": "-0.38",
+            "utilization": None,
+        }
+    ]
 
 
 def test_csv_output_to_a_file(world, run, tmp_path):
@@ -248,8 +336,7 @@ def test_csv_output_to_a_file(world, run, tmp_path):
     result = run("query", "shares", "--as-of", "2025-06-30", "--format", "csv", "-o", str(out))
     assert (result.exit_code, result.stdout) == (0, "")
     assert out.read_text(encoding="utf-8") == (
-        "region,supplier,country,domestic,value,units,share\n"
-        "CN,huawei,CN,true,1000.00,10,1.0000\n"
+        "region,supplier,country,domestic,value,units,share\nCN,huawei,CN,true,1000.00,10,1.0000\n"
     )
 
 
@@ -285,14 +372,22 @@ def test_every_query_command_documents_an_example(run):
 def test_booked_rate_takes_the_latest_known_rate_of_either_direction(world):
     from ledger.projections.queries import booked_rate, budget_amount
 
-    first = world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=START).seq
-    world.record("fx.rate_set", {"base": "CNY", "quote": "USD", "rate": "0.125"}, effective="2025-03-01")
-    same_day = world.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.5"},
-                            effective="2025-03-01").seq
+    first = world.record(
+        "fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=START
+    ).seq
+    world.record(
+        "fx.rate_set", {"base": "CNY", "quote": "USD", "rate": "0.125"}, effective="2025-03-01"
+    )
+    same_day = world.record(
+        "fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.5"}, effective="2025-03-01"
+    ).seq
 
     with world.engine.connect() as connection:
+
         def rate(currency, on, upto_seq=None, region_currency="CNY"):
-            return booked_rate(connection, currency, region_currency, date.fromisoformat(on), upto_seq)
+            return booked_rate(
+                connection, currency, region_currency, date.fromisoformat(on), upto_seq
+            )
 
         assert rate("USD", "2025-02-28") == Fraction(36, 5)
         assert rate("USD", "2025-03-01") == Fraction(15, 2)  # same day: the later seq wins

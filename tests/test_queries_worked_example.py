@@ -9,35 +9,138 @@ import pytest
 
 STEPS = {
     1: [
-        ("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
-         "--effective", "2025-01-01"),
-        ("region", "open", "MY", "--name", "Malaysia", "--country", "MY", "--currency", "USD",
-         "--effective", "2025-01-01"),
-        ("supplier", "register", "huawei", "--name", "Huawei", "--country", "CN",
-         "--effective", "2025-01-01"),
-        ("supplier", "register", "nvidia", "--name", "Nvidia", "--country", "US",
-         "--effective", "2025-01-01"),
-        ("supplier", "register", "dcprov", "--name", "DC Provider", "--country", "MY",
-         "--effective", "2025-01-01"),
+        (
+            "region",
+            "open",
+            "CN",
+            "--name",
+            "China",
+            "--country",
+            "CN",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-01",
+        ),
+        (
+            "region",
+            "open",
+            "MY",
+            "--name",
+            "Malaysia",
+            "--country",
+            "MY",
+            "--currency",
+            "USD",
+            "--effective",
+            "2025-01-01",
+        ),
+        (
+            "supplier",
+            "register",
+            "huawei",
+            "--name",
+            "Huawei",
+            "--country",
+            "CN",
+            "--effective",
+            "2025-01-01",
+        ),
+        (
+            "supplier",
+            "register",
+            "nvidia",
+            "--name",
+            "Nvidia",
+            "--country",
+            "US",
+            "--effective",
+            "2025-01-01",
+        ),
+        (
+            "supplier",
+            "register",
+            "dcprov",
+            "--name",
+            "DC Provider",
+            "--country",
+            "MY",
+            "--effective",
+            "2025-01-01",
+        ),
     ],
     2: [
         ("fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"),
         ("budget", "revise", "CN", "2025", "1000000", "--effective", "2025-01-01"),
     ],
     3: [
-        ("order", "place", "PO-1", "--region", "CN", "--supplier", "huawei", "--sku", "ascend-910b",
-         "--quantity", "10", "--unit-price", "30000", "--currency", "CNY", "--effective", "2025-01-10"),
+        (
+            "order",
+            "place",
+            "PO-1",
+            "--region",
+            "CN",
+            "--supplier",
+            "huawei",
+            "--sku",
+            "ascend-910b",
+            "--quantity",
+            "10",
+            "--unit-price",
+            "30000",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-10",
+        ),
     ],
     4: [
-        ("order", "place", "PO-2", "--region", "CN", "--supplier", "nvidia", "--sku", "h20",
-         "--quantity", "10", "--unit-price", "10000", "--currency", "USD", "--effective", "2025-02-01"),
+        (
+            "order",
+            "place",
+            "PO-2",
+            "--region",
+            "CN",
+            "--supplier",
+            "nvidia",
+            "--sku",
+            "h20",
+            "--quantity",
+            "10",
+            "--unit-price",
+            "10000",
+            "--currency",
+            "USD",
+            "--effective",
+            "2025-02-01",
+        ),
     ],
     5: [("order", "amend", "PO-2", "--quantity", "5", "--effective", "2025-03-01")],
     6: [("fx", "set", "USD", "CNY", "7.1", "--effective", "2025-01-20")],
     7: [
-        ("lease", "sign", "L-1", "--region", "MY", "--lessor", "dcprov", "--sku", "h20",
-         "--units", "100", "--start", "2025-11-15", "--months", "3", "--monthly-payment", "50000",
-         "--currency", "USD", "--effective", "2025-10-01"),
+        (
+            "lease",
+            "sign",
+            "L-1",
+            "--region",
+            "MY",
+            "--lessor",
+            "dcprov",
+            "--sku",
+            "h20",
+            "--units",
+            "100",
+            "--start",
+            "2025-11-15",
+            "--months",
+            "3",
+            "--monthly-payment",
+            "50000",
+            "--currency",
+            "USD",
+            "--effective",
+            "2025-10-01",
+        ),
     ],
     8: [("lease", "terminate", "L-1", "--fee", "10000", "--effective", "2025-12-01")],
 }
@@ -73,16 +176,44 @@ def test_two_orders_overrun_the_budget_and_split_the_shares(run):
     given_steps(run, 4)
 
     assert query(run, "budget", "--as-of", "2025-02-15") == [
-        {"region": "CN", "year": "2025", "currency": "CNY", "budget": "1000000.00",
-         "committed": "1020000.00", "remaining": "-20000.00", "utilization": "1.0200"},
-        {"region": "MY", "year": "2025", "currency": "USD", "budget": "0.00",
-         "committed": "0.00", "remaining": "0.00", "utilization": ""},
+        {
+            "region": "CN",
+            "year": "2025",
+            "currency": "CNY",
+            "budget": "1000000.00",
+            "committed": "1020000.00",
+            "remaining": "-20000.00",
+            "utilization": "1.0200",
+        },
+        {
+            "region": "MY",
+            "year": "2025",
+            "currency": "USD",
+            "budget": "0.00",
+            "committed": "0.00",
+            "remaining": "0.00",
+            "utilization": "",
+        },
     ]
     assert query(run, "shares", "--as-of", "2025-02-15", "--region", "CN") == [
-        {"region": "CN", "supplier": "nvidia", "country": "US", "domestic": "false",
-         "value": "720000.00", "units": "10", "share": "0.7059"},
-        {"region": "CN", "supplier": "huawei", "country": "CN", "domestic": "true",
-         "value": "300000.00", "units": "10", "share": "0.2941"},
+        {
+            "region": "CN",
+            "supplier": "nvidia",
+            "country": "US",
+            "domestic": "false",
+            "value": "720000.00",
+            "units": "10",
+            "share": "0.7059",
+        },
+        {
+            "region": "CN",
+            "supplier": "huawei",
+            "country": "CN",
+            "domestic": "true",
+            "value": "300000.00",
+            "units": "10",
+            "share": "0.2941",
+        },
     ]
 
 
@@ -91,11 +222,16 @@ def test_amendment_counts_from_its_effective_date_only(run):
 
     after = budget_of(run, "CN", "--as-of", "2025-03-01")
     assert (after["committed"], after["remaining"]) == ("660000.00", "340000.00")
-    shares = {row["supplier"]: row["share"] for row in query(run, "shares", "--as-of", "2025-03-01")}
+    shares = {
+        row["supplier"]: row["share"] for row in query(run, "shares", "--as-of", "2025-03-01")
+    }
     assert shares == {"huawei": "0.4545", "nvidia": "0.5455"}
     commitments = query(run, "commitments", "--as-of", "2025-03-01")
     assert values_by_id(commitments) == {"PO-1": "300000.00", "PO-2": "360000.00"}
-    assert [(row["quantity"], row["status"]) for row in commitments] == [("10", "open"), ("5", "amended")]
+    assert [(row["quantity"], row["status"]) for row in commitments] == [
+        ("10", "open"),
+        ("5", "amended"),
+    ]
 
     before = budget_of(run, "CN", "--as-of", "2025-02-15")
     assert (before["committed"], before["remaining"]) == ("1020000.00", "-20000.00")
@@ -109,27 +245,46 @@ def test_backdated_rate_changes_the_booked_rate_but_not_what_was_known_before(ru
     assert budget_of(run, "CN", "--as-of", "2025-03-01")["committed"] == "655000.00"
     known_then = query(run, "commitments", "--as-of", "2025-03-01", "--upto-seq", str(step5))
     assert values_by_id(known_then)["PO-2"] == "360000.00"
-    assert budget_of(run, "CN", "--as-of", "2025-03-01", "--upto-seq", str(step5))["committed"] == "660000.00"
+    assert (
+        budget_of(run, "CN", "--as-of", "2025-03-01", "--upto-seq", str(step5))["committed"]
+        == "660000.00"
+    )
 
 
 def test_lease_payments_are_charged_to_the_years_they_fall_due(run):
     given_steps(run, 7)
 
-    assert budget_of(run, "MY", "--as-of", "2025-10-01", "--year", "2025")["committed"] == "100000.00"
-    assert budget_of(run, "MY", "--as-of", "2025-10-01", "--year", "2026")["committed"] == "50000.00"
+    assert (
+        budget_of(run, "MY", "--as-of", "2025-10-01", "--year", "2025")["committed"] == "100000.00"
+    )
+    assert (
+        budget_of(run, "MY", "--as-of", "2025-10-01", "--year", "2026")["committed"] == "50000.00"
+    )
     assert budget_of(run, "MY", "--as-of", "2025-09-30", "--year", "2025")["committed"] == "0.00"
     (lease,) = query(run, "commitments", "--as-of", "2025-10-01", "--region", "MY")
-    assert lease == {"kind": "lease", "id": "L-1", "region": "MY", "counterparty": "dcprov",
-                     "sku": "h20", "quantity": "100", "status": "open", "committed": "150000.00",
-                     "currency": "USD"}
+    assert lease == {
+        "kind": "lease",
+        "id": "L-1",
+        "region": "MY",
+        "counterparty": "dcprov",
+        "sku": "h20",
+        "quantity": "100",
+        "status": "open",
+        "committed": "150000.00",
+        "currency": "USD",
+    }
 
 
 def test_termination_drops_later_payments_and_charges_the_fee_to_its_year(run):
     given_steps(run, 8)
 
-    assert budget_of(run, "MY", "--as-of", "2025-12-01", "--year", "2025")["committed"] == "60000.00"
+    assert (
+        budget_of(run, "MY", "--as-of", "2025-12-01", "--year", "2025")["committed"] == "60000.00"
+    )
     assert budget_of(run, "MY", "--as-of", "2025-12-01", "--year", "2026")["committed"] == "0.00"
-    assert budget_of(run, "MY", "--as-of", "2025-11-30", "--year", "2026")["committed"] == "50000.00"
+    assert (
+        budget_of(run, "MY", "--as-of", "2025-11-30", "--year", "2026")["committed"] == "50000.00"
+    )
     (lease,) = query(run, "commitments", "--as-of", "2025-12-31", "--region", "MY")
     assert (lease["status"], lease["committed"]) == ("terminated", "60000.00")
 
@@ -139,4 +294,3 @@ def test_documents_count_only_from_their_own_date(run, as_of, expected):
     given_steps(run, 4)
 
     assert [row["id"] for row in query(run, "commitments", "--as-of", as_of)] == expected
-

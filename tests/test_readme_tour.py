@@ -56,21 +56,26 @@ def test_the_tour_is_found_in_the_readme():
 
 def test_the_readme_commands_run_top_to_bottom_in_a_fresh_folder(tmp_path):
     commands = tour_commands(README.read_text(encoding="utf-8"))
-    script = "\n".join([
-        "set -e -o pipefail",
-        "trap 'echo \"README command failed (exit $?): $BASH_COMMAND\" >&2' ERR",
-        *commands,
-    ])
+    script = "\n".join(
+        [
+            "set -e -o pipefail",
+            "trap 'echo \"README command failed (exit $?): $BASH_COMMAND\" >&2' ERR",
+            *commands,
+        ]
+    )
     bin_dir = Path(sys.executable).parent
     assert (bin_dir / "ledger").exists()
     env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", LEDGER_ACTOR="reader",
-               COLUMNS="120")
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", LEDGER_ACTOR="reader", COLUMNS="120"
+    )
 
-    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr
     assert {"ledger.db", "tour.db", "events.csv", "report.html", "cn.html"} <= {
-        path.name for path in tmp_path.iterdir()}
+        path.name for path in tmp_path.iterdir()
+    }

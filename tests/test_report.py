@@ -24,7 +24,7 @@ def _report(run, path: Path, *args: str) -> str:
 
 
 def _section(page: str, start: str, end: str) -> str:
-    return page[page.index(start):page.index(end, page.index(start))]
+    return page[page.index(start) : page.index(end, page.index(start))]
 
 
 def test_demo_report_has_a_burndown_and_a_shares_chart_per_region(run, tmp_path):
@@ -95,11 +95,30 @@ def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run,
 
 def test_the_command_in_the_provenance_draws_the_same_file_after_more_events(run, tmp_path):
     run("demo")
-    first = _report(run, tmp_path / "first.html", "--as-of", "2025-12-31", "--known-at", "2100-01-01")
+    first = _report(
+        run, tmp_path / "first.html", "--as-of", "2025-12-31", "--known-at", "2100-01-01"
+    )
     command = re.search(r'<code class="command">(.*?)</code>', first).group(1)
     pinned = command.split(" report ")[1].split(" -o ")[0].split()
-    run("order", "place", "CN-PO-9999", "--region", "CN", "--supplier", "huawei", "--sku", "x",
-        "--quantity", "1", "--unit-price", "1", "--currency", "CNY", "--effective", "2025-12-30")
+    run(
+        "order",
+        "place",
+        "CN-PO-9999",
+        "--region",
+        "CN",
+        "--supplier",
+        "huawei",
+        "--sku",
+        "x",
+        "--quantity",
+        "1",
+        "--unit-price",
+        "1",
+        "--currency",
+        "CNY",
+        "--effective",
+        "2025-12-30",
+    )
 
     again = _report(run, tmp_path / "first.html", *pinned)
     twice = _report(run, tmp_path / "first.html", *pinned)
@@ -121,15 +140,59 @@ def test_report_is_self_contained(run, tmp_path):
 
 
 def test_text_from_events_is_escaped(run, tmp_path):
-    run("region", "open", "XR", "--name", "<script>alert(1)</script>", "--country", "MY",
-        "--currency", "USD", "--effective", "2025-01-01")
-    run("supplier", "register", "dc", "--name", "DC", "--country", "MY", "--effective", "2025-01-01")
+    run(
+        "region",
+        "open",
+        "XR",
+        "--name",
+        "<script>alert(1)</script>",
+        "--country",
+        "MY",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-01-01",
+    )
+    run(
+        "supplier", "register", "dc", "--name", "DC", "--country", "MY", "--effective", "2025-01-01"
+    )
     run("policy", "set", "lease_review", "--region", "XR", "--effective", "2025-01-01")
-    run("lease", "sign", "L-1", "--region", "XR", "--lessor", "dc", "--sku", "h20", "--units", "1",
-        "--start", "2025-02-01", "--months", "2", "--monthly-payment", "10", "--currency", "USD",
-        "--effective", "2025-01-10")
-    run("lease", "review", "L-1", "--owner", "<img src=x onerror=alert(2)>", "--operator", "o&p",
-        "--outcome", "rejected", "--effective", "2025-01-20")
+    run(
+        "lease",
+        "sign",
+        "L-1",
+        "--region",
+        "XR",
+        "--lessor",
+        "dc",
+        "--sku",
+        "h20",
+        "--units",
+        "1",
+        "--start",
+        "2025-02-01",
+        "--months",
+        "2",
+        "--monthly-payment",
+        "10",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-01-10",
+    )
+    run(
+        "lease",
+        "review",
+        "L-1",
+        "--owner",
+        "<img src=x onerror=alert(2)>",
+        "--operator",
+        "o&p",
+        "--outcome",
+        "rejected",
+        "--effective",
+        "2025-01-20",
+    )
 
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-06-30")
 
@@ -149,7 +212,9 @@ def test_a_region_not_yet_opened_gives_a_page_without_regions(run, tmp_path):
 def test_an_unknown_region_is_an_error_not_an_empty_page(run, tmp_path):
     run("demo")
 
-    result = run("report", "--as-of", "2025-12-31", "--region", "XX", "-o", tmp_path / "report.html")
+    result = run(
+        "report", "--as-of", "2025-12-31", "--region", "XX", "-o", tmp_path / "report.html"
+    )
 
     assert result.exit_code == 1
     assert result.stderr == "error: unknown region 'XX'; known: CN, MY\n"
@@ -168,19 +233,24 @@ def test_an_unwritable_output_is_one_error_line(run, tmp_path):
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: cannot write {tmp_path / 'missing' / 'r.html'}: No such file or directory"]
+        f"error: cannot write {tmp_path / 'missing' / 'r.html'}: No such file or directory"
+    ]
 
 
 def test_without_matplotlib_the_report_says_what_to_install(tmp_path):
-    script = ("import sys; sys.modules['matplotlib'] = None; from commands import main; "
-              f"main(['--db', {str(tmp_path / 'l.db')!r}, 'report', '-o', {str(tmp_path / 'r.html')!r}])")
+    script = (
+        "import sys; sys.modules['matplotlib'] = None; from commands import main; "
+        f"main(['--db', {str(tmp_path / 'l.db')!r}, 'report', '-o', {str(tmp_path / 'r.html')!r}])"
+    )
 
-    result = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "error: the report needs matplotlib: pip install 'ledger[report]'"]
+        "error: the report needs matplotlib: pip install 'ledger[report]'"
+    ]
     assert not (tmp_path / "r.html").exists()
 
 
@@ -192,7 +262,9 @@ def _chromium() -> str:
     if found:
         return found
     if REQUIRE_BROWSER:
-        pytest.fail("LEDGER_REQUIRE_BROWSER=1 but chromium is not installed (apt-get install chromium)")
+        pytest.fail(
+            "LEDGER_REQUIRE_BROWSER=1 but chromium is not installed (apt-get install chromium)"
+        )
     pytest.skip("chromium is not installed")
 
 
@@ -200,14 +272,32 @@ def _browse(chromium: str, profile: Path, page: Path, *action: str) -> subproces
     """Open the file with every network path shut (no DNS, no QUIC, no background fetches): the
     page must need nothing but itself."""
     return subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-         f"--user-data-dir={profile}", *action, page.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--user-data-dir={profile}",
+            *action,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors(tmp_path, monkeypatch):
+def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors(
+    tmp_path, monkeypatch
+):
     from click.testing import CliRunner
 
     from commands import main
@@ -221,8 +311,14 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
     assert made.exit_code == 0, made.stderr
 
     dumped = _browse(chromium, tmp_path / "profile", page, "--dump-dom")
-    shot = _browse(chromium, tmp_path / "profile", page, "--hide-scrollbars",
-                   "--window-size=1280,3600", f"--screenshot={tmp_path / 'report.png'}")
+    shot = _browse(
+        chromium,
+        tmp_path / "profile",
+        page,
+        "--hide-scrollbars",
+        "--window-size=1280,3600",
+        f"--screenshot={tmp_path / 'report.png'}",
+    )
 
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = dumped.stdout
@@ -231,8 +327,11 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
     assert len(re.findall(r"<svg\b", dom)) == 4
     for table in ("budget", "shares", "compliance"):
         assert f'<table class="{table}"' in dom
-    console = [line for line in dumped.stderr.splitlines() + shot.stderr.splitlines()
-               if "CONSOLE" in line or "Uncaught" in line or "net::ERR" in line]
+    console = [
+        line
+        for line in dumped.stderr.splitlines() + shot.stderr.splitlines()
+        if "CONSOLE" in line or "Uncaught" in line or "net::ERR" in line
+    ]
     assert console == []
     assert shot.returncode == 0, shot.stderr[-2000:]
     png = (tmp_path / "report.png").read_bytes()

@@ -22,10 +22,12 @@ def _report(run, path: Path, *args: str) -> str:
 
 
 def _section(page: str, start: str, end: str) -> str:
-    return page[page.index(start):page.index(end, page.index(start))]
+    return page[page.index(start) : page.index(end, page.index(start))]
 
 
-def _overruns(ledger, region: str, as_of: date, knowledge) -> tuple[list[tuple[date, date]], Fraction, date]:
+def _overruns(
+    ledger, region: str, as_of: date, knowledge
+) -> tuple[list[tuple[date, date]], Fraction, date]:
     """Committed above budget, asked of the facade for every day of the year: the spans (first
     and last day) and the peak with its first day."""
     spans, peak, peak_day = [], Fraction(0), None
@@ -47,9 +49,13 @@ def _overruns(ledger, region: str, as_of: date, knowledge) -> tuple[list[tuple[d
 def _expected_overrun(ledger, region: str, as_of: date, knowledge, currency: str) -> str:
     spans, peak, peak_day = _overruns(ledger, region, as_of, knowledge)
     assert spans, "the scenario should have an overrun"
-    periods = "; ".join(a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}" for a, b in spans)
-    return (f"Over budget {periods}; peak overrun {f'{round_half_up(peak):,}'} {currency} "
-            f"on {peak_day.isoformat()}.")
+    periods = "; ".join(
+        a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}" for a, b in spans
+    )
+    return (
+        f"Over budget {periods}; peak overrun {f'{round_half_up(peak):,}'} {currency} "
+        f"on {peak_day.isoformat()}."
+    )
 
 
 def test_demo_overrun_is_shaded_and_its_peak_labelled(run, ledger, tmp_path):
@@ -64,10 +70,13 @@ def test_demo_overrun_is_shaded_and_its_peak_labelled(run, ledger, tmp_path):
     expected = _expected_overrun(ledger, "CN", as_of, ledger.knowledge(), "CNY")
     # The demo: CN's committed went above its 40 bn budget with the order of 2025-10-09, until
     # the top-up of 2025-10-20; 2025-10-15 lies inside.
-    assert expected == ("Over budget 2025-10-09 to 2025-10-19; peak overrun 352,110,000.00 CNY "
-                        "on 2025-10-09.")
+    assert expected == (
+        "Over budget 2025-10-09 to 2025-10-19; peak overrun 352,110,000.00 CNY on 2025-10-09."
+    )
     assert expected in burndown  # the caption under the chart
-    assert "peak overrun 352,110,000.00 CNY" in burndown and "on 2025-10-09" in burndown  # in the SVG
+    assert (
+        "peak overrun 352,110,000.00 CNY" in burndown and "on 2025-10-09" in burndown
+    )  # in the SVG
     assert "over budget" in burndown  # the legend names the shading
     assert OVERRUN_COLOUR in _section(burndown, "<svg", "</svg>")  # and the shading is drawn
     # Malaysia stayed within its budget: no shading, and the caption says so.
@@ -80,12 +89,21 @@ def test_overrun_follows_the_knowledge_limit(run, ledger, tmp_path):
     assert run("demo").exit_code == 0
     as_of = date(2025, 12, 31)
     # The ledger as it stood before the CN top-up of 2025-10-20 was recorded.
-    (top_up,) = [e for e in ledger.log(types=("budget.revised",), region="CN")
-                 if e.effective == date(2025, 10, 20)]
+    (top_up,) = [
+        e
+        for e in ledger.log(types=("budget.revised",), region="CN")
+        if e.effective == date(2025, 10, 20)
+    ]
     knowledge = ledger.knowledge(upto_seq=top_up.seq - 1)
 
-    page = _report(run, tmp_path / "before.html", "--as-of", as_of.isoformat(),
-                   "--upto-seq", str(top_up.seq - 1))
+    page = _report(
+        run,
+        tmp_path / "before.html",
+        "--as-of",
+        as_of.isoformat(),
+        "--upto-seq",
+        str(top_up.seq - 1),
+    )
 
     china = _section(page, 'id="region-CN"', "</section>")
     expected = _expected_overrun(ledger, "CN", as_of, knowledge, "CNY")
@@ -116,8 +134,10 @@ def test_each_share_chart_says_how_much_of_committed_is_leases(run, ledger, tmp_
 
     notes = {}
     for row in ledger.query_budget(as_of=as_of):
-        orders = sum((Fraction(r["value"]) for r in ledger.query_shares(as_of=as_of, region=row["region"])),
-                     Fraction(0))
+        orders = sum(
+            (Fraction(r["value"]) for r in ledger.query_shares(as_of=as_of, region=row["region"])),
+            Fraction(0),
+        )
         leases = Fraction(row["committed"]) - orders
         percent = round_half_up(leases / Fraction(row["committed"]) * 100, Decimal(1))
         note = f"leases: {f'{round_half_up(leases):,}'} {row['currency']} ({percent}% of committed) — not in shares"
@@ -136,10 +156,14 @@ def test_foreign_suppliers_are_hatched_not_alarm_red(run, tmp_path):
 
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
-    shares = _section(_section(page, 'id="region-CN"', "</section>"), 'class="chart shares"', "</svg>")
+    shares = _section(
+        _section(page, 'id="region-CN"', "</section>"), 'class="chart shares"', "</svg>"
+    )
     assert "nvidia (foreign)" in shares and "huawei (domestic)" in shares
     assert "<pattern" in shares  # the foreign area is hatched
     for region in ("CN", "MY"):
-        chart = _section(_section(page, f'id="region-{region}"', "</section>"), 'class="chart shares"', "</svg>")
+        chart = _section(
+            _section(page, f'id="region-{region}"', "</section>"), 'class="chart shares"', "</svg>"
+        )
         for red in OLD_ALARM_REDS:
             assert red not in chart

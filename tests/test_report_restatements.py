@@ -12,10 +12,12 @@ def _report(run, path: Path, *args: str) -> str:
 
 
 def _section(page: str, start: str, end: str) -> str:
-    return page[page.index(start):page.index(end, page.index(start))]
+    return page[page.index(start) : page.index(end, page.index(start))]
 
 
-def test_from_seq_shows_each_region_as_reported_and_as_known_now_with_the_explaining_events(run, tmp_path):
+def test_from_seq_shows_each_region_as_reported_and_as_known_now_with_the_explaining_events(
+    run, tmp_path
+):
     run("demo")
 
     page = _report(run, tmp_path / "r.html", "--as-of", "2025-06-30", "--from-seq", "42")

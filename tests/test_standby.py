@@ -57,13 +57,17 @@ READING_HERE = [args for args in READING if available(args)]
 
 
 def ledger(db: str, *args: str):
-    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False)
+    return CliRunner().invoke(
+        main, ["--db", db, "--actor", "tester", *args], catch_exceptions=False
+    )
 
 
 def status(db: str) -> dict[str, str]:
     result = ledger(db, "status")
     assert result.exit_code == 0, result.stderr
-    return dict((part.strip() for part in line.split(":", 1)) for line in result.stdout.splitlines())
+    return dict(
+        (part.strip() for part in line.split(":", 1)) for line in result.stdout.splitlines()
+    )
 
 
 def recording_commands() -> list[tuple[str, ...]]:
@@ -85,7 +89,9 @@ def standby_server():
         yield url
 
 
-def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres_url, standby_server):
+def test_every_reading_command_answers_on_the_standby_as_on_the_primary(
+    postgres_url, standby_server
+):
     ledger(postgres_url, "init")
     ledger(postgres_url, "import", str(fixture("demo.jsonl")))
     standby_url = with_search_path(standby_server, schema_of(postgres_url))
@@ -95,7 +101,10 @@ def test_every_reading_command_answers_on_the_standby_as_on_the_primary(postgres
         on_primary, on_standby = ledger(postgres_url, *args), ledger(standby_url, *args)
         assert on_primary.exit_code == 0, (args, on_primary.stderr)
         assert (on_standby.exit_code, on_standby.stdout, on_standby.stderr) == (
-            0, on_primary.stdout, on_primary.stderr), args
+            0,
+            on_primary.stdout,
+            on_primary.stderr,
+        ), args
 
     primary_status, standby_status = status(postgres_url), status(standby_url)
     assert [primary_status[k] for k in STATUS_SHARED] == [standby_status[k] for k in STATUS_SHARED]
@@ -152,7 +161,9 @@ def test_a_read_only_transaction_reads_everything_and_records_nothing(postgres_u
     for args in recording_commands():
         refused = ledger(read_only, *args)
         assert (refused.exit_code, refused.stderr) == (1, READ_ONLY), args
-    assert status(postgres_url)["events"] == str(len(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines()))
+    assert status(postgres_url)["events"] == str(
+        len(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines())
+    )
 
 
 def test_a_reader_role_set_read_only_gets_the_one_line(postgres_url):
@@ -177,5 +188,6 @@ def test_a_reader_role_set_read_only_gets_the_one_line(postgres_url):
         admin.dispose()
 
     assert [(read.exit_code, read.stdout) for read in reads] == [
-        (0, ledger(postgres_url, *args).stdout) for args in READING_HERE]
+        (0, ledger(postgres_url, *args).stdout) for args in READING_HERE
+    ]
     assert (refused.exit_code, refused.stderr) == (1, READ_ONLY)

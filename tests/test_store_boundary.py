@@ -19,8 +19,11 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def given_a_region(ledger: Ledger) -> None:
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=date(2025, 1, 1))
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=date(2025, 1, 1),
+    )
 
 
 def raw(ledger: Ledger, statement: str) -> None:
@@ -38,7 +41,11 @@ def test_a_database_that_cannot_be_reached_is_a_ledger_error(backend, tmp_path, 
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'no such folder' / 'ledger.db'}"
     else:
-        url = make_url(request.getfixturevalue("postgres_url")).set(port=1, password="s3cret").render_as_string(hide_password=False)
+        url = (
+            make_url(request.getfixturevalue("postgres_url"))
+            .set(port=1, password="s3cret")
+            .render_as_string(hide_password=False)
+        )
 
     with pytest.raises(LedgerDatabaseError) as raised:
         Ledger.open(url)
@@ -59,8 +66,12 @@ def test_a_dropped_table_is_a_ledger_error(ledger):
 
 def test_a_dropped_log_is_a_ledger_error_for_every_reader(ledger):
     given_a_region(ledger)
-    raw(ledger, "DROP TABLE events CASCADE" if ledger.engine.dialect.name == "postgresql"
-        else "DROP TABLE events")
+    raw(
+        ledger,
+        "DROP TABLE events CASCADE"
+        if ledger.engine.dialect.name == "postgresql"
+        else "DROP TABLE events",
+    )
 
     with pytest.raises(LedgerDatabaseError):
         list(ledger.events())
@@ -78,8 +89,11 @@ def test_a_sqlite_file_opened_read_only_refuses_writes_as_a_ledger_error(tmp_pat
     with Ledger.open(f"sqlite:///file:{path}?mode=ro&uri=true", create=False) as ledger:
         assert len(list(ledger.events())) == 1
         with pytest.raises(LedgerDatabaseError, match="readonly|read-only"):
-            ledger.record("supplier.registered", {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-                          effective=date(2025, 1, 1))
+            ledger.record(
+                "supplier.registered",
+                {"supplier": "huawei", "name": "Huawei", "country": "CN"},
+                effective=date(2025, 1, 1),
+            )
         assert len(list(ledger.events())) == 1
 
 
@@ -115,8 +129,19 @@ def test_a_row_the_database_constraints_refuse_is_a_constraint_error(ledger):
 
 
 def test_the_cli_prints_a_database_refusal_as_one_line(run, db_url):
-    run("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
-        "--effective", "2025-01-01")
+    run(
+        "region",
+        "open",
+        "CN",
+        "--name",
+        "China",
+        "--country",
+        "CN",
+        "--currency",
+        "CNY",
+        "--effective",
+        "2025-01-01",
+    )
     engine = create_engine(db_url)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE order_buckets"))

@@ -27,15 +27,30 @@ LEDGER = Path(sys.executable).parent / "ledger"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def in_terminal(args, *, columns=80, env=None, cwd=None, timeout=120) -> tuple[int, str, float | None]:
+def in_terminal(
+    args, *, columns=80, env=None, cwd=None, timeout=120
+) -> tuple[int, str, float | None]:
     """Run `ledger ARGS` with its stdout on a pseudo-terminal of `columns` columns; return the
     exit status, what it printed (CRLF made LF) and how long until the first byte came."""
-    environment = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm", **(env or {})}
+    environment = {
+        **os.environ,
+        "COLUMNS": str(columns),
+        "LINES": "40",
+        "TERM": "xterm",
+        **(env or {}),
+    }
     environment = {k: v for k, v in environment.items() if v is not None}
     leader, follower = pty.openpty()
     started = time.monotonic()
-    process = subprocess.Popen([str(LEDGER), *args], stdin=follower, stdout=follower, stderr=subprocess.PIPE,
-                               env=environment, cwd=cwd, close_fds=True)
+    process = subprocess.Popen(
+        [str(LEDGER), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=environment,
+        cwd=cwd,
+        close_fds=True,
+    )
     os.close(follower)
     chunks, first = [], None
     while True:
@@ -81,13 +96,17 @@ def shown(value: str) -> str:
     return value
 
 
-@pytest.mark.parametrize("command", [
-    ["query", "budget", "--as-of", "2025-10-15"],
-    ["query", "commitments", "--as-of", "2025-12-31"],
-    ["query", "shares", "--as-of", "2025-12-31"],
-    ["compliance", "--as-of", "2025-12-31"],
-    ["log", "--no-pager", "--limit", "30"],
-], ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["query", "budget", "--as-of", "2025-10-15"],
+        ["query", "commitments", "--as-of", "2025-12-31"],
+        ["query", "shares", "--as-of", "2025-12-31"],
+        ["compliance", "--as-of", "2025-12-31"],
+        ["log", "--no-pager", "--limit", "30"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
 def test_at_80_columns_no_number_date_code_or_header_is_split(demo, run, command):
     status, printed, _ = in_terminal(["--db", demo, *command], columns=80)
     assert status == 0, printed
@@ -105,7 +124,9 @@ def test_at_80_columns_no_number_date_code_or_header_is_split(demo, run, command
 
 
 def test_a_wide_table_falls_back_to_one_field_per_line(demo):
-    status, printed, _ = in_terminal(["--db", demo, "log", "--no-pager", "--limit", "2"], columns=80)
+    status, printed, _ = in_terminal(
+        ["--db", demo, "log", "--no-pager", "--limit", "2"], columns=80
+    )
     assert status == 0
     text = ANSI.sub("", printed)
     assert re.search(r"^seq: +1$", text, re.M) and re.search(r"^seq: +2$", text, re.M)
@@ -114,17 +135,23 @@ def test_a_wide_table_falls_back_to_one_field_per_line(demo):
 
 
 def test_free_text_wraps_before_the_vertical_layout(demo):
-    status, printed, _ = in_terminal(["--db", demo, "compliance", "--as-of", "2025-12-31"], columns=150)
+    status, printed, _ = in_terminal(
+        ["--db", demo, "compliance", "--as-of", "2025-12-31"], columns=150
+    )
     assert status == 0
     text = ANSI.sub("", printed)
     header = text.splitlines()[0].split()
     assert header == ["policy", "region", "subject", "status", "detail"]
     assert all(len(line) <= 150 for line in text.splitlines())
-    assert len(text.splitlines()) > len(csv_values_of(demo, "compliance", "--as-of", "2025-12-31")) + 2
+    assert (
+        len(text.splitlines()) > len(csv_values_of(demo, "compliance", "--as-of", "2025-12-31")) + 2
+    )
 
 
 def csv_values_of(url, *args) -> list[dict]:
-    done = subprocess.run([str(LEDGER), "--db", url, *args, "--format", "csv"], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(LEDGER), "--db", url, *args, "--format", "csv"], capture_output=True, text=True
+    )
     return list(csv.DictReader(io.StringIO(done.stdout)))
 
 
@@ -140,19 +167,44 @@ def test_term_dumb_does_not_force_80_columns(demo):
 
 def test_control_characters_are_escaped_in_tables_and_exact_in_csv_and_json(run):
     hostile = "Evil\x1b[2J\x1b]0;pwned\x07 Corp\u202e"
-    assert run("--actor", "mallory\x1b[31m", "supplier", "register", "evil", "--name", hostile, "--country", "US",
-               "--effective", "2025-01-01", "--reason", "bell\x07 and\nnewline").exit_code == 0
+    assert (
+        run(
+            "--actor",
+            "mallory\x1b[31m",
+            "supplier",
+            "register",
+            "evil",
+            "--name",
+            hostile,
+            "--country",
+            "US",
+            "--effective",
+            "2025-01-01",
+            "--reason",
+            "bell\x07 and\nnewline",
+        ).exit_code
+        == 0
+    )
     table = run("log", "--format", "table").stdout
     assert "\x1b" not in table and "\x07" not in table and "\u202e" not in table
     flat = re.sub(r"\n +", "", table)  # wrapped text joined (a wrap drops the space it breaks at)
     # The payload column is JSON text, which writes C0 controls as \u001b; the rest is escaped here.
-    for piece in ("Evil\\u001b[2J\\u001b]0;", "pwned\\u0007", "Corp\\u202e", "bell\\x07", "and\\nnewline",
-                  "mallory\\x1b[31m"):
+    for piece in (
+        "Evil\\u001b[2J\\u001b]0;",
+        "pwned\\u0007",
+        "Corp\\u202e",
+        "bell\\x07",
+        "and\\nnewline",
+        "mallory\\x1b[31m",
+    ):
         assert piece in flat, piece
     exported = list(csv.DictReader(io.StringIO(run("log", "--format", "csv").stdout)))
     assert json.loads(exported[0]["payload"])["name"] == hostile
     assert exported[0]["reason"] == "bell\x07 and\nnewline"
-    assert json.loads(json.loads(run("log", "--format", "json").stdout)[0]["payload"])["name"] == hostile
+    assert (
+        json.loads(json.loads(run("log", "--format", "json").stdout)[0]["payload"])["name"]
+        == hostile
+    )
 
 
 def test_log_limit_and_after_seq(demo, run):
@@ -161,7 +213,10 @@ def test_log_limit_and_after_seq(demo, run):
     assert [int(row["seq"]) for row in csv_values(run, "log", "--after-seq", "71")] == [72, 73]
     assert csv_values(run, "log", "--after-seq", "73") == []
     typed = csv_values(run, "log", "--type", "order.placed", "--after-seq", "20", "--limit", "2")
-    assert all(int(row["seq"]) > 20 and row["type"] == "order.placed" for row in typed) and len(typed) == 2
+    assert (
+        all(int(row["seq"]) > 20 and row["type"] == "order.placed" for row in typed)
+        and len(typed) == 2
+    )
 
 
 def test_log_pages_on_a_terminal_unless_told_not_to(demo, tmp_path):
@@ -180,11 +235,33 @@ def test_log_pages_on_a_terminal_unless_told_not_to(demo, tmp_path):
 def test_log_streams_rows_as_it_reads_them(db_url, tmp_path):
     events = tmp_path / "many.jsonl"
     with events.open("w") as out:
-        out.write(json.dumps({"type": "region.opened", "effective": "2025-01-01", "region": "CN", "name": "China",
-                              "country": "CN", "currency": "CNY"}) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "type": "region.opened",
+                    "effective": "2025-01-01",
+                    "region": "CN",
+                    "name": "China",
+                    "country": "CN",
+                    "currency": "CNY",
+                }
+            )
+            + "\n"
+        )
         for day in range(6000):
-            out.write(json.dumps({"type": "budget.revised", "effective": "2025-01-01", "region": "CN",
-                                  "year": 2025, "amount": str(day + 1), "reason": "step " * 8}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "type": "budget.revised",
+                        "effective": "2025-01-01",
+                        "region": "CN",
+                        "year": 2025,
+                        "amount": str(day + 1),
+                        "reason": "step " * 8,
+                    }
+                )
+                + "\n"
+            )
     with Ledger.open(db_url) as books:
         books.import_file(events, actor="fixture")
     started = time.monotonic()
@@ -196,10 +273,39 @@ def test_log_streams_rows_as_it_reads_them(db_url, tmp_path):
 
 
 def test_a_recording_command_says_what_it_recorded_on_a_terminal(db_url, run):
-    assert run("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
-               "--effective", "2025-01-01").stdout == "1\n"  # piped: the bare seq, as before
-    status, printed, _ = in_terminal(["--db", db_url, "supplier", "register", "huawei", "--name", "Huawei",
-                                      "--country", "CN", "--effective", "2025-01-01"])
+    assert (
+        run(
+            "region",
+            "open",
+            "CN",
+            "--name",
+            "China",
+            "--country",
+            "CN",
+            "--currency",
+            "CNY",
+            "--effective",
+            "2025-01-01",
+        ).stdout
+        == "1\n"
+    )  # piped: the bare seq, as before
+    status, printed, _ = in_terminal(
+        [
+            "--db",
+            db_url,
+            "supplier",
+            "register",
+            "huawei",
+            "--name",
+            "Huawei",
+            "--country",
+            "CN",
+            "--effective",
+            "2025-01-01",
+        ]
+    )
     assert (status, printed) == (0, "recorded seq 2: supplier.registered huawei\n")
-    status, printed, _ = in_terminal(["--db", db_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"])
+    status, printed, _ = in_terminal(
+        ["--db", db_url, "fx", "set", "USD", "CNY", "7.2", "--effective", "2025-01-01"]
+    )
     assert (status, printed) == (0, "recorded seq 3: fx.rate_set USD/CNY\n")

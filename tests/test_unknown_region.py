@@ -6,10 +6,32 @@ from __future__ import annotations
 
 import pytest
 
-OPEN_CN = ("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY",
-           "--effective", "2025-01-01")
-OPEN_MY = ("region", "open", "MY", "--name", "Malaysia", "--country", "MY", "--currency", "USD",
-           "--effective", "2025-06-01")
+OPEN_CN = (
+    "region",
+    "open",
+    "CN",
+    "--name",
+    "China",
+    "--country",
+    "CN",
+    "--currency",
+    "CNY",
+    "--effective",
+    "2025-01-01",
+)
+OPEN_MY = (
+    "region",
+    "open",
+    "MY",
+    "--name",
+    "Malaysia",
+    "--country",
+    "MY",
+    "--currency",
+    "USD",
+    "--effective",
+    "2025-06-01",
+)
 
 WITH_REGION = [
     ("query", "budget", "--as-of", "2025-12-31"),
@@ -59,7 +81,10 @@ def test_the_report_of_an_unknown_region_is_an_error_not_a_clean_bill(run, tmp_p
 def test_on_an_empty_ledger_no_region_is_known(run):
     result = run("query", "budget", "--region", "CN")
 
-    assert one_error_line(result) == "error: unknown region 'CN'; known: none (no region has been opened)"
+    assert (
+        one_error_line(result)
+        == "error: unknown region 'CN'; known: none (no region has been opened)"
+    )
 
 
 @pytest.mark.parametrize("args", WITH_REGION[:5], ids=" ".join)
@@ -76,8 +101,18 @@ def test_a_region_opened_after_the_as_of_date_gives_no_rows(run, args):
 def test_a_region_beyond_the_knowledge_limit_gives_no_rows(run):
     given_two_regions(run)
 
-    result = run("query", "budget", "--as-of", "2025-12-31", "--upto-seq", "1", "--region", "MY",
-                 "--format", "csv")
+    result = run(
+        "query",
+        "budget",
+        "--as-of",
+        "2025-12-31",
+        "--upto-seq",
+        "1",
+        "--region",
+        "MY",
+        "--format",
+        "csv",
+    )
 
     assert (result.exit_code, result.stdout.count("\n")) == (0, 1)
 
@@ -85,14 +120,16 @@ def test_a_region_beyond_the_knowledge_limit_gives_no_rows(run):
 def test_a_knowledge_limit_before_the_first_event_says_so(run):
     given_two_regions(run)
 
-    result = run("query", "budget", "--as-of", "2025-12-31", "--known-at", "2025-09-02",
-                 "--format", "csv")
+    result = run(
+        "query", "budget", "--as-of", "2025-12-31", "--known-at", "2025-09-02", "--format", "csv"
+    )
 
     assert result.exit_code == 0
     assert result.stdout.count("\n") == 1
     note = result.stderr.strip()
-    assert note.startswith("note: no event was recorded by 2025-09-02T23:59:59.999999Z (the first was "
-                           "recorded at ")
+    assert note.startswith(
+        "note: no event was recorded by 2025-09-02T23:59:59.999999Z (the first was recorded at "
+    )
     assert result.stderr.count("\n") == 1
 
 
@@ -108,7 +145,9 @@ def test_the_report_says_when_its_knowledge_limit_excludes_every_event(run, tmp_
     pytest.importorskip("matplotlib")
     given_two_regions(run)
 
-    result = run("report", "--as-of", "2025-09-01", "--known-at", "2025-09-02", "-o", tmp_path / "r.html")
+    result = run(
+        "report", "--as-of", "2025-09-01", "--known-at", "2025-09-02", "-o", tmp_path / "r.html"
+    )
 
     assert result.exit_code == 0
     assert result.stderr.startswith("note: no event was recorded by 2025-09-02")

@@ -61,17 +61,27 @@ def read_model_rows(
         case OrderAmended() | OrderCancelled():
             order = known.order(payload.order)
             amended = isinstance(payload, OrderAmended)
-            row = {"order_id": payload.order, "region": order["region"], "year": order["year"],
-                   "kind": "amended" if amended else "cancelled",
-                   "quantity": payload.quantity if amended else None,
-                   "unit_price": payload.unit_price if amended else None, **on}
+            row = {
+                "order_id": payload.order,
+                "region": order["region"],
+                "year": order["year"],
+                "kind": "amended" if amended else "cancelled",
+                "quantity": payload.quantity if amended else None,
+                "unit_price": payload.unit_price if amended else None,
+                **on,
+            }
             return [(schema.order_changes, row)]
         case RegionOpened():
             return [(schema.regions, {**payload.canonical(), **on})]
         case SupplierRegistered():
             return [(schema.suppliers, {**payload.canonical(), **on})]
         case FxRateSet():
-            return [(schema.fx_rates, {"base": payload.base, "quote": payload.quote, "rate": payload.rate, **on})]
+            return [
+                (
+                    schema.fx_rates,
+                    {"base": payload.base, "quote": payload.quote, "rate": payload.rate, **on},
+                )
+            ]
         case BudgetRevised():
             row = {"region": payload.region, "year": payload.year, "amount": payload.amount, **on}
             return [(schema.budgets, row)]
@@ -91,22 +101,43 @@ def read_model_rows(
             rows: list[tuple[object, dict]] = [(schema.leases, lease)]
             per_year = Counter(due.year for due in payment_dates(payload.start, payload.months))
             for year, payments in sorted(per_year.items()):
-                rows.append((schema.lease_years, {
-                    "lease": payload.lease, "year": year, "region": payload.region, "payments": payments,
-                }))
+                rows.append(
+                    (
+                        schema.lease_years,
+                        {
+                            "lease": payload.lease,
+                            "year": year,
+                            "region": payload.region,
+                            "payments": payments,
+                        },
+                    )
+                )
             return rows
         case LeaseTerminated():
             row = {"lease": payload.lease, "fee": payload.fee, "year": effective.year, **on}
             return [(schema.lease_terminations, row)]
         case LeaseReviewed():
-            row = {"lease": payload.lease, "owner": payload.owner, "operator": payload.operator,
-                   "outcome": payload.outcome, "reference": payload.reference,
-                   "actor": actor, **on}
+            row = {
+                "lease": payload.lease,
+                "owner": payload.owner,
+                "operator": payload.operator,
+                "outcome": payload.outcome,
+                "reference": payload.reference,
+                "actor": actor,
+                **on,
+            }
             return [(schema.lease_reviews, row)]
         case PolicyChanged():
-            row = {"policy": payload.policy, "region": payload.region, "subject": payload.subject,
-                   "mode": payload.mode, "enabled": payload.enabled,
-                   "threshold": payload.threshold, "basis": payload.basis, **on}
+            row = {
+                "policy": payload.policy,
+                "region": payload.region,
+                "subject": payload.subject,
+                "mode": payload.mode,
+                "enabled": payload.enabled,
+                "threshold": payload.threshold,
+                "basis": payload.basis,
+                **on,
+            }
             return [(schema.policies, row)]
         case PeriodClosed() | PeriodReopened():
             # Few and read by type from the log itself (ledger.semantics.periods): no read model.
@@ -130,8 +161,14 @@ class OrderBuckets:
         day = order["effective"]
         if order["currency"] == region_currency:
             day = day.replace(day=1)
-        key = (order["region"], order["year"], order["supplier"], order["currency"], day,
-               order["seq"] // schema.BUCKET_SEQS)
+        key = (
+            order["region"],
+            order["year"],
+            order["supplier"],
+            order["currency"],
+            day,
+            order["seq"] // schema.BUCKET_SEQS,
+        )
         sums = self.pending.get(key)
         if sums is None:
             sums = self.pending[key] = [Decimal(0), Decimal(0), 0]
@@ -150,7 +187,11 @@ class OrderBuckets:
         for key, (value, units, count) in self.pending.items():
             stored = self.stored.get(key)
             if stored is not None:
-                value, units, count = EXACT.add(value, stored[0]), EXACT.add(units, stored[1]), count + stored[2]
+                value, units, count = (
+                    EXACT.add(value, stored[0]),
+                    EXACT.add(units, stored[1]),
+                    count + stored[2],
+                )
             row = dict(zip(_KEY_NAMES, key, strict=True), value=value, units=units, orders=count)
             (updates if stored is not None else inserts).append(row)
             self.stored[key] = [value, units, count]
@@ -164,8 +205,11 @@ class OrderBuckets:
         buckets = schema.order_buckets
         return {
             tuple(row[:6]): [row.value, row.units, row.orders]
-            for row in connection.execute(select(*_KEY_COLUMNS, buckets.c.value, buckets.c.units,
-                                                 buckets.c.orders).where(buckets.c.block == block))
+            for row in connection.execute(
+                select(*_KEY_COLUMNS, buckets.c.value, buckets.c.units, buckets.c.orders).where(
+                    buckets.c.block == block
+                )
+            )
         }
 
 

@@ -34,10 +34,19 @@ def compliance_rows(
     rows = []
     for state in states:
         for subject, status, detail in report.rows(state):
-            rows.append({"policy": state.policy, "region": state.region, "subject": subject,
-                         "status": status, "detail": detail})
-    return sorted(rows, key=lambda row: (STATUS_ORDER[row["status"]], row["policy"], row["region"],
-                                         row["subject"]))
+            rows.append(
+                {
+                    "policy": state.policy,
+                    "region": state.region,
+                    "subject": subject,
+                    "status": status,
+                    "detail": detail,
+                }
+            )
+    return sorted(
+        rows,
+        key=lambda row: (STATUS_ORDER[row["status"]], row["policy"], row["region"], row["subject"]),
+    )
 
 
 def percent(value: Fraction) -> str:
@@ -89,8 +98,9 @@ class _Report:
         """The region's committed and supplier shares for the as-of year, computed once for
         all its policies."""
         if region not in self._totals:
-            self._totals[region] = region_totals(self.connection, region, self.as_of.year,
-                                                 self.as_of, self.upto_seq)
+            self._totals[region] = region_totals(
+                self.connection, region, self.as_of.year, self.as_of, self.upto_seq
+            )
         return self._totals[region]
 
     def value_restricted(self, states: list[PolicyState]) -> None:
@@ -107,11 +117,19 @@ class _Report:
     def documents(self, region: str, ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
         """Some of the region's orders and leases as of the date, by (kind, id), with status and
         committed; each valued once per report."""
-        missing = [id_ for id_ in ids
-                   if ("order", id_) not in self._documents and ("lease", id_) not in self._documents]
+        missing = [
+            id_
+            for id_ in ids
+            if ("order", id_) not in self._documents and ("lease", id_) not in self._documents
+        ]
         if missing:
-            rows = commitment_rows(self.connection, as_of=self.as_of, region=region,
-                                   upto_seq=self.upto_seq, ids=missing)
+            rows = commitment_rows(
+                self.connection,
+                as_of=self.as_of,
+                region=region,
+                upto_seq=self.upto_seq,
+                ids=missing,
+            )
             self._documents.update(((row["kind"], row["id"]), row) for row in rows)
         return self._documents
 
@@ -128,7 +146,9 @@ class _Report:
         basis = state.basis or "value"
         _, shares = self.totals(state.region)
         total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
-        domestic = sum((Fraction(share[basis]) for share in shares if share["domestic"]), Fraction(0))
+        domestic = sum(
+            (Fraction(share[basis]) for share in shares if share["domestic"]), Fraction(0)
+        )
         threshold = Fraction(state.threshold)
         wanted = threshold_percent(state.threshold)
         if basis == "value":
@@ -142,26 +162,40 @@ class _Report:
                 return _plural(int(value), "unit")
 
         if total == 0:
-            return str(year), "ok", (f"no orders charged to {year} yet ({basis} basis); "
-                                     f"threshold {wanted}")
+            return (
+                str(year),
+                "ok",
+                (f"no orders charged to {year} yet ({basis} basis); threshold {wanted}"),
+            )
         share = domestic / total
         measured = f"domestic {amount(domestic)} of {amount(total)}, {basis} basis"
         if share >= threshold:
-            return str(year), "ok", (f"domestic share {percent(share)} meets {wanted} threshold "
-                                     f"({measured})")
+            return (
+                str(year),
+                "ok",
+                (f"domestic share {percent(share)} meets {wanted} threshold ({measured})"),
+            )
         if threshold == 1:
-            needed = (f"{wanted} cannot be reached while non-domestic orders of "
-                      f"{amount(total - domestic)} remain")
+            needed = (
+                f"{wanted} cannot be reached while non-domestic orders of "
+                f"{amount(total - domestic)} remain"
+            )
         else:
             # The x with (domestic + x) / (total + x) = threshold.
             shortfall = (threshold * total - domestic) / (1 - threshold)
             if basis == "value":
-                needed = f"needs {money(shortfall, currency)} more domestic purchases to reach {wanted}"
+                needed = (
+                    f"needs {money(shortfall, currency)} more domestic purchases to reach {wanted}"
+                )
             else:
-                needed = (f"needs {_plural(math.ceil(shortfall), 'more domestic unit')} "
-                          f"to reach {wanted}")
-        return str(year), "violation", (f"domestic share {percent(share)} below {wanted} threshold: "
-                                        f"{needed} ({measured})")
+                needed = (
+                    f"needs {_plural(math.ceil(shortfall), 'more domestic unit')} to reach {wanted}"
+                )
+        return (
+            str(year),
+            "violation",
+            (f"domestic share {percent(share)} below {wanted} threshold: {needed} ({measured})"),
+        )
 
     def _budget_cap(self, state: PolicyState) -> tuple[str, str, str]:
         year = self.as_of.year
@@ -169,8 +203,11 @@ class _Report:
         spent, _ = self.totals(state.region)
         budget = budget_amount(self.connection, state.region, year, self.as_of, self.upto_seq)
         if budget is None:
-            return str(year), "ok", (f"no budget recorded for {year}; committed "
-                                     f"{money(spent, currency)}")
+            return (
+                str(year),
+                "ok",
+                (f"no budget recorded for {year}; committed {money(spent, currency)}"),
+            )
         remaining = Fraction(budget) - spent
         used = f"committed {money(spent, currency)} of budget {money(budget, currency)}"
         if budget:
@@ -189,16 +226,30 @@ class _Report:
         order_column = orders.c.supplier if by_supplier else orders.c.sku
         lease_column = leases.c.lessor if by_supplier else leases.c.sku
         placed = self.connection.execute(
-            select(orders.c.order_id.label("id"), orders.c.supplier.label("counterparty"),
-                   orders.c.sku, orders.c.effective)
-            .where(orders.c.region == state.region, order_column == state.subject,
-                   orders.c.effective >= state.since, *self._known(orders))
+            select(
+                orders.c.order_id.label("id"),
+                orders.c.supplier.label("counterparty"),
+                orders.c.sku,
+                orders.c.effective,
+            ).where(
+                orders.c.region == state.region,
+                order_column == state.subject,
+                orders.c.effective >= state.since,
+                *self._known(orders),
+            )
         )
         signed = self.connection.execute(
-            select(leases.c.lease.label("id"), leases.c.lessor.label("counterparty"),
-                   leases.c.sku, leases.c.effective)
-            .where(leases.c.region == state.region, lease_column == state.subject,
-                   leases.c.effective >= state.since, *self._known(leases))
+            select(
+                leases.c.lease.label("id"),
+                leases.c.lessor.label("counterparty"),
+                leases.c.sku,
+                leases.c.effective,
+            ).where(
+                leases.c.region == state.region,
+                lease_column == state.subject,
+                leases.c.effective >= state.since,
+                *self._known(leases),
+            )
         )
         found = self._restricted[state] = (placed.all(), signed.all())
         return found
@@ -217,27 +268,49 @@ class _Report:
                     continue
                 counterparty = "supplier" if kind == "order" else "lessor"
                 verb = "placed" if kind == "order" else "signed"
-                rows.append((document.id, "violation", (
-                    f"{kind} {document.id} ({counterparty} {document.counterparty}, sku {document.sku}) "
-                    f"{verb} {document.effective.isoformat()}, on or after the restriction of "
-                    f"{what} {state.subject} from {state.since.isoformat()}: committed "
-                    f"{money(current['committed'], current['currency'])}"
-                )))
+                rows.append(
+                    (
+                        document.id,
+                        "violation",
+                        (
+                            f"{kind} {document.id} ({counterparty} {document.counterparty}, sku {document.sku}) "
+                            f"{verb} {document.effective.isoformat()}, on or after the restriction of "
+                            f"{what} {state.subject} from {state.since.isoformat()}: committed "
+                            f"{money(current['committed'], current['currency'])}"
+                        ),
+                    )
+                )
         if not rows:
-            rows.append((state.subject, "ok", (
-                f"no open order or lease with {what} {state.subject} placed or signed since "
-                f"{state.since.isoformat()}"
-            )))
+            rows.append(
+                (
+                    state.subject,
+                    "ok",
+                    (
+                        f"no open order or lease with {what} {state.subject} placed or signed since "
+                        f"{state.since.isoformat()}"
+                    ),
+                )
+            )
         return rows
 
     def _lease_reviews(self, state: PolicyState) -> list[tuple[str, str, str]]:
-        leases, terminations, reviews = schema.leases, schema.lease_terminations, schema.lease_reviews
+        leases, terminations, reviews = (
+            schema.leases,
+            schema.lease_terminations,
+            schema.lease_reviews,
+        )
         signed = self.connection.execute(
             select(leases)
-            .outerjoin(terminations, and_(terminations.c.lease == leases.c.lease,
-                                          *self._known(terminations)))
-            .where(leases.c.region == state.region, leases.c.effective >= state.since,
-                   terminations.c.lease.is_(None), *self._known(leases))
+            .outerjoin(
+                terminations,
+                and_(terminations.c.lease == leases.c.lease, *self._known(terminations)),
+            )
+            .where(
+                leases.c.region == state.region,
+                leases.c.effective >= state.since,
+                terminations.c.lease.is_(None),
+                *self._known(leases),
+            )
         )
         # The latest known review of each lease of the region, read in one query.
         latest = {}
@@ -253,19 +326,27 @@ class _Report:
             review = latest.get(lease.lease)
             if review is None:
                 days = (self.as_of - lease.effective).days
-                rows.append((lease.lease, "pending", (
-                    f"no review yet: pending {_plural(days, 'day')} since signing on "
-                    f"{lease.effective.isoformat()} (lessor {lease.lessor}, {lease.units:,} units "
-                    f"of {lease.sku}); record the owner/operator review before the capacity is used"
-                )))
+                rows.append(
+                    (
+                        lease.lease,
+                        "pending",
+                        (
+                            f"no review yet: pending {_plural(days, 'day')} since signing on "
+                            f"{lease.effective.isoformat()} (lessor {lease.lessor}, {lease.units:,} units "
+                            f"of {lease.sku}); record the owner/operator review before the capacity is used"
+                        ),
+                    )
+                )
                 continue
             reference = f"reference {review.reference}" if review.reference else "no reference"
-            reviewed = (f"{review.outcome} by {review.actor} on {review.effective.isoformat()}, "
-                        f"{reference} (owner {review.owner}, operator {review.operator})")
+            reviewed = (
+                f"{review.outcome} by {review.actor} on {review.effective.isoformat()}, "
+                f"{reference} (owner {review.owner}, operator {review.operator})"
+            )
             if review.outcome == "approved":
                 rows.append((lease.lease, "ok", reviewed))
             else:
-                rows.append((lease.lease, "violation",
-                             f"{reviewed}: the leased capacity must not be used"))
+                rows.append(
+                    (lease.lease, "violation", f"{reviewed}: the leased capacity must not be used")
+                )
         return rows
-

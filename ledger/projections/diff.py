@@ -25,9 +25,18 @@ from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touche
 
 def _period_events(connection: Connection, upto_seq: int | None, region: str | None = None) -> list:
     events = schema.events
-    query = (select(events.c.seq, events.c.type, events.c.payload, events.c.recorded_at,
-                    events.c.actor, events.c.reason)
-             .where(events.c.type.in_(PERIOD_TYPES)).order_by(events.c.seq))
+    query = (
+        select(
+            events.c.seq,
+            events.c.type,
+            events.c.payload,
+            events.c.recorded_at,
+            events.c.actor,
+            events.c.reason,
+        )
+        .where(events.c.type.in_(PERIOD_TYPES))
+        .order_by(events.c.seq)
+    )
     if upto_seq is not None:
         query = query.where(events.c.seq <= upto_seq)
     rows = [(*row[:2], json.loads(row.payload), *row[3:]) for row in connection.execute(query)]
@@ -41,23 +50,38 @@ def period_rows(
     within the limit (every cell but the region empty when it has none)."""
     events = _period_events(connection, upto_seq, region)
     states = period_states((seq, type_, payload) for seq, type_, payload, *_ in events)
-    envelopes = {seq: (recorded_at, actor, reason) for seq, _, _, recorded_at, actor, reason in events}
+    envelopes = {
+        seq: (recorded_at, actor, reason) for seq, _, _, recorded_at, actor, reason in events
+    }
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
         state = states.get(opened.region)
-        row = {"region": opened.region, "closed_through": None, "seq": None,
-               "recorded_at": None, "actor": None, "reason": None}
+        row = {
+            "region": opened.region,
+            "closed_through": None,
+            "seq": None,
+            "recorded_at": None,
+            "actor": None,
+            "reason": None,
+        }
         if state is not None:
             recorded_at, actor, reason = envelopes[state.seq]
-            row.update(closed_through=state.closed_through, seq=state.seq,
-                       recorded_at=recorded_at, actor=actor, reason=reason)
+            row.update(
+                closed_through=state.closed_through,
+                seq=state.seq,
+                recorded_at=recorded_at,
+                actor=actor,
+                reason=reason,
+            )
         rows.append(row)
     return rows
 
 
 def last_close_seq(connection: Connection, region: str, upto_seq: int | None) -> int | None:
     """The seq of the region's last `period.closed` within the limit; None when it has none."""
-    closes = [seq for seq, type_, *_ in _period_events(connection, upto_seq, region) if type_ == CLOSED]
+    closes = [
+        seq for seq, type_, *_ in _period_events(connection, upto_seq, region) if type_ == CLOSED
+    ]
     return closes[-1] if closes else None
 
 
@@ -66,7 +90,12 @@ def _printed(value) -> str | None:
 
 
 def budget_diff(
-    connection: Connection, *, as_of: date, year: int, region: str | None, before: int | None,
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    before: int | None,
     after: int | None,
 ) -> list[dict[str, Any]]:
     """Per region, the budget report at both limits, where budget or committed print differently.
@@ -78,38 +107,69 @@ def budget_diff(
         then = earlier.get(now["region"], {})
         if all(_printed(then.get(name)) == _printed(now[name]) for name in ("budget", "committed")):
             continue
-        rows.append({
-            "region": now["region"], "year": year, "currency": now["currency"],
-            **{f"{name}_{side}": row.get(name) for name in ("budget", "committed", "remaining")
-               for side, row in (("before", then), ("after", now))},
-        })
+        rows.append(
+            {
+                "region": now["region"],
+                "year": year,
+                "currency": now["currency"],
+                **{
+                    f"{name}_{side}": row.get(name)
+                    for name in ("budget", "committed", "remaining")
+                    for side, row in (("before", then), ("after", now))
+                },
+            }
+        )
     return rows
 
 
 def commitment_diff(
-    connection: Connection, *, as_of: date, region: str | None, before: int | None, after: int | None,
+    connection: Connection,
+    *,
+    as_of: date,
+    region: str | None,
+    before: int | None,
+    after: int | None,
 ) -> list[dict[str, Any]]:
     """Per order and lease placed or signed by as_of at either limit, where its status or its
     printed committed total differs; cells empty on a side where it is not there."""
-    earlier = {(row["kind"], row["id"]): row
-               for row in commitment_rows(connection, as_of=as_of, region=region, upto_seq=before)}
-    later = {(row["kind"], row["id"]): row
-             for row in commitment_rows(connection, as_of=as_of, region=region, upto_seq=after)}
+    earlier = {
+        (row["kind"], row["id"]): row
+        for row in commitment_rows(connection, as_of=as_of, region=region, upto_seq=before)
+    }
+    later = {
+        (row["kind"], row["id"]): row
+        for row in commitment_rows(connection, as_of=as_of, region=region, upto_seq=after)
+    }
     rows = []
     for key in earlier.keys() | later.keys():
         then, now = earlier.get(key, {}), later.get(key, {})
-        if then.get("status") == now.get("status") and \
-                _printed(then.get("committed")) == _printed(now.get("committed")):
+        if then.get("status") == now.get("status") and _printed(then.get("committed")) == _printed(
+            now.get("committed")
+        ):
             continue
         known = now or then
-        rows.append({"kind": key[0], "id": key[1], "region": known["region"], "currency": known["currency"],
-                     "status_before": then.get("status"), "status_after": now.get("status"),
-                     "committed_before": then.get("committed"), "committed_after": now.get("committed")})
+        rows.append(
+            {
+                "kind": key[0],
+                "id": key[1],
+                "region": known["region"],
+                "currency": known["currency"],
+                "status_before": then.get("status"),
+                "status_after": now.get("status"),
+                "committed_before": then.get("committed"),
+                "committed_after": now.get("committed"),
+            }
+        )
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 
 def event_diff(
-    connection: Connection, *, as_of: date, region: str | None, before: int, after: int | None,
+    connection: Connection,
+    *,
+    as_of: date,
+    region: str | None,
+    before: int,
+    after: int | None,
 ) -> Iterator[dict[str, Any]]:
     """The events with before < seq ≤ after and effective ≤ as_of that touch a region (with
     `region`: that touch it), in seq order, with the regions they touch among those known at
@@ -122,30 +182,55 @@ def event_diff(
     for code, currency in connection.execute(known):
         by_currency.setdefault(currency, []).append(code)
     known_regions = {code for codes in by_currency.values() for code in codes}
-    query = select(events).where(events.c.seq > before, events.c.effective <= as_of).order_by(events.c.seq)
+    query = (
+        select(events)
+        .where(events.c.seq > before, events.c.effective <= as_of)
+        .order_by(events.c.seq)
+    )
     if after is not None:
         query = query.where(events.c.seq <= after)
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
     payloads = [json.loads(row.payload) for row in rows]
-    order_region = _document_regions(connection, "orders", "order_id",
-                                     [p["order"] for p in payloads if "order" in p], after)
-    lease_region = _document_regions(connection, "leases", "lease",
-                                     [p["lease"] for p in payloads if "lease" in p], after)
+    order_region = _document_regions(
+        connection, "orders", "order_id", [p["order"] for p in payloads if "order" in p], after
+    )
+    lease_region = _document_regions(
+        connection, "leases", "lease", [p["lease"] for p in payloads if "lease" in p], after
+    )
     for row, payload in zip(rows, payloads, strict=True):
-        touched = set(touches(row.type, payload, order_region.get, lease_region.get,
-                              lambda currency: by_currency.get(currency, ()))) & known_regions
+        touched = (
+            set(
+                touches(
+                    row.type,
+                    payload,
+                    order_region.get,
+                    lease_region.get,
+                    lambda currency: by_currency.get(currency, ()),
+                )
+            )
+            & known_regions
+        )
         if not touched or (region is not None and region not in touched):
             continue
-        yield {"seq": row.seq, "type": row.type, "effective": as_date(row.effective),
-               "recorded_at": row.recorded_at, "actor": row.actor, "reason": row.reason,
-               "regions": ";".join(sorted(touched)), "payload": row.payload}
+        yield {
+            "seq": row.seq,
+            "type": row.type,
+            "effective": as_date(row.effective),
+            "recorded_at": row.recorded_at,
+            "actor": row.actor,
+            "reason": row.reason,
+            "regions": ";".join(sorted(touched)),
+            "payload": row.payload,
+        }
 
 
-def _document_regions(connection: Connection, table: str, key: str, codes: list[str],
-                      upto_seq: int | None) -> dict[str, str]:
+def _document_regions(
+    connection: Connection, table: str, key: str, codes: list[str], upto_seq: int | None
+) -> dict[str, str]:
     found = {}
-    for code, region, seq in select_in(connection, f"SELECT {key}, region, seq FROM {table} WHERE {key}",
-                                       sorted(set(codes))):
+    for code, region, seq in select_in(
+        connection, f"SELECT {key}, region, seq FROM {table} WHERE {key}", sorted(set(codes))
+    ):
         if upto_seq is None or seq <= upto_seq:
             found[code] = region
     return found

@@ -32,9 +32,17 @@ def region_list(
     query = select(regions).where(*_known(regions, as_of, upto_seq)).order_by(regions.c.region)
     if region is not None:
         query = query.where(regions.c.region == region)
-    return [{"region": row.region, "name": row.name, "country": row.country,
-             "currency": row.currency, "opened": as_date(row.effective), "seq": row.seq}
-            for row in connection.execute(query)]
+    return [
+        {
+            "region": row.region,
+            "name": row.name,
+            "country": row.country,
+            "currency": row.currency,
+            "opened": as_date(row.effective),
+            "seq": row.seq,
+        }
+        for row in connection.execute(query)
+    ]
 
 
 def supplier_list(
@@ -43,11 +51,19 @@ def supplier_list(
     """Suppliers (and lessors) registered by as_of, by code: supplier, name, country,
     registered, seq."""
     suppliers = schema.suppliers
-    query = (select(suppliers).where(*_known(suppliers, as_of, upto_seq))
-             .order_by(suppliers.c.supplier))
-    return [{"supplier": row.supplier, "name": row.name, "country": row.country,
-             "registered": as_date(row.effective), "seq": row.seq}
-            for row in connection.execute(query)]
+    query = (
+        select(suppliers).where(*_known(suppliers, as_of, upto_seq)).order_by(suppliers.c.supplier)
+    )
+    return [
+        {
+            "supplier": row.supplier,
+            "name": row.name,
+            "country": row.country,
+            "registered": as_date(row.effective),
+            "seq": row.seq,
+        }
+        for row in connection.execute(query)
+    ]
 
 
 def fx_list(
@@ -62,15 +78,25 @@ def fx_list(
     rate (the exact Decimal recorded), effective, seq. base/quote match the event's own
     direction (a USD→CNY rate is not listed under --base CNY)."""
     rates = schema.fx_rates
-    query = (select(rates).where(*_known(rates, as_of, upto_seq))
-             .order_by(rates.c.effective, rates.c.seq))
+    query = (
+        select(rates)
+        .where(*_known(rates, as_of, upto_seq))
+        .order_by(rates.c.effective, rates.c.seq)
+    )
     if base is not None:
         query = query.where(rates.c.base == base)
     if quote is not None:
         query = query.where(rates.c.quote == quote)
-    return [{"base": row.base, "quote": row.quote, "rate": row.rate,
-             "effective": as_date(row.effective), "seq": row.seq}
-            for row in connection.execute(query)]
+    return [
+        {
+            "base": row.base,
+            "quote": row.quote,
+            "rate": row.rate,
+            "effective": as_date(row.effective),
+            "seq": row.seq,
+        }
+        for row in connection.execute(query)
+    ]
 
 
 def budget_list(
@@ -85,8 +111,15 @@ def budget_list(
     year, amount (exact), currency (the region's), effective, seq, and the event's reason."""
     budgets, regions, events = schema.budgets, schema.regions, schema.events
     query = (
-        select(budgets.c.region, budgets.c.year, budgets.c.amount, budgets.c.effective,
-               budgets.c.seq, regions.c.currency, events.c.reason)
+        select(
+            budgets.c.region,
+            budgets.c.year,
+            budgets.c.amount,
+            budgets.c.effective,
+            budgets.c.seq,
+            regions.c.currency,
+            events.c.reason,
+        )
         .join_from(budgets, regions, regions.c.region == budgets.c.region)
         .join(events, events.c.seq == budgets.c.seq)
         .where(*_known(budgets, as_of, upto_seq))
@@ -96,7 +129,15 @@ def budget_list(
         query = query.where(budgets.c.year == year)
     if region is not None:
         query = query.where(budgets.c.region == region)
-    return [{"region": row.region, "year": row.year, "amount": row.amount,
-             "currency": row.currency, "effective": as_date(row.effective), "seq": row.seq,
-             "reason": row.reason}
-            for row in connection.execute(query)]
+    return [
+        {
+            "region": row.region,
+            "year": row.year,
+            "amount": row.amount,
+            "currency": row.currency,
+            "effective": as_date(row.effective),
+            "seq": row.seq,
+            "reason": row.reason,
+        }
+        for row in connection.execute(query)
+    ]

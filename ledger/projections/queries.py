@@ -69,7 +69,10 @@ def _known_rates(
     rates = schema.fx_rates
     found = []
     # One indexed query per direction: an OR across both would not use the index.
-    for base, quote, inverse in ((currency, region_currency, False), (region_currency, currency, True)):
+    for base, quote, inverse in (
+        (currency, region_currency, False),
+        (region_currency, currency, True),
+    ):
         rows = connection.execute(
             select(rates.c.rate, rates.c.effective, rates.c.seq)
             .where(rates.c.base == base, rates.c.quote == quote, *_known(rates, on, upto_seq))
@@ -98,14 +101,20 @@ class _RateBook:
         if pair not in self.histories:
             found = []
             sqlite = _is_sqlite(self.connection)
-            for base, quote, inverse in ((currency, region_currency, False),
-                                         (region_currency, currency, True)):
+            for base, quote, inverse in (
+                (currency, region_currency, False),
+                (region_currency, currency, True),
+            ):
                 for rate, effective, seq in _driver_rows(
                     self.connection,
                     "SELECT rate, effective, seq FROM fx_rates WHERE base = ? AND quote = ? "
                     "AND effective <= ?" + ("" if self.upto_seq is None else " AND seq <= ?"),
-                    [base, quote, self.as_of.isoformat() if sqlite else self.as_of,
-                     *([] if self.upto_seq is None else [self.upto_seq])],
+                    [
+                        base,
+                        quote,
+                        self.as_of.isoformat() if sqlite else self.as_of,
+                        *([] if self.upto_seq is None else [self.upto_seq]),
+                    ],
                 ):
                     found.append(((as_date(effective), seq), (rate, inverse)))
             found.sort(key=itemgetter(0))
@@ -126,7 +135,9 @@ class _RateBook:
             keys, _ = self._history(currency, region_currency)
             index = bisect_right(keys, on, key=itemgetter(0))
             if index == 0:
-                raise LedgerError(f"no {currency}/{region_currency} rate is in force on {on.isoformat()}")
+                raise LedgerError(
+                    f"no {currency}/{region_currency} rate is in force on {on.isoformat()}"
+                )
             booking = self.bookings[asked] = (currency, region_currency, index)
         return booking
 
@@ -170,7 +181,9 @@ def budget_amount(
     budgets = schema.budgets
     return connection.execute(
         select(budgets.c.amount)
-        .where(budgets.c.region == region, budgets.c.year == year, *_known(budgets, as_of, upto_seq))
+        .where(
+            budgets.c.region == region, budgets.c.year == year, *_known(budgets, as_of, upto_seq)
+        )
         .order_by(budgets.c.effective.desc(), budgets.c.seq.desc())
         .limit(1)
     ).scalar()
@@ -184,12 +197,19 @@ def _orders(as_of: date, upto_seq: int | None) -> Select:
     unit_price overridden field by field by the latest amendment naming the field, and whether
     a cancellation or an amendment exists. Add conditions on `schema.orders` to narrow it."""
     orders, changes, regions, suppliers = (
-        schema.orders, schema.order_changes, schema.regions, schema.suppliers
+        schema.orders,
+        schema.order_changes,
+        schema.regions,
+        schema.suppliers,
     )
 
     def changes_of_order(*conditions):
         # Served by the (order_id, effective, seq) index.
-        return [changes.c.order_id == orders.c.order_id, *_known(changes, as_of, upto_seq), *conditions]
+        return [
+            changes.c.order_id == orders.c.order_id,
+            *_known(changes, as_of, upto_seq),
+            *conditions,
+        ]
 
     def latest(column):
         return (
@@ -231,7 +251,9 @@ def _orders(as_of: date, upto_seq: int | None) -> Select:
 EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 
-def _order_values(orders: Iterable[Row], rate: Rate, by: Callable[[Row], Any]) -> dict[Any, Fraction]:
+def _order_values(
+    orders: Iterable[Row], rate: Rate, by: Callable[[Row], Any]
+) -> dict[Any, Fraction]:
     """The values of orders (SPEC §4.2) summed per `by(order)`: quantity × unit_price at the
     booked rate of the placement date, 0 once cancelled. Keys with only cancelled orders are
     absent."""
@@ -269,8 +291,12 @@ def _signed_leases(as_of: date, upto_seq: int | None) -> Select:
     """Leases signed by as_of, with their termination when one is known by as_of."""
     leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
     return (
-        select(leases, regions.c.currency.label("region_currency"),
-               terminations.c.effective.label("terminated"), terminations.c.fee)
+        select(
+            leases,
+            regions.c.currency.label("region_currency"),
+            terminations.c.effective.label("terminated"),
+            terminations.c.fee,
+        )
         .join_from(leases, regions, regions.c.region == leases.c.region)
         .outerjoin(
             terminations,
@@ -281,8 +307,13 @@ def _signed_leases(as_of: date, upto_seq: int | None) -> Select:
 
 
 def _lease_charges(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
-    rate: _RateBook, region_currency: str,
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: _RateBook,
+    region_currency: str,
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
     currency at each lease's booked rate (SPEC §4.3). Payments are summed as Decimals per
@@ -296,8 +327,10 @@ def _lease_charges(
         connection,
         "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, t.effective "
         "FROM lease_years y JOIN leases l ON l.lease = y.lease "
-        "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?" + known.format("t")
-        + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?" + known.format("l"),
+        "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
+        + known.format("t")
+        + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
+        + known.format("l"),
         [day, *limit, region, year, day, *limit],
     )
     per_booking: dict[tuple, Decimal] = defaultdict(Decimal)
@@ -308,15 +341,25 @@ def _lease_charges(
             if payments:
                 booking = rate.booking(currency, region_currency, as_date(signed))
                 per_booking[booking] += payments * _decimal(monthly_payment)
-    total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
-                Fraction(0))
+    total = sum(
+        (Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
+        Fraction(0),
+    )
     fees = connection.execute(
-        select(leases.c.currency, leases.c.effective, regions.c.currency.label("region_currency"),
-               terminations.c.fee)
+        select(
+            leases.c.currency,
+            leases.c.effective,
+            regions.c.currency.label("region_currency"),
+            terminations.c.fee,
+        )
         .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
         .join(regions, regions.c.region == leases.c.region)
-        .where(terminations.c.year == year, leases.c.region == region,
-               *_known(terminations, as_of, upto_seq), *_known(leases, as_of, upto_seq))
+        .where(
+            terminations.c.year == year,
+            leases.c.region == region,
+            *_known(terminations, as_of, upto_seq),
+            *_known(leases, as_of, upto_seq),
+        )
     )
     for fee in fees:
         total += Fraction(fee.fee) * rate(fee.currency, fee.region_currency, fee.effective)
@@ -341,7 +384,11 @@ def _driver_rows(connection: Connection, sql: str, parameters: list) -> list[tup
 
 
 def _placed_sums(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
     region_currency: str,
 ) -> dict[tuple, list]:
     """The region's orders charged to `year` that were placed by as_of and known within the
@@ -374,26 +421,47 @@ def _placed_sums(
             connection,
             "SELECT supplier, currency, effective, value, units, orders FROM order_buckets "
             "WHERE region = ? AND year = ? AND effective <= ? "
-            "AND (currency <> ? OR effective < ?)"
-            + (" AND block < ?" if below_block else ""),
-            [region, year, day(as_of), region_currency, day(as_of_month),
-             *[start // schema.BUCKET_SEQS for start in below_block]],
+            "AND (currency <> ? OR effective < ?)" + (" AND block < ?" if below_block else ""),
+            [
+                region,
+                year,
+                day(as_of),
+                region_currency,
+                day(as_of_month),
+                *[start // schema.BUCKET_SEQS for start in below_block],
+            ],
         )
         for supplier, currency, effective, value, units, count in buckets:
             add((supplier, currency, as_date(effective)), _decimal(value), _decimal(units), count)
-        single = ("SELECT supplier, currency, effective, quantity, unit_price FROM orders "
-                  "WHERE region = ? AND year = ? AND ")
-        queries = [(single + "currency = ? AND effective >= ? AND effective <= ?"
-                    + (" AND seq < ?" if below_block else ""),
-                    [region_currency, day(as_of_month), day(as_of), *below_block])]
+        single = (
+            "SELECT supplier, currency, effective, quantity, unit_price FROM orders "
+            "WHERE region = ? AND year = ? AND "
+        )
+        queries = [
+            (
+                single
+                + "currency = ? AND effective >= ? AND effective <= ?"
+                + (" AND seq < ?" if below_block else ""),
+                [region_currency, day(as_of_month), day(as_of), *below_block],
+            )
+        ]
         if upto_seq is not None:
-            queries.append((single + "seq >= ? AND seq <= ? AND effective <= ?",
-                            [*below_block, upto_seq, day(as_of)]))
+            queries.append(
+                (
+                    single + "seq >= ? AND seq <= ? AND effective <= ?",
+                    [*below_block, upto_seq, day(as_of)],
+                )
+            )
         for sql, parameters in queries:
             for supplier, currency, effective, quantity, unit_price in _driver_rows(
                 connection, sql, [region, year, *parameters]
             ):
-                add((supplier, currency, as_date(effective)), quantity * _decimal(unit_price), Decimal(quantity), 1)
+                add(
+                    (supplier, currency, as_date(effective)),
+                    quantity * _decimal(unit_price),
+                    Decimal(quantity),
+                    1,
+                )
     return sums
 
 
@@ -433,14 +501,20 @@ def _changed_orders(
                     quantity = quantity if new_quantity is None else new_quantity
                     unit_price = unit_price if new_price is None else _decimal(new_price)
             now_value, now_units = (0, 0) if cancelled else (quantity * unit_price, quantity)
-            found = adjustments.setdefault((supplier, currency, as_date(placed)), [Decimal(0), Decimal(0)])
+            found = adjustments.setdefault(
+                (supplier, currency, as_date(placed)), [Decimal(0), Decimal(0)]
+            )
             found[0] += now_value - placed_quantity * placed_price
             found[1] += now_units - placed_quantity
     return adjustments
 
 
 def _region_orders(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
     region_currency: str,
 ) -> dict[tuple, list]:
     """[value, units, orders] of the region's orders charged to `year` as of as_of, per
@@ -448,7 +522,9 @@ def _region_orders(
     the whole value."""
     sums = _placed_sums(connection, region, year, as_of, upto_seq, region_currency)
     with localcontext(EXACT):
-        for key, (value, units) in _changed_orders(connection, region, year, as_of, upto_seq).items():
+        for key, (value, units) in _changed_orders(
+            connection, region, year, as_of, upto_seq
+        ).items():
             found = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
             found[0] += value
             found[1] += units
@@ -478,8 +554,14 @@ def supplier_shares(
 
 
 def region_totals(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None,
-    *, committed: bool = True, shares: bool = True,
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    *,
+    committed: bool = True,
+    shares: bool = True,
 ) -> tuple[Fraction | None, list[dict[str, Any]]]:
     """(committed, supplier_shares) of one region and year as of as_of from ONE reading of its
     orders (the compliance report needs both); committed is None when not asked for or the
@@ -499,8 +581,10 @@ def region_totals(
             for (_, currency, day), (value, _, _) in orders.items():
                 if value:
                     per_rate[rate.booking(currency, region_currency, day)] += value
-        total = sum((Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
-                    Fraction(0))
+        total = sum(
+            (Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
+            Fraction(0),
+        )
         total += _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
     if not shares or home is None:
         return total, []
@@ -573,13 +657,19 @@ def commitment_rows(
     rate = _rates(connection, as_of, upto_seq)
     if ids is not None and not ids:
         return []
-    rows = [*_order_commitments(connection, as_of, region, upto_seq, rate, ids),
-            *_lease_commitments(connection, as_of, region, upto_seq, rate, ids)]
+    rows = [
+        *_order_commitments(connection, as_of, region, upto_seq, rate, ids),
+        *_lease_commitments(connection, as_of, region, upto_seq, rate, ids),
+    ]
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 
 def _order_commitments(
-    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate,
+    connection: Connection,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    rate: Rate,
     ids: Collection[str] | None = None,
 ) -> Iterable[dict[str, Any]]:
     query = _orders(as_of, upto_seq)
@@ -604,7 +694,11 @@ def _order_commitments(
 
 
 def _lease_commitments(
-    connection: Connection, as_of: date, region: str | None, upto_seq: int | None, rate: Rate,
+    connection: Connection,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    rate: Rate,
     ids: Collection[str] | None = None,
 ) -> Iterable[dict[str, Any]]:
     signed = _signed_leases(as_of, upto_seq)
@@ -655,8 +749,14 @@ def share_rows_of(region: str, shares: list[dict[str, Any]], basis: str) -> list
     of the total on `basis`, sorted by the measure descending, then supplier."""
     total = sum((Fraction(share[basis]) for share in shares), Fraction(0))
     shares = sorted(shares, key=lambda share: (-share[basis], share["supplier"]))
-    return [{"region": region, **share,
-             "share": Fraction(share[basis]) / total if total else Fraction(0)} for share in shares]
+    return [
+        {
+            "region": region,
+            **share,
+            "share": Fraction(share[basis]) / total if total else Fraction(0),
+        }
+        for share in shares
+    ]
 
 
 def compliance_rows(connection: Connection, **kwargs) -> list[dict[str, Any]]:

@@ -25,7 +25,9 @@ class RebuildReport:
 def snapshot(connection: Connection) -> None:
     """Keep a copy of every read model in temporary tables of this transaction, for compare()."""
     for table in schema.READ_MODELS:
-        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE before_{table.name} AS SELECT * FROM {table.name}")
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE before_{table.name} AS SELECT * FROM {table.name}"
+        )
 
 
 def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
@@ -41,16 +43,32 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
     appender.buckets = OrderBuckets(0)
     count = 0
     for batch in batched(events, REPLAY_BATCH):
-        appender.known.prefetch(orders=[event.payload["order"] for event in batch
-                                        if event.type in ("order.amended", "order.cancelled")
-                                        and isinstance(event.payload, dict)
-                                        and isinstance(event.payload.get("order"), str)])
+        appender.known.prefetch(
+            orders=[
+                event.payload["order"]
+                for event in batch
+                if event.type in ("order.amended", "order.cancelled")
+                and isinstance(event.payload, dict)
+                and isinstance(event.payload.get("order"), str)
+            ]
+        )
         for event in batch:
             try:
                 appender.replay(event)
-            except (LedgerError, ValueError, LookupError, TypeError, ArithmeticError, AttributeError) as error:
+            except (
+                LedgerError,
+                ValueError,
+                LookupError,
+                TypeError,
+                ArithmeticError,
+                AttributeError,
+            ) as error:
                 # pydantic's ValidationError is a ValueError; an unknown region a KeyError.
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                reason = (
+                    str(error).strip().splitlines()[0]
+                    if str(error).strip()
+                    else type(error).__name__
+                )
                 raise IntegrityError(
                     f"seq {event.seq}: {event.type} cannot be replayed ({reason[:200]}); "
                     "`ledger verify --deep` names the rule it breaks"
@@ -58,7 +76,8 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
         appender.end_batch()
         count += len(batch)
     rows = sum(
-        connection.execute(select(func.count()).select_from(table)).scalar() for table in schema.READ_MODELS
+        connection.execute(select(func.count()).select_from(table)).scalar()
+        for table in schema.READ_MODELS
     )
     return RebuildReport(count, rows)
 
@@ -71,10 +90,14 @@ def compare(connection: Connection) -> tuple[str, ...]:
         name = table.name
 
         def count(query: str) -> int:
-            return connection.exec_driver_sql(f"SELECT count(*) FROM ({query}) AS difference").scalar()
+            return connection.exec_driver_sql(
+                f"SELECT count(*) FROM ({query}) AS difference"
+            ).scalar()
 
         extra = count(f"SELECT * FROM before_{name} EXCEPT SELECT * FROM {name}")
         missing = count(f"SELECT * FROM {name} EXCEPT SELECT * FROM before_{name}")
         if missing or extra:
-            differences.append(f"{name}: {extra} rows not derivable from the log, {missing} rows missing")
+            differences.append(
+                f"{name}: {extra} rows not derivable from the log, {missing} rows missing"
+            )
     return tuple(differences)

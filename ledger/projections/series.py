@@ -68,8 +68,14 @@ def region_series(
 
 
 class _Sweep:
-    def __init__(self, connection: Connection, region: str, year: int, dates: list[date],
-                 upto_seq: int | None):
+    def __init__(
+        self,
+        connection: Connection,
+        region: str,
+        year: int,
+        dates: list[date],
+        upto_seq: int | None,
+    ):
         self.connection, self.region, self.year = connection, region, year
         self.dates, self.upto_seq = dates, upto_seq
         self.last = dates[-1]
@@ -98,10 +104,15 @@ class _Sweep:
 
     def budgets(self) -> list[tuple[date, Decimal]]:
         budgets = schema.budgets
-        query = (select(budgets.c.effective, budgets.c.amount)
-                 .where(budgets.c.region == self.region, budgets.c.year == self.year,
-                        budgets.c.effective <= self.last)
-                 .order_by(budgets.c.effective, budgets.c.seq))
+        query = (
+            select(budgets.c.effective, budgets.c.amount)
+            .where(
+                budgets.c.region == self.region,
+                budgets.c.year == self.year,
+                budgets.c.effective <= self.last,
+            )
+            .order_by(budgets.c.effective, budgets.c.seq)
+        )
         if self.upto_seq is not None:
             query = query.where(budgets.c.seq <= self.upto_seq)
         return [(row.effective, row.amount) for row in self.connection.execute(query)]
@@ -136,7 +147,9 @@ class _Sweep:
                 "WHERE region = ? AND year = ? AND effective <= ?" + known,
                 [self.region, self.year, self._day(self.last), *limit],
             ):
-                value = quantity * (unit_price if type(unit_price) is Decimal else Decimal(unit_price))
+                value = quantity * (
+                    unit_price if type(unit_price) is Decimal else Decimal(unit_price)
+                )
                 found = placed_sums.get((supplier, currency, placed))
                 if found is None:
                     placed_sums[supplier, currency, placed] = [value, quantity]
@@ -152,7 +165,8 @@ class _Sweep:
                 "SELECT c.order_id, c.kind, c.quantity, c.unit_price, c.effective, o.supplier, "
                 "o.currency, o.effective, o.quantity, o.unit_price FROM order_changes c "
                 "JOIN orders o ON o.order_id = c.order_id "
-                "WHERE c.region = ? AND c.year = ? AND c.effective <= ?" + known
+                "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
+                + known
                 + " ORDER BY c.order_id, c.effective, c.seq",
                 [self.region, self.year, self._day(self.last), *limit],
             )
@@ -168,9 +182,17 @@ class _Sweep:
                     else:
                         quantity = quantity if new_quantity is None else new_quantity
                         unit_price = unit_price if new_price is None else _decimal(new_price)
-                    now_value, now_units = (0, 0) if cancelled else (quantity * unit_price, quantity)
-                    add(self._bin(effective), supplier, currency, placed,
-                        now_value - value, Decimal(now_units - units))
+                    now_value, now_units = (
+                        (0, 0) if cancelled else (quantity * unit_price, quantity)
+                    )
+                    add(
+                        self._bin(effective),
+                        supplier,
+                        currency,
+                        placed,
+                        now_value - value,
+                        Decimal(now_units - units),
+                    )
                     value, units = now_value, now_units
         return steps, appears
 
@@ -189,16 +211,32 @@ class _Sweep:
             self.connection,
             "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, "
             "t.effective FROM lease_years y JOIN leases l ON l.lease = y.lease "
-            "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?" + known_t
-            + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?" + known_l,
-            [self._day(self.last), *limit_t, self.region, self.year, self._day(self.last), *limit_l],
+            "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
+            + known_t
+            + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
+            + known_l,
+            [
+                self._day(self.last),
+                *limit_t,
+                self.region,
+                self.year,
+                self._day(self.last),
+                *limit_l,
+            ],
         )
         fees = _driver_rows(
             self.connection,
             "SELECT l.currency, l.effective, t.effective, t.fee FROM lease_terminations t "
             "JOIN leases l ON l.lease = t.lease WHERE t.year = ? AND l.region = ? "
             "AND t.effective <= ? AND l.effective <= ?" + known_t + known_l,
-            [self.year, self.region, self._day(self.last), self._day(self.last), *limit_t, *limit_l],
+            [
+                self.year,
+                self.region,
+                self._day(self.last),
+                self._day(self.last),
+                *limit_t,
+                *limit_l,
+            ],
         )
         with localcontext(EXACT):
             for currency, signed, start, months, monthly, payments, terminated in due:
@@ -208,7 +246,9 @@ class _Sweep:
                 if terminated is None:
                     add(signing, currency, signed, full)
                     continue
-                left = payments_due(as_date(start), months, self.year, as_date(terminated)) * monthly
+                left = (
+                    payments_due(as_date(start), months, self.year, as_date(terminated)) * monthly
+                )
                 ending = self._bin(terminated)
                 if ending <= signing:
                     add(signing, currency, signed, left)
@@ -228,8 +268,11 @@ class _Sweep:
             return [SeriesPoint(day, [], []) for day in self.dates]
         home = opened.currency
         rate = _RateBook(self.connection, self.last, self.upto_seq)
-        countries = dict(self.connection.execute(
-            select(schema.suppliers.c.supplier, schema.suppliers.c.country)).all())
+        countries = dict(
+            self.connection.execute(
+                select(schema.suppliers.c.supplier, schema.suppliers.c.country)
+            ).all()
+        )
         order_steps, appears = self.order_steps()
         lease_steps = self.lease_steps()
 
@@ -272,10 +315,16 @@ class _Sweep:
                 points.append(SeriesPoint(day, [], []))
                 continue
             present = sorted(supplier for supplier, first in appears.items() if first <= index)
-            shares = [{"supplier": supplier, "country": countries[supplier],
-                       "domestic": countries[supplier] == opened.country,
-                       "value": values[supplier], "units": units[supplier]}
-                      for supplier in present]
+            shares = [
+                {
+                    "supplier": supplier,
+                    "country": countries[supplier],
+                    "domestic": countries[supplier] == opened.country,
+                    "value": values[supplier],
+                    "units": units[supplier],
+                }
+                for supplier in present
+            ]
             spent = sum((values[supplier] for supplier in present), leases)
             points.append(SeriesPoint(day, [budget_row(opened, self.year, budget, spent)], shares))
         return points

@@ -37,7 +37,9 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def next_state(state: PeriodState | None, seq: int, event_type: str, payload: Mapping) -> PeriodState:
+def next_state(
+    state: PeriodState | None, seq: int, event_type: str, payload: Mapping
+) -> PeriodState:
     """The state after one more period event, taken in log (seq) order whatever its effective
     date: closing is a fact of when the books were closed."""
     through = _day(payload.get("through"))
@@ -85,19 +87,31 @@ def closed_against(
 ) -> PeriodState | None:
     """The state of the first region (by code) among `regions` whose books are closed through a
     date on or after `effective`; None when the event may be recorded."""
-    closed = [state for state in map(states.get, regions)
-              if state is not None and state.closed_through is not None and effective <= state.closed_through]
+    closed = [
+        state
+        for state in map(states.get, regions)
+        if state is not None
+        and state.closed_through is not None
+        and effective <= state.closed_through
+    ]
     return min(closed, key=lambda state: state.region) if closed else None
 
 
 def closed_message(state: PeriodState, effective: date) -> str:
     """One line naming the region, the date, the close and the command that reopens it."""
     through = state.closed_through
-    by = f"seq {state.seq}" if state.type == CLOSED else (
-        f"seq {state.seq}, a partial reopening after the close at seq {state.close_seq}")
+    by = (
+        f"seq {state.seq}"
+        if state.type == CLOSED
+        else (f"seq {state.seq}, a partial reopening after the close at seq {state.close_seq}")
+    )
     # Reopen back to the day before the event; an event dated 0001-01-01 has no day before it,
     # so the whole period must be reopened.
-    keep = f" --through {date.fromordinal(effective.toordinal() - 1).isoformat()}" if effective > date.min else ""
+    keep = (
+        f" --through {date.fromordinal(effective.toordinal() - 1).isoformat()}"
+        if effective > date.min
+        else ""
+    )
     return (
         f"the books of region {state.region} are closed through {through.isoformat()} ({by}), "
         f"and this event dated {effective.isoformat()} touches them; to restate, first run "

@@ -21,7 +21,10 @@ def _code(name, **kwargs):
 
 
 def _effective_seq():
-    return [sa.Column("effective", sa.Date, nullable=False), sa.Column("seq", sa.BigInteger, nullable=False)]
+    return [
+        sa.Column("effective", sa.Date, nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+    ]
 
 
 SQLITE_GUARDS = [
@@ -89,7 +92,9 @@ def upgrade() -> None:
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_fx_rates"),
     )
-    op.create_index("ix_fx_rates_base_quote_effective_seq", "fx_rates", ["base", "quote", "effective", "seq"])
+    op.create_index(
+        "ix_fx_rates_base_quote_effective_seq", "fx_rates", ["base", "quote", "effective", "seq"]
+    )
     op.create_table(
         "budgets",
         sa.Column("seq", sa.BigInteger, autoincrement=False),
@@ -99,7 +104,9 @@ def upgrade() -> None:
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_budgets"),
     )
-    op.create_index("ix_budgets_region_year_effective_seq", "budgets", ["region", "year", "effective", "seq"])
+    op.create_index(
+        "ix_budgets_region_year_effective_seq", "budgets", ["region", "year", "effective", "seq"]
+    )
     op.create_table(
         "orders",
         _code("order_id"),
@@ -126,7 +133,9 @@ def upgrade() -> None:
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_order_changes"),
     )
-    op.create_index("ix_order_changes_order_id_effective_seq", "order_changes", ["order_id", "effective", "seq"])
+    op.create_index(
+        "ix_order_changes_order_id_effective_seq", "order_changes", ["order_id", "effective", "seq"]
+    )
     op.create_table(
         "leases",
         _code("lease"),
@@ -173,7 +182,9 @@ def upgrade() -> None:
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_lease_reviews"),
     )
-    op.create_index("ix_lease_reviews_lease_effective_seq", "lease_reviews", ["lease", "effective", "seq"])
+    op.create_index(
+        "ix_lease_reviews_lease_effective_seq", "lease_reviews", ["lease", "effective", "seq"]
+    )
     op.create_table(
         "policies",
         sa.Column("seq", sa.BigInteger, autoincrement=False),

@@ -42,10 +42,12 @@ def upgrade() -> None:
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_order_changes"),
     )
-    op.create_index("ix_order_changes_order_id_effective_seq", "order_changes",
-                    ["order_id", "effective", "seq"])
-    op.create_index("ix_order_changes_region_year_effective", "order_changes",
-                    ["region", "year", "effective"])
+    op.create_index(
+        "ix_order_changes_order_id_effective_seq", "order_changes", ["order_id", "effective", "seq"]
+    )
+    op.create_index(
+        "ix_order_changes_region_year_effective", "order_changes", ["region", "year", "effective"]
+    )
     op.create_table(
         "order_buckets",
         _code("region"),
@@ -57,11 +59,13 @@ def upgrade() -> None:
         sa.Column("value", Amount, nullable=False),
         sa.Column("units", Amount, nullable=False),
         sa.Column("orders", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("region", "year", "supplier", "currency", "effective", "block",
-                                name="pk_order_buckets"),
+        sa.PrimaryKeyConstraint(
+            "region", "year", "supplier", "currency", "effective", "block", name="pk_order_buckets"
+        ),
     )
-    op.create_index("ix_order_buckets_region_year_effective", "order_buckets",
-                    ["region", "year", "effective"])
+    op.create_index(
+        "ix_order_buckets_region_year_effective", "order_buckets", ["region", "year", "effective"]
+    )
     op.create_table(
         "lease_years",
         _code("lease"),

@@ -31,8 +31,10 @@ def upgrade() -> None:
         op.execute(SQLITE_GUARD)
         return
     stray = bind.execute(sa.text("SELECT EXISTS (SELECT 1 FROM events WHERE seq < 1)")).scalar()
-    op.execute("ALTER TABLE events ADD CONSTRAINT ck_events_seq_positive CHECK (seq >= 1)"
-               + (" NOT VALID" if stray else ""))
+    op.execute(
+        "ALTER TABLE events ADD CONSTRAINT ck_events_seq_positive CHECK (seq >= 1)"
+        + (" NOT VALID" if stray else "")
+    )
 
 
 def downgrade() -> None:

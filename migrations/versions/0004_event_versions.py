@@ -20,7 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("events", sa.Column("version", sa.SmallInteger(), nullable=False, server_default=sa.text("1")))
+    op.add_column(
+        "events",
+        sa.Column("version", sa.SmallInteger(), nullable=False, server_default=sa.text("1")),
+    )
 
 
 def downgrade() -> None:

@@ -17,16 +17,48 @@ from pathlib import Path
 
 NAMESPACE = uuid.UUID("0d7f3a52-5e1b-4c8e-9f00-7e1ab1e7f11e")
 START = date(2025, 1, 1)
-REGIONS = [("CN", "China", "CN", "CNY"), ("US", "United States", "US", "USD"),
-           ("MY", "Malaysia", "MY", "MYR")]
-SUPPLIERS = [("huawei", "Huawei", "CN"), ("cambricon", "Cambricon", "CN"), ("nvidia", "Nvidia", "US"),
-             ("amd", "AMD", "US"), ("dcprov", "DC Provider Sdn Bhd", "MY")]
+REGIONS = [
+    ("CN", "China", "CN", "CNY"),
+    ("US", "United States", "US", "USD"),
+    ("MY", "Malaysia", "MY", "MYR"),
+]
+SUPPLIERS = [
+    ("huawei", "Huawei", "CN"),
+    ("cambricon", "Cambricon", "CN"),
+    ("nvidia", "Nvidia", "US"),
+    ("amd", "AMD", "US"),
+    ("dcprov", "DC Provider Sdn Bhd", "MY"),
+]
 RATES = [("USD", "CNY", "7.2"), ("USD", "MYR", "4.6"), ("CNY", "MYR", "0.64")]
 SKUS = ["ascend-910b", "mlu-370", "h20", "mi300"]
-CSV_COLUMNS = ["event_id", "type", "effective", "actor", "reason", "region", "name", "country",
-               "currency", "supplier", "base", "quote", "rate", "year", "amount", "order", "sku",
-               "quantity", "unit_price", "purpose", "lease", "lessor", "units", "start", "months",
-               "monthly_payment"]
+CSV_COLUMNS = [
+    "event_id",
+    "type",
+    "effective",
+    "actor",
+    "reason",
+    "region",
+    "name",
+    "country",
+    "currency",
+    "supplier",
+    "base",
+    "quote",
+    "rate",
+    "year",
+    "amount",
+    "order",
+    "sku",
+    "quantity",
+    "unit_price",
+    "purpose",
+    "lease",
+    "lessor",
+    "units",
+    "start",
+    "months",
+    "monthly_payment",
+]
 
 
 def events(count: int, *, seed: int = 1, tag: str = "") -> list[dict]:
@@ -38,8 +70,15 @@ def events(count: int, *, seed: int = 1, tag: str = "") -> list[dict]:
 
     def add(type_: str, effective: date, **fields) -> None:
         number = len(records)
-        records.append({"event_id": str(uuid.uuid5(NAMESPACE, f"{seed}/{tag}/{number}")), "type": type_,
-                        "effective": effective.isoformat(), "actor": "generator", **fields})
+        records.append(
+            {
+                "event_id": str(uuid.uuid5(NAMESPACE, f"{seed}/{tag}/{number}")),
+                "type": type_,
+                "effective": effective.isoformat(),
+                "actor": "generator",
+                **fields,
+            }
+        )
 
     for region, name, country, currency in REGIONS:
         add("region.opened", START, region=region, name=name, country=country, currency=currency)
@@ -49,7 +88,13 @@ def events(count: int, *, seed: int = 1, tag: str = "") -> list[dict]:
         add("fx.rate_set", START, base=base, quote=quote, rate=rate)
     for region, *_ in REGIONS:
         for year in (2025, 2026):
-            add("budget.revised", START, region=region, year=year, amount=str(rng.randrange(10**8, 10**10)))
+            add(
+                "budget.revised",
+                START,
+                region=region,
+                year=year,
+                amount=str(rng.randrange(10**8, 10**10)),
+            )
     currencies = [currency for *_, currency in REGIONS]
     open_orders: list[tuple[str, date]] = []
     day = START
@@ -60,23 +105,45 @@ def events(count: int, *, seed: int = 1, tag: str = "") -> list[dict]:
         roll = rng.random()
         if roll < 0.12 and open_orders:
             order, placed = open_orders[rng.randrange(len(open_orders))]
-            add("order.amended", max(day, placed), order=order, quantity=rng.randrange(1, 500),
-                reason="price review" if rng.random() < 0.5 else None)
+            add(
+                "order.amended",
+                max(day, placed),
+                order=order,
+                quantity=rng.randrange(1, 500),
+                reason="price review" if rng.random() < 0.5 else None,
+            )
         elif roll < 0.15 and open_orders:
             order, placed = open_orders.pop(rng.randrange(len(open_orders)))
             add("order.cancelled", max(day, placed), order=order)
         elif roll < 0.17:
             region = rng.choice(REGIONS)
-            add("lease.signed", day, lease=f"{tag}L-{number}", region=region[0], lessor="dcprov",
-                sku=rng.choice(SKUS), units=rng.randrange(1, 1000), start=(day + timedelta(days=30)).isoformat(),
-                months=rng.randrange(1, 61), monthly_payment=str(rng.randrange(1000, 10**6)),
-                currency=rng.choice(currencies))
+            add(
+                "lease.signed",
+                day,
+                lease=f"{tag}L-{number}",
+                region=region[0],
+                lessor="dcprov",
+                sku=rng.choice(SKUS),
+                units=rng.randrange(1, 1000),
+                start=(day + timedelta(days=30)).isoformat(),
+                months=rng.randrange(1, 61),
+                monthly_payment=str(rng.randrange(1000, 10**6)),
+                currency=rng.choice(currencies),
+            )
         else:
             order = f"{tag}PO-{number}"
-            add("order.placed", day, order=order, region=rng.choice(REGIONS)[0],
-                supplier=rng.choice(SUPPLIERS)[0], sku=rng.choice(SKUS), quantity=rng.randrange(1, 1000),
+            add(
+                "order.placed",
+                day,
+                order=order,
+                region=rng.choice(REGIONS)[0],
+                supplier=rng.choice(SUPPLIERS)[0],
+                sku=rng.choice(SKUS),
+                quantity=rng.randrange(1, 1000),
                 unit_price=f"{rng.randrange(100, 10**6)}.{rng.randrange(100):02d}",
-                currency=rng.choice(currencies), purpose=rng.choice(["training", "inference", "other"]))
+                currency=rng.choice(currencies),
+                purpose=rng.choice(["training", "inference", "other"]),
+            )
             open_orders.append((order, day))
             if len(open_orders) > 500:
                 open_orders.pop(0)
@@ -97,6 +164,8 @@ def write_csv(path: Path, records: list[dict]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, CSV_COLUMNS, restval="")
         writer.writeheader()
-        writer.writerows({key: "" if value is None else value for key, value in record.items()}
-                         for record in records)
+        writer.writerows(
+            {key: "" if value is None else value for key, value in record.items()}
+            for record in records
+        )
     return path

@@ -22,8 +22,14 @@ def size(ci: int, full: int) -> int:
 def spawn(program: str, *args: str, cwd, **popen) -> subprocess.Popen:
     """A Python program in a process of its own, run outside the source tree so that it imports
     the installed package, as the tests do."""
-    return subprocess.Popen([sys.executable, "-c", program, *map(str, args)], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-c", program, *map(str, args)],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
 
 
 # `ledger ARGS…` in a process: the command-line entry point, without relying on a script in PATH.

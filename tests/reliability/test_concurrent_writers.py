@@ -118,20 +118,43 @@ def event_id(writer: int, number: int) -> str:
 
 
 def given_a_region_and_a_rate(ledger) -> int:
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=date(2025, 1, 1), actor="setup")
-    ledger.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=date(2025, 1, 1),
-                  actor="setup")
-    ledger.record("policy.changed", {"policy": "budget_cap", "region": "CN"}, effective=date(2025, 1, 1),
-                  actor="setup")
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=date(2025, 1, 1),
+        actor="setup",
+    )
+    ledger.record(
+        "fx.rate_set",
+        {"base": "USD", "quote": "CNY", "rate": "7.2"},
+        effective=date(2025, 1, 1),
+        actor="setup",
+    )
+    ledger.record(
+        "policy.changed",
+        {"policy": "budget_cap", "region": "CN"},
+        effective=date(2025, 1, 1),
+        actor="setup",
+    )
     return 3
 
 
 def test_eight_writers_and_two_readers_at_once_lose_nothing(ledger, db_url, tmp_path, figures):
     setup = given_a_region_and_a_rate(ledger)
     stop = tmp_path / "stop"
-    writers = [spawn(WRITER, db_url, writer, EVENTS_PER_WRITER, NAMESPACE, "cli" if writer in CLI_WRITERS else "library",
-                     cwd=tmp_path, stdin=-1) for writer in range(WRITERS)]
+    writers = [
+        spawn(
+            WRITER,
+            db_url,
+            writer,
+            EVENTS_PER_WRITER,
+            NAMESPACE,
+            "cli" if writer in CLI_WRITERS else "library",
+            cwd=tmp_path,
+            stdin=-1,
+        )
+        for writer in range(WRITERS)
+    ]
     queriers = [spawn(QUERIER, db_url, stop, cwd=tmp_path, stdin=-1) for _ in range(QUERIERS)]
     processes = writers + queriers
     started = time.monotonic()
@@ -159,11 +182,20 @@ def test_eight_writers_and_two_readers_at_once_lose_nothing(ledger, db_url, tmp_
     events = list(ledger.events())
     assert [event.seq for event in events] == list(range(1, total + 1))
     assert sorted(event.event_id for event in events[setup:]) == sorted(
-        event_id(writer, number) for writer in range(WRITERS) for number in range(EVENTS_PER_WRITER))
+        event_id(writer, number) for writer in range(WRITERS) for number in range(EVENTS_PER_WRITER)
+    )
     for writer in range(WRITERS):  # each writer's events in the order it recorded them
         mine = [event.event_id for event in events if event.actor == f"writer-{writer}"]
         assert mine == [event_id(writer, number) for number in range(EVENTS_PER_WRITER)]
     assert assert_log_is_sound(db_url) == total
-    figures(backend="postgres" if db_url.startswith("postgres") else "sqlite", writers=WRITERS, events_per_writer=EVENTS_PER_WRITER,
-            queriers=QUERIERS, queries=sum(int(out.split()[1]) for out, _ in queried), events=total,
-            lost=0, errors=0, seconds=round(elapsed, 1))
+    figures(
+        backend="postgres" if db_url.startswith("postgres") else "sqlite",
+        writers=WRITERS,
+        events_per_writer=EVENTS_PER_WRITER,
+        queriers=QUERIERS,
+        queries=sum(int(out.split()[1]) for out, _ in queried),
+        events=total,
+        lost=0,
+        errors=0,
+        seconds=round(elapsed, 1),
+    )

@@ -67,9 +67,16 @@ def holds_write_lock(url: str, name: str, admin) -> bool:
         finally:
             probe.close()
     with admin.connect() as connection:
-        return connection.execute(text(
-            "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
-            "WHERE application_name = :name AND locktype = 'advisory' AND granted"), {"name": name}).scalar() > 0
+        return (
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
+                    "WHERE application_name = :name AND locktype = 'advisory' AND granted"
+                ),
+                {"name": name},
+            ).scalar()
+            > 0
+        )
 
 
 def start_import(url: str, path, folder, admin) -> tuple:
@@ -118,7 +125,9 @@ def crash_imports(backend: str, how: str, event_file, folder, reference: str, rn
     """CRASHES imports, each on a new database, each crashed at a random moment while it
     writes: `how` is "kill" (SIGKILL to the process) or "cut" (the server ends its session)."""
     path, event_ids = event_file
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if backend == "postgres" else None
+    admin = (
+        create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if backend == "postgres" else None
+    )
     outcomes = []
     try:
         span = writing_seconds(reference, path, folder, admin)
@@ -131,34 +140,58 @@ def crash_imports(backend: str, how: str, event_file, folder, reference: str, rn
                     process.send_signal(signal.SIGKILL)
                 else:
                     with admin.connect() as connection:
-                        crashed = connection.execute(text(
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE application_name = :name"), {"name": name}).scalar() > 0
+                        crashed = (
+                            connection.execute(
+                                text(
+                                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE application_name = :name"
+                                ),
+                                {"name": name},
+                            ).scalar()
+                            > 0
+                        )
                 out, err = process.communicate(timeout=600)
                 found = assert_none_or_all_then_reimport(url, path, event_ids)
-                outcomes.append({"writing": writing, "crashed": crashed, "found": found,
-                                 "exit": process.returncode, "traceback": "Traceback" in err,
-                                 "stderr": err, "seconds": span})
+                outcomes.append(
+                    {
+                        "writing": writing,
+                        "crashed": crashed,
+                        "found": found,
+                        "exit": process.returncode,
+                        "traceback": "Traceback" in err,
+                        "stderr": err,
+                        "seconds": span,
+                    }
+                )
     finally:
         if admin is not None:
             admin.dispose()
     crashed = sum(outcome["crashed"] for outcome in outcomes)
-    assert crashed >= CRASHES // 2, f"only {crashed} of {CRASHES} crashes came before the import ended"
+    assert crashed >= CRASHES // 2, (
+        f"only {crashed} of {CRASHES} crashes came before the import ended"
+    )
     return outcomes
 
 
 def summary(outcomes: list[dict]) -> dict:
-    return {"file_events": FILE_EVENTS, "crashes": CRASHES,
-            "crashed_while_writing": sum(o["crashed"] and o["writing"] for o in outcomes),
-            "left_none": sum(o["found"] == 0 for o in outcomes),
-            "left_all": sum(o["found"] > 0 for o in outcomes),
-            "import_write_seconds": round(outcomes[0]["seconds"], 1) if outcomes else None,
-            "lost": 0, "duplicated": 0}
+    return {
+        "file_events": FILE_EVENTS,
+        "crashes": CRASHES,
+        "crashed_while_writing": sum(o["crashed"] and o["writing"] for o in outcomes),
+        "left_none": sum(o["found"] == 0 for o in outcomes),
+        "left_all": sum(o["found"] > 0 for o in outcomes),
+        "import_write_seconds": round(outcomes[0]["seconds"], 1) if outcomes else None,
+        "lost": 0,
+        "duplicated": 0,
+    }
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_an_import_killed_at_random_moments_is_all_or_nothing(backend, event_file, tmp_path, request,
-                                                               figures):
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_an_import_killed_at_random_moments_is_all_or_nothing(
+    backend, event_file, tmp_path, request, figures
+):
     # The first import runs whole, on the test's own database: how long a crash may wait.
     if backend == "sqlite":
         reference = f"sqlite:///{tmp_path / 'reference.db'}"
@@ -173,9 +206,12 @@ def test_an_import_killed_at_random_moments_is_all_or_nothing(backend, event_fil
 
 
 @pytest.mark.postgres
-def test_an_import_whose_connection_is_cut_at_random_moments_is_all_or_nothing(event_file, tmp_path,
-                                                                               postgres_url, figures):
-    outcomes = crash_imports("postgres", "cut", event_file, tmp_path, postgres_url, random.Random(SEED + 1))
+def test_an_import_whose_connection_is_cut_at_random_moments_is_all_or_nothing(
+    event_file, tmp_path, postgres_url, figures
+):
+    outcomes = crash_imports(
+        "postgres", "cut", event_file, tmp_path, postgres_url, random.Random(SEED + 1)
+    )
 
     for outcome in outcomes:
         assert outcome["exit"] == (1 if outcome["crashed"] and outcome["found"] == 0 else 0)
@@ -184,5 +220,9 @@ def test_an_import_whose_connection_is_cut_at_random_moments_is_all_or_nothing(e
             assert not outcome["traceback"], outcome["stderr"]
             assert outcome["stderr"].startswith("error: database: "), outcome["stderr"]
             assert outcome["stderr"].count("\n") == 1, outcome["stderr"]
-    figures(backend="postgres", kind="connection cut", **summary(outcomes),
-            tracebacks=sum(outcome["traceback"] for outcome in outcomes))
+    figures(
+        backend="postgres",
+        kind="connection cut",
+        **summary(outcomes),
+        tracebacks=sum(outcome["traceback"] for outcome in outcomes),
+    )

@@ -21,18 +21,47 @@ BEYOND = 2**62 + 1
 
 
 def given_six_events(ledger) -> None:
-    ledger.record("region.opened", {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("supplier.registered", {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-                  effective=JAN_1, actor="setup")
-    ledger.record("budget.revised", {"region": "CN", "year": 2025, "amount": "1000000"},
-                  effective=JAN_1, actor="cfo")
-    ledger.record("order.placed", {"order": "PO-1", "region": "CN", "supplier": "huawei", "sku": "a",
-                                   "quantity": 10, "unit_price": "300", "currency": "CNY"},
-                  effective=date(2025, 2, 1), actor="buyer")
-    ledger.record("order.amended", {"order": "PO-1", "quantity": 5}, effective=date(2025, 3, 1), actor="buyer")
-    ledger.record("fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=JAN_1,
-                  actor="treasury")
+    ledger.record(
+        "region.opened",
+        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "supplier.registered",
+        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
+        effective=JAN_1,
+        actor="setup",
+    )
+    ledger.record(
+        "budget.revised",
+        {"region": "CN", "year": 2025, "amount": "1000000"},
+        effective=JAN_1,
+        actor="cfo",
+    )
+    ledger.record(
+        "order.placed",
+        {
+            "order": "PO-1",
+            "region": "CN",
+            "supplier": "huawei",
+            "sku": "a",
+            "quantity": 10,
+            "unit_price": "300",
+            "currency": "CNY",
+        },
+        effective=date(2025, 2, 1),
+        actor="buyer",
+    )
+    ledger.record(
+        "order.amended", {"order": "PO-1", "quantity": 5}, effective=date(2025, 3, 1), actor="buyer"
+    )
+    ledger.record(
+        "fx.rate_set",
+        {"base": "USD", "quote": "CNY", "rate": "7.2"},
+        effective=JAN_1,
+        actor="treasury",
+    )
 
 
 def sql(ledger, *statements: str, **params) -> None:
@@ -52,27 +81,53 @@ def drop_guards(ledger) -> None:
     if ledger.engine.dialect.name == "sqlite":
         sql(ledger, "DROP TRIGGER events_refuse_seq_below_one", "DROP TRIGGER events_refuse_update")
     else:
-        sql(ledger, "ALTER TABLE events DROP CONSTRAINT ck_events_seq_positive",
-            "ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+        sql(
+            ledger,
+            "ALTER TABLE events DROP CONSTRAINT ck_events_seq_positive",
+            "ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete",
+        )
 
 
-def forge(ledger, seq: int | None, type_: str, payload: str, *, event_id: str | None = None,
-          prev: str | None = None) -> int:
+def forge(
+    ledger,
+    seq: int | None,
+    type_: str,
+    payload: str,
+    *,
+    event_id: str | None = None,
+    prev: str | None = None,
+) -> int:
     """Insert an event whose hash its writer computed: at the head + 1 (seq None) it extends the
     chain, so only its content can be wrong."""
     with ledger.engine.begin() as connection:
         head_seq, head_hash, recorded_at = connection.execute(
-            text("SELECT seq, hash, recorded_at FROM events WHERE seq > 0 ORDER BY seq DESC LIMIT 1")).one()
+            text(
+                "SELECT seq, hash, recorded_at FROM events WHERE seq > 0 ORDER BY seq DESC LIMIT 1"
+            )
+        ).one()
         seq = head_seq + 1 if seq is None else seq
         event_id = event_id or str(uuid.uuid4())
         prev = head_hash if prev is None else prev
-        digest = chain_hash(prev, seq, event_id, type_, "2025-06-01", recorded_at, "mallory", None, payload)
+        digest = chain_hash(
+            prev, seq, event_id, type_, "2025-06-01", recorded_at, "mallory", None, payload
+        )
         connection.execute(
-            text("INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
-                 "prev_hash, hash) VALUES (:seq, :event_id, :type, :effective, :recorded_at, 'mallory', "
-                 "NULL, :payload, :prev, :hash)"),
-            {"seq": seq, "event_id": event_id, "type": type_, "effective": date(2025, 6, 1),
-             "recorded_at": recorded_at, "payload": payload, "prev": prev, "hash": digest})
+            text(
+                "INSERT INTO events (seq, event_id, type, effective, recorded_at, actor, reason, payload, "
+                "prev_hash, hash) VALUES (:seq, :event_id, :type, :effective, :recorded_at, 'mallory', "
+                "NULL, :payload, :prev, :hash)"
+            ),
+            {
+                "seq": seq,
+                "event_id": event_id,
+                "type": type_,
+                "effective": date(2025, 6, 1),
+                "recorded_at": recorded_at,
+                "payload": payload,
+                "prev": prev,
+                "hash": digest,
+            },
+        )
     return seq
 
 
@@ -88,23 +143,38 @@ def read_model_rows(ledger) -> dict[str, int]:
     from ledger.schema import READ_MODELS
 
     with ledger.engine.connect() as connection:
-        return {table.name: connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar()
-                for table in READ_MODELS}
+        return {
+            table.name: connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar()
+            for table in READ_MODELS
+        }
 
 
 # -- rows outside the chain ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seq", [0, -1, -(2**63), BEYOND, 2**63 - 1])
 def test_a_row_outside_the_chain_fails_verify_and_the_next_append_still_extends_the_chain(
-        ledger, run, tmp_path, seq):
+    ledger, run, tmp_path, seq
+):
     given_six_events(ledger)
     (tmp_path / "anchor.json").write_text(run("anchor").stdout)
     drop_guards(ledger)
     forge(ledger, seq, "order.cancelled", '{"order":"PO-1"}')
 
     plain, anchored = run("verify"), run("verify", "--anchor", tmp_path / "anchor.json")
-    appended = run("region", "open", "MY", "--name", "Malaysia", "--country", "MY", "--currency", "USD",
-                   "--effective", "2025-01-01")
+    appended = run(
+        "region",
+        "open",
+        "MY",
+        "--name",
+        "Malaysia",
+        "--country",
+        "MY",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-01-01",
+    )
     after = run("verify")
 
     one_error_line(plain, f"seq {seq}")
@@ -127,8 +197,12 @@ def test_a_second_row_claiming_a_seq_is_named(ledger, run):
     given_six_events(ledger)
     if ledger.engine.dialect.name == "sqlite":
         # The owner of the file rebuilds the table without its primary key.
-        sql(ledger, "CREATE TABLE loose AS SELECT * FROM events", "DROP TABLE events",
-            "ALTER TABLE loose RENAME TO events")
+        sql(
+            ledger,
+            "CREATE TABLE loose AS SELECT * FROM events",
+            "DROP TABLE events",
+            "ALTER TABLE loose RENAME TO events",
+        )
     else:
         sql(ledger, "ALTER TABLE events DROP CONSTRAINT pk_events")
     prev = scalar(ledger, "SELECT prev_hash FROM events WHERE seq = 3")
@@ -141,18 +215,47 @@ def test_an_event_id_held_by_a_stray_row_is_not_already_recorded(ledger, run, tm
     given_six_events(ledger)
     drop_guards(ledger)
     stray_id = str(uuid.uuid4())
-    forge(ledger, 0, "region.opened", '{"country":"MY","currency":"USD","name":"Malaysia","region":"MY"}',
-          event_id=stray_id)
-    line = {"event_id": stray_id, "type": "region.opened", "effective": "2025-06-01", "region": "MY",
-            "name": "Malaysia", "country": "MY", "currency": "USD"}
+    forge(
+        ledger,
+        0,
+        "region.opened",
+        '{"country":"MY","currency":"USD","name":"Malaysia","region":"MY"}',
+        event_id=stray_id,
+    )
+    line = {
+        "event_id": stray_id,
+        "type": "region.opened",
+        "effective": "2025-06-01",
+        "region": "MY",
+        "name": "Malaysia",
+        "country": "MY",
+        "currency": "USD",
+    }
     (tmp_path / "one.jsonl").write_text(json.dumps(line) + "\n")
 
-    recorded = run("region", "open", "MY", "--name", "Malaysia", "--country", "MY", "--currency", "USD",
-                   "--effective", "2025-06-01", "--event-id", stray_id)
+    recorded = run(
+        "region",
+        "open",
+        "MY",
+        "--name",
+        "Malaysia",
+        "--country",
+        "MY",
+        "--currency",
+        "USD",
+        "--effective",
+        "2025-06-01",
+        "--event-id",
+        stray_id,
+    )
     imported = run("import", tmp_path / "one.jsonl")
 
     one_error_line(recorded, "seq 0", "ledger verify")
-    assert imported.exit_code == 1 and "line 1: event_id:" in imported.stderr and "seq 0" in imported.stderr
+    assert (
+        imported.exit_code == 1
+        and "line 1: event_id:" in imported.stderr
+        and "seq 0" in imported.stderr
+    )
     assert "Traceback" not in imported.stderr
     assert scalar(ledger, "SELECT count(*) FROM events") == 7
 
@@ -174,38 +277,59 @@ NOT_CANONICAL = {
 def test_a_payload_that_is_not_canonical_fails_verify(ledger, run, payload):
     given_six_events(ledger)
     seq = forge(ledger, None, "order.amended", payload)
-    later = ledger.record("fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.9"}, effective=JAN_1,
-                          actor="treasury")
+    later = ledger.record(
+        "fx.rate_set",
+        {"base": "EUR", "quote": "CNY", "rate": "7.9"},
+        effective=JAN_1,
+        actor="treasury",
+    )
 
     rebuilt = run("rebuild")
 
     assert later.seq == seq + 1
     one_error_line(run("verify"), f"seq {seq}", "canonical")
     # A rebuild replays what it can read; what it cannot, it names (never a traceback).
-    assert rebuilt.exit_code == 0 or (rebuilt.stderr.count("\n") == 1 and f"seq {seq}" in rebuilt.stderr)
+    assert rebuilt.exit_code == 0 or (
+        rebuilt.stderr.count("\n") == 1 and f"seq {seq}" in rebuilt.stderr
+    )
 
 
 # (type, payload, what the error names, whether a rebuild must refuse it: a rebuild replays
 # what it can read, and refuses what it cannot)
 INVALID_CONTENT = {
     "negative quantity": ("order.amended", '{"order":"PO-1","quantity":-5}', "quantity", True),
-    "unknown region": ("order.placed", '{"currency":"CNY","order":"PO-2","quantity":1,"region":"XX",'
-                                       '"sku":"a","supplier":"huawei","unit_price":"1"}', "region", True),
+    "unknown region": (
+        "order.placed",
+        '{"currency":"CNY","order":"PO-2","quantity":1,"region":"XX",'
+        '"sku":"a","supplier":"huawei","unit_price":"1"}',
+        "region",
+        True,
+    ),
     "unknown field": ("order.cancelled", '{"order":"PO-1","why":"x"}', "why", True),
     "unknown order": ("order.amended", '{"order":"PO-404","quantity":2}', "order", True),
-    "order placed twice": ("order.placed", '{"currency":"CNY","order":"PO-1","quantity":1,"region":"CN",'
-                                           '"sku":"a","supplier":"huawei","unit_price":"1"}', "order", True),
+    "order placed twice": (
+        "order.placed",
+        '{"currency":"CNY","order":"PO-1","quantity":1,"region":"CN",'
+        '"sku":"a","supplier":"huawei","unit_price":"1"}',
+        "order",
+        True,
+    ),
     "unknown type": ("order.shipped", '{"order":"PO-1"}', "type", True),
     "not an object": ("order.cancelled", '["PO-1"]', "payload", True),
     "quantity as text": ("order.amended", '{"order":"PO-1","quantity":"5"}', "quantity", False),
-    "region opened twice": ("region.opened", '{"country":"CN","currency":"CNY","name":"C","region":"CN"}',
-                            "region", False),
+    "region opened twice": (
+        "region.opened",
+        '{"country":"CN","currency":"CNY","name":"C","region":"CN"}',
+        "region",
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("case", INVALID_CONTENT.values(), ids=INVALID_CONTENT.keys())
 def test_an_event_with_a_valid_hash_but_invalid_content_is_found_by_deep_and_refused_by_rebuild(
-        ledger, run, case):
+    ledger, run, case
+):
     type_, payload, field, rebuild_refuses = case
     given_six_events(ledger)
     seq = forge(ledger, None, type_, payload)
@@ -291,6 +415,7 @@ def test_a_value_of_the_wrong_storage_type_is_named_not_a_crash(ledger, run, sta
 
 # -- edited exports -----------------------------------------------------------------------------
 
+
 def export_rows(run, tmp_path) -> list[list[str]]:
     run("export", "events", "-o", tmp_path / "events.csv")
     with open(tmp_path / "events.csv", newline="", encoding="utf-8") as stream:
@@ -304,26 +429,40 @@ def write_rows(path, rows) -> None:
 
 def rehash_last(rows: list[list[str]]) -> None:
     """A forger's export: the last row's hash recomputed over its cells as they now are."""
-    seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, _ = rows[-1][:10]
-    rows[-1][9] = chain_hash(prev_hash, int(seq.strip() or 0) if seq.strip().isdigit() else 0, event_id,
-                             type_, effective, recorded_at, unguard(actor), unguard(reason) or None, payload)
+    seq, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, _ = rows[-1][
+        :10
+    ]
+    rows[-1][9] = chain_hash(
+        prev_hash,
+        int(seq.strip() or 0) if seq.strip().isdigit() else 0,
+        event_id,
+        type_,
+        effective,
+        recorded_at,
+        unguard(actor),
+        unguard(reason) or None,
+        payload,
+    )
 
 
 PAYLOAD_EDITS = {
     "spaces": lambda cell: cell.replace(",", ", "),
-    "reordered keys": lambda cell: json.dumps(dict(reversed(json.loads(cell).items())),
-                                              separators=(",", ":"), ensure_ascii=False),
+    "reordered keys": lambda cell: json.dumps(
+        dict(reversed(json.loads(cell).items())), separators=(",", ":"), ensure_ascii=False
+    ),
     "unicode escape": lambda cell: cell.replace("USD", "\\u0055SD"),
-    "ascii escapes": lambda cell: json.dumps(json.loads(cell) | {"name": "Ä"}, sort_keys=True,
-                                             separators=(",", ":")),
+    "ascii escapes": lambda cell: json.dumps(
+        json.loads(cell) | {"name": "Ä"}, sort_keys=True, separators=(",", ":")
+    ),
     "duplicate key first": lambda cell: '{"base":"EUR",' + cell[1:],
     "pretty": lambda cell: json.dumps(json.loads(cell), sort_keys=True, indent=1),
 }
 
 
 @pytest.mark.parametrize("edit", PAYLOAD_EDITS.values(), ids=PAYLOAD_EDITS.keys())
-def test_an_export_whose_payload_cell_is_respelled_fails_even_with_its_hash_recomputed(run, ledger,
-                                                                                        tmp_path, edit):
+def test_an_export_whose_payload_cell_is_respelled_fails_even_with_its_hash_recomputed(
+    run, ledger, tmp_path, edit
+):
     given_six_events(ledger)
     rows = export_rows(run, tmp_path)
     rows[-1][7] = edit(rows[-1][7])
