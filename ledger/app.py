@@ -15,7 +15,13 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, or_, select
 
 from ledger import schema
-from ledger.chain import ChainReport, canonical, verify_export_stream, verify_rows
+from ledger.chain import (
+    EXPORT_COLUMNS,
+    ChainReport,
+    canonical,
+    verify_export_stream,
+    verify_rows,
+)
 from ledger.dates import parse_known_at
 from ledger.db import make_engine, read_snapshot, write_transaction
 from ledger.errors import (
@@ -26,7 +32,7 @@ from ledger.errors import (
     SchemaError,
     ValidationError,
 )
-from ledger.io import EXPORT_COLUMNS, export_lines, read_events_file, write_csv
+from ledger.io import export_lines, read_events_file, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.projections import queries

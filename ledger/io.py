@@ -267,20 +267,6 @@ def write_csv(out: IO[str], columns: Iterable[str], rows: Iterable[Sequence[Any]
             fast.writerow(row)
 
 
-EXPORT_COLUMNS = (
-    "seq",
-    "event_id",
-    "type",
-    "effective",
-    "recorded_at",
-    "actor",
-    "reason",
-    "payload",
-    "prev_hash",
-    "hash",
-)
-
-
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 

@@ -11,22 +11,12 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection
 
-from ledger.chain import GENESIS_HASH
+from ledger.chain import EXPORT_COLUMNS, GENESIS_HASH
 from ledger.errors import IntegrityError
 from ledger.sql import keyset_pages, marker
 
-LOG_COLUMNS = (
-    "seq",
-    "event_id",
-    "type",
-    "effective",
-    "recorded_at",
-    "actor",
-    "reason",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+# A stored row is read in the columns of an export (SPEC §2.3 and §5 name the same ten).
+LOG_COLUMNS = EXPORT_COLUMNS
 # The types each column must hold as read (SQLite stores whatever a writer of the file gave it).
 COLUMN_TYPES = (
     (int,),

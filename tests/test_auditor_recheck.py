@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.io import EXPORT_COLUMNS, export_lines, export_row, write_csv
+from ledger.chain import EXPORT_COLUMNS
+from ledger.io import export_lines, export_row, write_csv
 
 
 def auditor_recheck(path) -> tuple[int, str]:
