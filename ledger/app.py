@@ -245,10 +245,11 @@ class Ledger:
     def _import_lines(
         self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None, dry_run: bool
     ) -> ImportResult:
-        from ledger.events import NewEvent
+        from ledger.records import record_reader
         from ledger.store import batched
 
         actor = actor or default_actor()
+        read = record_reader(actor)
         problems: list[Problem] = []
         added = already = 0
         first = last = None
@@ -261,7 +262,7 @@ class Ledger:
                         problems.append(record)
                         continue
                     try:
-                        parsed.append((number, NewEvent.from_record(record, default_actor=actor)))
+                        parsed.append((number, read(record)))
                     except LedgerError as error:
                         problems.append(Problem(number, str(error)))
                 appender.prefetch(event for _, event in parsed)

@@ -17,7 +17,13 @@ from pydantic_core import CoreSchema, core_schema
 
 from ledger.chain import canonical
 from ledger.errors import ValidationError
-from ledger.money import canonical_decimal, parse_decimal, parse_integer
+from ledger.money import (
+    MAX_FRACTION_DIGITS,
+    MAX_INTEGER_DIGITS,
+    canonical_decimal,
+    parse_decimal,
+    parse_integer,
+)
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
@@ -110,11 +116,11 @@ def check_text(text: str) -> str:
 # Text the fast path takes: no NUL and at least one ASCII letter or digit, so that it is surely
 # not blank by str.strip()'s idea of blank (which differs from a regex's \s); lone surrogates
 # are refused by pydantic-core itself.
-_NATIVE_TEXT = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
+NATIVE_TEXT = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
 
 
 @native(
-    lambda: core_schema.str_schema(strict=True, max_length=MAX_TEXT_LENGTH, pattern=_NATIVE_TEXT)
+    lambda: core_schema.str_schema(strict=True, max_length=MAX_TEXT_LENGTH, pattern=NATIVE_TEXT)
 )
 def _text(value: object) -> str:
     text = check_text(_string(value))
@@ -165,7 +171,37 @@ def _bounded_integer(low: int, high: int | None = None):
     return PlainValidator(check)
 
 
+# A decimal the fast path reads natively: plain notation, no sign, no leading zero, within
+# parse_decimal's limits on digits (20 before the point, 12 after) however it is normalized.
+PLAIN_DECIMAL = (
+    rf"^(?:0|[1-9][0-9]{{0,{MAX_INTEGER_DIGITS - 1}}})(?:\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
+)
+
+
 def _bounded_decimal(low: Decimal, high: Decimal | None = None, *, strict_low: bool = False):
+    def native_schema() -> CoreSchema:
+        # Decimal(text) and Decimal(int), as parse_decimal makes them, then the bounds; anything
+        # else (a JSON number read as a Decimal, say) goes to `check` itself.
+        bounds = core_schema.decimal_schema(
+            gt=low if strict_low else None, ge=None if strict_low else low, le=high
+        )
+        return core_schema.union_schema(
+            [
+                core_schema.chain_schema(
+                    [core_schema.str_schema(strict=True, pattern=PLAIN_DECIMAL), bounds]
+                ),
+                core_schema.chain_schema(
+                    [
+                        core_schema.int_schema(strict=True, ge=0, le=10**MAX_INTEGER_DIGITS - 1),
+                        bounds,
+                    ]
+                ),
+                core_schema.no_info_plain_validator_function(check),
+            ],
+            mode="left_to_right",
+        )
+
+    @native(native_schema)
     def check(value: object) -> Decimal:
         number = parse_decimal(value)
         if strict_low and number <= low:

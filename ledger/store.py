@@ -21,7 +21,7 @@ from itertools import islice
 from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
 from ledger import schema
-from ledger.chain import canonical, chain_hash
+from ledger.chain import chain_hash
 from ledger.dates import as_date
 from ledger.db import database_error, write_transaction
 from ledger.errors import ConflictError, IntegrityError
@@ -209,7 +209,7 @@ class Appender:
         self._timestamp = utc_timestamp()
 
     def append(self, event: NewEvent) -> Appended:
-        payload_text = canonical(event.payload.canonical())
+        payload_text = event.payload.canonical_text()
         if event.event_id is not None:
             existing = self._existing(event.event_id)
             if existing is not None:
