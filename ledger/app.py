@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -32,7 +33,7 @@ from ledger.errors import (
     SchemaError,
     ValidationError,
 )
-from ledger.io import export_lines, read_events_file, write_csv
+from ledger.io import export_lines, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.projections import queries
@@ -237,34 +238,32 @@ class Ledger:
         """All or nothing: every line is checked (against the log and the lines before it); any
         problem rolls the whole batch back and is reported with every other one. A dry run
         checks the same way, in the same transaction, and then rolls it back."""
+        from ledger.pipeline import parsed_batches
+
+        batches = parsed_batches(lines, actor or default_actor(), IMPORT_BATCH)
+        return self._import_batches(batches, dry_run=dry_run)
+
+    def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
+        """Append the lines of an import, given in batches of (line number, NewEvent or Problem)
+        in file order."""
         try:
-            return self._import_lines(lines, actor=actor, dry_run=dry_run)
+            return self._append_batches(batches, dry_run=dry_run)
         except _DryRunDone as done:
             return done.result
 
-    def _import_lines(
-        self, lines: Iterable[tuple[int, dict | Problem]], *, actor: str | None, dry_run: bool
-    ) -> ImportResult:
-        from ledger.records import record_reader
-        from ledger.store import batched
-
-        actor = actor or default_actor()
-        read = record_reader(actor)
+    def _append_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
         problems: list[Problem] = []
         added = already = 0
         first = last = None
         by_type: dict[str, int] = {}
         with self.store.appending() as appender:
-            for batch in batched(lines, IMPORT_BATCH):
+            for batch in batches:
                 parsed: list[tuple[int, NewEvent]] = []
-                for number, record in batch:
-                    if isinstance(record, Problem):
-                        problems.append(record)
-                        continue
-                    try:
-                        parsed.append((number, read(record)))
-                    except LedgerError as error:
-                        problems.append(Problem(number, str(error)))
+                for number, item in batch:
+                    if isinstance(item, Problem):
+                        problems.append(item)
+                    else:
+                        parsed.append((number, item))
                 appender.prefetch(event for _, event in parsed)
                 for number, event in parsed:
                     try:
@@ -298,13 +297,26 @@ class Ledger:
         progress: Callable[[int], None] | None = None,
         format: str | None = None,
         dry_run: bool = False,
+        parallel: bool | None = None,
     ) -> ImportResult:
         """Import a .jsonl or .csv file (or `format` "jsonl"/"csv" whatever its name), all or
         nothing; with dry_run, check it whole and write nothing. A file without any event is an
-        error: importing nothing is most often the wrong file."""
-        result = self.import_lines(
-            read_events_file(path, progress, format=format), actor=actor, dry_run=dry_run
+        error: importing nothing is most often the wrong file. A large file is read and
+        validated in a second process while this one writes (`parallel`: None decides by the
+        file, False never, True whenever the system can); the outcome is the same either way."""
+        from ledger.pipeline import can_fork, large_file, parsed_file
+
+        parallel = can_fork() and (large_file(path) if parallel is None else parallel)
+        batches = parsed_file(
+            path,
+            actor or default_actor(),
+            IMPORT_BATCH,
+            progress=progress,
+            format=format,
+            parallel=parallel,
         )
+        with closing(batches):
+            result = self._import_batches(batches, dry_run=dry_run)
         if result.added + result.already_recorded == 0:
             raise LedgerError(f"no events in {path}")
         return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -266,9 +266,21 @@ class Payload(BaseModel):
             stored[name] = value
         return stored
 
+    def __reduce__(self):
+        # pickle (an import's second process sends its events) through pydantic's own state,
+        # restored without pydantic's per-object __setstate__, which costs several times more.
+        return (_restore_payload, (type(self), self.__getstate__()))
+
     def canonical_text(self) -> str:
         """The stored payload text: canonical JSON (SPEC §2.2) of `canonical()`."""
         return canonical(self.canonical())
+
+
+def _restore_payload(model: type[Payload], state: dict[str, Any]) -> Payload:
+    payload = model.__new__(model)
+    for name, value in state.items():
+        object.__setattr__(payload, name, value)
+    return payload
 
 
 class RegionOpened(Payload):
@@ -530,6 +542,9 @@ class NewEvent:
     actor: str
     reason: str | None = None
     event_id: str | None = None
+    # The payload's stored text (Payload.canonical_text), when the reader of an import has
+    # written it already (in its second process, for a large file); else the store writes it.
+    payload_text: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(

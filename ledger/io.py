@@ -23,22 +23,34 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> Record:
-    record: Record = {}
-    for key, value in pairs:
-        if key in record:
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    # Some key is there twice: name the first one repeated.
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             raise ValueError(f"key {key!r} appears twice")
-        record[key] = value
-    return record
+        seen.add(key)
+    raise AssertionError("unreachable")
+
+
+_JSON_OPTIONS: dict[str, Any] = {
+    "parse_float": Decimal,
+    "parse_constant": _refuse_constant,
+    "object_pairs_hook": _object_without_duplicates,
+}
+# json.loads builds a decoder for every call when given options; this one is built once.
+_decode = json.JSONDecoder(**_JSON_OPTIONS).decode
 
 
 def parse_json_line(text: str) -> Record:
     """One JSONL line; numbers become exact Decimals (integers stay int)."""
-    value = json.loads(
-        text,
-        parse_float=Decimal,
-        parse_constant=_refuse_constant,
-        object_pairs_hook=_object_without_duplicates,
-    )
+    if text.startswith("\ufeff"):
+        # json.loads refuses a byte order mark with its own message.
+        value = json.loads(text, **_JSON_OPTIONS)
+    else:
+        value = _decode(text)
     if not isinstance(value, dict):
         raise ValueError("a line must hold one JSON object")
     return value

@@ -75,6 +75,8 @@ class Known:
             )
         )
         self._currency_regions: dict[str, list[str]] | None = None
+        # Bound once: touched_regions runs for every event appended.
+        self._region_lookups = (self._order_region, self._lease_region, self.regions_of_currency)
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -110,13 +112,7 @@ class Known:
 
     def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
         """The regions an event about to be appended touches (SPEC §4.6)."""
-        return touches(
-            event_type,
-            vars(payload),
-            self._order_region,
-            self._lease_region,
-            self.regions_of_currency,
-        )
+        return touches(event_type, payload.__dict__, *self._region_lookups)
 
     def _order_region(self, order_id: str) -> str | None:
         row = self.order(order_id)

@@ -193,6 +193,7 @@ def record_reader(default_actor: str) -> Callable[[dict[str, Any]], NewEvent]:
                         actor or default_actor,
                         envelope.get("reason") or None,
                         envelope.get("event_id"),
+                        payload.canonical_text(),
                     )
         except invalid:
             pass

@@ -147,7 +147,9 @@ class RowBuffer:
 
 
 def _amount(value):
-    return None if value is None else canonical_decimal(Decimal(value))
+    if value is None:
+        return None
+    return canonical_decimal(value if type(value) is Decimal else Decimal(value))
 
 
 def _day(value):
@@ -209,9 +211,11 @@ class Appender:
         self._timestamp = utc_timestamp()
 
     def append(self, event: NewEvent) -> Appended:
-        payload_text = event.payload.canonical_text()
-        if event.event_id is not None:
-            existing = self._existing(event.event_id)
+        payload = event.payload
+        payload_text = event.payload_text or payload.canonical_text()
+        event_id = event.event_id
+        if event_id is not None:
+            existing = self._existing(event_id)
             if existing is not None:
                 seq, type_, effective, stored_payload = existing
                 if (type_, effective, stored_payload) != (
@@ -220,22 +224,27 @@ class Appender:
                     payload_text,
                 ):
                     raise ConflictError(
-                        f"event_id: {event.event_id} is already recorded as seq {seq} "
+                        f"event_id: {event_id} is already recorded as seq {seq} "
                         "with a different type, effective date or payload"
                     )
-                return Appended(seq, event.event_id, already_recorded=True)
+                return Appended(seq, event_id, already_recorded=True)
+        else:
+            event_id = str(uuid.uuid4())
         if self.check is not None:
             self.check(self.known, event)
-        recorded_at = max(self._timestamp or utc_timestamp(), self.recorded_at)
+        recorded_at = self._timestamp or utc_timestamp()
+        if recorded_at < self.recorded_at:
+            recorded_at = self.recorded_at
         seq = self.seq + 1
-        event_id = event.event_id or str(uuid.uuid4())
-        effective = event.effective.isoformat()
+        type_ = event.type
+        effective = event.effective
+        effective_text = effective.isoformat()
         digest = chain_hash(
             self.hash,
             seq,
             event_id,
-            event.type,
-            effective,
+            type_,
+            effective_text,
             recorded_at,
             event.actor,
             event.reason,
@@ -246,21 +255,21 @@ class Appender:
             (
                 seq,
                 event_id,
-                event.type,
-                effective if self.sqlite else event.effective,
+                type_,
+                effective_text if self.sqlite else effective,
                 recorded_at,
                 event.actor,
                 event.reason,
                 payload_text,
                 self.hash,
                 digest,
-                type(event.payload).version,
+                payload.version,
             ),
         )
-        self._project(seq, event.effective, event.actor, event.payload)
-        self.known.learn_event(seq, event.type, event.payload)
+        self._project(seq, effective, event.actor, payload)
+        self.known.learn_event(seq, type_, payload)
         self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
-        self._recorded[event_id] = (seq, event.type, event.effective, payload_text)
+        self._recorded[event_id] = (seq, type_, effective, payload_text)
         if self.buffer.count >= FLUSH_ROWS:
             self.flush()
         return Appended(seq, event_id)
