@@ -246,8 +246,11 @@ class Ledger:
     def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
         """Append the lines of an import, given in batches of (line number, NewEvent or Problem)
         in file order."""
+        from ledger.pipeline import collection_paused
+
         try:
-            return self._append_batches(batches, dry_run=dry_run)
+            with collection_paused():
+                return self._append_batches(batches, dry_run=dry_run)
         except _DryRunDone as done:
             return done.result
 
