@@ -69,8 +69,10 @@ class _NoFastSchema(Exception):
     """A model's schema holds something the fast path cannot take over exactly."""
 
 
-def _fast(node: Any) -> Any:
-    """A copy of a core schema with the changes the module docstring lists."""
+def _fast(node: Any, *, payload: bool = False) -> Any:
+    """A copy of a core schema with the changes the module docstring lists; `payload` marks
+    the payload model's own node (a model nested in a field keeps no fast schema: its extra
+    fields must still be refused)."""
     if isinstance(node, list):
         return [_fast(item) for item in node]
     if not isinstance(node, dict):
@@ -82,8 +84,10 @@ def _fast(node: Any) -> Any:
             return native()
     if kind == "nullable":
         return _fast(node["schema"])
+    if kind == "function-after" and payload:
+        return {**node, "schema": _fast(node["schema"], payload=True)}
     if kind == "model":
-        if node.get("custom_init") or node.get("root_model"):
+        if not payload or node.get("custom_init") or node.get("root_model"):
             raise _NoFastSchema("model")
         copied = {key: _fast(value) for key, value in node.items() if key != "serialization"}
         copied["config"] = {**node.get("config", {}), "extra_fields_behavior": "ignore"}
@@ -110,7 +114,7 @@ def fast_schema(model: type[Payload]) -> CoreSchema | None:
             node = node["schema"]
         if node.get("type") != "model":
             raise _NoFastSchema(node.get("type"))
-        return _fast(schema)
+        return _fast(schema, payload=True)
     except (_NoFastSchema, KeyError, TypeError, AttributeError):
         return None
 

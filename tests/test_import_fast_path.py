@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict
 
+from ledger import upcasting
 from ledger.errors import LedgerError
-from ledger.events import PAYLOAD_TYPES, NewEvent
+from ledger.events import PAYLOAD_TYPES, NewEvent, Payload
 from ledger.packaged import fixture
 from ledger.records import fast_schema, record_reader
 
@@ -244,3 +247,43 @@ def test_the_fast_path_takes_the_common_lines(monkeypatch):
     for record in RECORDS:
         if None not in record.values():
             read(record)
+
+
+class RegionOpenedV2(PAYLOAD_TYPES["region.opened"]):
+    """A later region.opened that also names the region's time zone."""
+
+    version: ClassVar[int] = 2
+    timezone: str
+
+
+@pytest.fixture
+def evolved_region():
+    upcasting.evolve(RegionOpenedV2, lambda payload: {**payload, "timezone": "UTC"})
+    yield
+    upcasting.revert("region.opened")
+
+
+def test_a_reader_made_after_an_evolution_validates_with_the_new_model(evolved_region):
+    record = next(record for record in RECORDS if record["type"] == "region.opened")
+    read = record_reader("importer")
+
+    with pytest.raises(LedgerError, match="timezone: is required"):
+        read(record)
+    event = read({**record, "timezone": "Asia/Shanghai"})
+
+    assert type(event.payload) is RegionOpenedV2
+    assert outcome(read, {**record, "timezone": "Asia/Shanghai"}) == outcome(
+        exact, {**record, "timezone": "Asia/Shanghai"}
+    )
+
+
+def test_a_model_nested_in_a_payload_keeps_refusing_unknown_fields():
+    class Inner(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        code: str
+
+    class WithInner(Payload):
+        type: ClassVar[str] = "test.nested"
+        inner: Inner
+
+    assert fast_schema(WithInner) is None
