@@ -87,7 +87,23 @@ _encode = (
 def is_canonical(text: str) -> bool:
     """True when text is exactly canonical(json.loads(text)): no whitespace, sorted keys, no key
     twice, the shortest escapes. A duplicated key is caught too, since json.loads keeps only
-    the last one and the text written back is then shorter."""
+    the last one and the text written back is then shorter.
+
+    orjson answers first, for a text that reads as a value of the domain where it writes what
+    json.dumps writes (tests/test_canonical_properties.py): a text that is exactly orjson's
+    writing of its own value is then json.dumps's writing of it too. Any other text (not
+    canonical, or with floats, huge integers, NaN) is judged by the standard library."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if _orjson_domain(value):
+            try:
+                if orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() == text:
+                    return True
+            except TypeError:
+                pass
     try:
         value, end = _scan(text, 0)
     except (StopIteration, ValueError, RecursionError):

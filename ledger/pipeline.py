@@ -68,8 +68,13 @@ def parsed_batches(lines: Iterable[Line], actor: str, size: int) -> Iterator[lis
 
 
 def can_fork() -> bool:
-    """A second process is worth starting: the system forks, and has a second core to run it."""
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+    """A second process can be started and is worth it: the system forks, has a second core to
+    run it, and this process may have children (a daemonic one, a pool's worker, may not)."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and (os.cpu_count() or 1) > 1
+        and not multiprocessing.current_process().daemon
+    )
 
 
 def large_file(path: str | Path) -> bool:

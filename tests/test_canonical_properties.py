@@ -17,7 +17,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.chain import canonical
+from ledger.chain import canonical, is_canonical
 from ledger.money import canonical_decimal
 
 
@@ -101,3 +101,43 @@ def test_control_characters_are_escaped_in_lower_case_hex():
     text = "".join(chr(code) for code in range(0x20)) + '"\\\x7f é中😀\u2028'
     assert canonical({"k": text}) == stdlib({"k": text})
     assert canonical({"k": "\x1f\n"}) == '{"k":"\\u001f\\n"}'
+
+
+def stdlib_is_canonical(text: str) -> bool:
+    """The definition (SPEC §2.3): the text is canonical(json.loads(text))."""
+    try:
+        return stdlib(json.loads(text)) == text
+    except (ValueError, RecursionError):
+        return False
+
+
+def spellings(value) -> st.SearchStrategy[str]:
+    """The canonical text of a value and other spellings of it: spaces, unsorted keys, escaped
+    non-ASCII, a key written twice."""
+    canonical_text = stdlib(value)
+    variants = [
+        canonical_text,
+        json.dumps(value, sort_keys=True, ensure_ascii=False),
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False),
+        json.dumps(value, sort_keys=True, separators=(",", ":")),
+        " " + canonical_text,
+        canonical_text + "\n",
+    ]
+    if isinstance(value, dict) and value:
+        key = sorted(value)[0]
+        variants.append(canonical_text[:-1] + "," + stdlib(key) + ":" + stdlib(value[key]) + "}")
+        variants.append("{" + stdlib(key) + ":" + stdlib(value[key]) + "," + canonical_text[1:])
+    return st.sampled_from(variants)
+
+
+@settings(max_examples=500)
+@given(nested(wild_scalars).flatmap(spellings))
+def test_is_canonical_is_the_definition_on_any_spelling(text):
+    assert is_canonical(text) == stdlib_is_canonical(text)
+
+
+@given(
+    st.sampled_from(["NaN", '{"a":NaN}', '{"a":1e400}', '{"a":1.0}', '{"a":"\\ud800"}', "[]", "{}"])
+)
+def test_is_canonical_on_texts_orjson_does_not_read_as_json_dumps_would(text):
+    assert is_canonical(text) == stdlib_is_canonical(text)
