@@ -140,6 +140,9 @@ class Known:
                 "year": year,
                 "effective": as_date(effective),
             }
+        # Only an order already placed can have changes: nearly every order a batch names that
+        # is not in the database yet is one the batch places.
+        wanted = [code for code in wanted if self.orders[code] is not None]
         for order_id, effective in select_in(
             self.connection,
             "SELECT order_id, effective FROM order_changes WHERE kind = 'cancelled' AND order_id",
@@ -153,6 +156,7 @@ class Known:
             self.connection, "SELECT lease, region, effective FROM leases WHERE lease", wanted
         ):
             self.leases[lease] = {"lease": lease, "region": region, "effective": as_date(effective)}
+        wanted = [code for code in wanted if self.leases[code] is not None]
         for (lease,) in select_in(
             self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted
         ):

@@ -201,11 +201,13 @@ class Appender:
                 self._recorded[event_id] = error
         orders, leases = [], []
         for event in events:
-            document = event.payload
-            if hasattr(document, "order"):
-                orders.append(document.order)
-            elif hasattr(document, "lease"):
-                leases.append(document.lease)
+            # The payload's fields (hasattr would raise and catch inside pydantic for each
+            # payload without the field).
+            fields = event.payload.__dict__
+            if "order" in fields:
+                orders.append(fields["order"])
+            elif "lease" in fields:
+                leases.append(fields["lease"])
         self.known.prefetch(orders=orders, leases=leases)
         # The events of a batch are recorded at the moment the batch is checked.
         self._timestamp = utc_timestamp()
