@@ -306,10 +306,11 @@ class Ledger:
         nothing; with dry_run, check it whole and write nothing. A file without any event is an
         error: importing nothing is most often the wrong file. A large file is read and
         validated in a second process while this one writes (`parallel`: None decides by the
-        file, False never, True whenever the system can); the outcome is the same either way."""
-        from ledger.pipeline import can_fork, large_file, parsed_file
+        file's size and whether a core is idle, False never, True whenever the system can); the
+        outcome is the same either way."""
+        from ledger.pipeline import can_fork, parsed_file, worth_a_second_process
 
-        parallel = can_fork() and (large_file(path) if parallel is None else parallel)
+        parallel = can_fork() and (worth_a_second_process(path) if parallel is None else parallel)
         batches = parsed_file(
             path,
             actor or default_actor(),

@@ -77,12 +77,17 @@ def can_fork() -> bool:
     )
 
 
-def large_file(path: str | Path) -> bool:
-    """A regular file large enough to be worth a second process."""
+def worth_a_second_process(path: str | Path) -> bool:
+    """A regular file large enough, on a machine with a core to spare: the second process only
+    helps when it runs beside this one, not in turns with it (then it costs its own work and
+    the transfer). The load average of the last minute says whether a core is idle."""
     try:
-        return Path(path).is_file() and Path(path).stat().st_size >= PARALLEL_MIN_BYTES
+        if not (Path(path).is_file() and Path(path).stat().st_size >= PARALLEL_MIN_BYTES):
+            return False
+        load = os.getloadavg()[0]
     except OSError:
         return False
+    return load <= (os.cpu_count() or 1) - 1
 
 
 def parsed_file(
@@ -168,7 +173,7 @@ __all__ = [
     "ParsedLine",
     "can_fork",
     "collection_paused",
-    "large_file",
+    "worth_a_second_process",
     "parsed_batches",
     "parsed_file",
 ]

@@ -145,3 +145,20 @@ def test_an_event_crosses_between_processes_unchanged():
         }
     )
     assert copy.payload.canonical_text() == payload.canonical_text()
+
+
+def test_a_second_process_is_started_for_a_large_file_when_a_core_is_idle(tmp_path, monkeypatch):
+    from ledger import pipeline
+
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_text("{}\n", encoding="utf-8")
+    large.write_bytes(b" " * pipeline.PARALLEL_MIN_BYTES)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+
+    monkeypatch.setattr(pipeline.os, "getloadavg", lambda: (0.3, 0.0, 0.0))
+    assert pipeline.worth_a_second_process(large)
+    assert not pipeline.worth_a_second_process(small)
+    assert not pipeline.worth_a_second_process(tmp_path)
+
+    monkeypatch.setattr(pipeline.os, "getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert not pipeline.worth_a_second_process(large)
