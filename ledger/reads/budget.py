@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount, region_rows
 from ledger.reads.totals import committed
 
@@ -20,9 +21,10 @@ def budget_rows(
     remaining = budget − committed, utilization = committed / budget (None when the budget
     is 0)."""
     rows = []
+    rate = rate_book(connection, as_of, upto_seq)
     for opened in region_rows(connection, as_of, upto_seq, region):
         budget = budget_amount(connection, opened.region, year, as_of, upto_seq)
-        spent = committed(connection, opened.region, year, as_of, upto_seq)
+        spent = committed(connection, opened.region, year, as_of, upto_seq, rate)
         rows.append(budget_row(opened, year, budget, spent))
     return rows
 

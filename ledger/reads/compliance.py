@@ -14,6 +14,7 @@ from ledger import schema
 from ledger.money import money, percent, round_half_up, threshold_percent
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.policies import enabled_policies
+from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount, region_rows
 from ledger.reads.totals import region_totals
 from ledger.semantics.policies import PolicyState
@@ -63,6 +64,7 @@ class _Report:
         self._totals: dict[str, tuple[Fraction, list[dict[str, Any]]]] = {}
         self._restricted: dict[PolicyState, tuple[list, list]] = {}
         self._documents: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rate = rate_book(connection, as_of, upto_seq)
 
     def rows(self, state: PolicyState) -> list[tuple[str, str, str]]:
         """(subject, status, detail) for each row of one enabled policy."""
@@ -88,7 +90,7 @@ class _Report:
         all its policies."""
         if region not in self._totals:
             self._totals[region] = region_totals(
-                self.connection, region, self.as_of.year, self.as_of, self.upto_seq
+                self.connection, region, self.as_of.year, self.as_of, self.upto_seq, self.rate
             )
         return self._totals[region]
 
@@ -118,6 +120,7 @@ class _Report:
                 region=region,
                 upto_seq=self.upto_seq,
                 ids=missing,
+                rate=self.rate,
             )
             self._documents.update(((row["kind"], row["id"]), row) for row in rows)
         return self._documents

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ledger.errors import LedgerError
+from ledger.reads.rates import rate_book
 from ledger.reads.regions import region_rows
 from ledger.reads.totals import supplier_shares
 
@@ -28,8 +29,9 @@ def share_rows(
     if basis not in ("value", "units"):
         raise LedgerError(f"basis: {basis!r} is not value or units")
     rows = []
+    rate = rate_book(connection, as_of, upto_seq)
     for opened in region_rows(connection, as_of, upto_seq, region):
-        shares = supplier_shares(connection, opened.region, year, as_of, upto_seq)
+        shares = supplier_shares(connection, opened.region, year, as_of, upto_seq, rate)
         rows.extend(share_rows_of(opened.region, shares, basis))
     return rows
 

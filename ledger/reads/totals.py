@@ -31,22 +31,32 @@ from ledger.sql import day_parameter, driver_rows, visible
 
 
 def committed(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
 ) -> Fraction:
     """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
     values of the region's orders charged to the year, plus its lease payments due in the year
     and termination fees charged to it."""
-    return region_totals(connection, region, year, as_of, upto_seq, shares=False)[0]
+    return region_totals(connection, region, year, as_of, upto_seq, rate, shares=False)[0]
 
 
 def supplier_shares(
-    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
 ) -> list[dict[str, Any]]:
     """Per supplier with at least one order of `region` charged to `year` placed by as_of,
     sorted by supplier: supplier, country, domestic (its country is the region's), value
     (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
     quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
-    return region_totals(connection, region, year, as_of, upto_seq, committed=False)[1]
+    return region_totals(connection, region, year, as_of, upto_seq, rate, committed=False)[1]
 
 
 def region_totals(
@@ -55,14 +65,16 @@ def region_totals(
     year: int,
     as_of: date,
     upto_seq: int | None,
+    rate: RateBook | None = None,
     *,
     committed: bool = True,
     shares: bool = True,
 ) -> tuple[Fraction | None, list[dict[str, Any]]]:
     """(committed, supplier_shares) of one region and year as of as_of from ONE reading of its
     orders (the compliance report needs both); committed is None when not asked for or the
-    region is unknown, the shares empty when not asked for."""
-    rate = rate_book(connection, as_of, upto_seq)
+    region is unknown, the shares empty when not asked for. `rate`: a rate book for the same
+    as_of and limit, shared by the regions of one report."""
+    rate = rate or rate_book(connection, as_of, upto_seq)
     regions, suppliers = schema.regions, schema.suppliers
     home = connection.execute(
         select(regions.c.currency, regions.c.country).where(regions.c.region == region)
