@@ -30,13 +30,14 @@ def commitment_rows(
     region: str | None,
     upto_seq: int | None,
     ids: Collection[str] | None = None,
+    rate: RateBook | None = None,
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
     its status at as_of and `committed`, its total over all years in the region's currency.
     With `ids`, only the orders and leases of those ids."""
     if ids is not None and not ids:
         return []
-    rate = rate_book(connection, as_of, upto_seq)
+    rate = rate or rate_book(connection, as_of, upto_seq)
     rows = [
         *_order_commitments(connection, as_of, region, upto_seq, rate, ids),
         *_lease_commitments(connection, as_of, region, upto_seq, rate, ids),
@@ -71,18 +72,22 @@ def _order_commitments(
     changes_query = select(
         changes.c.order_id, changes.c.kind, changes.c.quantity, changes.c.unit_price
     ).where(*visible(changes, as_of, upto_seq))
-    if region is not None:
-        placed_query = placed_query.where(orders.c.region == region)
-        changes_query = changes_query.where(changes.c.region == region)
     if ids is not None:
+        # By id only, so that the primary key serves it: with the region too, the database would
+        # scan the region's orders by date instead. The region is checked below.
         placed_query = placed_query.where(orders.c.order_id.in_(list(ids)))
         changes_query = changes_query.where(changes.c.order_id.in_(list(ids)))
+    elif region is not None:
+        placed_query = placed_query.where(orders.c.region == region)
+        changes_query = changes_query.where(changes.c.region == region)
     changed: dict[str, list[Change]] = {}
     for order_id, kind, quantity, unit_price in connection.execute(
         changes_query.order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
     ):
         changed.setdefault(order_id, []).append((kind, quantity, unit_price))
     for order in connection.execute(placed_query):
+        if region is not None and order.region != region:
+            continue
         state = order_state(
             as_placed(order.quantity, order.unit_price), changed.get(order.order_id, ())
         )
@@ -126,11 +131,13 @@ def _lease_commitments(
         )
         .where(*visible(leases, as_of, upto_seq))
     )
-    if region is not None:
-        signed = signed.where(leases.c.region == region)
     if ids is not None:
         signed = signed.where(leases.c.lease.in_(list(ids)))
+    elif region is not None:
+        signed = signed.where(leases.c.region == region)
     for lease in connection.execute(signed):
+        if region is not None and lease.region != region:
+            continue
         booked = rate(lease.currency, lease.region_currency, as_date(lease.effective))
         if lease.terminated is None:
             payments, fee = lease.months, Fraction(0)
