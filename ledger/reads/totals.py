@@ -25,7 +25,7 @@ from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.rates import rate_book
 from ledger.semantics.leases import payments_left
-from ledger.semantics.orders import as_placed, order_state
+from ledger.semantics.orders import OrderState, order_state
 from ledger.semantics.rates import RateBook
 from ledger.sql import day_parameter, driver_rows, visible
 
@@ -239,7 +239,7 @@ def _changed_orders(
         parameters.append(upto_seq)
     rows = driver_rows(
         connection,
-        "SELECT c.order_id, c.kind, c.quantity, c.unit_price, o.supplier, o.currency, o.effective, "
+        "SELECT c.kind, c.quantity, c.unit_price, c.order_id, o.supplier, o.currency, o.effective, "
         "o.quantity, o.unit_price FROM order_changes c JOIN orders o ON o.order_id = c.order_id "
         "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
         + ("" if upto_seq is None else " AND c.seq <= ?")
@@ -248,17 +248,21 @@ def _changed_orders(
     )
     adjustments: dict[tuple, list] = {}
     with localcontext(EXACT):
-        for _, changes in groupby(rows, key=itemgetter(0)):
+        for _, changes in groupby(rows, key=itemgetter(3)):
             changes = list(changes)
             _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
-            start = as_placed(quantity, unit_price)
-            now = order_state(start, (change[1:4] for change in changes))
-            found = adjustments.setdefault(
-                (supplier, currency, as_date(day)), [Decimal(0), Decimal(0)]
-            )
-            found[0] += now.value - start.value
-            found[1] += now.units - start.units
-    return adjustments
+            unit_price = as_decimal(unit_price)
+            now = order_state(OrderState(quantity, unit_price), changes)
+            # Keyed by the day as read (SQLite's ISO text): made a date once per key below.
+            found = adjustments.get((supplier, currency, day))
+            if found is None:
+                found = adjustments[supplier, currency, day] = [Decimal(0), 0]
+            found[0] += now.value - quantity * unit_price
+            found[1] += now.units - quantity
+    return {
+        (supplier, currency, as_date(day)): [value, Decimal(units)]
+        for (supplier, currency, day), (value, units) in adjustments.items()
+    }
 
 
 # -- leases -----------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from typing import NamedTuple
 
 from ledger.money import EXACT, as_decimal
 
-# (kind, quantity, unit_price) of one order_changes row: kind `amended` or `cancelled`; an
-# amendment's quantity or unit_price is None when it does not name the field.
-Change = tuple[str, int | None, Decimal | str | None]
+# (kind, quantity, unit_price, …) of one order_changes row: kind `amended` or `cancelled`; an
+# amendment's quantity or unit_price is None when it does not name the field. Further items of
+# a row (its order, its dates) are ignored.
+Change = tuple  # (str, int | None, Decimal | str | None, ...)
 
 
 class OrderState(NamedTuple):
@@ -58,15 +59,16 @@ def order_state(start: OrderState, changes: Iterable[Change]) -> OrderState:
     amendment dated after a back-dated cancellation still sets the quantity a cancelled order
     shows). The one place SPEC §4.2 is written; the other functions here call it."""
     quantity, unit_price, cancelled, amended = start
-    for kind, new_quantity, new_price in changes:
-        if kind == "cancelled":
+    # Indexed rather than unpacked: a reader may pass its rows as they are, other columns after.
+    for change in changes:
+        if change[0] == "cancelled":
             cancelled = True
         else:
             amended = True
-            if new_quantity is not None:
-                quantity = new_quantity
-            if new_price is not None:
-                unit_price = as_decimal(new_price)
+            if change[1] is not None:
+                quantity = change[1]
+            if change[2] is not None:
+                unit_price = as_decimal(change[2])
     return OrderState(quantity, unit_price, cancelled, amended)
 
 
