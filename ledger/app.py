@@ -36,7 +36,14 @@ from ledger.errors import (
 from ledger.io import export_lines, write_csv
 from ledger.log import head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
-from ledger.projections import queries
+from ledger.reads.budget import budget_rows
+from ledger.reads.commitments import commitment_rows
+from ledger.reads.compliance import compliance_rows
+from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
+from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list
+from ledger.reads.policies import policy_rows, policy_series
+from ledger.reads.series import region_series
+from ledger.reads.shares import share_rows
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent, StoredEvent
@@ -570,7 +577,7 @@ class Ledger:
         """Budget, committed, remaining and utilization per region for one year, as of a date."""
         as_of = as_of or date.today()
         return self._query(
-            queries.budget_rows,
+            budget_rows,
             as_of=as_of,
             year=year or as_of.year,
             region=region,
@@ -586,7 +593,7 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every order and lease placed or signed by the as-of date, with its committed total."""
         return self._query(
-            queries.commitment_rows,
+            commitment_rows,
             as_of=as_of or date.today(),
             region=region,
             upto_seq=knowledge.upto_seq,
@@ -604,7 +611,7 @@ class Ledger:
         """Supplier shares of each region's orders charged to one year, as of a date."""
         as_of = as_of or date.today()
         return self._query(
-            queries.share_rows,
+            share_rows,
             as_of=as_of,
             year=year or as_of.year,
             region=region,
@@ -617,8 +624,7 @@ class Ledger:
     ) -> list:
         """Budget, committed and supplier shares of one region and year at each of `dates` (in
         date order, duplicates once), computed in one sweep: each point equals query_budget and
-        query_shares for the region at its date (see ledger.projections.series)."""
-        from ledger.projections.series import region_series
+        query_shares for the region at its date (see ledger.reads.series)."""
 
         with self.engine.connect() as connection:
             return region_series(connection, region, year, list(dates), knowledge.upto_seq)
@@ -632,7 +638,7 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
         return self._query(
-            queries.compliance_rows,
+            compliance_rows,
             as_of=as_of or date.today(),
             region=region,
             upto_seq=knowledge.upto_seq,
@@ -646,7 +652,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every policy set by the as-of date, enabled or not, with its settings then."""
-        from ledger.policies import policy_rows
 
         return self._query(
             policy_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
@@ -657,7 +662,6 @@ class Ledger:
     ) -> dict[date, dict[str, Any] | None]:
         """The first enabled `policy` of `region` in force at each date (a `policies` row), or
         None, reading the region's policy changes once."""
-        from ledger.policies import policy_series
 
         return self._query(
             policy_series,
@@ -677,7 +681,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Regions opened by the as-of date, by code, with their country, currency and opening date."""
-        from ledger.projections.lists import region_list
 
         return self._query(
             region_list, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
@@ -687,7 +690,6 @@ class Ledger:
         self, *, as_of: date | None = None, knowledge: Knowledge = Knowledge()
     ) -> list[dict[str, Any]]:
         """Suppliers and lessors registered by the as-of date, by code."""
-        from ledger.projections.lists import supplier_list
 
         return self._query(supplier_list, as_of=as_of or date.today(), upto_seq=knowledge.upto_seq)
 
@@ -700,7 +702,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every rate event in effect by the as-of date, in (effective, seq) order."""
-        from ledger.projections.lists import fx_list
 
         return self._query(
             fx_list,
@@ -720,7 +721,6 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every budget revision in effect by the as-of date (all years unless `year`), in
         (effective, seq) order, with its reason."""
-        from ledger.projections.lists import budget_list
 
         return self._query(
             budget_list,
@@ -740,7 +740,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Per region opened by the as-of date: its closed-through date and latest period event."""
-        from ledger.projections.diff import period_rows
 
         return self._query(
             period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
@@ -749,7 +748,6 @@ class Ledger:
     def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
         """The knowledge limit right after the region's last `period.closed` within `knowledge`:
         what the figures reported at that close were computed from."""
-        from ledger.projections.diff import last_close_seq
 
         seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
         if seq is None:
@@ -769,7 +767,6 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The budget report as of a date at two knowledge limits: rows that print differently."""
-        from ledger.projections.diff import budget_diff
 
         as_of = as_of or date.today()
         return self._query(
@@ -790,7 +787,6 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """Orders and leases whose status or committed total differs between two limits."""
-        from ledger.projections.diff import commitment_diff
 
         return self._query(
             commitment_diff,
@@ -809,7 +805,6 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The events between two limits, effective by the as-of date, that touch a region."""
-        from ledger.projections.diff import event_diff
 
         return self._query(
             lambda connection, **kwargs: list(event_diff(connection, **kwargs)),

@@ -1,4 +1,5 @@
-"""Calendar arithmetic: months with the day clamped to the month's end, lease payment schedules."""
+"""Calendar arithmetic: months with the day clamped to the month's end, and knowledge-limit
+timestamps. (Lease payment schedules are in ledger.semantics.leases.)"""
 
 from __future__ import annotations
 
@@ -27,27 +28,6 @@ def last_payment(start: date, months: int) -> date:
         raise ValueError(
             f"the last of {months} monthly payments from {start} would fall after 9999-12-31"
         ) from None
-
-
-def payment_dates(start: date, months: int) -> list[date]:
-    """Due dates start + k months for k = 0 … months−1, each computed from start (not chained),
-    so a lease starting on the 31st pays on the 31st whenever the month has one."""
-    return [add_months(start, k) for k in range(months)]
-
-
-def payments_due(start: date, months: int, year: int | None, until: date) -> int:
-    """How many of payment_dates(start, months) fall in `year` (any year when None) and on or
-    before `until`, counted without listing them: payment k is due in month start + k."""
-    first_month = start.year * 12 + start.month - 1
-    last_k = months - 1
-    if year is not None:
-        low, high = year * 12 - first_month, year * 12 + 11 - first_month
-    else:
-        low, high = 0, last_k
-    until_k = until.year * 12 + until.month - 1 - first_month
-    if 0 <= until_k <= last_k and add_months(start, until_k) > until:
-        until_k -= 1
-    return max(0, min(high, last_k, until_k) - max(low, 0) + 1)
 
 
 END_OF_DAY = "T23:59:59.999999Z"

@@ -1,9 +1,10 @@
-"""Exact numbers: parsing decimals strictly, canonical decimal strings, rounding only at output."""
+"""Exact numbers: parsing decimals strictly, canonical decimal strings, exact Decimal sums, and
+rounding only at output (CSV cells and the amounts, percents and thresholds in messages)."""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 
 # Amounts of a procurement ledger never need more; anything beyond is a typo or an attack.
@@ -14,6 +15,11 @@ MAX_FRACTION_DIGITS = 12
 # `1_000` and Arabic-Indic or other Unicode digits, which a ledger must not read as numbers).
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+
+# Sums of quantity × unit_price as Decimals: far more digits than any ledger amount needs, and
+# traps, so that an inexact result would raise instead of being rounded. Summing in C-speed
+# Decimals per booked rate, then converting to a Fraction once, keeps large reports fast and exact.
+EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -120,3 +126,26 @@ def format_amount(value: Decimal | Fraction | int) -> str:
 def format_fraction4(value: Decimal | Fraction | int) -> str:
     """A share or utilization: four decimals, rounded half up."""
     return str(round_half_up(value, FOUR_PLACES))
+
+
+def as_decimal(value: Decimal | str | int) -> Decimal:
+    """A stored amount as a Decimal: SQLite returns decimal columns as text."""
+    return value if type(value) is Decimal else Decimal(value)
+
+
+# -- amounts in messages ---------------------------------------------------------------------------
+
+
+def money(value: Decimal | Fraction | int, currency: str) -> str:
+    """An amount for a message: rounded half up to cents, thousands separated."""
+    return f"{round_half_up(value):,} {currency}"
+
+
+def percent(value: Fraction) -> str:
+    """24.50%: a share with two decimals of a percent, rounded half up."""
+    return f"{round_half_up(value * 100)}%"
+
+
+def threshold_percent(threshold: Decimal) -> str:
+    """30%, 25.5%: a threshold as set, without trailing zeros."""
+    return f"{canonical_decimal(threshold * 100)}%"

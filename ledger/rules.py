@@ -1,14 +1,23 @@
-"""Validation at entry (SPEC §3.1): an event must fit what the log already knows at its date.
+"""Validation at entry (SPEC §3.1): an event must fit what the log already knows at its date —
+references and lifecycle, closed books (§4.6) and block-mode policies (§4.5).
 
 Checks ask `Known`, which holds the log's state inside the append transaction (including the
 events appended earlier in it), so an event may refer to an earlier event of the same import
-file. Every check looks at the event's own effective date.
+file. Every check looks at the event's own effective date. The rules themselves (policy state,
+order state, lease schedule, booked rate, closed periods) are in ledger.semantics; a budget
+cap reads committed and the budget through ledger.reads, at full knowledge.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
+from fractions import Fraction
+from operator import itemgetter
 
+from sqlalchemy import Connection, select
+
+from ledger import schema
 from ledger.errors import ValidationError
 from ledger.events import (
     BudgetRevised,
@@ -26,8 +35,15 @@ from ledger.events import (
     SupplierRegistered,
 )
 from ledger.known import Known, Row
-from ledger.policies import check_block_policies
+from ledger.money import money
+from ledger.reads.rates import rate_book
+from ledger.reads.regions import budget_amount
+from ledger.reads.totals import committed
+from ledger.semantics.leases import charges_per_year
+from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import closed_against, closed_message
+from ledger.semantics.policies import policy_states
+from ledger.semantics.rates import no_rate_in_force
 
 
 def check_event(known: Known, event: NewEvent) -> None:
@@ -132,7 +148,7 @@ def check_reopen(known: Known, payload: PeriodReopened, reason: str | None) -> N
         )
 
 
-def _known_as_of(row: Row | None, code: str, on: date, field: str, noun: str, verb: str) -> Row:
+def _exists_on(row: Row | None, code: str, on: date, field: str, noun: str, verb: str) -> Row:
     """The read-model row of a region, supplier, order or lease that exists on date `on`."""
     if row is None:
         raise ValidationError(f"{noun} {code!r} is not {verb}", field)
@@ -145,21 +161,19 @@ def _known_as_of(row: Row | None, code: str, on: date, field: str, noun: str, ve
 
 
 def region_as_of(known: Known, region: str, on: date) -> Row:
-    return _known_as_of(known.regions.get(region), region, on, "region", "region", "opened")
+    return _exists_on(known.regions.get(region), region, on, "region", "region", "opened")
 
 
 def supplier_as_of(known: Known, supplier: str, on: date, field: str) -> Row:
-    return _known_as_of(
-        known.suppliers.get(supplier), supplier, on, field, "supplier", "registered"
-    )
+    return _exists_on(known.suppliers.get(supplier), supplier, on, field, "supplier", "registered")
 
 
 def lease_as_of(known: Known, lease: str, on: date) -> Row:
-    return _known_as_of(known.lease(lease), lease, on, "lease", "lease", "signed")
+    return _exists_on(known.lease(lease), lease, on, "lease", "lease", "signed")
 
 
 def order_open_as_of(known: Known, order: str, on: date) -> Row:
-    row = _known_as_of(known.order(order), order, on, "order", "order", "placed")
+    row = _exists_on(known.order(order), order, on, "order", "order", "placed")
     cancelled = [effective for effective in known.cancelled_on(order) if effective <= on]
     if cancelled:
         raise ValidationError(
@@ -175,7 +189,126 @@ def require_rate(known: Known, currency: str, region_currency: str, on: date) ->
     first = known.rate_known_from(currency, region_currency)
     if first is None or first > on:
         raise ValidationError(
-            f"no {currency}/{region_currency} rate is in force on {on.isoformat()}; "
+            f"{no_rate_in_force(currency, region_currency, on)}; "
             f"record one with `ledger fx set {currency} {region_currency} RATE` first",
             "currency",
         )
+
+
+# -- block mode -----------------------------------------------------------------------------------
+
+
+def check_block_policies(known: Known, event: NewEvent) -> None:
+    """Reject an order.placed, order.amended or lease.signed that a block-mode policy in force at
+    the event's effective date forbids (SPEC §3.1, §4.5). Full knowledge: the log as it is now,
+    including the earlier lines of the same import."""
+    payload = event.payload
+    on = event.effective
+    match payload:
+        case OrderPlaced():
+            region = payload.region
+            restricted = {
+                "restricted_supplier": ("supplier", payload.supplier),
+                "restricted_sku": ("sku", payload.sku),
+            }
+            document = f"order {payload.order}"
+        case LeaseSigned():
+            region = payload.region
+            restricted = {
+                "restricted_supplier": ("lessor", payload.lessor),
+                "restricted_sku": ("sku", payload.sku),
+            }
+            document = f"lease {payload.lease}"
+        case OrderAmended():
+            # Amendments change neither supplier nor sku: only a budget cap can block them.
+            region = known.order(payload.order)["region"]
+            restricted = {}
+            document = f"order {payload.order}"
+        case _:
+            return
+    if region not in known.policy_changes:
+        return  # the common case: no policy at all for the region
+    # The policies in force on `on` follow from the changes dated on or before it: a prefix of
+    # the region's changes in date order, so its length identifies them.
+    changes = known.policy_changes[region]
+    prefix = bisect_right(changes, on, key=itemgetter("effective"))
+    blocking = known.blocking.get((region, prefix))
+    if blocking is None:
+        blocking = known.blocking[region, prefix] = [
+            state
+            for state in policy_states(changes[:prefix])
+            if state.enabled and state.mode == "block"
+        ]
+    for state in blocking:
+        if state.policy in restricted:
+            field, value = restricted[state.policy]
+            if state.subject == value:
+                raise ValidationError(
+                    f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+                    f"{document} with {field} {value} is not allowed",
+                    field,
+                )
+    if any(state.policy == "budget_cap" for state in blocking):
+        # The cap is checked against committed(), which reads the read models: the rows of the
+        # events appended before this one must be in the database first.
+        known.before_sql()
+        _check_budget_cap(known.connection, event, region, document)
+
+
+def _check_budget_cap(connection: Connection, event: NewEvent, region: str, document: str) -> None:
+    """For each year the event charges that has a budget recorded as of its date E: refuse it when
+    it raises committed as of E and leaves it above the budget as of E."""
+    on = event.effective
+    currency = connection.execute(
+        select(schema.regions.c.currency).where(schema.regions.c.region == region)
+    ).scalar_one()
+    field = "lease" if isinstance(event.payload, LeaseSigned) else "order"
+    for year, added in sorted(_added_commitment(connection, event.payload, on, currency).items()):
+        if added <= 0:
+            continue  # lowering (or keeping) a commitment is always allowed
+        recorded = budget_amount(connection, region, year, on, None)
+        if recorded is None:
+            continue
+        budget = Fraction(recorded)
+        after = committed(connection, region, year, on, None) + added
+        if after > budget:
+            raise ValidationError(
+                f"blocked by budget_cap (block) of region {region} for {year}: "
+                f"budget {money(budget, currency)}, committed would be {money(after, currency)}, "
+                f"over by {money(after - budget, currency)} ({document} adds {money(added, currency)})",
+                field,
+            )
+
+
+def _added_commitment(
+    connection: Connection, payload, on: date, currency: str
+) -> dict[int, Fraction]:
+    """What the event adds to committed(R, Y) as of its date, per budget year Y, in the region's
+    currency at the booked rate (a new document: all of it; an amendment: the order's value
+    after it less before, SPEC §4.2)."""
+    rate = rate_book(connection, on, None)
+    match payload:
+        case OrderPlaced():
+            value = as_placed(payload.quantity, payload.unit_price).value
+            return {on.year: Fraction(value) * rate(payload.currency, currency, on)}
+        case LeaseSigned():
+            booked = rate(payload.currency, currency, on)
+            charges = charges_per_year(payload.start, payload.months, payload.monthly_payment)
+            return {year: Fraction(charge) * booked for year, charge in charges.items()}
+        case OrderAmended():
+            order = connection.execute(
+                select(schema.orders).where(schema.orders.c.order_id == payload.order)
+            ).one()
+            changes = schema.order_changes
+            before = order_state(
+                as_placed(order.quantity, order.unit_price),
+                connection.execute(
+                    select(changes.c.kind, changes.c.quantity, changes.c.unit_price)
+                    .where(changes.c.order_id == order.order_id, changes.c.effective <= on)
+                    .order_by(changes.c.effective, changes.c.seq)
+                ),
+            )
+            after = after_change(before, "amended", payload.quantity, payload.unit_price)
+            booked = rate(order.currency, currency, order.effective)
+            return {order.year: (Fraction(after.value) - Fraction(before.value)) * booked}
+    return {}

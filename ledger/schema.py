@@ -29,7 +29,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 metadata = MetaData(
     naming_convention={
@@ -147,6 +147,9 @@ orders = Table(
     Column("seq", BigInteger, nullable=False),
     Index(None, "region", "effective"),
     Index(None, "region", "year", "seq"),
+    # The orders a restriction policy names (compliance): one supplier or sku from a date on.
+    Index(None, "region", "supplier", "effective"),
+    Index(None, "region", "sku", "effective"),
 )
 
 # Amendments and cancellations; a cancellation has kind 'cancelled' and no values. Each carries

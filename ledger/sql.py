@@ -1,15 +1,17 @@
-"""Driver-level SQL shared by the store, the log and the lookups: placeholders and keyset pages.
+"""SQL helpers shared by the store, the log, the status and the reads: placeholders, dates as
+parameters, driver-level rows, keyset pages, and the knowledge limit as a condition.
 
-Statements on the hot paths (appends, log scans, lookups by code) go straight through the
-driver with `exec_driver_sql`, skipping SQLAlchemy's compiler. They are written here with `?`
-markers; PostgreSQL's psycopg takes `%s` instead.
+Statements on the hot paths (appends, log scans, lookups by code, the reports' sums) go straight
+through the driver with `exec_driver_sql`, skipping SQLAlchemy's compiler. They are written with
+`?` markers; PostgreSQL's psycopg takes `%s` instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Table
 
 
 def marker(connection: Connection) -> str:
@@ -26,6 +28,30 @@ def for_driver(connection: Connection, sql: str) -> str:
     """A statement written with `?` markers, in the driver's paramstyle. (No `?` may appear in
     the statement other than as a marker: these statements have no string literals with one.)"""
     return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def is_sqlite(connection: Connection) -> bool:
+    return connection.dialect.name == "sqlite"
+
+
+def day_parameter(connection: Connection, day: date) -> object:
+    """A date as a driver-level parameter: SQLite keeps dates as ISO text (compared as text),
+    psycopg adapts a date itself."""
+    return day.isoformat() if is_sqlite(connection) else day
+
+
+def driver_rows(connection: Connection, sql: str, parameters: Sequence = ()) -> list[tuple]:
+    """All rows of a statement written with `?` markers, run by the driver as it is."""
+    return connection.exec_driver_sql(for_driver(connection, sql), tuple(parameters)).all()
+
+
+def visible(table: Table, as_of: date, upto_seq: int | None) -> list[ColumnElement[bool]]:
+    """The conditions under which a read-model row counts for a query as of `as_of` within the
+    knowledge limit `upto_seq` (None: the whole log): effective ≤ as_of and seq ≤ upto_seq."""
+    conditions = [table.c.effective <= as_of]
+    if upto_seq is not None:
+        conditions.append(table.c.seq <= upto_seq)
+    return conditions
 
 
 def keyset_pages(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect
 
 from ledger.db import describe_url
+from ledger.sql import markers
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -132,9 +133,9 @@ def closed_through(connection: Connection) -> dict[str, str | None]:
     """Each region's closed-through date (SPEC §4.6): the `through` of its latest period event
     in seq order, None after a reopen without one. Read from the log by type, so it works on
     any ledger, whatever read models it has."""
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     rows = connection.exec_driver_sql(
-        f"SELECT payload FROM events WHERE type IN ({marker}, {marker}) ORDER BY seq", PERIOD_TYPES
+        f"SELECT payload FROM events WHERE type IN ({markers(connection, 2)}) ORDER BY seq",
+        PERIOD_TYPES,
     )
     closed: dict[str, str | None] = {}
     for (payload,) in rows:

@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.dates import payment_dates, payments_due
+from ledger.semantics.leases import payment_dates, payments_due
 
 days = st.dates(date(2020, 1, 1), date(2030, 12, 31))
 month_ends = st.sampled_from(

@@ -370,7 +370,8 @@ def test_every_query_command_documents_an_example(run):
 
 
 def test_booked_rate_takes_the_latest_known_rate_of_either_direction(world):
-    from ledger.projections.queries import booked_rate, budget_amount
+    from ledger.reads.rates import booked_rate
+    from ledger.reads.regions import budget_amount
 
     first = world.record(
         "fx.rate_set", {"base": "USD", "quote": "CNY", "rate": "7.2"}, effective=START

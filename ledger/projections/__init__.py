@@ -1,2 +1,2 @@
-"""Read models: kept up to date inside each append (`apply`), rebuilt from the log (`rebuild`),
-and queried at any (as-of date, knowledge limit) pair (`queries`)."""
+"""The write side of the read models: kept up to date inside each append (`apply`) and rebuilt
+from the log (`rebuild`). The queries over them are in ledger.reads."""

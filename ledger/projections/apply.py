@@ -15,7 +15,6 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from sqlalchemy import Connection, select
 
 from ledger import schema
-from ledger.dates import payment_dates
 from ledger.events import (
     BudgetRevised,
     FxRateSet,
@@ -33,6 +32,7 @@ from ledger.events import (
     SupplierRegistered,
 )
 from ledger.known import Known
+from ledger.semantics.leases import payment_dates
 
 # Sums of quantity × unit_price are exact: an inexact result raises instead of being rounded.
 EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])

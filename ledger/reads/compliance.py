@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from ledger import schema
-from ledger.money import canonical_decimal, round_half_up
-from ledger.policies import PolicyState, enabled_policies, money
-from ledger.projections.queries import (
-    budget_amount,
-    commitment_rows,
-    region_rows,
-    region_totals,
-)
+from ledger.money import money, percent, round_half_up, threshold_percent
+from ledger.reads.commitments import commitment_rows
+from ledger.reads.policies import enabled_policies
+from ledger.reads.rates import rate_book
+from ledger.reads.regions import budget_amount, region_rows
+from ledger.reads.totals import region_totals
+from ledger.semantics.policies import PolicyState
+from ledger.sql import visible
 
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
 
@@ -49,16 +49,6 @@ def compliance_rows(
     )
 
 
-def percent(value: Fraction) -> str:
-    """24.50%: a share with two decimals of a percent, rounded half up."""
-    return f"{round_half_up(value * 100)}%"
-
-
-def threshold_percent(threshold) -> str:
-    """30%, 25.5%: a threshold as set, without trailing zeros."""
-    return f"{canonical_decimal(threshold * 100)}%"
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
@@ -74,6 +64,7 @@ class _Report:
         self._totals: dict[str, tuple[Fraction, list[dict[str, Any]]]] = {}
         self._restricted: dict[PolicyState, tuple[list, list]] = {}
         self._documents: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rate = rate_book(connection, as_of, upto_seq)
 
     def rows(self, state: PolicyState) -> list[tuple[str, str, str]]:
         """(subject, status, detail) for each row of one enabled policy."""
@@ -99,7 +90,7 @@ class _Report:
         all its policies."""
         if region not in self._totals:
             self._totals[region] = region_totals(
-                self.connection, region, self.as_of.year, self.as_of, self.upto_seq
+                self.connection, region, self.as_of.year, self.as_of, self.upto_seq, self.rate
             )
         return self._totals[region]
 
@@ -129,15 +120,13 @@ class _Report:
                 region=region,
                 upto_seq=self.upto_seq,
                 ids=missing,
+                rate=self.rate,
             )
             self._documents.update(((row["kind"], row["id"]), row) for row in rows)
         return self._documents
 
-    def _known(self, table) -> list:
-        conditions = [table.c.effective <= self.as_of]
-        if self.upto_seq is not None:
-            conditions.append(table.c.seq <= self.upto_seq)
-        return conditions
+    def _visible(self, table) -> list:
+        return visible(table, self.as_of, self.upto_seq)
 
     # -- one method per policy kind ---------------------------------------------------------------
 
@@ -235,7 +224,7 @@ class _Report:
                 orders.c.region == state.region,
                 order_column == state.subject,
                 orders.c.effective >= state.since,
-                *self._known(orders),
+                *self._visible(orders),
             )
         )
         signed = self.connection.execute(
@@ -248,7 +237,7 @@ class _Report:
                 leases.c.region == state.region,
                 lease_column == state.subject,
                 leases.c.effective >= state.since,
-                *self._known(leases),
+                *self._visible(leases),
             )
         )
         found = self._restricted[state] = (placed.all(), signed.all())
@@ -303,13 +292,13 @@ class _Report:
             select(leases)
             .outerjoin(
                 terminations,
-                and_(terminations.c.lease == leases.c.lease, *self._known(terminations)),
+                and_(terminations.c.lease == leases.c.lease, *self._visible(terminations)),
             )
             .where(
                 leases.c.region == state.region,
                 leases.c.effective >= state.since,
                 terminations.c.lease.is_(None),
-                *self._known(leases),
+                *self._visible(leases),
             )
         )
         # The latest known review of each lease of the region, read in one query.
@@ -317,7 +306,7 @@ class _Report:
         for review in self.connection.execute(
             select(reviews)
             .join(leases, leases.c.lease == reviews.c.lease)
-            .where(leases.c.region == state.region, *self._known(reviews))
+            .where(leases.c.region == state.region, *self._visible(reviews))
             .order_by(reviews.c.effective, reviews.c.seq)
         ):
             latest[review.lease] = review

@@ -1,6 +1,6 @@
 """Budget, committed and supplier shares of one region and year at many as-of dates, in one sweep.
 
-The point queries (queries.budget_rows, queries.share_rows) answer one as-of date each. A report
+The point queries (reads.budget.budget_rows, reads.shares.share_rows) answer one as-of date each. A report
 asks the same question at hundreds of dates; this module reads the region's rows once (orders,
 changes, leases, terminations, budgets, all within the knowledge limit and dated by the last
 date) and turns every document into signed steps: +value on the day an order is placed, the
@@ -28,16 +28,14 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger import schema
-from ledger.dates import as_date, payments_due
-from ledger.projections.queries import (
-    EXACT,
-    _decimal,
-    _driver_rows,
-    _is_sqlite,
-    _RateBook,
-    budget_row,
-    share_rows_of,
-)
+from ledger.dates import as_date
+from ledger.money import EXACT, as_decimal
+from ledger.reads.budget import budget_row
+from ledger.reads.rates import rate_book
+from ledger.reads.shares import share_rows_of
+from ledger.semantics.leases import payments_left
+from ledger.semantics.orders import as_placed, states_after
+from ledger.sql import day_parameter, driver_rows
 
 
 @dataclass(frozen=True)
@@ -79,16 +77,15 @@ class _Sweep:
         self.connection, self.region, self.year = connection, region, year
         self.dates, self.upto_seq = dates, upto_seq
         self.last = dates[-1]
-        self.sqlite = _is_sqlite(connection)
 
     def _day(self, value: date) -> object:
-        return value.isoformat() if self.sqlite else value
+        return day_parameter(self.connection, value)
 
     def _bin(self, day) -> int:
         """The index of the first asked date on or after `day` (len(dates): none)."""
         return bisect_left(self.dates, as_date(day))
 
-    def _known(self, alias: str = "") -> tuple[str, list]:
+    def _within_limit(self, alias: str = "") -> tuple[str, list]:
         if self.upto_seq is None:
             return "", []
         return f" AND {alias}seq <= ?", [self.upto_seq]
@@ -136,15 +133,15 @@ class _Sweep:
                 found[0] += value
                 found[1] += units
 
-        known, limit = self._known()
+        within, limit = self._within_limit()
         # The placements, the bulk of the rows: summed per (supplier, currency, day) as read
         # (SQLite's days are ISO text, binned as text), then binned once per distinct day.
         placed_sums: dict[tuple, list] = {}
         with localcontext(EXACT):
-            for supplier, currency, placed, quantity, unit_price in _driver_rows(
+            for supplier, currency, placed, quantity, unit_price in driver_rows(
                 self.connection,
                 "SELECT supplier, currency, effective, quantity, unit_price FROM orders "
-                "WHERE region = ? AND year = ? AND effective <= ?" + known,
+                "WHERE region = ? AND year = ? AND effective <= ?" + within,
                 [self.region, self.year, self._day(self.last), *limit],
             ):
                 value = quantity * (
@@ -159,41 +156,34 @@ class _Sweep:
             for (supplier, currency, placed), (value, quantity) in placed_sums.items():
                 placed = as_date(placed)
                 add(self._bin(placed), supplier, currency, placed, value, Decimal(quantity))
-            known, limit = self._known("c.")
-            rows = _driver_rows(
+            within, limit = self._within_limit("c.")
+            rows = driver_rows(
                 self.connection,
                 "SELECT c.order_id, c.kind, c.quantity, c.unit_price, c.effective, o.supplier, "
                 "o.currency, o.effective, o.quantity, o.unit_price FROM order_changes c "
                 "JOIN orders o ON o.order_id = c.order_id "
                 "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
-                + known
+                + within
                 + " ORDER BY c.order_id, c.effective, c.seq",
                 [self.region, self.year, self._day(self.last), *limit],
             )
             for _, changes in groupby(rows, key=itemgetter(0)):
                 changes = list(changes)
-                _, _, _, _, _, supplier, currency, placed, quantity, unit_price = changes[0]
-                placed, unit_price = as_date(placed), _decimal(unit_price)
-                value, units, cancelled = quantity * unit_price, quantity, False
-                for _, kind, new_quantity, new_price, effective, *_ in changes:
-                    # Each change's step is the state after it less the state before (SPEC §4.2).
-                    if kind == "cancelled":
-                        cancelled = True
-                    else:
-                        quantity = quantity if new_quantity is None else new_quantity
-                        unit_price = unit_price if new_price is None else _decimal(new_price)
-                    now_value, now_units = (
-                        (0, 0) if cancelled else (quantity * unit_price, quantity)
-                    )
+                _, _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
+                day = as_date(day)
+                # Each change's step is the state after it less the state before (SPEC §4.2).
+                before = as_placed(quantity, unit_price)
+                after_each = states_after(before, (change[1:4] for change in changes))
+                for change, after in zip(changes, after_each, strict=True):
                     add(
-                        self._bin(effective),
+                        self._bin(change[4]),
                         supplier,
                         currency,
-                        placed,
-                        now_value - value,
-                        Decimal(now_units - units),
+                        day,
+                        after.value - before.value,
+                        Decimal(after.units - before.units),
                     )
-                    value, units = now_value, now_units
+                    before = after
         return steps, appears
 
     def lease_steps(self) -> dict[tuple, Decimal]:
@@ -205,16 +195,16 @@ class _Sweep:
             if index < len(self.dates) and value:
                 steps[index, currency, signed] += value
 
-        known_l, limit_l = self._known("l.")
-        known_t, limit_t = self._known("t.")
-        due = _driver_rows(
+        within_l, limit_l = self._within_limit("l.")
+        within_t, limit_t = self._within_limit("t.")
+        due = driver_rows(
             self.connection,
             "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, "
             "t.effective FROM lease_years y JOIN leases l ON l.lease = y.lease "
             "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
-            + known_t
+            + within_t
             + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
-            + known_l,
+            + within_l,
             [
                 self._day(self.last),
                 *limit_t,
@@ -224,11 +214,11 @@ class _Sweep:
                 *limit_l,
             ],
         )
-        fees = _driver_rows(
+        fees = driver_rows(
             self.connection,
             "SELECT l.currency, l.effective, t.effective, t.fee FROM lease_terminations t "
             "JOIN leases l ON l.lease = t.lease WHERE t.year = ? AND l.region = ? "
-            "AND t.effective <= ? AND l.effective <= ?" + known_t + known_l,
+            "AND t.effective <= ? AND l.effective <= ?" + within_t + within_l,
             [
                 self.year,
                 self.region,
@@ -240,14 +230,14 @@ class _Sweep:
         )
         with localcontext(EXACT):
             for currency, signed, start, months, monthly, payments, terminated in due:
-                signed, monthly = as_date(signed), _decimal(monthly)
+                signed, monthly = as_date(signed), as_decimal(monthly)
                 full = payments * monthly
                 signing = self._bin(signed)
                 if terminated is None:
                     add(signing, currency, signed, full)
                     continue
                 left = (
-                    payments_due(as_date(start), months, self.year, as_date(terminated)) * monthly
+                    payments_left(as_date(start), months, self.year, as_date(terminated)) * monthly
                 )
                 ending = self._bin(terminated)
                 if ending <= signing:
@@ -257,7 +247,9 @@ class _Sweep:
                     add(ending, currency, signed, left - full)
             for currency, signed, terminated, fee in fees:
                 signed = as_date(signed)
-                add(max(self._bin(signed), self._bin(terminated)), currency, signed, _decimal(fee))
+                add(
+                    max(self._bin(signed), self._bin(terminated)), currency, signed, as_decimal(fee)
+                )
         return steps
 
     # -- the sweep ------------------------------------------------------------------------------
@@ -267,7 +259,7 @@ class _Sweep:
         if opened is None:
             return [SeriesPoint(day, [], []) for day in self.dates]
         home = opened.currency
-        rate = _RateBook(self.connection, self.last, self.upto_seq)
+        rate = rate_book(self.connection, self.last, self.upto_seq)
         countries = dict(
             self.connection.execute(
                 select(schema.suppliers.c.supplier, schema.suppliers.c.country)

@@ -19,7 +19,9 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.known import select_in
 from ledger.money import format_amount
-from ledger.projections.queries import budget_rows, commitment_rows, region_rows
+from ledger.reads.budget import budget_rows
+from ledger.reads.commitments import commitment_rows
+from ledger.reads.regions import region_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
 
 

@@ -15,13 +15,7 @@ from sqlalchemy import Connection, select
 
 from ledger import schema
 from ledger.dates import as_date
-
-
-def _known(table, as_of: date, upto_seq: int | None) -> list:
-    conditions = [table.c.effective <= as_of]
-    if upto_seq is not None:
-        conditions.append(table.c.seq <= upto_seq)
-    return conditions
+from ledger.sql import visible
 
 
 def region_list(
@@ -29,7 +23,7 @@ def region_list(
 ) -> list[dict[str, Any]]:
     """Regions opened by as_of, by code: region, name, country, currency, opened, seq."""
     regions = schema.regions
-    query = select(regions).where(*_known(regions, as_of, upto_seq)).order_by(regions.c.region)
+    query = select(regions).where(*visible(regions, as_of, upto_seq)).order_by(regions.c.region)
     if region is not None:
         query = query.where(regions.c.region == region)
     return [
@@ -52,7 +46,7 @@ def supplier_list(
     registered, seq."""
     suppliers = schema.suppliers
     query = (
-        select(suppliers).where(*_known(suppliers, as_of, upto_seq)).order_by(suppliers.c.supplier)
+        select(suppliers).where(*visible(suppliers, as_of, upto_seq)).order_by(suppliers.c.supplier)
     )
     return [
         {
@@ -80,7 +74,7 @@ def fx_list(
     rates = schema.fx_rates
     query = (
         select(rates)
-        .where(*_known(rates, as_of, upto_seq))
+        .where(*visible(rates, as_of, upto_seq))
         .order_by(rates.c.effective, rates.c.seq)
     )
     if base is not None:
@@ -122,7 +116,7 @@ def budget_list(
         )
         .join_from(budgets, regions, regions.c.region == budgets.c.region)
         .join(events, events.c.seq == budgets.c.seq)
-        .where(*_known(budgets, as_of, upto_seq))
+        .where(*visible(budgets, as_of, upto_seq))
         .order_by(budgets.c.effective, budgets.c.seq)
     )
     if year is not None:

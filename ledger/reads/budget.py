@@ -1,0 +1,44 @@
+"""`query budget` (SPEC §4.4): budget, committed, remaining and utilization per region and year."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from ledger.reads.rates import rate_book
+from ledger.reads.regions import budget_amount, region_rows
+from ledger.reads.totals import committed
+
+
+def budget_rows(
+    connection: Connection, *, as_of: date, year: int, region: str | None, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """One row per region opened by as_of: budget (0 when none is recorded), committed,
+    remaining = budget − committed, utilization = committed / budget (None when the budget
+    is 0)."""
+    rows = []
+    rate = rate_book(connection, as_of, upto_seq)
+    for opened in region_rows(connection, as_of, upto_seq, region):
+        budget = budget_amount(connection, opened.region, year, as_of, upto_seq)
+        spent = committed(connection, opened.region, year, as_of, upto_seq, rate)
+        rows.append(budget_row(opened, year, budget, spent))
+    return rows
+
+
+def budget_row(opened: Row, year: int, budget: Decimal | None, spent: Fraction) -> dict[str, Any]:
+    """The budget report's row of one region (`opened`, a regions row) from its budget (None:
+    none recorded, which counts 0) and committed."""
+    budget = budget or Decimal(0)
+    return {
+        "region": opened.region,
+        "year": year,
+        "currency": opened.currency,
+        "budget": budget,
+        "committed": spent,
+        "remaining": Fraction(budget) - spent,
+        "utilization": spent / Fraction(budget) if budget else None,
+    }

@@ -1,0 +1,158 @@
+"""`query commitments` (SPEC §5): every order and lease placed or signed by a date, with its status
+and its total over all years in the region's currency.
+
+Each order's changes within the limit are read in (effective, seq) order and folded by
+ledger.semantics.orders; each lease's payments follow ledger.semantics.leases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from ledger import schema
+from ledger.dates import as_date
+from ledger.reads.rates import rate_book
+from ledger.semantics.leases import payments_left
+from ledger.semantics.orders import Change, as_placed, order_state
+from ledger.semantics.rates import RateBook
+from ledger.sql import visible
+
+
+def commitment_rows(
+    connection: Connection,
+    *,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    ids: Collection[str] | None = None,
+    rate: RateBook | None = None,
+) -> list[dict[str, Any]]:
+    """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
+    its status at as_of and `committed`, its total over all years in the region's currency.
+    With `ids`, only the orders and leases of those ids."""
+    if ids is not None and not ids:
+        return []
+    rate = rate or rate_book(connection, as_of, upto_seq)
+    rows = [
+        *_order_commitments(connection, as_of, region, upto_seq, rate, ids),
+        *_lease_commitments(connection, as_of, region, upto_seq, rate, ids),
+    ]
+    return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
+
+
+def _order_commitments(
+    connection: Connection,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    rate: RateBook,
+    ids: Collection[str] | None,
+) -> Iterable[dict[str, Any]]:
+    orders, changes, regions = schema.orders, schema.order_changes, schema.regions
+    placed_query = (
+        select(
+            orders.c.order_id,
+            orders.c.region,
+            orders.c.supplier,
+            orders.c.sku,
+            orders.c.currency,
+            orders.c.effective,
+            orders.c.quantity,
+            orders.c.unit_price,
+            regions.c.currency.label("region_currency"),
+        )
+        .join_from(orders, regions, regions.c.region == orders.c.region)
+        .where(*visible(orders, as_of, upto_seq))
+    )
+    changes_query = select(
+        changes.c.order_id, changes.c.kind, changes.c.quantity, changes.c.unit_price
+    ).where(*visible(changes, as_of, upto_seq))
+    if ids is not None:
+        # By id only, so that the primary key serves it: with the region too, the database would
+        # scan the region's orders by date instead. The region is checked below.
+        placed_query = placed_query.where(orders.c.order_id.in_(list(ids)))
+        changes_query = changes_query.where(changes.c.order_id.in_(list(ids)))
+    elif region is not None:
+        placed_query = placed_query.where(orders.c.region == region)
+        changes_query = changes_query.where(changes.c.region == region)
+    changed: dict[str, list[Change]] = {}
+    for order_id, kind, quantity, unit_price in connection.execute(
+        changes_query.order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
+    ):
+        changed.setdefault(order_id, []).append((kind, quantity, unit_price))
+    for order in connection.execute(placed_query):
+        if region is not None and order.region != region:
+            continue
+        state = order_state(
+            as_placed(order.quantity, order.unit_price), changed.get(order.order_id, ())
+        )
+        value = Fraction(0)
+        if not state.cancelled:
+            booked = rate(order.currency, order.region_currency, as_date(order.effective))
+            value = Fraction(state.value) * booked
+        yield {
+            "kind": "order",
+            "id": order.order_id,
+            "region": order.region,
+            "counterparty": order.supplier,
+            "sku": order.sku,
+            "quantity": state.quantity,
+            "status": state.status,
+            "committed": value,
+            "currency": order.region_currency,
+        }
+
+
+def _lease_commitments(
+    connection: Connection,
+    as_of: date,
+    region: str | None,
+    upto_seq: int | None,
+    rate: RateBook,
+    ids: Collection[str] | None,
+) -> Iterable[dict[str, Any]]:
+    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
+    signed = (
+        select(
+            leases,
+            regions.c.currency.label("region_currency"),
+            terminations.c.effective.label("terminated"),
+            terminations.c.fee,
+        )
+        .join_from(leases, regions, regions.c.region == leases.c.region)
+        .outerjoin(
+            terminations,
+            and_(terminations.c.lease == leases.c.lease, *visible(terminations, as_of, upto_seq)),
+        )
+        .where(*visible(leases, as_of, upto_seq))
+    )
+    if ids is not None:
+        signed = signed.where(leases.c.lease.in_(list(ids)))
+    elif region is not None:
+        signed = signed.where(leases.c.region == region)
+    for lease in connection.execute(signed):
+        if region is not None and lease.region != region:
+            continue
+        booked = rate(lease.currency, lease.region_currency, as_date(lease.effective))
+        if lease.terminated is None:
+            payments, fee = lease.months, Fraction(0)
+        else:
+            terminated = as_date(lease.terminated)
+            payments = payments_left(as_date(lease.start), lease.months, None, terminated)
+            fee = Fraction(lease.fee) * booked
+        yield {
+            "kind": "lease",
+            "id": lease.lease,
+            "region": lease.region,
+            "counterparty": lease.lessor,
+            "sku": lease.sku,
+            "quantity": lease.units,
+            "status": "open" if lease.terminated is None else "terminated",
+            "committed": payments * Fraction(lease.monthly_payment) * booked + fee,
+            "currency": lease.region_currency,
+        }

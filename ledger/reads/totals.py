@@ -1,0 +1,321 @@
+"""Committed and supplier shares of one region and year as of a date (SPEC §4.4), the totals the
+budget and share reports and compliance are made of.
+
+Orders are read from the order buckets (sums of orders as placed, per block of seqs) plus single
+orders where a bucket would say too much, then corrected by the orders' changes, each order's
+changes folded by ledger.semantics.orders. Lease payments come from lease_years (the count per
+year as scheduled) and what a termination leaves (ledger.semantics.leases). These run for every
+report on every region, over the largest tables, so they go straight through the driver.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger import schema
+from ledger.dates import as_date
+from ledger.money import EXACT, as_decimal
+from ledger.reads.rates import rate_book
+from ledger.semantics.leases import payments_left
+from ledger.semantics.orders import OrderState, order_state
+from ledger.semantics.rates import RateBook
+from ledger.sql import day_parameter, driver_rows, visible
+
+
+def committed(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
+) -> Fraction:
+    """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
+    values of the region's orders charged to the year, plus its lease payments due in the year
+    and termination fees charged to it."""
+    return region_totals(connection, region, year, as_of, upto_seq, rate, shares=False)[0]
+
+
+def supplier_shares(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
+) -> list[dict[str, Any]]:
+    """Per supplier with at least one order of `region` charged to `year` placed by as_of,
+    sorted by supplier: supplier, country, domestic (its country is the region's), value
+    (Fraction, in the region's currency; cancelled orders count 0) and units (int, the
+    quantities of orders not cancelled). Leases do not count (SPEC §4.4)."""
+    return region_totals(connection, region, year, as_of, upto_seq, rate, committed=False)[1]
+
+
+def region_totals(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
+    *,
+    committed: bool = True,
+    shares: bool = True,
+) -> tuple[Fraction | None, list[dict[str, Any]]]:
+    """(committed, supplier_shares) of one region and year as of as_of from ONE reading of its
+    orders (the compliance report needs both); committed is None when not asked for or the
+    region is unknown, the shares empty when not asked for. `rate`: a rate book for the same
+    as_of and limit, shared by the regions of one report."""
+    rate = rate or rate_book(connection, as_of, upto_seq)
+    regions, suppliers = schema.regions, schema.suppliers
+    home = connection.execute(
+        select(regions.c.currency, regions.c.country).where(regions.c.region == region)
+    ).first()
+    region_currency = None if home is None else home.currency
+    orders = _region_orders(connection, region, year, as_of, upto_seq, region_currency)
+    total = None
+    if committed:
+        # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
+        per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
+        with localcontext(EXACT):
+            for (_, currency, day), (value, _, _) in orders.items():
+                if value:
+                    per_rate[rate.booking(currency, region_currency, day)] += value
+        total = sum(
+            (Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
+            Fraction(0),
+        )
+        total += _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
+    if not shares or home is None:
+        return total, []
+    countries = dict(connection.execute(select(suppliers.c.supplier, suppliers.c.country)).all())
+    found: dict[str, dict[str, Any]] = {}
+    # Per supplier, Decimals summed per booked rate first: one Fraction product per rate.
+    per_supplier_rate: dict[tuple, Decimal] = defaultdict(Decimal)
+    with localcontext(EXACT):
+        for (supplier, currency, day), (value, units, _) in orders.items():
+            share = found.get(supplier)
+            if share is None:
+                share = found[supplier] = {
+                    "supplier": supplier,
+                    "country": countries[supplier],
+                    "domestic": countries[supplier] == home.country,
+                    "value": Fraction(0),
+                    "units": 0,
+                }
+            if value:
+                per_supplier_rate[supplier, rate.booking(currency, home.currency, day)] += value
+            share["units"] += int(units)
+    for (supplier, booking), value in per_supplier_rate.items():
+        found[supplier]["value"] += Fraction(value) * rate.rate(booking)
+    return total, [found[supplier] for supplier in sorted(found)]
+
+
+# -- orders of one region and year ------------------------------------------------------------------
+
+
+def _region_orders(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    region_currency: str,
+) -> dict[tuple, list]:
+    """[value, units, orders] of the region's orders charged to `year` as of as_of, per
+    (supplier, currency, day), in the document currency; the booked rate of `day` holds for
+    the whole value."""
+    sums = _placed_sums(connection, region, year, as_of, upto_seq, region_currency)
+    with localcontext(EXACT):
+        for key, (value, units) in _changed_orders(
+            connection, region, year, as_of, upto_seq
+        ).items():
+            found = sums.setdefault(key, [Decimal(0), Decimal(0), 0])
+            found[0] += value
+            found[1] += units
+    return sums
+
+
+def _placed_sums(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    region_currency: str,
+) -> dict[tuple, list]:
+    """The region's orders charged to `year` that were placed by as_of and known within the
+    limit, as placed (before any change), summed into [value, units, orders] per (supplier,
+    currency, day), the day being one whose booked rate holds for the whole sum.
+
+    Buckets give everything in blocks below the limit's block, except the region-currency
+    orders of the as-of month (their buckets span the whole month); single orders give those
+    and the orders in the limit's block."""
+    sums: dict[tuple, list] = {}
+
+    def add(key, value, units, count):
+        found = sums.get(key)
+        if found is None:
+            sums[key] = [value, units, count]
+        else:
+            found[0] += value
+            found[1] += units
+            found[2] += count
+
+    def day(value: date) -> object:
+        return day_parameter(connection, value)
+
+    as_of_month = as_of.replace(day=1)
+    below_block = [] if upto_seq is None else [upto_seq // schema.BUCKET_SEQS * schema.BUCKET_SEQS]
+    with localcontext(EXACT):
+        buckets = driver_rows(
+            connection,
+            "SELECT supplier, currency, effective, value, units, orders FROM order_buckets "
+            "WHERE region = ? AND year = ? AND effective <= ? "
+            "AND (currency <> ? OR effective < ?)" + (" AND block < ?" if below_block else ""),
+            [
+                region,
+                year,
+                day(as_of),
+                region_currency,
+                day(as_of_month),
+                *[start // schema.BUCKET_SEQS for start in below_block],
+            ],
+        )
+        for supplier, currency, effective, value, units, count in buckets:
+            add(
+                (supplier, currency, as_date(effective)),
+                as_decimal(value),
+                as_decimal(units),
+                count,
+            )
+        single = (
+            "SELECT supplier, currency, effective, quantity, unit_price FROM orders "
+            "WHERE region = ? AND year = ? AND "
+        )
+        queries = [
+            (
+                single
+                + "currency = ? AND effective >= ? AND effective <= ?"
+                + (" AND seq < ?" if below_block else ""),
+                [region_currency, day(as_of_month), day(as_of), *below_block],
+            )
+        ]
+        if upto_seq is not None:
+            queries.append(
+                (
+                    single + "seq >= ? AND seq <= ? AND effective <= ?",
+                    [*below_block, upto_seq, day(as_of)],
+                )
+            )
+        for sql, parameters in queries:
+            for supplier, currency, effective, quantity, unit_price in driver_rows(
+                connection, sql, [region, year, *parameters]
+            ):
+                add(
+                    (supplier, currency, as_date(effective)),
+                    quantity * as_decimal(unit_price),
+                    Decimal(quantity),
+                    1,
+                )
+    return sums
+
+
+def _changed_orders(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> dict[tuple, list]:
+    """What the changes known by as_of make of the region's orders charged to `year`: per
+    (supplier, currency, placement day), [value, units] as they are now less as placed."""
+    parameters = [region, year, day_parameter(connection, as_of)]
+    if upto_seq is not None:
+        parameters.append(upto_seq)
+    rows = driver_rows(
+        connection,
+        "SELECT c.kind, c.quantity, c.unit_price, c.order_id, o.supplier, o.currency, o.effective, "
+        "o.quantity, o.unit_price FROM order_changes c JOIN orders o ON o.order_id = c.order_id "
+        "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
+        + ("" if upto_seq is None else " AND c.seq <= ?")
+        + " ORDER BY c.order_id, c.effective, c.seq",
+        parameters,
+    )
+    adjustments: dict[tuple, list] = {}
+    with localcontext(EXACT):
+        for _, changes in groupby(rows, key=itemgetter(3)):
+            changes = list(changes)
+            _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
+            unit_price = as_decimal(unit_price)
+            now = order_state(OrderState(quantity, unit_price), changes)
+            # Keyed by the day as read (SQLite's ISO text): made a date once per key below.
+            found = adjustments.get((supplier, currency, day))
+            if found is None:
+                found = adjustments[supplier, currency, day] = [Decimal(0), 0]
+            found[0] += now.value - quantity * unit_price
+            found[1] += now.units - quantity
+    return {
+        (supplier, currency, as_date(day)): [value, Decimal(units)]
+        for (supplier, currency, day), (value, units) in adjustments.items()
+    }
+
+
+# -- leases -----------------------------------------------------------------------------------------
+
+
+def _lease_charges(
+    connection: Connection,
+    region: str,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    rate: RateBook,
+    region_currency: str,
+) -> Fraction:
+    """Lease payments due in `year` and termination fees charged to `year`, in the region's
+    currency at each lease's booked rate (SPEC §4.3). Payments are summed as Decimals per
+    booked rate, then converted once per rate."""
+    leases, terminations = schema.leases, schema.lease_terminations
+    known = "" if upto_seq is None else " AND {}.seq <= ?"
+    limit = [] if upto_seq is None else [upto_seq]
+    day = day_parameter(connection, as_of)
+    due = driver_rows(
+        connection,
+        "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, t.effective "
+        "FROM lease_years y JOIN leases l ON l.lease = y.lease "
+        "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
+        + known.format("t")
+        + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
+        + known.format("l"),
+        [day, *limit, region, year, day, *limit],
+    )
+    per_booking: dict[tuple, Decimal] = defaultdict(Decimal)
+    with localcontext(EXACT):
+        for currency, signed, start, months, monthly_payment, payments, terminated in due:
+            if terminated is not None:
+                payments = payments_left(as_date(start), months, year, as_date(terminated))
+            if payments:
+                booking = rate.booking(currency, region_currency, as_date(signed))
+                per_booking[booking] += payments * as_decimal(monthly_payment)
+        fees = connection.execute(
+            select(leases.c.currency, leases.c.effective, terminations.c.fee)
+            .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
+            .where(
+                terminations.c.year == year,
+                leases.c.region == region,
+                *visible(terminations, as_of, upto_seq),
+                *visible(leases, as_of, upto_seq),
+            )
+        )
+        for currency, signed, fee in fees:
+            booking = rate.booking(currency, region_currency, as_date(signed))
+            per_booking[booking] += as_decimal(fee)
+    return sum(
+        (Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
+        Fraction(0),
+    )
