@@ -118,7 +118,7 @@ class _Loader:
                     version,
                 )
             )
-        appender.known.prefetch(
+        appender.current.prefetch(
             orders=[
                 event.payload["order"]
                 for event in events

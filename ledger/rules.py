@@ -1,7 +1,7 @@
 """Validation at entry (SPEC §3.1): an event must fit what the log already knows at its date —
 references and lifecycle, closed books (§4.6) and block-mode policies (§4.5).
 
-Checks ask `Known`, which holds the log's state inside the append transaction (including the
+Checks ask `CurrentLog`, which holds the log's state inside the append transaction (including the
 events appended earlier in it), so an event may refer to an earlier event of the same import
 file. Every check looks at the event's own effective date. The rules themselves (policy state,
 order state, lease schedule, booked rate, closed periods) are in ledger.semantics; a budget
@@ -18,6 +18,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, select
 
 from ledger import schema
+from ledger.current import CurrentLog, Row
 from ledger.errors import ValidationError
 from ledger.events import (
     BudgetRevised,
@@ -34,7 +35,6 @@ from ledger.events import (
     RegionOpened,
     SupplierRegistered,
 )
-from ledger.known import Known, Row
 from ledger.money import money
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount
@@ -46,19 +46,19 @@ from ledger.semantics.policies import policy_states
 from ledger.semantics.rates import no_rate_in_force
 
 
-def check_event(known: Known, event: NewEvent) -> None:
+def check_event(current: CurrentLog, event: NewEvent) -> None:
     """Raise ValidationError, naming the field, if the event does not fit the log."""
     payload = event.payload
     on = event.effective
     match payload:
         case RegionOpened():
-            if payload.region in known.regions:
+            if payload.region in current.regions:
                 raise ValidationError(f"{payload.region!r} is already opened", "region")
         case SupplierRegistered():
-            if payload.supplier in known.suppliers:
+            if payload.supplier in current.suppliers:
                 raise ValidationError(f"{payload.supplier!r} is already registered", "supplier")
         case BudgetRevised():
-            region = region_as_of(known, payload.region, on)
+            region = region_as_of(current, payload.region, on)
             if payload.currency is not None and payload.currency != region["currency"]:
                 raise ValidationError(
                     f"{payload.currency} is not the currency of region {payload.region} "
@@ -66,60 +66,60 @@ def check_event(known: Known, event: NewEvent) -> None:
                     "currency",
                 )
         case OrderPlaced():
-            if known.order(payload.order) is not None:
+            if current.order(payload.order) is not None:
                 raise ValidationError(f"{payload.order!r} is already placed", "order")
-            region = region_as_of(known, payload.region, on)
-            supplier_as_of(known, payload.supplier, on, "supplier")
-            require_rate(known, payload.currency, region["currency"], on)
+            region = region_as_of(current, payload.region, on)
+            supplier_as_of(current, payload.supplier, on, "supplier")
+            require_rate(current, payload.currency, region["currency"], on)
         case OrderAmended() | OrderCancelled():
-            order_open_as_of(known, payload.order, on)
+            order_open_as_of(current, payload.order, on)
         case LeaseSigned():
-            if known.lease(payload.lease) is not None:
+            if current.lease(payload.lease) is not None:
                 raise ValidationError(f"{payload.lease!r} is already signed", "lease")
-            region = region_as_of(known, payload.region, on)
-            supplier_as_of(known, payload.lessor, on, "lessor")
-            require_rate(known, payload.currency, region["currency"], on)
+            region = region_as_of(current, payload.region, on)
+            supplier_as_of(current, payload.lessor, on, "lessor")
+            require_rate(current, payload.currency, region["currency"], on)
         case LeaseTerminated():
-            lease_as_of(known, payload.lease, on)
-            if known.is_terminated(payload.lease):
+            lease_as_of(current, payload.lease, on)
+            if current.is_terminated(payload.lease):
                 raise ValidationError(f"{payload.lease!r} is already terminated", "lease")
         case LeaseReviewed():
-            lease_as_of(known, payload.lease, on)
+            lease_as_of(current, payload.lease, on)
         case PolicyChanged():
-            region_as_of(known, payload.region, on)
+            region_as_of(current, payload.region, on)
             if payload.supplier is not None:
-                supplier_as_of(known, payload.supplier, on, "supplier")
+                supplier_as_of(current, payload.supplier, on, "supplier")
         case PeriodClosed():
-            check_close(known, payload, on)
+            check_close(current, payload, on)
         case PeriodReopened():
-            check_reopen(known, payload, event.reason)
+            check_reopen(current, payload, event.reason)
     # The order of SPEC §3.1: types and ranges (parsing), references and lifecycle (above),
     # closed books, block-mode policies.
-    check_closed_books(known, event)
-    check_block_policies(known, event)
+    check_closed_books(current, event)
+    check_block_policies(current, event)
 
 
-def check_closed_books(known: Known, event: NewEvent) -> None:
+def check_closed_books(current: CurrentLog, event: NewEvent) -> None:
     """Refuse an event touching a region whose books are closed through its effective date or
     later. One in-memory lookup per event while no region is closed."""
-    if not known.periods:
+    if not current.periods:
         return
     state = closed_against(
-        known.touched_regions(event.type, event.payload), event.effective, known.periods
+        current.touched_regions(event.type, event.payload), event.effective, current.periods
     )
     if state is not None:
         raise ValidationError(closed_message(state, event.effective), "effective")
 
 
-def check_close(known: Known, payload: PeriodClosed, on: date) -> None:
-    region_as_of(known, payload.region, on)
+def check_close(current: CurrentLog, payload: PeriodClosed, on: date) -> None:
+    region_as_of(current, payload.region, on)
     if payload.through > on:
         raise ValidationError(
             f"{payload.through.isoformat()} is after the close's own effective date "
             f"{on.isoformat()}; books can be closed only through a day already reached",
             "through",
         )
-    state = known.periods.get(payload.region)
+    state = current.periods.get(payload.region)
     if (
         state is not None
         and state.closed_through is not None
@@ -132,12 +132,12 @@ def check_close(known: Known, payload: PeriodClosed, on: date) -> None:
         )
 
 
-def check_reopen(known: Known, payload: PeriodReopened, reason: str | None) -> None:
+def check_reopen(current: CurrentLog, payload: PeriodReopened, reason: str | None) -> None:
     if reason is None or not reason.strip():
         raise ValidationError("a reopening needs a reason (--reason TEXT)", "reason")
-    if payload.region not in known.regions:
+    if payload.region not in current.regions:
         raise ValidationError(f"region {payload.region!r} is not opened", "region")
-    state = known.periods.get(payload.region)
+    state = current.periods.get(payload.region)
     if state is None or state.closed_through is None:
         raise ValidationError(f"the books of region {payload.region} are not closed", "region")
     if payload.through is not None and payload.through >= state.closed_through:
@@ -160,21 +160,23 @@ def _exists_on(row: Row | None, code: str, on: date, field: str, noun: str, verb
     return row
 
 
-def region_as_of(known: Known, region: str, on: date) -> Row:
-    return _exists_on(known.regions.get(region), region, on, "region", "region", "opened")
+def region_as_of(current: CurrentLog, region: str, on: date) -> Row:
+    return _exists_on(current.regions.get(region), region, on, "region", "region", "opened")
 
 
-def supplier_as_of(known: Known, supplier: str, on: date, field: str) -> Row:
-    return _exists_on(known.suppliers.get(supplier), supplier, on, field, "supplier", "registered")
+def supplier_as_of(current: CurrentLog, supplier: str, on: date, field: str) -> Row:
+    return _exists_on(
+        current.suppliers.get(supplier), supplier, on, field, "supplier", "registered"
+    )
 
 
-def lease_as_of(known: Known, lease: str, on: date) -> Row:
-    return _exists_on(known.lease(lease), lease, on, "lease", "lease", "signed")
+def lease_as_of(current: CurrentLog, lease: str, on: date) -> Row:
+    return _exists_on(current.lease(lease), lease, on, "lease", "lease", "signed")
 
 
-def order_open_as_of(known: Known, order: str, on: date) -> Row:
-    row = _exists_on(known.order(order), order, on, "order", "order", "placed")
-    cancelled = [effective for effective in known.cancelled_on(order) if effective <= on]
+def order_open_as_of(current: CurrentLog, order: str, on: date) -> Row:
+    row = _exists_on(current.order(order), order, on, "order", "order", "placed")
+    cancelled = [effective for effective in current.cancelled_on(order) if effective <= on]
     if cancelled:
         raise ValidationError(
             f"order {order!r} is cancelled as of {min(cancelled).isoformat()}", "order"
@@ -182,11 +184,11 @@ def order_open_as_of(known: Known, order: str, on: date) -> Row:
     return row
 
 
-def require_rate(known: Known, currency: str, region_currency: str, on: date) -> None:
+def require_rate(current: CurrentLog, currency: str, region_currency: str, on: date) -> None:
     """A document in a foreign currency needs a rate for the pair in force at its date."""
     if currency == region_currency:
         return
-    first = known.rate_known_from(currency, region_currency)
+    first = current.rate_known_from(currency, region_currency)
     if first is None or first > on:
         raise ValidationError(
             f"{no_rate_in_force(currency, region_currency, on)}; "
@@ -198,7 +200,7 @@ def require_rate(known: Known, currency: str, region_currency: str, on: date) ->
 # -- block mode -----------------------------------------------------------------------------------
 
 
-def check_block_policies(known: Known, event: NewEvent) -> None:
+def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
     """Reject an order.placed, order.amended or lease.signed that a block-mode policy in force at
     the event's effective date forbids (SPEC §3.1, §4.5). Full knowledge: the log as it is now,
     including the earlier lines of the same import."""
@@ -221,20 +223,20 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
             document = f"lease {payload.lease}"
         case OrderAmended():
             # Amendments change neither supplier nor sku: only a budget cap can block them.
-            region = known.order(payload.order)["region"]
+            region = current.order(payload.order)["region"]
             restricted = {}
             document = f"order {payload.order}"
         case _:
             return
-    if region not in known.policy_changes:
+    if region not in current.policy_changes:
         return  # the common case: no policy at all for the region
     # The policies in force on `on` follow from the changes dated on or before it: a prefix of
     # the region's changes in date order, so its length identifies them.
-    changes = known.policy_changes[region]
+    changes = current.policy_changes[region]
     prefix = bisect_right(changes, on, key=itemgetter("effective"))
-    blocking = known.blocking.get((region, prefix))
+    blocking = current.blocking.get((region, prefix))
     if blocking is None:
-        blocking = known.blocking[region, prefix] = [
+        blocking = current.blocking[region, prefix] = [
             state
             for state in policy_states(changes[:prefix])
             if state.enabled and state.mode == "block"
@@ -251,8 +253,8 @@ def check_block_policies(known: Known, event: NewEvent) -> None:
     if any(state.policy == "budget_cap" for state in blocking):
         # The cap is checked against committed(), which reads the read models: the rows of the
         # events appended before this one must be in the database first.
-        known.before_sql()
-        _check_budget_cap(known.connection, event, region, document)
+        current.before_sql()
+        _check_budget_cap(current.connection, event, region, document)
 
 
 def _check_budget_cap(connection: Connection, event: NewEvent, region: str, document: str) -> None:

@@ -8,7 +8,7 @@ through the driver with `exec_driver_sql`, skipping SQLAlchemy's compiler. They 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import ColumnElement, Connection, Table
@@ -69,3 +69,25 @@ def keyset_pages(
             return
         yield rows
         last = rows[-1][0]
+
+
+# Codes are looked up in slices, below SQLite's limit on bound parameters.
+LOOKUP_SLICE = 900
+
+
+def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[tuple]:
+    """Rows of `query` (ending in the column to match) IN codes, straight through the driver: a
+    batch asks for thousands of codes, and building the statement with SQLAlchemy would cost
+    more than running it. SQLite: in slices of markers, below its limit on parameters.
+    PostgreSQL: the codes as one array parameter (`= ANY`), so that psycopg has one marker to
+    parse, not thousands (it parses a long statement anew each time)."""
+    if not codes:
+        return
+    if connection.dialect.name == "postgresql":
+        yield from connection.exec_driver_sql(f"{query} = ANY(%s)", (list(codes),))
+        return
+    for start in range(0, len(codes), LOOKUP_SLICE):
+        part = codes[start : start + LOOKUP_SLICE]
+        yield from connection.exec_driver_sql(
+            f"{query} IN ({markers(connection, len(part))})", tuple(part)
+        )

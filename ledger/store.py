@@ -22,17 +22,17 @@ from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
 from ledger import schema
 from ledger.chain import chain_hash
+from ledger.current import CurrentLog
 from ledger.dates import as_date
 from ledger.db import database_error, write_transaction
 from ledger.errors import ConflictError, IntegrityError
 from ledger.events import NewEvent, StoredEvent
-from ledger.known import Known, select_in
 from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
-from ledger.sql import for_driver, markers
+from ledger.sql import for_driver, markers, select_in
 
-Check = Callable[[Known, NewEvent], None]
+Check = Callable[[CurrentLog, NewEvent], None]
 # Rows gathered before they are written: a batch of an import, or fewer.
 FLUSH_ROWS = 20_000
 
@@ -169,8 +169,8 @@ class Appender:
         # The end of the contiguous chain from seq 1, not max(seq): a row someone put beyond it
         # (or at seq 0) is not part of the log, and verify names it.
         self.seq, self.hash, self.recorded_at = chain_head(connection)
-        self.known = Known(connection)
-        self.known.before_sql = self.flush
+        self.current = CurrentLog(connection)
+        self.current.before_sql = self.flush
         self.buffer = RowBuffer(connection)
         self.buckets = OrderBuckets(self.seq)
         self.sqlite = self.buffer.sqlite
@@ -208,7 +208,7 @@ class Appender:
                 orders.append(fields["order"])
             elif "lease" in fields:
                 leases.append(fields["lease"])
-        self.known.prefetch(orders=orders, leases=leases)
+        self.current.prefetch(orders=orders, leases=leases)
         # The events of a batch are recorded at the moment the batch is checked.
         self._timestamp = utc_timestamp()
 
@@ -233,7 +233,7 @@ class Appender:
         else:
             event_id = str(uuid.uuid4())
         if self.check is not None:
-            self.check(self.known, event)
+            self.check(self.current, event)
         recorded_at = self._timestamp or utc_timestamp()
         if recorded_at < self.recorded_at:
             recorded_at = self.recorded_at
@@ -269,7 +269,7 @@ class Appender:
             ),
         )
         self._project(seq, effective, event.actor, payload)
-        self.known.learn_event(seq, type_, payload)
+        self.current.learn_event(seq, type_, payload)
         self.seq, self.hash, self.recorded_at = seq, digest, recorded_at
         self._recorded[event_id] = (seq, type_, effective, payload_text)
         if self.buffer.count >= FLUSH_ROWS:
@@ -280,16 +280,16 @@ class Appender:
         """Add the read-model rows of an event already in the log (for a rebuild)."""
         payload = event.typed_payload()
         self._project(event.seq, event.effective, event.actor, payload)
-        self.known.learn_event(event.seq, event.type, payload)
+        self.current.learn_event(event.seq, event.type, payload)
         if self.buffer.count >= FLUSH_ROWS:
             self.flush()
 
     def _project(self, seq: int, effective: date, actor: str, payload) -> None:
-        for table, row in read_model_rows(seq, effective, actor, payload, self.known):
+        for table, row in read_model_rows(seq, effective, actor, payload, self.current):
             self.buffer.add(table, row)
-            self.known.learn(table, row)
+            self.current.learn(table, row)
             if table is schema.orders:
-                self.buckets.add(row, self.known.regions[row["region"]]["currency"])
+                self.buckets.add(row, self.current.regions[row["region"]]["currency"])
 
     def flush(self) -> None:
         """Write every row gathered so far (still inside the transaction)."""
@@ -303,7 +303,7 @@ class Appender:
     def end_batch(self) -> None:
         """After a batch of an import: write its rows and forget its lookups."""
         self.flush()
-        self.known.forget_documents()
+        self.current.forget_documents()
         self._timestamp = None
 
     def _existing(self, event_id: str) -> tuple | None:

@@ -15,6 +15,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from sqlalchemy import Connection, select
 
 from ledger import schema
+from ledger.current import CurrentLog
 from ledger.events import (
     BudgetRevised,
     FxRateSet,
@@ -31,7 +32,6 @@ from ledger.events import (
     RegionOpened,
     SupplierRegistered,
 )
-from ledger.known import Known
 from ledger.semantics.leases import payment_dates
 
 # Sums of quantity × unit_price are exact: an inexact result raises instead of being rounded.
@@ -39,7 +39,7 @@ EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 
 def read_model_rows(
-    seq: int, effective: date, actor: str, payload: Payload, known: Known
+    seq: int, effective: date, actor: str, payload: Payload, current: CurrentLog
 ) -> list[tuple[object, dict]]:
     """The (table, row) pairs one event adds to the read models (order buckets aside)."""
     on = {"effective": effective, "seq": seq}
@@ -59,7 +59,7 @@ def read_model_rows(
             }
             return [(schema.orders, row)]
         case OrderAmended() | OrderCancelled():
-            order = known.order(payload.order)
+            order = current.order(payload.order)
             amended = isinstance(payload, OrderAmended)
             row = {
                 "order_id": payload.order,

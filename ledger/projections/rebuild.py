@@ -43,7 +43,7 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
     appender.buckets = OrderBuckets(0)
     count = 0
     for batch in batched(events, REPLAY_BATCH):
-        appender.known.prefetch(
+        appender.current.prefetch(
             orders=[
                 event.payload["order"]
                 for event in batch

@@ -17,12 +17,12 @@ from sqlalchemy import Connection, select
 
 from ledger import schema
 from ledger.dates import as_date
-from ledger.known import select_in
 from ledger.money import format_amount
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
+from ledger.sql import select_in
 
 
 def _period_events(connection: Connection, upto_seq: int | None, region: str | None = None) -> list:

@@ -1,6 +1,6 @@
 """Closed periods (SPEC §4.6): closed-through dates in log order, and which regions an event touches.
 
-Pure functions over values already read: the entry guard (ledger.rules, through ledger.known),
+Pure functions over values already read: the entry guard (ledger.rules, through ledger.current),
 `period list`, and the restatement diffs all call these, so the rule lives in one place.
 """
 

@@ -1,7 +1,9 @@
-"""What the log knows now, for the checks at entry and for the rows events add to read models.
+"""The log as it stands now, inside a write transaction: what the checks at entry and the rows
+events add to read models look up. (Not to be confused with a query's knowledge limit,
+`upto_seq`: this always sees everything, including the events appended in the transaction.)
 
-One `Known` lives for one write transaction, which holds the append lock: nobody else can change
-the log meanwhile, so what it has read stays true, and it learns every event appended in the
+One `CurrentLog` lives for one write transaction, which holds the append lock: nobody else can
+change the log meanwhile, so what it has read stays true, and it learns every event appended in the
 transaction before that event's rows reach the database. Small tables (regions, suppliers,
 rates, policies) are read whole once; orders and leases are read per batch of events, in one
 query for every document the batch names, and forgotten after the batch to keep memory flat.
@@ -21,20 +23,20 @@ from sqlalchemy import Connection, func, select
 from ledger import schema
 from ledger.dates import as_date
 from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
-from ledger.sql import markers
+from ledger.sql import select_in
 
 Row = dict[str, Any]
-# Documents are looked up in slices, below SQLite's limit on bound parameters.
-LOOKUP_SLICE = 900
 
 
-class Known:
+class CurrentLog:
+    """Regions, suppliers, rates, policies and periods read whole; orders and leases per batch."""
+
     def __init__(self, connection: Connection):
         self.connection = connection
         self.regions: dict[str, Row] = _rows_by(connection, schema.regions, "region")
         self.suppliers: dict[str, Row] = _rows_by(connection, schema.suppliers, "supplier")
         rates = schema.fx_rates
-        # The first date from which some rate of a currency pair (either direction) is known.
+        # The first date from which some rate of a currency pair (either direction) is current.
         self.rates_from: dict[frozenset, date] = {}
         for base, quote, first in connection.execute(
             select(rates.c.base, rates.c.quote, func.min(rates.c.effective)).group_by(
@@ -206,8 +208,8 @@ class Known:
 
     def _learn_rate(self, base: str, quote: str, effective: date) -> None:
         pair = frozenset((base, quote))
-        known = self.rates_from.get(pair)
-        if known is None or effective < known:
+        since = self.rates_from.get(pair)
+        if since is None or effective < since:
             self.rates_from[pair] = effective
 
 
@@ -220,21 +222,3 @@ def _plain(row) -> Row:
     if isinstance(values.get("effective"), str):
         values["effective"] = date.fromisoformat(values["effective"])
     return values
-
-
-def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[tuple]:
-    """Rows of `query` (ending in the column to match) IN codes, straight through the driver: a
-    batch asks for thousands of codes, and building the statement with SQLAlchemy would cost
-    more than running it. SQLite: in slices of markers, below its limit on parameters.
-    PostgreSQL: the codes as one array parameter (`= ANY`), so that psycopg has one marker to
-    parse, not thousands (it parses a long statement anew each time)."""
-    if not codes:
-        return
-    if connection.dialect.name == "postgresql":
-        yield from connection.exec_driver_sql(f"{query} = ANY(%s)", (list(codes),))
-        return
-    for start in range(0, len(codes), LOOKUP_SLICE):
-        part = codes[start : start + LOOKUP_SLICE]
-        yield from connection.exec_driver_sql(
-            f"{query} IN ({markers(connection, len(part))})", tuple(part)
-        )
