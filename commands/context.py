@@ -17,12 +17,13 @@ class LedgerContext:
         new, empty ledger that answers every question with nothing."""
         return self.open_ledger(create=False)
 
-    def open_ledger(self, *, create: bool):
-        """The ledger of --db; with create, a missing database is created (init, demo)."""
+    def open_ledger(self, *, create: bool, any_revision: bool = False):
+        """The ledger of --db; with create, a missing database is created (init, demo); with
+        any_revision, an older schema is opened as it is (status)."""
         from ledger.app import Ledger
 
         if self._ledger is None:
-            self._ledger = Ledger.open(self.db, create=create)
+            self._ledger = Ledger.open(self.db, create=create, any_revision=any_revision)
         return self._ledger
 
     def knowledge(self, known_at, upto_seq):

@@ -109,7 +109,7 @@ def status(obj):
     from ledger.errors import IntegrityError
     from ledger.status import ledger_status
 
-    status = ledger_status(obj.ledger)
+    status = ledger_status(obj.open_ledger(create=False, any_revision=True))
     lines = status.lines()
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:

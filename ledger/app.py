@@ -145,11 +145,14 @@ class Ledger:
         return Store(self.engine, check_event)
 
     @classmethod
-    def open(cls, db: str | os.PathLike | None = None, *, create: bool = True) -> Ledger:
+    def open(
+        cls, db: str | os.PathLike | None = None, *, create: bool = True, any_revision: bool = False
+    ) -> Ledger:
         """Open the ledger at db (a URL or a SQLite path). With create (the default, for
         notebooks), a missing database and an empty one get the schema. Without it, the ledger
-        must exist at the current revision: nothing is created, migrated or written, which is
-        what every command but `init` and `demo` wants, and what a read-only standby allows."""
+        must exist at the current revision (with any_revision, at any: for `status`, which
+        reports an older one): nothing is created, migrated or written, which is what every
+        command but `init` and `demo` wants, and what a read-only standby allows."""
         engine = make_engine(db)
         try:
             _refuse_directory(engine)
@@ -158,7 +161,7 @@ class Ledger:
             else:
                 # Before connecting: SQLite's connect creates a missing file.
                 _refuse_missing_file(engine)
-                require_schema(engine, _where(engine))
+                require_schema(engine, _where(engine), any_revision=any_revision)
         except LedgerDatabaseError as error:
             engine.dispose()
             raise LedgerDatabaseError(
@@ -515,7 +518,12 @@ class Ledger:
         if upto_seq is not None:
             if upto_seq < 0:
                 raise ValidationError("must not be negative", "upto_seq")
-            return Knowledge(upto_seq)
+            note = None
+            if upto_seq == 0:
+                with self.engine.connect() as connection:
+                    if connection.execute(select(schema.events.c.seq).limit(1)).first():
+                        note = "--upto-seq 0 leaves out every event (the first is seq 1)"
+            return Knowledge(upto_seq, note)
         if known_at is None:
             return Knowledge()
         try:

@@ -56,12 +56,13 @@ def ensure_schema(engine: Engine) -> None:
     )
 
 
-def require_schema(engine: Engine, where: str) -> None:
-    """Refuse a database without the ledger's schema at the current revision, reading only:
-    opening an existing ledger never creates or migrates anything. `where` names the database
-    in the message ("at PATH", "in URL")."""
+def require_schema(engine: Engine, where: str, *, any_revision: bool = False) -> None:
+    """Refuse a database without the ledger's schema at the current revision (with
+    any_revision, at any revision: `status` reports an older one), reading only: opening an
+    existing ledger never creates or migrates anything. `where` names the database in the
+    message ("at PATH", "in URL")."""
     revision = current_revision(engine)
-    if revision == SCHEMA_REVISION:
+    if revision == SCHEMA_REVISION or (any_revision and revision is not None):
         return
     if revision is None:
         with engine.connect() as connection:

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect
 
 from ledger.db import describe_url
+from ledger.schema import SCHEMA_REVISION
 from ledger.sql import markers
+from ledger.upcasting import upcast
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -48,12 +50,22 @@ class Status:
             "run `ledger verify`"
         )
 
+    def _revision(self) -> str:
+        if self.schema_revision is None:
+            return "none (not a ledger database yet)"
+        if self.schema_revision != SCHEMA_REVISION:
+            return (
+                f"{self.schema_revision} (this ledger reads {SCHEMA_REVISION}: "
+                "run `ledger init` to upgrade it; events are never rewritten)"
+            )
+        return self.schema_revision
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in the order a person reads them."""
         lines = [
             ("database", self.database),
             ("backend", f"{self.backend} {self.server_version}"),
-            ("schema revision", self.schema_revision or "none (not a ledger database yet)"),
+            ("schema revision", self._revision()),
             (
                 "read-only",
                 ("yes (a hot standby)" if self.standby else "yes") if self.read_only else "no",
@@ -101,7 +113,10 @@ def ledger_status(ledger: Ledger) -> Status:
                 "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
                 '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
             ).first()
-        closed = closed_through(connection) if has_log else {}
+        versioned = has_log and any(
+            column["name"] == "version" for column in inspect(connection).get_columns("events")
+        )
+        closed = closed_through(connection, versioned) if has_log else {}
     return Status(
         database=describe_url(engine),
         backend="postgresql" if postgres else "sqlite",
@@ -129,17 +144,20 @@ def _head(connection: Connection) -> tuple[int, tuple | None]:
     return count, (seq, digest, recorded_at) if seq else None
 
 
-def closed_through(connection: Connection) -> dict[str, str | None]:
+def closed_through(connection: Connection, versioned: bool = True) -> dict[str, str | None]:
     """Each region's closed-through date (SPEC §4.6): the `through` of its latest period event
     in seq order, None after a reopen without one. Read from the log by type, so it works on
-    any ledger, whatever read models it has."""
+    any ledger, whatever read models it has; each payload brought to the current version of its
+    type first (a log older than event versions, `versioned` False, holds version 1 only)."""
+    version = "version" if versioned else "1"
     rows = connection.exec_driver_sql(
-        f"SELECT payload FROM events WHERE type IN ({markers(connection, 2)}) ORDER BY seq",
+        f"SELECT type, {version}, payload FROM events WHERE type IN ({markers(connection, 2)}) "
+        "ORDER BY seq",
         PERIOD_TYPES,
     )
     closed: dict[str, str | None] = {}
-    for (payload,) in rows:
-        document = json.loads(payload)
+    for type_, stored_version, payload in rows:
+        document = upcast(type_, stored_version, json.loads(payload))
         if isinstance(document, dict) and isinstance(document.get("region"), str):
             closed[document["region"]] = document.get("through")
     return closed

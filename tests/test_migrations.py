@@ -136,3 +136,49 @@ def test_upgrading_from_0001_keeps_the_log_and_rebuilds_the_read_models(db_url, 
         assert books.verify().ok and books.head()[0] == len(log)
         assert books.rebuild(check=True).differences == ()
         assert books.query_budget(as_of=date(2025, 12, 31)) == expected
+
+
+def test_status_reads_an_older_schema_and_says_how_to_upgrade_while_queries_refuse(
+    db_url, tmp_path
+):
+    """A ledger left at revision 0003 (before event versions): `status` still shows it, the
+    closed-through dates read from its version-less log included, and says how to upgrade;
+    every other reading command refuses with the same advice rather than guess."""
+    from alembic import command
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, insert, select
+
+    from commands import main
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'reference.db'}") as reference:
+        reference.import_file(fixture("demo.jsonl"), actor="demo")
+        with reference.engine.connect() as connection:
+            log = [
+                {name: value for name, value in row._mapping.items() if name != "version"}
+                for row in connection.execute(select(events).order_by(events.c.seq))
+            ]
+    engine = create_engine(db_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(insert(events), log)
+    engine.dispose()
+    runner = CliRunner()
+
+    status = runner.invoke(main, ["--db", db_url, "status"])
+    budget = runner.invoke(main, ["--db", db_url, "query", "budget", "--as-of", "2025-12-31"])
+
+    assert status.exit_code == 0, status.stderr
+    assert (
+        f"schema revision: 0003 (this ledger reads {SCHEMA_REVISION}: run `ledger init`"
+        in " ".join(status.stdout.split())
+    )
+    assert f"events: {len(log)}" in " ".join(status.stdout.split())
+    assert "closed through (CN): 2025-06-30" in " ".join(status.stdout.split())
+    assert budget.exit_code == 1
+    assert budget.stderr == (
+        f"error: the schema is at revision 0003, not {SCHEMA_REVISION}: run `ledger init`\n"
+    )
+    with Ledger.open_for_init(db_url) as books:
+        assert current_revision(books.engine) == "0003"  # status changed nothing

@@ -133,6 +133,17 @@ def test_a_knowledge_limit_before_the_first_event_says_so(run):
     assert result.stderr.count("\n") == 1
 
 
+def test_upto_seq_0_says_it_leaves_out_every_event(run):
+    given_two_regions(run)
+
+    result = run("query", "budget", "--as-of", "2025-12-31", "--upto-seq", "0", "--format", "csv")
+    one = run("query", "budget", "--as-of", "2025-12-31", "--upto-seq", "1", "--format", "csv")
+
+    assert (result.exit_code, result.stdout.count("\n")) == (0, 1)
+    assert result.stderr == "note: --upto-seq 0 leaves out every event (the first is seq 1)\n"
+    assert (one.exit_code, one.stderr) == (0, "")
+
+
 def test_a_knowledge_limit_that_includes_events_says_nothing(run):
     given_two_regions(run)
 

@@ -23,6 +23,7 @@ from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
 from ledger.sql import select_in
+from ledger.upcasting import upcast
 
 
 def _period_events(connection: Connection, upto_seq: int | None, region: str | None = None) -> list:
@@ -32,6 +33,7 @@ def _period_events(connection: Connection, upto_seq: int | None, region: str | N
             events.c.seq,
             events.c.type,
             events.c.payload,
+            events.c.version,
             events.c.recorded_at,
             events.c.actor,
             events.c.reason,
@@ -41,7 +43,10 @@ def _period_events(connection: Connection, upto_seq: int | None, region: str | N
     )
     if upto_seq is not None:
         query = query.where(events.c.seq <= upto_seq)
-    rows = [(*row[:2], json.loads(row.payload), *row[3:]) for row in connection.execute(query)]
+    rows = [
+        (row.seq, row.type, upcast(row.type, row.version, json.loads(row.payload)), *row[4:])
+        for row in connection.execute(query)
+    ]
     return [row for row in rows if region is None or row[2]["region"] == region]
 
 
@@ -192,7 +197,7 @@ def event_diff(
     if after is not None:
         query = query.where(events.c.seq <= after)
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
-    payloads = [json.loads(row.payload) for row in rows]
+    payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
     order_region = _document_regions(
         connection, "orders", "order_id", [p["order"] for p in payloads if "order" in p], after
     )
