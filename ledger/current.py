@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.money import as_decimal
 from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
 from ledger.sql import select_in
 
@@ -61,6 +62,11 @@ class CurrentLog:
         self.orders: dict[str, Row | None] = {}
         # order_id → effective dates of its cancellations (usually none).
         self.cancellations: dict[str, list[date]] = {}
+        # order_id → its changes in seq order, as (kind, quantity, unit_price, effective, seq):
+        # what an order_changes row's signed delta is folded from.
+        self.changes: dict[str, list[tuple]] = {}
+        # The orders whose changes no longer arrive in date order (orders_replayed).
+        self.replayed: set[str] = set()
         self.leases: dict[str, Row | None] = {}
         self.terminated: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
@@ -91,6 +97,17 @@ class CurrentLog:
         if order_id not in self.orders:
             self.prefetch(orders=[order_id])
         return self.cancellations.get(order_id, [])
+
+    def order_changes(self, order_id: str) -> list[tuple]:
+        """The order's changes so far in seq order: (kind, quantity, unit_price, effective, seq)."""
+        if order_id not in self.orders:
+            self.prefetch(orders=[order_id])
+        return self.changes.get(order_id, [])
+
+    def is_replayed(self, order_id: str) -> bool:
+        if order_id not in self.orders:
+            self.prefetch(orders=[order_id])
+        return order_id in self.replayed
 
     def lease(self, lease: str) -> Row | None:
         if lease not in self.leases:
@@ -131,9 +148,19 @@ class CurrentLog:
         wanted = [code for code in set(orders) if code not in self.orders]
         for code in wanted:
             self.orders[code] = None
-        for order_id, region, year, effective in select_in(
+        for (
+            order_id,
+            region,
+            year,
+            effective,
+            supplier,
+            currency,
+            quantity,
+            unit_price,
+        ) in select_in(
             self.connection,
-            "SELECT order_id, region, year, effective FROM orders WHERE order_id",
+            "SELECT order_id, region, year, effective, supplier, currency, quantity, unit_price "
+            "FROM orders WHERE order_id",
             wanted,
         ):
             self.orders[order_id] = {
@@ -141,16 +168,34 @@ class CurrentLog:
                 "region": region,
                 "year": year,
                 "effective": as_date(effective),
+                "supplier": supplier,
+                "currency": currency,
+                "quantity": quantity,
+                "unit_price": as_decimal(unit_price),
             }
         # Only an order already placed can have changes: nearly every order a batch names that
         # is not in the database yet is one the batch places.
         wanted = [code for code in wanted if self.orders[code] is not None]
-        for order_id, effective in select_in(
+        found: dict[str, list[tuple]] = {}
+        for order_id, kind, quantity, unit_price, effective, seq in select_in(
             self.connection,
-            "SELECT order_id, effective FROM order_changes WHERE kind = 'cancelled' AND order_id",
+            "SELECT order_id, kind, quantity, unit_price, effective, seq FROM order_changes "
+            "WHERE order_id",
             wanted,
         ):
-            self.cancellations.setdefault(order_id, []).append(as_date(effective))
+            found.setdefault(order_id, []).append(
+                (kind, quantity, unit_price, as_date(effective), seq)
+            )
+        for order_id, changes in found.items():
+            changes.sort(key=itemgetter(4))
+            self.changes[order_id] = changes
+            latest = None
+            for kind, _, _, effective, _ in changes:
+                if kind == "cancelled":
+                    self.cancellations.setdefault(order_id, []).append(effective)
+                if latest is not None and effective < latest:
+                    self.replayed.add(order_id)
+                latest = effective if latest is None else max(latest, effective)
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
@@ -168,6 +213,8 @@ class CurrentLog:
         """Drop the per-batch lookups once the batch's rows are in the database."""
         self.orders.clear()
         self.cancellations.clear()
+        self.changes.clear()
+        self.replayed.clear()
         self.leases.clear()
         self.terminated.clear()
 
@@ -180,6 +227,11 @@ class CurrentLog:
         elif table is schema.order_changes:
             if row["kind"] == "cancelled":
                 self.cancellations.setdefault(row["order_id"], []).append(row["effective"])
+            self.changes.setdefault(row["order_id"], []).append(
+                (row["kind"], row["quantity"], row["unit_price"], row["effective"], row["seq"])
+            )
+        elif table is schema.orders_replayed:
+            self.replayed.add(row["order_id"])
         elif table is schema.leases:
             self.leases[row["lease"]] = row
         elif table is schema.lease_terminations:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 metadata = MetaData(
     naming_convention={
@@ -153,7 +153,12 @@ orders = Table(
 )
 
 # Amendments and cancellations; a cancellation has kind 'cancelled' and no values. Each carries
-# its order's region and year, so a report finds the changed orders of a region and year directly.
+# its order's region, year, supplier, currency and placement day, so a report finds the changed
+# orders of a region and year directly, and the signed difference the change made to the order's
+# value (in the order's currency) and units when it was recorded: the state after it less the
+# state before it, both folded over the order's changes then known in (effective, seq) order.
+# While an order's changes arrive in date order, the ones visible at any (as-of, upto-seq) are a
+# prefix of them in seq order, so their deltas add up to the order now less the order as placed.
 order_changes = Table(
     "order_changes",
     metadata,
@@ -165,8 +170,26 @@ order_changes = Table(
     Column("quantity", BigInteger),
     Column("unit_price", Amount),
     Column("effective", Date, nullable=False),
+    code("supplier", nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("placed", Date, nullable=False),
+    Column("value_delta", Amount, nullable=False),
+    Column("units_delta", BigInteger, nullable=False),
     Index(None, "order_id", "effective", "seq"),
     Index(None, "region", "year", "effective"),
+)
+
+# Orders one of whose changes arrived back-dated (effective before an earlier change of the same
+# order), with the seq of the first such change: from that seq on the order's deltas no longer add
+# up, so a report that knows it folds the order's changes instead. Insert-only.
+orders_replayed = Table(
+    "orders_replayed",
+    metadata,
+    code("order_id", primary_key=True),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "region", "year", "seq"),
 )
 
 # Orders as placed (before any change), summed per region, year, supplier, currency, day and
@@ -267,6 +290,7 @@ READ_MODELS = (
     budgets,
     orders,
     order_changes,
+    orders_replayed,
     order_buckets,
     leases,
     lease_years,

@@ -182,3 +182,57 @@ def test_status_reads_an_older_schema_and_says_how_to_upgrade_while_queries_refu
     )
     with Ledger.open_for_init(db_url) as books:
         assert current_revision(books.engine) == "0003"  # status changed nothing
+
+
+def test_upgrading_from_0005_gives_every_order_change_its_delta(db_url, tmp_path):
+    """Revision 0006 recreates order_changes with signed deltas and adds orders_replayed: after
+    `ledger init` every change of an old ledger has its delta, a back-dated one replays its order,
+    and the reports equal those of a ledger built at 0006."""
+    from alembic import command
+    from sqlalchemy import create_engine, func, insert, select
+
+    from ledger.schema import order_changes, orders_replayed
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'reference.db'}") as reference:
+        reference.import_file(fixture("demo.jsonl"), actor="demo")
+        # A change dated before the order's latest one: the order is replayed from it on.
+        reference.record(
+            "order.amended", {"order": "MY-PO-0002", "quantity": 49000}, effective=date(2025, 7, 1)
+        )
+        with reference.engine.connect() as connection:
+            log = [dict(row._mapping) for row in connection.execute(select(events))]
+            replayed = connection.execute(select(orders_replayed.c.order_id)).scalars().all()
+        assert replayed == ["MY-PO-0002"]
+        expected = [
+            (reference.query_budget(as_of=day), reference.query_shares(as_of=day))
+            for day in (date(2025, 7, 15), date(2025, 12, 31))
+        ]
+    engine = create_engine(db_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(insert(events), log)
+    engine.dispose()
+
+    with Ledger.open_for_init(db_url) as books:
+        assert books.init() == ("0005", SCHEMA_REVISION)
+        assert books.verify().ok and books.rebuild(check=True).differences == ()
+        with books.engine.connect() as connection:
+            changes = connection.execute(select(func.count()).select_from(order_changes)).scalar()
+            assert changes == 8
+            assert (
+                connection.execute(
+                    select(func.count())
+                    .select_from(order_changes)
+                    .where(order_changes.c.value_delta.is_(None) | order_changes.c.placed.is_(None))
+                ).scalar()
+                == 0
+            )
+            assert connection.execute(select(orders_replayed.c.order_id)).scalars().all() == [
+                "MY-PO-0002"
+            ]
+        assert [
+            (books.query_budget(as_of=day), books.query_shares(as_of=day))
+            for day in (date(2025, 7, 15), date(2025, 12, 31))
+        ] == expected

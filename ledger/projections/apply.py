@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from operator import itemgetter
 
 from sqlalchemy import Connection, select
 
@@ -33,6 +34,7 @@ from ledger.events import (
     SupplierRegistered,
 )
 from ledger.semantics.leases import payment_dates
+from ledger.semantics.orders import as_placed, order_state
 
 # Sums of quantity × unit_price are exact: an inexact result raises instead of being rounded.
 EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
@@ -59,18 +61,7 @@ def read_model_rows(
             }
             return [(schema.orders, row)]
         case OrderAmended() | OrderCancelled():
-            order = current.order(payload.order)
-            amended = isinstance(payload, OrderAmended)
-            row = {
-                "order_id": payload.order,
-                "region": order["region"],
-                "year": order["year"],
-                "kind": "amended" if amended else "cancelled",
-                "quantity": payload.quantity if amended else None,
-                "unit_price": payload.unit_price if amended else None,
-                **on,
-            }
-            return [(schema.order_changes, row)]
+            return _change_rows(seq, effective, payload, current)
         case RegionOpened():
             return [(schema.regions, {**payload.canonical(), **on})]
         case SupplierRegistered():
@@ -143,6 +134,54 @@ def read_model_rows(
             # Few and read by type from the log itself (ledger.semantics.periods): no read model.
             return []
     raise AssertionError(f"no read model for {type(payload).__name__}")
+
+
+def _change_rows(
+    seq: int, effective: date, payload: OrderAmended | OrderCancelled, current: CurrentLog
+) -> list[tuple[object, dict]]:
+    """The order_changes row of an amendment or cancellation, with the signed difference it
+    makes to its order's value and units as the log stands now (SPEC §4.2 folded over the
+    order's changes known, before and after it, in (effective, seq) order); and the order's
+    orders_replayed row when this change is the first to arrive back-dated."""
+    order_id = payload.order
+    order = current.order(order_id)
+    amended = isinstance(payload, OrderAmended)
+    kind = "amended" if amended else "cancelled"
+    quantity = payload.quantity if amended else None
+    unit_price = payload.unit_price if amended else None
+    known = current.order_changes(order_id)
+    placed = as_placed(order["quantity"], order["unit_price"])
+    in_order = sorted(known, key=_EFFECTIVE_SEQ)
+    before = order_state(placed, in_order)
+    change = (kind, quantity, unit_price, effective, seq)
+    back_dated = bool(known) and effective < in_order[-1][3]
+    if back_dated:
+        after = order_state(placed, sorted([*known, change], key=_EFFECTIVE_SEQ))
+    else:
+        after = order_state(before, (change,))
+    row = {
+        "order_id": order_id,
+        "region": order["region"],
+        "year": order["year"],
+        "kind": kind,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "effective": effective,
+        "seq": seq,
+        "supplier": order["supplier"],
+        "currency": order["currency"],
+        "placed": order["effective"],
+        "value_delta": EXACT.subtract(after.value, before.value),
+        "units_delta": after.units - before.units,
+    }
+    rows: list[tuple[object, dict]] = [(schema.order_changes, row)]
+    if back_dated and not current.is_replayed(order_id):
+        replayed = {"order_id": order_id, "region": order["region"], "year": order["year"]}
+        rows.append((schema.orders_replayed, {**replayed, "seq": seq}))
+    return rows
+
+
+_EFFECTIVE_SEQ = itemgetter(3, 4)
 
 
 class OrderBuckets:

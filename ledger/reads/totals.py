@@ -25,7 +25,7 @@ from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.rates import rate_book
 from ledger.semantics.leases import payments_left
-from ledger.semantics.orders import OrderState, order_state
+from ledger.semantics.orders import as_placed, order_state
 from ledger.semantics.rates import RateBook
 from ledger.sql import day_parameter, driver_rows, visible
 
@@ -233,31 +233,58 @@ def _changed_orders(
     connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
 ) -> dict[tuple, list]:
     """What the changes known by as_of make of the region's orders charged to `year`: per
-    (supplier, currency, placement day), [value, units] as they are now less as placed."""
-    parameters = [region, year, day_parameter(connection, as_of)]
-    if upto_seq is not None:
-        parameters.append(upto_seq)
-    rows = driver_rows(
-        connection,
-        "SELECT c.kind, c.quantity, c.unit_price, c.order_id, o.supplier, o.currency, o.effective, "
-        "o.quantity, o.unit_price FROM order_changes c JOIN orders o ON o.order_id = c.order_id "
-        "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
-        + ("" if upto_seq is None else " AND c.seq <= ?")
-        + " ORDER BY c.order_id, c.effective, c.seq",
-        parameters,
+    (supplier, currency, placement day), [value, units] as they are now less as placed.
+
+    An order whose changes arrived in date order within the limit has its visible changes as a
+    prefix in seq order, so their signed deltas add up to that difference. An order whose
+    changes stopped arriving in date order within the limit (orders_replayed, seq ≤ upto_seq)
+    is folded change by change instead."""
+    limit = "" if upto_seq is None else " AND seq <= ?"
+    known = [] if upto_seq is None else [upto_seq]
+    as_of_day = day_parameter(connection, as_of)
+    replayed = (
+        "SELECT order_id FROM orders_replayed WHERE region = ? AND year = ?" + limit,
+        [region, year, *known],
     )
+    # Keyed by the day as read (SQLite's ISO text): made a date once per key below.
     adjustments: dict[tuple, list] = {}
     with localcontext(EXACT):
-        for _, changes in groupby(rows, key=itemgetter(3)):
-            changes = list(changes)
-            _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
-            unit_price = as_decimal(unit_price)
-            now = order_state(OrderState(quantity, unit_price), changes)
-            # Keyed by the day as read (SQLite's ISO text): made a date once per key below.
+        for supplier, currency, day, value, units in driver_rows(
+            connection,
+            "SELECT supplier, currency, placed, value_delta, units_delta FROM order_changes "
+            "WHERE region = ? AND year = ? AND effective <= ?"
+            + limit
+            + " AND order_id NOT IN ("
+            + replayed[0]
+            + ")",
+            [region, year, as_of_day, *known, *replayed[1]],
+        ):
             found = adjustments.get((supplier, currency, day))
             if found is None:
                 found = adjustments[supplier, currency, day] = [Decimal(0), 0]
-            found[0] += now.value - quantity * unit_price
+            found[0] += as_decimal(value)
+            found[1] += units
+        rows = driver_rows(
+            connection,
+            "SELECT c.kind, c.quantity, c.unit_price, c.order_id, c.supplier, c.currency, "
+            "c.placed, o.quantity, o.unit_price FROM order_changes c "
+            "JOIN orders o ON o.order_id = c.order_id "
+            "WHERE c.region = ? AND c.year = ? AND c.effective <= ?"
+            + limit.replace("seq", "c.seq")
+            + " AND c.order_id IN ("
+            + replayed[0]
+            + ") ORDER BY c.order_id, c.effective, c.seq",
+            [region, year, as_of_day, *known, *replayed[1]],
+        )
+        for _, changes in groupby(rows, key=itemgetter(3)):
+            changes = list(changes)
+            _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
+            placed = as_placed(quantity, unit_price)
+            now = order_state(placed, changes)
+            found = adjustments.get((supplier, currency, day))
+            if found is None:
+                found = adjustments[supplier, currency, day] = [Decimal(0), 0]
+            found[0] += now.value - placed.value
             found[1] += now.units - quantity
     return {
         (supplier, currency, as_date(day)): [value, Decimal(units)]
