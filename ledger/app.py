@@ -633,7 +633,6 @@ class Ledger:
         """Budget, committed and supplier shares of one region and year at each of `dates` (in
         date order, duplicates once), computed in one sweep: each point equals query_budget and
         query_shares for the region at its date (see ledger.reads.series)."""
-
         with self.engine.connect() as connection:
             return region_series(connection, region, year, list(dates), knowledge.upto_seq)
 
@@ -660,7 +659,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every policy set by the as-of date, enabled or not, with its settings then."""
-
         return self._query(
             policy_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
@@ -670,7 +668,6 @@ class Ledger:
     ) -> dict[date, dict[str, Any] | None]:
         """The first enabled `policy` of `region` in force at each date (a `policies` row), or
         None, reading the region's policy changes once."""
-
         return self._query(
             policy_series,
             region=region,
@@ -689,7 +686,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Regions opened by the as-of date, by code, with their country, currency and opening date."""
-
         return self._query(
             region_list, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
@@ -698,7 +694,6 @@ class Ledger:
         self, *, as_of: date | None = None, knowledge: Knowledge = Knowledge()
     ) -> list[dict[str, Any]]:
         """Suppliers and lessors registered by the as-of date, by code."""
-
         return self._query(supplier_list, as_of=as_of or date.today(), upto_seq=knowledge.upto_seq)
 
     def fx_rates(
@@ -710,7 +705,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every rate event in effect by the as-of date, in (effective, seq) order."""
-
         return self._query(
             fx_list,
             as_of=as_of or date.today(),
@@ -729,7 +723,6 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every budget revision in effect by the as-of date (all years unless `year`), in
         (effective, seq) order, with its reason."""
-
         return self._query(
             budget_list,
             as_of=as_of or date.today(),
@@ -748,7 +741,6 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Per region opened by the as-of date: its closed-through date and latest period event."""
-
         return self._query(
             period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
@@ -756,7 +748,6 @@ class Ledger:
     def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
         """The knowledge limit right after the region's last `period.closed` within `knowledge`:
         what the figures reported at that close were computed from."""
-
         seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
         if seq is None:
             raise LedgerError(
@@ -795,7 +786,6 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """Orders and leases whose status or committed total differs between two limits."""
-
         return self._query(
             commitment_diff,
             as_of=as_of or date.today(),
@@ -813,7 +803,6 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The events between two limits, effective by the as-of date, that touch a region."""
-
         return self._query(
             lambda connection, **kwargs: list(event_diff(connection, **kwargs)),
             as_of=as_of or date.today(),

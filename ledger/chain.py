@@ -26,18 +26,8 @@ HASHED_FIELDS = (
     "reason",
     "payload",
 )
-EXPORT_COLUMNS = (
-    "seq",
-    "event_id",
-    "type",
-    "effective",
-    "recorded_at",
-    "actor",
-    "reason",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+# What `export events` writes: the hashed fields, then the chain's two links.
+EXPORT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 SEQ_CELL = re.compile(r"[1-9][0-9]*")
 
 

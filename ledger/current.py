@@ -60,13 +60,9 @@ class CurrentLog:
         self.before_sql: Callable[[], None] = lambda: None
         # Per batch: order_id → order row, or None when there is no such order.
         self.orders: dict[str, Row | None] = {}
-        # order_id → effective dates of its cancellations (usually none).
-        self.cancellations: dict[str, list[date]] = {}
         # order_id → its changes in seq order, as (kind, quantity, unit_price, effective, seq):
-        # what an order_changes row's signed delta is folded from.
+        # its cancellations, and what an order_changes row's signed delta is folded from.
         self.changes: dict[str, list[tuple]] = {}
-        # The orders whose changes no longer arrive in date order (orders_replayed).
-        self.replayed: set[str] = set()
         self.leases: dict[str, Row | None] = {}
         self.terminated: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
@@ -94,20 +90,17 @@ class CurrentLog:
         return self.orders[order_id]
 
     def cancelled_on(self, order_id: str) -> list[date]:
-        if order_id not in self.orders:
-            self.prefetch(orders=[order_id])
-        return self.cancellations.get(order_id, [])
+        return [
+            effective
+            for kind, _, _, effective, _ in self.order_changes(order_id)
+            if kind == "cancelled"
+        ]
 
     def order_changes(self, order_id: str) -> list[tuple]:
         """The order's changes so far in seq order: (kind, quantity, unit_price, effective, seq)."""
         if order_id not in self.orders:
             self.prefetch(orders=[order_id])
         return self.changes.get(order_id, [])
-
-    def is_replayed(self, order_id: str) -> bool:
-        if order_id not in self.orders:
-            self.prefetch(orders=[order_id])
-        return order_id in self.replayed
 
     def lease(self, lease: str) -> Row | None:
         if lease not in self.leases:
@@ -187,15 +180,7 @@ class CurrentLog:
                 (kind, quantity, unit_price, as_date(effective), seq)
             )
         for order_id, changes in found.items():
-            changes.sort(key=itemgetter(4))
-            self.changes[order_id] = changes
-            latest = None
-            for kind, _, _, effective, _ in changes:
-                if kind == "cancelled":
-                    self.cancellations.setdefault(order_id, []).append(effective)
-                if latest is not None and effective < latest:
-                    self.replayed.add(order_id)
-                latest = effective if latest is None else max(latest, effective)
+            self.changes[order_id] = sorted(changes, key=itemgetter(4))
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
@@ -212,9 +197,7 @@ class CurrentLog:
     def forget_documents(self) -> None:
         """Drop the per-batch lookups once the batch's rows are in the database."""
         self.orders.clear()
-        self.cancellations.clear()
         self.changes.clear()
-        self.replayed.clear()
         self.leases.clear()
         self.terminated.clear()
 
@@ -225,13 +208,9 @@ class CurrentLog:
         if table is schema.orders:
             self.orders[row["order_id"]] = row
         elif table is schema.order_changes:
-            if row["kind"] == "cancelled":
-                self.cancellations.setdefault(row["order_id"], []).append(row["effective"])
             self.changes.setdefault(row["order_id"], []).append(
                 (row["kind"], row["quantity"], row["unit_price"], row["effective"], row["seq"])
             )
-        elif table is schema.orders_replayed:
-            self.replayed.add(row["order_id"])
         elif table is schema.leases:
             self.leases[row["lease"]] = row
         elif table is schema.lease_terminations:

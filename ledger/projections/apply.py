@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from decimal import Decimal
 from operator import itemgetter
 
 from sqlalchemy import Connection, select
@@ -33,11 +33,9 @@ from ledger.events import (
     RegionOpened,
     SupplierRegistered,
 )
+from ledger.money import EXACT
 from ledger.semantics.leases import payment_dates
 from ledger.semantics.orders import as_placed, order_state
-
-# Sums of quantity × unit_price are exact: an inexact result raises instead of being rounded.
-EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 
 def read_model_rows(
@@ -155,6 +153,8 @@ def _change_rows(
     before = order_state(placed, in_order)
     change = (kind, quantity, unit_price, effective, seq)
     back_dated = bool(known) and effective < in_order[-1][3]
+    # Replayed already when the changes before this one were not in date order themselves.
+    replayed_before = in_order != known
     if back_dated:
         after = order_state(placed, sorted([*known, change], key=_EFFECTIVE_SEQ))
     else:
@@ -175,7 +175,7 @@ def _change_rows(
         "units_delta": after.units - before.units,
     }
     rows: list[tuple[object, dict]] = [(schema.order_changes, row)]
-    if back_dated and not current.is_replayed(order_id):
+    if back_dated and not replayed_before:
         replayed = {"order_id": order_id, "region": order["region"], "year": order["year"]}
         rows.append((schema.orders_replayed, {**replayed, "seq": seq}))
     return rows
