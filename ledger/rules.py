@@ -15,9 +15,6 @@ from datetime import date
 from fractions import Fraction
 from operator import itemgetter
 
-from sqlalchemy import Connection, select
-
-from ledger import schema
 from ledger.current import CurrentLog, Row
 from ledger.errors import ValidationError
 from ledger.events import (
@@ -254,18 +251,17 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
         # The cap is checked against committed(), which reads the read models: the rows of the
         # events appended before this one must be in the database first.
         current.before_sql()
-        _check_budget_cap(current.connection, event, region, document)
+        _check_budget_cap(current, event, region, document)
 
 
-def _check_budget_cap(connection: Connection, event: NewEvent, region: str, document: str) -> None:
+def _check_budget_cap(current: CurrentLog, event: NewEvent, region: str, document: str) -> None:
     """For each year the event charges that has a budget recorded as of its date E: refuse it when
     it raises committed as of E and leaves it above the budget as of E."""
     on = event.effective
-    currency = connection.execute(
-        select(schema.regions.c.currency).where(schema.regions.c.region == region)
-    ).scalar_one()
+    connection = current.connection
+    currency = current.regions[region]["currency"]
     field = "lease" if isinstance(event.payload, LeaseSigned) else "order"
-    for year, added in sorted(_added_commitment(connection, event.payload, on, currency).items()):
+    for year, added in sorted(_added_commitment(current, event.payload, on, currency).items()):
         if added <= 0:
             continue  # lowering (or keeping) a commitment is always allowed
         recorded = budget_amount(connection, region, year, on, None)
@@ -282,13 +278,11 @@ def _check_budget_cap(connection: Connection, event: NewEvent, region: str, docu
             )
 
 
-def _added_commitment(
-    connection: Connection, payload, on: date, currency: str
-) -> dict[int, Fraction]:
+def _added_commitment(current: CurrentLog, payload, on: date, currency: str) -> dict[int, Fraction]:
     """What the event adds to committed(R, Y) as of its date, per budget year Y, in the region's
     currency at the booked rate (a new document: all of it; an amendment: the order's value
     after it less before, SPEC §4.2)."""
-    rate = rate_book(connection, on, None)
+    rate = rate_book(current.connection, on, None)
     match payload:
         case OrderPlaced():
             value = as_placed(payload.quantity, payload.unit_price).value
@@ -298,19 +292,15 @@ def _added_commitment(
             charges = charges_per_year(payload.start, payload.months, payload.monthly_payment)
             return {year: Fraction(charge) * booked for year, charge in charges.items()}
         case OrderAmended():
-            order = connection.execute(
-                select(schema.orders).where(schema.orders.c.order_id == payload.order)
-            ).one()
-            changes = schema.order_changes
-            before = order_state(
-                as_placed(order.quantity, order.unit_price),
-                connection.execute(
-                    select(changes.c.kind, changes.c.quantity, changes.c.unit_price)
-                    .where(changes.c.order_id == order.order_id, changes.c.effective <= on)
-                    .order_by(changes.c.effective, changes.c.seq)
-                ),
+            # The order and its changes as the write transaction holds them (earlier lines of
+            # the same import included): those in force on the amendment's date, in date order.
+            order = current.order(payload.order)
+            changes = sorted(
+                (change for change in current.order_changes(payload.order) if change[3] <= on),
+                key=itemgetter(3, 4),
             )
+            before = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
             after = after_change(before, "amended", payload.quantity, payload.unit_price)
-            booked = rate(order.currency, currency, order.effective)
-            return {order.year: (Fraction(after.value) - Fraction(before.value)) * booked}
+            booked = rate(order["currency"], currency, order["effective"])
+            return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
     return {}
