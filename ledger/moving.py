@@ -118,12 +118,8 @@ class _Loader:
                     version,
                 )
             )
-        appender.current.prefetch(
-            orders=[
-                event.payload["order"]
-                for event in events
-                if event.type in ("order.amended", "order.cancelled")
-            ]
+        appender.current.prefetch_for(
+            event.payload for event in events if isinstance(event.payload, dict)
         )
         for event in events:
             appender.replay(event)

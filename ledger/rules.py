@@ -30,7 +30,9 @@ from ledger.events import (
     PeriodReopened,
     PolicyChanged,
     RegionOpened,
+    RegionUpdated,
     SupplierRegistered,
+    SupplierUpdated,
 )
 from ledger.money import money
 from ledger.reads.rates import rate_book
@@ -86,6 +88,10 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             region_as_of(current, payload.region, on)
             if payload.supplier is not None:
                 supplier_as_of(current, payload.supplier, on, "supplier")
+        case SupplierUpdated():
+            supplier_as_of(current, payload.supplier, on, "supplier")
+        case RegionUpdated():
+            region_as_of(current, payload.region, on)
         case PeriodClosed():
             check_close(current, payload, on)
         case PeriodReopened():
