@@ -16,7 +16,7 @@ from fractions import Fraction
 from operator import itemgetter
 
 from ledger.current import CurrentLog, Row
-from ledger.errors import ValidationError
+from ledger.errors import BlockedError, ValidationError
 from ledger.events import (
     BudgetRevised,
     LeaseReviewed,
@@ -248,7 +248,7 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
         if state.policy in restricted:
             field, value = restricted[state.policy]
             if state.subject == value:
-                raise ValidationError(
+                raise BlockedError(
                     f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
                     f"{document} with {field} {value} is not allowed",
                     field,
@@ -276,7 +276,7 @@ def _check_budget_cap(current: CurrentLog, event: NewEvent, region: str, documen
         budget = Fraction(recorded)
         after = committed(connection, region, year, on, None) + added
         if after > budget:
-            raise ValidationError(
+            raise BlockedError(
                 f"blocked by budget_cap (block) of region {region} for {year}: "
                 f"budget {money(budget, currency)}, committed would be {money(after, currency)}, "
                 f"over by {money(after - budget, currency)} ({document} adds {money(added, currency)})",
