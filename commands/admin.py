@@ -128,7 +128,9 @@ def demo(obj):
     )
     db = "" if obj.db is None else f"--db {shlex.quote(hide_password(obj.db))} "
     needs = (
-        "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
+        ""
+        if importlib.util.find_spec("matplotlib")
+        else " (first: pip install 'procurement-ledger[report]')"
     )
     click.echo(
         f"See it all on one page (charts, tables, provenance): "
