@@ -5,17 +5,14 @@ from __future__ import annotations
 import click
 
 from commands.options import knowledge_options
-from commands.output import BOOL, PLAIN, TEXT, output_options, render
+from commands.output import BOOL, PLAIN, output_options, render
 from commands.record import policy
+from commands.views import show
 from ledger.errors import LedgerError
+from ledger.views import VIEWS
 
-COMPLIANCE_COLUMNS = [
-    ("policy", PLAIN),
-    ("region", PLAIN),
-    ("subject", PLAIN),
-    ("status", PLAIN),
-    ("detail", TEXT),
-]
+# The columns of the compliance view (ledger/views.py), for the demo too.
+COMPLIANCE_COLUMNS = VIEWS["compliance"].columns
 POLICY_COLUMNS = [
     ("policy", PLAIN),
     ("region", PLAIN),
@@ -52,11 +49,16 @@ def compliance(obj, strict, as_of, known_at, upto_seq, region, fmt, output):
       ledger compliance --as-of 2025-09-01 --region CN
       ledger compliance --strict --format csv -o compliance.csv
     """
-    ledger = obj.ledger
-    ledger.check_region(region)
-    knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
-    render(rows, COMPLIANCE_COLUMNS, fmt, output)
+    rows = show(
+        obj,
+        "compliance",
+        fmt,
+        output,
+        as_of=as_of,
+        known_at=known_at,
+        upto_seq=upto_seq,
+        region=region,
+    )
     violations = sum(1 for row in rows if row["status"] == "violation")
     if strict and violations:
         raise PolicyViolations(

@@ -8,21 +8,21 @@ from decimal import Decimal
 
 import click
 
-MAX_INT64 = 2**63 - 1
+from ledger.params import MAX_INT64
 
 
 class DateType(click.ParamType):
     name = "DATE"
 
     def convert(self, value, param, ctx):
+        from ledger.params import parse_date
+
         if isinstance(value, date):
             return value
         try:
-            if len(value) != 10:
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+            return parse_date(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class DecimalType(click.ParamType):
@@ -71,20 +71,12 @@ class IntegerType(click.ParamType):
         self.low, self.high = low, high
 
     def convert(self, value, param, ctx):
-        from ledger.money import ascii_integer
+        from ledger.params import parse_integer
 
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        else:
-            try:
-                number = ascii_integer(str(value))
-            except ValueError as error:
-                self.fail(str(error), param, ctx)
-        if self.low is not None and number < self.low:
-            self.fail(f"{number} must be at least {self.low}", param, ctx)
-        if self.high is not None and number > self.high:
-            self.fail(f"{str(value).strip()[:30]} must be at most {self.high}", param, ctx)
-        return number
+        try:
+            return parse_integer(value, self.low, self.high)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class UUIDType(click.ParamType):
@@ -101,18 +93,12 @@ class TimestampType(click.ParamType):
     name = "TIMESTAMP"
 
     def convert(self, value, param, ctx):
-        from ledger.dates import parse_known_at
+        from ledger.params import parse_timestamp
 
         try:
-            return parse_known_at(value)
+            return parse_timestamp(value)
         except ValueError as error:
-            if "outside the years" in str(error):
-                self.fail(str(error), param, ctx)
-            self.fail(
-                f"{value!r} is not an ISO 8601 timestamp with Z or an offset, or a date ({error})",
-                param,
-                ctx,
-            )
+            self.fail(str(error), param, ctx)
 
 
 DATE = DateType()

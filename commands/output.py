@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
-from fractions import Fraction
 
 import click
 
-# Column kinds: how a value is written. "text" is free text and gets the CSV formula guard.
-AMOUNT, FRACTION, TEXT, PLAIN, BOOL = "amount", "fraction", "text", "plain", "bool"
+# Column kinds and cells are the library's (ledger/views.py), shared with the web view's API.
+from ledger.views import (  # noqa: F401 (the kinds are re-exported to the commands)
+    AMOUNT,
+    BOOL,
+    FRACTION,
+    INTEGER,
+    PLAIN,
+    TEXT,
+    cell,
+    json_text,
+)
+
 # The UTF-8 byte order mark: without it, Excel opens a CSV in the local code page.
 BOM = "\ufeff"
 
@@ -137,36 +144,6 @@ def output_options(function):
     return function
 
 
-def cell(value, kind: str) -> str:
-    """A value as a CSV cell (exact until here, rounded half up only now)."""
-    from ledger.chain import guard
-    from ledger.money import format_amount, format_fraction4
-
-    if value is None:
-        return ""
-    if kind == AMOUNT:
-        return format_amount(value)
-    if kind == FRACTION:
-        return format_fraction4(value)
-    if kind == BOOL:
-        return "true" if value else "false"
-    if kind == TEXT:
-        return guard(str(value))
-    return str(value)
-
-
-def json_value(value, kind: str):
-    if value is None:
-        return None
-    if kind in (AMOUNT, FRACTION):
-        return cell(value, kind)
-    if isinstance(value, (Decimal, Fraction)):
-        return str(value)
-    if isinstance(value, (bool, int)):
-        return value
-    return str(value)
-
-
 def table_value(value, kind: str) -> str:
     if value is None:
         return ""
@@ -218,8 +195,7 @@ def _write(
             out.write(BOM)
         write_csv(out, names, ([cell(row.get(n), k) for n, k in columns] for row in rows))
     elif fmt == "json":
-        data = [{n: json_value(row.get(n), k) for n, k in columns} for row in rows]
-        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        out.write(json_text(rows, columns))
     else:
         _table(
             out,

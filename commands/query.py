@@ -5,37 +5,14 @@ from __future__ import annotations
 import click
 
 from commands.options import IntegerType, knowledge_options
-from commands.output import AMOUNT, BOOL, FRACTION, PLAIN, output_options, render
+from commands.output import output_options
+from commands.views import show
+from ledger.views import VIEWS
 
-BUDGET_COLUMNS = [
-    ("region", PLAIN),
-    ("year", PLAIN),
-    ("currency", PLAIN),
-    ("budget", AMOUNT),
-    ("committed", AMOUNT),
-    ("remaining", AMOUNT),
-    ("utilization", FRACTION),
-]
-COMMITMENT_COLUMNS = [
-    ("kind", PLAIN),
-    ("id", PLAIN),
-    ("region", PLAIN),
-    ("counterparty", PLAIN),
-    ("sku", PLAIN),
-    ("quantity", PLAIN),
-    ("status", PLAIN),
-    ("committed", AMOUNT),
-    ("currency", PLAIN),
-]
-SHARE_COLUMNS = [
-    ("region", PLAIN),
-    ("supplier", PLAIN),
-    ("country", PLAIN),
-    ("domestic", BOOL),
-    ("value", AMOUNT),
-    ("units", PLAIN),
-    ("share", FRACTION),
-]
+# The columns of each view (ledger/views.py), for the commands that print them too (the demo).
+BUDGET_COLUMNS = VIEWS["budget"].columns
+COMMITMENT_COLUMNS = VIEWS["commitments"].columns
+SHARE_COLUMNS = VIEWS["shares"].columns
 
 YEAR = IntegerType(1, 9999)
 
@@ -67,11 +44,17 @@ def budget(obj, year, as_of, known_at, upto_seq, region, fmt, output):
       ledger query budget --as-of 2025-03-01 --region CN
       ledger query budget --year 2026 --as-of 2025-12-31 --format json
     """
-    ledger = obj.ledger
-    ledger.check_region(region)
-    knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.query_budget(as_of=as_of, year=year, region=region, knowledge=knowledge)
-    render(rows, BUDGET_COLUMNS, fmt, output)
+    show(
+        obj,
+        "budget",
+        fmt,
+        output,
+        as_of=as_of,
+        known_at=known_at,
+        upto_seq=upto_seq,
+        region=region,
+        year=year,
+    )
 
 
 @query.command()
@@ -87,11 +70,16 @@ def commitments(obj, as_of, known_at, upto_seq, region, fmt, output):
       ledger query commitments --as-of 2025-12-31 --region MY
       ledger query commitments --as-of 2025-03-01 --known-at 2025-02-20 -o commitments.csv
     """
-    ledger = obj.ledger
-    ledger.check_region(region)
-    knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.query_commitments(as_of=as_of, region=region, knowledge=knowledge)
-    render(rows, COMMITMENT_COLUMNS, fmt, output)
+    show(
+        obj,
+        "commitments",
+        fmt,
+        output,
+        as_of=as_of,
+        known_at=known_at,
+        upto_seq=upto_seq,
+        region=region,
+    )
 
 
 @query.command()
@@ -114,13 +102,18 @@ def shares(obj, year, basis, as_of, known_at, upto_seq, region, fmt, output):
       ledger query shares --as-of 2025-02-15 --region CN
       ledger query shares --basis units --upto-seq 120 --format csv
     """
-    ledger = obj.ledger
-    ledger.check_region(region)
-    knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.query_shares(
-        as_of=as_of, year=year, region=region, basis=basis, knowledge=knowledge
+    show(
+        obj,
+        "shares",
+        fmt,
+        output,
+        as_of=as_of,
+        known_at=known_at,
+        upto_seq=upto_seq,
+        region=region,
+        year=year,
+        basis=basis,
     )
-    render(rows, SHARE_COLUMNS, fmt, output)
 
 
 COMMANDS = [query]
