@@ -281,3 +281,29 @@ def database_error(error: BaseException) -> LedgerDatabaseError:
     names = {kind.__name__ for kind in type(orig).__mro__}
     kind = LedgerConstraintError if names & {"IntegrityError", "DataError"} else LedgerDatabaseError
     return kind(reason, orig=orig)
+
+
+def make_read_only(engine: Engine) -> Engine:
+    """Make every later connection of the engine read-only, so that nothing run through it can
+    write, whatever a bug asks: SQLite's `PRAGMA query_only`, PostgreSQL's read-only session
+    default (which a hot standby already enforces). Pooled connections are dropped first, so no
+    connection opened before escapes it."""
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            dbapi_connection.commit()
+        cursor.close()
+
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "begin")
+        def _read_only_transaction(connection: Connection):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    engine.dispose()
+    return engine

@@ -32,7 +32,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import LedgerError
 from ledger.params import invalid, parse_choice, parse_date, parse_integer, parse_timestamp
 
 if TYPE_CHECKING:
@@ -97,9 +97,14 @@ def json_text(rows: Iterable[Mapping], columns: Iterable[tuple[str, str]]) -> st
 # -- options --------------------------------------------------------------------------------------
 
 
-class OptionError(ValidationError):
+class OptionError(LedgerError):
     """An option value that is malformed for its type, or options that do not go together: a
-    usage error (exit 2 on the command line, 400 in the web view)."""
+    usage error (exit 2 on the command line, 400 in the web view). The message is the command
+    line's whole line; `field` names the option."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -404,7 +409,3 @@ def event_page(ledger: Ledger, given: Mapping[str, str]) -> list[dict]:
 
 def _date_text(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-class NoSuchView(LedgerError):
-    """A name that is not in the registry."""
