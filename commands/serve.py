@@ -67,11 +67,16 @@ def serve(obj, host, port):
             "(docs/web.md)",
             err=True,
         )
-    click.echo(
+    banner = (
         f"Serving the ledger {describe_url(ledger.engine)} read-only at {url_of(sock)} "
         "(Ctrl-C to stop)"
     )
-    run_server(create_app(ledger), sock, on_stop=lambda: click.echo("stopped"))
+    run_server(
+        create_app(ledger),
+        sock,
+        on_ready=lambda: click.echo(banner),
+        on_stop=lambda: click.echo("stopped"),
+    )
 
 
 COMMANDS = [serve]

@@ -131,6 +131,8 @@ class Param:
     parse: Callable[[str], Any]
     description: str
     choices: tuple[str, ...] = ()
+    # The value's JSON Schema, for the API's description (the text is still parsed by `parse`).
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
 
     def read(self, text: str) -> Any:
         try:
@@ -148,6 +150,7 @@ PARAMS: dict[str, Param] = {
             "--as-of",
             parse_date,
             "Business date of the question (YYYY-MM-DD) [default: today].",
+            schema={"type": "string", "format": "date"},
         ),
         Param(
             "known_at",
@@ -160,6 +163,7 @@ PARAMS: dict[str, Param] = {
             "--upto-seq",
             lambda text: parse_integer(text, 0),
             "Only events with seq ≤ N (the ledger as it stood then).",
+            schema={"type": "integer", "minimum": 0},
         ),
         Param("region", "--region", str, "Only this region."),
         Param(
@@ -167,6 +171,7 @@ PARAMS: dict[str, Param] = {
             "--year",
             lambda text: parse_integer(text, 1, 9999),
             "Budget year [default: the year of as_of].",
+            schema={"type": "integer", "minimum": 1, "maximum": 9999},
         ),
         Param(
             "basis",
@@ -174,9 +179,16 @@ PARAMS: dict[str, Param] = {
             lambda text: parse_choice(text, BASES),
             "Share of the value or of the units of the region's orders.",
             BASES,
+            schema={"type": "string", "enum": list(BASES)},
         ),
         Param("currency", "--currency", str, "The currency to convert into."),
-        Param("rate_date", "--rate-date", parse_date, "The date of the rates used."),
+        Param(
+            "rate_date",
+            "--rate-date",
+            parse_date,
+            "The date of the rates used.",
+            schema={"type": "string", "format": "date"},
+        ),
     )
 }
 COMMON = ("as_of", "known_at", "upto_seq", "region")
@@ -364,12 +376,14 @@ EVENT_PARAMS = {
         "after_seq",
         lambda text: parse_integer(text, 0),
         "Only events with seq > N [default: 0].",
+        schema={"type": "integer", "minimum": 0},
     ),
     "limit": Param(
         "limit",
         "limit",
         lambda text: parse_integer(text, 1, EVENTS_MAX_LIMIT),
         f"At most this many events [default: {EVENTS_DEFAULT_LIMIT}, at most {EVENTS_MAX_LIMIT}].",
+        schema={"type": "integer", "minimum": 1, "maximum": EVENTS_MAX_LIMIT},
     ),
 }
 

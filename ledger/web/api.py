@@ -84,9 +84,7 @@ def _rows_schema(columns) -> dict:
 
 
 def _parameter(param: views.Param, required: bool) -> dict:
-    schema: dict = {"type": "string"}
-    if param.choices:
-        schema["enum"] = list(param.choices)
+    schema = dict(param.schema)
     return {
         "name": param.name,
         "in": "query",

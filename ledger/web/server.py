@@ -42,8 +42,16 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(app, sock: socket.socket, *, on_stop: Callable[[], None] | None = None) -> None:
-    """Serve app on sock until SIGINT or SIGTERM; then finish the requests under way and return."""
+def serve(
+    app,
+    sock: socket.socket,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> None:
+    """Serve app on sock until SIGINT or SIGTERM; then finish the requests under way and return.
+    on_ready runs once the signals are caught (so a signal sent as soon as the URL is printed
+    stops the server cleanly too); the socket already listens then, so requests wait for it."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -53,6 +61,8 @@ def serve(app, sock: socket.socket, *, on_stop: Callable[[], None] | None = None
             # command stops cleanly instead, with exit status 0.
             handled = (signal.SIGINT, signal.SIGTERM)
             originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            if on_ready:
+                on_ready()
             try:
                 yield
             finally:
