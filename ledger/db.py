@@ -303,7 +303,14 @@ def make_read_only(engine: Engine) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _read_only_transaction(connection: Connection):
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # Each transaction too, as the first statement (a pooler in transaction mode may hand
+            # out a server session without the default). Through the driver's own cursor: the
+            # connection's options may ask for a server-side cursor, which only takes a query.
+            cursor = connection.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("SET TRANSACTION READ ONLY")
+            finally:
+                cursor.close()
 
     engine.dispose()
     return engine
