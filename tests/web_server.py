@@ -50,7 +50,15 @@ class Served:
 
 
 def _command(db: str, *options: str) -> list[str]:
-    return [sys.executable, "-c", "from commands import main; main()", "--db", db, "serve", *options]
+    return [
+        sys.executable,
+        "-c",
+        "from commands import main; main()",
+        "--db",
+        db,
+        "serve",
+        *options,
+    ]
 
 
 @contextmanager
