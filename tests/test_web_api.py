@@ -260,3 +260,33 @@ def test_a_port_in_use_is_one_error_line(demo_db):
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}:")
+
+
+def test_the_command_lines_start_up_does_not_load_the_web_libraries(tmp_path):
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from commands import main\n"
+        f"db = {str(tmp_path / 'l.db')!r}\n"
+        "assert CliRunner().invoke(main, ['--db', db, 'init']).exit_code == 0\n"
+        "result = CliRunner().invoke(main, ['--db', db, 'query', 'budget', '--format', 'json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "loaded = {'starlette', 'jinja2', 'uvicorn', 'ledger.web'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_the_web_extra_serve_says_what_to_install(tmp_path):
+    script = (
+        "import sys; sys.modules['uvicorn'] = None; from commands import main; "
+        f"main(['--db', {str(tmp_path / 'l.db')!r}, 'serve'])"
+    )
+    cli(f"sqlite:///{tmp_path / 'l.db'}", "init")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: ledger serve needs the web extra (uvicorn is missing): "
+        "pip install 'procurement-ledger[web]'\n"
+    )
