@@ -6,7 +6,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import click
@@ -158,7 +158,7 @@ def table_value(value, kind: str) -> str:
 
 def render(
     rows: Iterable[dict],
-    columns: list[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
     fmt: str | None,
     output: str | None,
     *,
@@ -182,7 +182,7 @@ def render(
 def _write(
     out,
     rows: Iterable[dict],
-    columns: list[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
     fmt: str,
     excel: bool,
     pager: bool = False,

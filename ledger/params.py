@@ -8,7 +8,7 @@ Each parser raises ValueError with the message a user sees after "Invalid value 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 # The largest integer the database can store (a BIGINT): a larger one is a usage error rather
 # than a driver overflow.
@@ -39,8 +39,9 @@ def parse_integer(value: object, low: int | None = None, high: int | None = MAX_
     return number
 
 
-def parse_timestamp(value: str) -> datetime:
-    """--known-at: ISO 8601 with Z or an offset, or a date (the end of that day, UTC)."""
+def parse_timestamp(value: str) -> str:
+    """--known-at: ISO 8601 with Z or an offset, or a date (the end of that day, UTC), as the
+    timestamp text the log's recorded_at is compared with."""
     from ledger.dates import parse_known_at
 
     try:

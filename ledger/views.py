@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.errors import LedgerError
 from ledger.params import invalid, parse_choice, parse_date, parse_integer, parse_timestamp
@@ -112,7 +112,7 @@ class Options:
     """Every option a view may take, parsed. None: not given (the view's default)."""
 
     as_of: date | None = None
-    known_at: datetime | None = None
+    known_at: str | None = None  # the timestamp text (ledger.params.parse_timestamp)
     upto_seq: int | None = None
     region: str | None = None
     year: int | None = None
@@ -197,13 +197,11 @@ COMMON = ("as_of", "known_at", "upto_seq", "region")
 # -- views ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
+    """A (name, kind) pair, as the renderer takes it."""
+
     name: str
     kind: str = PLAIN
-
-    def __iter__(self):  # a (name, kind) pair, as the renderer takes it
-        return iter((self.name, self.kind))
 
 
 @dataclass(frozen=True)

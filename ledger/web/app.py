@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -62,14 +61,14 @@ class ReadOnlyHTTP:
         return sending
 
 
-async def not_found(request: Request, error: HTTPException) -> Response:
+async def not_found(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/") or request.url.path == "/api":
-        status = error.status_code
+        status = getattr(error, "status_code", 404)
         return api.error_response(f"no such path: {request.url.path[:200]}", status)
     return pages.error_page(request, f"There is no page at {request.url.path[:200]}.", 404)
 
 
-def create_app(ledger) -> Starlette:
+def create_app(ledger) -> ReadOnlyHTTP:
     """The web view of ledger, which should be opened read-only (ledger.db.make_read_only)."""
     app = Starlette(
         routes=[

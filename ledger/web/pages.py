@@ -344,7 +344,7 @@ def restatement(request, ledger, scope):
         if "to_seq" in given
         else scope.knowledge
     )
-    if before.upto_seq > after.upto_seq:
+    if (before.upto_seq or 0) > (after.upto_seq or 0):
         raise OptionError(
             f"the earlier limit (seq {before.upto_seq}) is after the later one "
             f"(seq {after.upto_seq})"
