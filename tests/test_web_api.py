@@ -171,6 +171,7 @@ def test_pages_answer_and_keep_the_as_of_date_and_limit_in_their_links(served):
     for path in (
         "/",
         "/region/CN",
+        "/region/CN/documents",
         "/document/CN-PO-0001",
         "/event/1",
         "/compliance",

@@ -128,6 +128,8 @@ def test_from_the_regions_to_an_event_and_to_another_date(demo, browser):
     assert page.locator("figure.chart.shares svg").count() == 1
     (cn,) = cli_json(db, "query", "budget", "--as-of", "2025-06-30", "--region", "CN")
     assert figures(page, "#budget a.committed") == [cn["committed"]]
+    page.click("#budget a.committed")  # the region's total, to the documents it is made of
+    page.wait_for_url("**/region/CN/documents?as_of=2025-06-30")
     documents = cli_json(db, "query", "commitments", "--as-of", "2025-06-30", "--region", "CN")
     shown = page.eval_on_selector_all(
         "table.documents a.document", "nodes => nodes.map(n => n.textContent)"

@@ -104,6 +104,7 @@ def test_every_text_from_the_log_is_escaped_on_every_page(run, db_url):
     pages = [
         "/",
         "/region/XR",
+        "/region/XR/documents",
         "/document/PO-1",
         "/document/L-1",
         "/compliance",

@@ -34,6 +34,9 @@ TEMPLATES = Environment(
 CHARTS = threading.Lock()
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
 LOG_PAGE = 50
+DOCUMENT_PAGE = 200
+# Compliance rows whose subject is a budget year, not an order or lease.
+YEAR_POLICIES = ("budget_cap", "min_domestic_share")
 # The options every page keeps in its links.
 KEPT = ("as_of", "year", "known_at", "upto_seq")
 
@@ -50,6 +53,7 @@ def fraction(value) -> str:
 TEMPLATES.filters["amount"] = amount
 TEMPLATES.filters["fraction"] = fraction
 TEMPLATES.filters["exact"] = lambda value: cell(value, AMOUNT)
+TEMPLATES.globals["YEAR_POLICIES"] = YEAR_POLICIES
 
 
 @dataclass
@@ -180,7 +184,6 @@ def region(request, ledger, scope):
         return render(request, "region.html", scope=scope, title=code, code=code, region=None)
     chosen = _options(scope, region=code)
     budget = views.run(ledger, views.VIEWS["budget"], chosen, k)
-    documents = views.run(ledger, views.VIEWS["commitments"], chosen, k)
     shares = views.run(ledger, views.VIEWS["shares"], chosen, k)
     compliance = views.run(ledger, views.VIEWS["compliance"], chosen, k)
     compliance.sort(key=lambda r: STATUS_ORDER.get(r["status"], 9))
@@ -196,7 +199,6 @@ def region(request, ledger, scope):
         code=code,
         region=found[0],
         budget=budget[0] if budget else None,
-        documents=documents,
         shares=shares,
         compliance=compliance,
         spend=spend[0] if spend else None,
@@ -206,6 +208,35 @@ def region(request, ledger, scope):
         burndown=burndown,
         shares_chart=shares_chart,
         chart_note=chart_note,
+    )
+
+
+@page
+def region_documents(request, ledger, scope):
+    """What a region's committed is made of: its orders and leases, a page at a time (a region
+    may have tens of thousands, which is why the region page links here rather than list them)."""
+    code = request.path_params["code"]
+    ledger.check_region(code)
+    given = given_options(request, ("offset",))
+    offset = views.EVENT_PARAMS["after_seq"].read(given["offset"]) if "offset" in given else 0
+    scope.extra = {"offset": offset or None}
+    k = scope.knowledge
+    chosen = _options(scope, region=code)
+    budget = views.run(ledger, views.VIEWS["budget"], chosen, k)
+    documents = views.run(ledger, views.VIEWS["commitments"], chosen, k)
+    shown = documents[offset : offset + DOCUMENT_PAGE]
+    return render(
+        request,
+        "documents.html",
+        scope=scope,
+        title=f"Region {code}: orders and leases",
+        code=code,
+        budget=budget[0] if budget else None,
+        documents=shown,
+        total=len(documents),
+        offset=offset,
+        next_offset=offset + DOCUMENT_PAGE if offset + DOCUMENT_PAGE < len(documents) else None,
+        previous_offset=max(offset - DOCUMENT_PAGE, 0) if offset else None,
     )
 
 
@@ -289,18 +320,8 @@ def compliance(request, ledger, scope):
         ledger, views.VIEWS["compliance"], _options(scope, region=code), scope.knowledge
     )
     rows.sort(key=lambda r: STATUS_ORDER.get(r["status"], 9))
-    documents = {
-        r["id"]
-        for r in views.run(ledger, views.VIEWS["commitments"], _options(scope), scope.knowledge)
-    }
     return render(
-        request,
-        "compliance.html",
-        scope=scope,
-        title="Compliance",
-        rows=rows,
-        region=code,
-        documents=documents,
+        request, "compliance.html", scope=scope, title="Compliance", rows=rows, region=code
     )
 
 
@@ -381,6 +402,7 @@ def routes() -> list[Route]:
     return [
         Route("/", overview, methods=["GET"]),
         Route("/region/{code}", region, methods=["GET"]),
+        Route("/region/{code}/documents", region_documents, methods=["GET"]),
         Route("/document/{code}", document, methods=["GET"]),
         Route("/event/{seq:int}", event, methods=["GET"]),
         Route("/compliance", compliance, methods=["GET"]),
