@@ -175,3 +175,13 @@ def test_a_standby_is_served_as_the_primary_answers():
             assert (reply.status, reply.text) == (200, expected.stdout)
             assert server.request("/region/CN?as_of=2025-06-30").status == 200
             assert server.request("/document/CN-PO-0001").status == 200
+
+
+def test_a_knowledge_limit_before_every_event_says_so_on_the_page(run, db_url):
+    run("region", "open", "CN", "--name", "China", "--country", "CN", "--currency", "CNY")
+    with serving(db_url) as server:
+        reply = server.request("/?upto_seq=0")
+        assert reply.status == 200
+        assert "--upto-seq 0 leaves out every event (the first is seq 1)" in reply.text
+        assert "No region was opened" in reply.text
+        assert "note:" not in server.request("/").text.lower()

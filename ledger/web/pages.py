@@ -68,6 +68,7 @@ class Scope:
     given: dict[str, str]
     head: int
     extra: dict[str, str] = field(default_factory=dict)
+    note: str | None = None  # when the knowledge limit leaves out every event
 
     def link(self, path: str, **changes) -> str:
         kept = {**self.given, **{k: v for k, v in changes.items()}}
@@ -96,10 +97,11 @@ def scope_of(request: Request, ledger) -> Scope:
         raise OptionError("give --known-at or --upto-seq, not both", "known_at")
     head = ledger.head()[0]
     knowledge = ledger.knowledge(known_at=values.get("known_at"), upto_seq=values.get("upto_seq"))
+    note = knowledge.note
     if knowledge.upto_seq is None:
         knowledge = Knowledge(head)
     as_of = values.get("as_of") or date.today()
-    return Scope(as_of, values.get("year") or as_of.year, knowledge, given, head)
+    return Scope(as_of, values.get("year") or as_of.year, knowledge, given, head, note=note)
 
 
 def render(request: Request, template: str, http_status: int = 200, **context) -> HTMLResponse:
