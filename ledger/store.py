@@ -276,9 +276,11 @@ class Appender:
             self.flush()
         return Appended(seq, event_id)
 
-    def replay(self, event: StoredEvent) -> None:
-        """Add the read-model rows of an event already in the log (for a rebuild)."""
-        payload = event.typed_payload()
+    def replay(self, event: StoredEvent, payload=None) -> None:
+        """Add the read-model rows of an event already in the log (for a rebuild); `payload`,
+        when given, is its typed payload already read."""
+        if payload is None:
+            payload = event.typed_payload()
         self._project(event.seq, event.effective, event.actor, payload)
         self.current.learn_event(event.seq, event.type, payload)
         if self.buffer.count >= FLUSH_ROWS:
