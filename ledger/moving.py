@@ -236,6 +236,18 @@ def _unknown_code(current, event_type: str, payload) -> str | None:
 
 
 def _first_line(error: BaseException) -> str:
+    """One line for an error of a replay: a validation error's first problem, with its field."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            location = ".".join(str(part) for part in first["loc"])[:60]
+            message = str(first["msg"]).removeprefix("Value error, ")
+            if first["type"] == "extra_forbidden":
+                message = "unknown field"
+            return f"{location}: {message}"[:200] if location else message[:200]
+        except (LookupError, TypeError):
+            pass
     text = str(error).strip()
     return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
