@@ -24,7 +24,7 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.money import as_decimal
 from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
-from ledger.sql import select_in
+from ledger.sql import for_driver, select_in
 
 Row = dict[str, Any]
 
@@ -65,6 +65,14 @@ class CurrentLog:
         self.changes: dict[str, list[tuple]] = {}
         self.leases: dict[str, Row | None] = {}
         self.terminated: dict[str, bool] = {}
+        # Per batch, the later life of the documents read: order_id → its receipts as
+        # (quantity, effective, seq); order or lease → its invoices (rows); invoice → its row,
+        # or None; invoice → its payments as (amount, effective, seq); invoice → its void's date.
+        self.receipts: dict[str, list[tuple]] = {}
+        self.document_invoices: dict[str, list[Row]] = {}
+        self.invoices: dict[str, Row | None] = {}
+        self.payments: dict[str, list[tuple]] = {}
+        self.voided: dict[str, date] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
         from ledger.upcasting import upcast
@@ -79,8 +87,6 @@ class CurrentLog:
             )
         )
         self._currency_regions: dict[str, list[str]] | None = None
-        # Bound once: touched_regions runs for every event appended.
-        self._region_lookups = (self._order_region, self._lease_region, self.regions_of_currency)
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -122,22 +128,97 @@ class CurrentLog:
                 self._currency_regions.setdefault(row["currency"], []).append(code)
         return self._currency_regions.get(currency, [])
 
+    def invoice(self, invoice: str) -> Row | None:
+        if invoice not in self.invoices:
+            self.prefetch(invoices=[invoice])
+        return self.invoices[invoice]
+
+    def order_receipts(self, order_id: str) -> list[tuple]:
+        """The order's receipts so far: (quantity, effective, seq)."""
+        if order_id not in self.orders:
+            self.prefetch(orders=[order_id])
+        return self.receipts.get(order_id, [])
+
+    def invoices_of(self, kind: str, document: str) -> list[Row]:
+        """The invoices of an order or lease so far (rows of the invoices read model)."""
+        if document not in (self.orders if kind == "order" else self.leases):
+            self.prefetch(**{f"{kind}s": [document]})
+        return self.document_invoices.get(document, [])
+
+    def invoice_payments(self, invoice: str) -> list[tuple]:
+        """The invoice's payments so far: (amount, effective, seq)."""
+        if invoice not in self.invoices:
+            self.prefetch(invoices=[invoice])
+        return self.payments.get(invoice, [])
+
+    def voided_on(self, invoice: str) -> date | None:
+        if invoice not in self.invoices:
+            self.prefetch(invoices=[invoice])
+        return self.voided.get(invoice)
+
+    # -- what `touches` asks (ledger.semantics.periods.Lookups) -----------------------------------
+
     def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
         """The regions an event about to be appended touches (SPEC §4.6)."""
-        return touches(event_type, payload.__dict__, *self._region_lookups)
+        return touches(event_type, payload.__dict__, self)
 
-    def _order_region(self, order_id: str) -> str | None:
+    def order_region(self, order_id: str) -> str | None:
         row = self.order(order_id)
         return row and row["region"]
 
-    def _lease_region(self, lease: str) -> str | None:
+    def lease_region(self, lease: str) -> str | None:
         row = self.lease(lease)
         return row and row["region"]
 
-    def prefetch(self, *, orders: Iterable[str] = (), leases: Iterable[str] = ()) -> None:
-        """Read the orders and leases a batch names (with their cancellations and terminations)
-        in a few queries instead of one per event. Only what the checks and the read-model rows
-        need is read."""
+    def invoice_region(self, invoice: str) -> str | None:
+        row = self.invoice(invoice)
+        return row and row["region"]
+
+    def currency_regions(self, currency: str) -> list[str]:
+        return self.regions_of_currency(currency)
+
+    def supplier_regions(self, supplier: str) -> list[str]:
+        """The regions with an order or lease of this supplier (rare: a supplier's update)."""
+        self.before_sql()
+        return [
+            region
+            for (region,) in self.connection.exec_driver_sql(
+                for_driver(
+                    self.connection,
+                    "SELECT region FROM orders WHERE supplier = ? "
+                    "UNION SELECT region FROM leases WHERE lessor = ?",
+                ),
+                (supplier, supplier),
+            )
+        ]
+
+    def prefetch_for(self, payloads: Iterable[Any]) -> None:
+        """Prefetch the documents a batch of payloads (models or stored dicts) names."""
+        orders, leases, invoices = [], [], []
+        for payload in payloads:
+            fields = payload if isinstance(payload, dict) else payload.__dict__
+            for key, into in (("order", orders), ("lease", leases), ("invoice", invoices)):
+                code = fields.get(key)
+                if type(code) is str:
+                    into.append(code)
+        self.prefetch(orders=orders, leases=leases, invoices=invoices)
+
+    def prefetch(
+        self,
+        *,
+        orders: Iterable[str] = (),
+        leases: Iterable[str] = (),
+        invoices: Iterable[str] = (),
+    ) -> None:
+        """Read the orders, leases and invoices a batch names (with their cancellations,
+        terminations, receipts, invoices, voids and payments) in a few queries instead of one
+        per event. Only what the checks and the read-model rows need is read."""
+        invoices = [code for code in set(invoices) if code not in self.invoices]
+        if invoices:
+            self._prefetch_invoices(invoices)
+            found = [self.invoices[code] for code in invoices if self.invoices[code]]
+            orders = [*orders, *(row["document"] for row in found if row["kind"] == "order")]
+            leases = [*leases, *(row["document"] for row in found if row["kind"] == "lease")]
         wanted = [code for code in set(orders) if code not in self.orders]
         for code in wanted:
             self.orders[code] = None
@@ -166,8 +247,8 @@ class CurrentLog:
                 "quantity": quantity,
                 "unit_price": as_decimal(unit_price),
             }
-        # Only an order already placed can have changes: nearly every order a batch names that
-        # is not in the database yet is one the batch places.
+        # Only an order already placed can have changes (or receipts, or invoices): nearly every
+        # order a batch names that is not in the database yet is one the batch places.
         wanted = [code for code in wanted if self.orders[code] is not None]
         found: dict[str, list[tuple]] = {}
         for order_id, kind, quantity, unit_price, effective, seq in select_in(
@@ -181,18 +262,70 @@ class CurrentLog:
             )
         for order_id, changes in found.items():
             self.changes[order_id] = sorted(changes, key=itemgetter(4))
+        for order_id, quantity, effective, seq in select_in(
+            self.connection,
+            "SELECT order_id, quantity, effective, seq FROM receipts WHERE order_id",
+            wanted,
+        ):
+            self.receipts.setdefault(order_id, []).append((quantity, as_date(effective), seq))
+        for receipts in self.receipts.values():
+            receipts.sort(key=itemgetter(2))
+        documents = wanted
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
-        for lease, region, effective in select_in(
-            self.connection, "SELECT lease, region, effective FROM leases WHERE lease", wanted
+        for lease, region, effective, lessor, currency in select_in(
+            self.connection,
+            "SELECT lease, region, effective, lessor, currency FROM leases WHERE lease",
+            wanted,
         ):
-            self.leases[lease] = {"lease": lease, "region": region, "effective": as_date(effective)}
+            self.leases[lease] = {
+                "lease": lease,
+                "region": region,
+                "effective": as_date(effective),
+                "lessor": lessor,
+                "currency": currency,
+            }
         wanted = [code for code in wanted if self.leases[code] is not None]
         for (lease,) in select_in(
             self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted
         ):
             self.terminated[lease] = True
+        documents = [*documents, *wanted]
+        if documents:
+            by_document: dict[str, list[Row]] = {}
+            for row in select_in(
+                self.connection,
+                f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE document",
+                documents,
+            ):
+                invoice = _invoice_row(row)
+                by_document.setdefault(invoice["document"], []).append(invoice)
+            for document, rows in by_document.items():
+                self.document_invoices[document] = sorted(rows, key=itemgetter("seq"))
+
+    def _prefetch_invoices(self, codes: list[str]) -> None:
+        for code in codes:
+            self.invoices[code] = None
+        for row in select_in(
+            self.connection, f"SELECT {_INVOICE_COLUMNS} FROM invoices WHERE invoice", codes
+        ):
+            self.invoices[row[0]] = _invoice_row(row)
+        found = [code for code in codes if self.invoices[code] is not None]
+        for invoice, effective in select_in(
+            self.connection, "SELECT invoice, effective FROM invoice_voids WHERE invoice", found
+        ):
+            self.voided[invoice] = as_date(effective)
+        for invoice, amount, effective, seq in select_in(
+            self.connection,
+            "SELECT invoice, amount, effective, seq FROM payments WHERE invoice",
+            found,
+        ):
+            self.payments.setdefault(invoice, []).append(
+                (as_decimal(amount), as_date(effective), seq)
+            )
+        for payments in self.payments.values():
+            payments.sort(key=itemgetter(2))
 
     def forget_documents(self) -> None:
         """Drop the per-batch lookups once the batch's rows are in the database."""
@@ -200,6 +333,11 @@ class CurrentLog:
         self.changes.clear()
         self.leases.clear()
         self.terminated.clear()
+        self.receipts.clear()
+        self.document_invoices.clear()
+        self.invoices.clear()
+        self.payments.clear()
+        self.voided.clear()
 
     # -- learning what was appended ---------------------------------------------------------------
 
@@ -215,6 +353,19 @@ class CurrentLog:
             self.leases[row["lease"]] = row
         elif table is schema.lease_terminations:
             self.terminated[row["lease"]] = True
+        elif table is schema.receipts:
+            self.receipts.setdefault(row["order_id"], []).append(
+                (row["quantity"], row["effective"], row["seq"])
+            )
+        elif table is schema.invoices:
+            self.invoices[row["invoice"]] = row
+            self.document_invoices.setdefault(row["document"], []).append(row)
+        elif table is schema.invoice_voids:
+            self.voided[row["invoice"]] = row["effective"]
+        elif table is schema.payments:
+            self.payments.setdefault(row["invoice"], []).append(
+                (row["amount"], row["effective"], row["seq"])
+            )
         elif table is schema.regions:
             self.regions[row["region"]] = row
             self._currency_regions = None
@@ -242,6 +393,29 @@ class CurrentLog:
         since = self.rates_from.get(pair)
         if since is None or effective < since:
             self.rates_from[pair] = effective
+
+
+_INVOICE_NAMES = (
+    "invoice",
+    "kind",
+    "document",
+    "region",
+    "year",
+    "supplier",
+    "currency",
+    "amount",
+    "quantity",
+    "effective",
+    "seq",
+)
+_INVOICE_COLUMNS = ", ".join(_INVOICE_NAMES)
+
+
+def _invoice_row(values) -> Row:
+    row = dict(zip(_INVOICE_NAMES, values, strict=True))
+    row["amount"] = as_decimal(row["amount"])
+    row["effective"] = as_date(row["effective"])
+    return row
 
 
 def _rows_by(connection: Connection, table, key: str) -> dict[str, Row]:

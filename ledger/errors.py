@@ -18,6 +18,11 @@ class ValidationError(LedgerError):
         self.message = message
 
 
+class BlockedError(ValidationError):
+    """An event that only block-mode policies refuse (every earlier check passed): the one kind
+    of rejection an approval by someone else can lift."""
+
+
 class ConflictError(LedgerError):
     """An `event_id` already in the log with a different type, effective date or payload."""
 

@@ -393,8 +393,9 @@ POLICY_KINDS = (
     "restricted_sku",
     "budget_cap",
     "lease_review",
+    "three_way_match",
 )
-WARN_ONLY_POLICIES = ("min_domestic_share", "lease_review")
+WARN_ONLY_POLICIES = ("min_domestic_share",)
 # The settings each policy kind takes beyond policy/region/mode/enabled.
 POLICY_SETTINGS = {
     "min_domestic_share": ("threshold", "basis"),
@@ -402,7 +403,11 @@ POLICY_SETTINGS = {
     "restricted_sku": ("sku",),
     "budget_cap": (),
     "lease_review": (),
+    "three_way_match": ("tolerance",),
 }
+# Settings with a default, filled in when absent (and stored, so the hash covers them).
+POLICY_DEFAULTS = {"basis": "value", "tolerance": Decimal(0)}
+Fraction01 = Annotated[Decimal, _bounded_decimal(Decimal(0), Decimal(1))]
 
 
 class PolicyChanged(Payload):
@@ -411,24 +416,26 @@ class PolicyChanged(Payload):
     region: Code
     mode: Annotated[str, _choice("warn", "block")] = "warn"
     enabled: Flag = True
-    threshold: Annotated[Decimal, _bounded_decimal(Decimal(0), Decimal(1))] | None = None
+    threshold: Fraction01 | None = None
     basis: Annotated[str, _choice("value", "units")] | None = None
     supplier: Code | None = None
     sku: Code | None = None
+    tolerance: Fraction01 | None = None
 
     @model_validator(mode="after")
     def _settings_fit_the_policy(self) -> PolicyChanged:
         allowed = POLICY_SETTINGS[self.policy]
-        for name in ("threshold", "basis", "supplier", "sku"):
+        for name in ("threshold", "basis", "supplier", "sku", "tolerance"):
             if getattr(self, name) is not None and name not in allowed:
                 raise ValueError(f"{name}: not a setting of {self.policy}")
         for name in allowed:
-            if name != "basis" and getattr(self, name) is None:
+            if name not in POLICY_DEFAULTS and getattr(self, name) is None:
                 raise ValueError(f"{name}: {self.policy} needs {name}")
         if self.policy in WARN_ONLY_POLICIES and self.mode == "block":
             raise ValueError(f"mode: {self.policy} supports only warn mode")
-        if self.policy == "min_domestic_share" and self.basis is None:
-            object.__setattr__(self, "basis", "value")
+        for name in allowed:
+            if name in POLICY_DEFAULTS and getattr(self, name) is None:
+                object.__setattr__(self, name, POLICY_DEFAULTS[name])
         return self
 
     @property
@@ -454,6 +461,142 @@ class PeriodReopened(Payload):
     through: Day | None = None
 
 
+class SupplierUpdated(Payload):
+    """A correction of a supplier's master data from its effective date on: only the fields it
+    names change (a wrong country is fixed this way, never by a new code)."""
+
+    type: ClassVar[str] = "supplier.updated"
+    supplier: Code
+    name: Text | None = None
+    country: Country | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> SupplierUpdated:
+        if self.name is None and self.country is None:
+            raise ValueError("name: an update needs name, country or both")
+        return self
+
+
+class RegionUpdated(Payload):
+    """A correction of a region's name or country. Its currency never changes: every amount of
+    the region is booked in it."""
+
+    type: ClassVar[str] = "region.updated"
+    region: Code
+    name: Text | None = None
+    country: Country | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> RegionUpdated:
+        if self.name is None and self.country is None:
+            raise ValueError("name: an update needs name, country or both")
+        return self
+
+
+class GoodsReceived(Payload):
+    """Goods of an order arrived: `quantity` more units received."""
+
+    type: ClassVar[str] = "goods.received"
+    receipt: Code
+    order: Code
+    quantity: Count
+    reference: Text | None = None
+
+
+class InvoiceReceived(Payload):
+    """A supplier's bill, for an order (with the quantity billed) or for a lease (no quantity),
+    in the document's currency."""
+
+    type: ClassVar[str] = "invoice.received"
+    invoice: Code
+    supplier: Code
+    currency: Currency
+    amount: Money
+    order: Code | None = None
+    quantity: Count | None = None
+    lease: Code | None = None
+    reference: Text | None = None
+    due: Day | None = None
+
+    @model_validator(mode="after")
+    def _one_document(self) -> InvoiceReceived:
+        if self.order is not None and self.lease is not None:
+            raise ValueError("lease: an invoice is for an order or a lease, not both")
+        if self.order is None and self.lease is None:
+            raise ValueError("order: an invoice needs an order (with quantity) or a lease")
+        if self.order is not None and self.quantity is None:
+            raise ValueError("quantity: an invoice for an order needs the quantity billed")
+        if self.lease is not None and self.quantity is not None:
+            raise ValueError("quantity: an invoice for a lease has no quantity")
+        return self
+
+    @property
+    def document(self) -> str:
+        return self.order if self.order is not None else self.lease  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> str:
+        return "order" if self.order is not None else "lease"
+
+
+class InvoiceVoided(Payload):
+    type: ClassVar[str] = "invoice.voided"
+    invoice: Code
+
+
+class PaymentMade(Payload):
+    """A payment of an invoice, in the invoice's currency."""
+
+    type: ClassVar[str] = "payment.made"
+    payment: Code
+    invoice: Code
+    amount: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+
+
+class BudgetTransferred(Payload):
+    """Budget moved from one region to another for a year: `amount` in the source's currency,
+    converted for the target at the rate in force on the transfer's date."""
+
+    type: ClassVar[str] = "budget.transferred"
+    from_region: Code
+    to_region: Code
+    year: Annotated[int, _bounded_integer(2000, 2100)]
+    amount: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+
+    @model_validator(mode="after")
+    def _two_regions(self) -> BudgetTransferred:
+        if self.from_region == self.to_region:
+            raise ValueError("to_region: must differ from from_region")
+        return self
+
+
+@native(lambda: core_schema.str_schema(strict=True, pattern=f"^{UUID_TEXT}$"))
+def _uuid(value: object) -> str:
+    text = _string(value)
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a UUID") from None
+
+
+@native(lambda: core_schema.str_schema(strict=True, pattern="^[0-9a-f]{64}$"))
+def _digest(value: object) -> str:
+    text = _string(value)
+    if not re.fullmatch("[0-9a-f]{64}", text):
+        raise ValueError(f"{text[:70]!r} is not a digest (64 lower-case hex characters)")
+    return text
+
+
+class ApprovalGranted(Payload):
+    """Four eyes: the exact version (digest) of one event (event_id) may pass the block-mode
+    policies that would refuse it, when someone other than the approver records it."""
+
+    type: ClassVar[str] = "approval.granted"
+    approval: Code
+    event_id: Annotated[str, PlainValidator(_uuid)]
+    digest: Annotated[str, PlainValidator(_digest)]
+
+
 PERIOD_TYPES = (PeriodClosed.type, PeriodReopened.type)
 
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
@@ -472,6 +615,14 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         PolicyChanged,
         PeriodClosed,
         PeriodReopened,
+        SupplierUpdated,
+        RegionUpdated,
+        GoodsReceived,
+        InvoiceReceived,
+        InvoiceVoided,
+        PaymentMade,
+        BudgetTransferred,
+        ApprovalGranted,
     )
 }
 ENVELOPE_FIELDS = ("event_id", "type", "effective", "actor", "reason")
@@ -532,6 +683,11 @@ def parse_actor(value: object) -> str:
         raise ValidationError(str(error), "actor") from None
 
 
+def approval_event_id(approval: str) -> str:
+    """The envelope event_id of the approval with this id (the same approval, the same event)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledger:approval:" + approval))
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """An event as a caller proposes it, validated in itself but not yet against the log."""
@@ -581,6 +737,13 @@ class NewEvent:
         if "effective" not in record or record["effective"] in (None, ""):
             raise ValidationError("is required", "effective")
         payload = {key: value for key, value in record.items() if key not in ENVELOPE_FIELDS}
+        event_id = record.get("event_id")
+        if record["type"] == ApprovalGranted.type:
+            # An approval's line names the approved event in `event_id`; its own envelope id
+            # follows from its approval id, so that the same approval recorded twice adds nothing.
+            payload["event_id"] = event_id
+            approval = payload.get("approval")
+            event_id = approval_event_id(approval) if isinstance(approval, str) else None
         actor = record.get("actor")
         return cls.create(
             record["type"],
@@ -588,7 +751,7 @@ class NewEvent:
             payload,
             actor=default_actor if actor in (None, "") else actor,
             reason=record.get("reason"),
-            event_id=record.get("event_id"),
+            event_id=event_id,
         )
 
 

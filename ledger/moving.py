@@ -169,16 +169,7 @@ class _Loader:
                 )
             )
         current = appender.current
-        orders, leases = [], []
-        for event in events:
-            creates = _CREATES.get(event.type)
-            for name, value in event.payload.items():
-                if name != creates and type(value) is str:
-                    if name == "order":
-                        orders.append(value)
-                    elif name == "lease":
-                        leases.append(value)
-        current.prefetch(orders=orders, leases=leases)
+        current.prefetch_for(event.payload for event in events)
         for event in events:
             try:
                 payload = event.typed_payload()
@@ -210,12 +201,14 @@ _CREATES = {
     "supplier.registered": "supplier",
     "order.placed": "order",
     "lease.signed": "lease",
+    "invoice.received": "invoice",
 }
 
 
 def _unknown_code(current, event_type: str, payload) -> str | None:
     """The first code the event names that the log does not know by then (a region not opened,
-    a supplier not registered, an order not placed, a lease not signed), as "field: problem"."""
+    a supplier not registered, an order not placed, a lease not signed, an invoice not
+    received), as "field: problem"."""
     creates = _CREATES.get(event_type)
     for name, value in payload.__dict__.items():
         if name == creates or type(value) is not str:
@@ -232,6 +225,9 @@ def _unknown_code(current, event_type: str, payload) -> str | None:
         elif name == "lease":
             if current.lease(value) is None:
                 return f"lease: lease {value!r} is not signed"
+        elif name == "invoice":
+            if current.invoice(value) is None:
+                return f"invoice: invoice {value!r} is not received"
     return None
 
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from operator import itemgetter
 
 from ledger.current import CurrentLog, Row
-from ledger.errors import ValidationError
+from ledger.errors import BlockedError, ValidationError
 from ledger.events import (
     BudgetRevised,
     LeaseReviewed,
@@ -30,7 +30,9 @@ from ledger.events import (
     PeriodReopened,
     PolicyChanged,
     RegionOpened,
+    RegionUpdated,
     SupplierRegistered,
+    SupplierUpdated,
 )
 from ledger.money import money
 from ledger.reads.rates import rate_book
@@ -86,6 +88,10 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             region_as_of(current, payload.region, on)
             if payload.supplier is not None:
                 supplier_as_of(current, payload.supplier, on, "supplier")
+        case SupplierUpdated():
+            supplier_as_of(current, payload.supplier, on, "supplier")
+        case RegionUpdated():
+            region_as_of(current, payload.region, on)
         case PeriodClosed():
             check_close(current, payload, on)
         case PeriodReopened():
@@ -242,7 +248,7 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
         if state.policy in restricted:
             field, value = restricted[state.policy]
             if state.subject == value:
-                raise ValidationError(
+                raise BlockedError(
                     f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
                     f"{document} with {field} {value} is not allowed",
                     field,
@@ -270,7 +276,7 @@ def _check_budget_cap(current: CurrentLog, event: NewEvent, region: str, documen
         budget = Fraction(recorded)
         after = committed(connection, region, year, on, None) + added
         if after > budget:
-            raise ValidationError(
+            raise BlockedError(
                 f"blocked by budget_cap (block) of region {region} for {year}: "
                 f"budget {money(budget, currency)}, committed would be {money(after, currency)}, "
                 f"over by {money(after - budget, currency)} ({document} adds {money(added, currency)})",

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 metadata = MetaData(
     naming_convention={
@@ -280,7 +280,120 @@ policies = Table(
     Column("threshold", Amount),
     Column("basis", String(8)),
     Column("effective", Date, nullable=False),
+    Column("tolerance", Amount),
     Index(None, "region", "policy", "subject", "effective", "seq"),
+)
+
+# Corrections of master data: the fields an update names (the others are null).
+supplier_updates = Table(
+    "supplier_updates",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("supplier", nullable=False),
+    Column("name", Text),
+    Column("country", String(2)),
+    Column("effective", Date, nullable=False),
+    Index(None, "supplier", "effective", "seq"),
+)
+
+region_updates = Table(
+    "region_updates",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("region", nullable=False),
+    Column("name", Text),
+    Column("country", String(2)),
+    Column("effective", Date, nullable=False),
+    Index(None, "region", "effective", "seq"),
+)
+
+# The later life of an order or lease: receipts, invoices, voids and payments. Each row carries
+# its document's region and the budget year it is charged to (an order's year; for a lease
+# invoice, the year of the invoice's own date), so the spend layers of a region and year are
+# read without a join.
+receipts = Table(
+    "receipts",
+    metadata,
+    code("receipt", primary_key=True),
+    code("order_id", nullable=False),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("reference", Text),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "order_id", "effective"),
+    Index(None, "region", "year", "effective"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    code("invoice", primary_key=True),
+    Column("kind", String(8), nullable=False),  # 'order' or 'lease'
+    code("document", nullable=False),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    code("supplier", nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("quantity", BigInteger),
+    Column("reference", Text),
+    Column("due", Date),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "document", "effective"),
+    Index(None, "region", "year", "effective"),
+)
+
+invoice_voids = Table(
+    "invoice_voids",
+    metadata,
+    code("invoice", primary_key=True),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "region", "year", "effective"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    code("payment", primary_key=True),
+    code("invoice", nullable=False),
+    code("region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "invoice", "effective"),
+    Index(None, "region", "year", "effective"),
+)
+
+budget_transfers = Table(
+    "budget_transfers",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    code("from_region", nullable=False),
+    code("to_region", nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", Amount, nullable=False),  # in from_region's currency
+    Column("effective", Date, nullable=False),
+    Index(None, "from_region", "year", "effective"),
+    Index(None, "to_region", "year", "effective"),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    code("approval", primary_key=True),
+    Column("event_id", String(36), nullable=False),  # the approved event
+    Column("digest", String(64), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "event_id", unique=True),
 )
 
 READ_MODELS = (
@@ -297,4 +410,12 @@ READ_MODELS = (
     lease_terminations,
     lease_reviews,
     policies,
+    supplier_updates,
+    region_updates,
+    receipts,
+    invoices,
+    invoice_voids,
+    payments,
+    budget_transfers,
+    approvals,
 )

@@ -13,13 +13,12 @@ from sqlalchemy import Connection, inspect
 
 from ledger.db import describe_url
 from ledger.schema import SCHEMA_REVISION
+from ledger.semantics.periods import PERIOD_TYPES
 from ledger.sql import markers
 from ledger.upcasting import upcast
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
-
-PERIOD_TYPES = ("period.closed", "period.reopened")
 
 
 @dataclass(frozen=True)

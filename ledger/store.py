@@ -199,16 +199,7 @@ class Appender:
             except IntegrityError as error:
                 # Reported by append(), on the line of the event that carries this id.
                 self._recorded[event_id] = error
-        orders, leases = [], []
-        for event in events:
-            # The payload's fields (hasattr would raise and catch inside pydantic for each
-            # payload without the field).
-            fields = event.payload.__dict__
-            if "order" in fields:
-                orders.append(fields["order"])
-            elif "lease" in fields:
-                leases.append(fields["lease"])
-        self.current.prefetch(orders=orders, leases=leases)
+        self.current.prefetch_for(event.payload for event in events)
         # The events of a batch are recorded at the moment the batch is checked.
         self._timestamp = utc_timestamp()
 

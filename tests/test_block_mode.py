@@ -360,13 +360,7 @@ def test_a_restriction_earlier_in_the_same_file_blocks_a_later_line(ledger, tmp_
 # -- warn-only policies ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "policy, settings",
-    [
-        ("min_domestic_share", ["--threshold", "0.3"]),
-        ("lease_review", []),
-    ],
-)
+@pytest.mark.parametrize("policy, settings", [("min_domestic_share", ["--threshold", "0.3"])])
 def test_warn_only_policies_refuse_block_mode(ledger, run, policy, settings):
     given_world(ledger)
     count = event_count(ledger)

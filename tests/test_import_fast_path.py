@@ -231,8 +231,11 @@ def test_the_default_actor_is_checked_as_the_exact_path_checks_it(actor):
 
 
 def test_every_payload_model_has_a_fast_schema():
-    """Else its lines all take the slow path: not wrong, but the speed of imports is lost."""
-    assert all(fast_schema(model) is not None for model in PAYLOAD_TYPES.values())
+    """Else its lines all take the slow path: not wrong, but the speed of imports is lost. An
+    approval is the one exception: its line's `event_id` is the approved event's, not the
+    envelope's, which only the exact path knows (approvals are few)."""
+    slow = {name for name, model in PAYLOAD_TYPES.items() if fast_schema(model) is None}
+    assert slow == {"approval.granted"}
 
 
 def test_the_fast_path_takes_the_common_lines(monkeypatch):

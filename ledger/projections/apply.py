@@ -18,8 +18,13 @@ from sqlalchemy import Connection, select
 from ledger import schema
 from ledger.current import CurrentLog
 from ledger.events import (
+    ApprovalGranted,
     BudgetRevised,
+    BudgetTransferred,
     FxRateSet,
+    GoodsReceived,
+    InvoiceReceived,
+    InvoiceVoided,
     LeaseReviewed,
     LeaseSigned,
     LeaseTerminated,
@@ -27,11 +32,14 @@ from ledger.events import (
     OrderCancelled,
     OrderPlaced,
     Payload,
+    PaymentMade,
     PeriodClosed,
     PeriodReopened,
     PolicyChanged,
     RegionOpened,
+    RegionUpdated,
     SupplierRegistered,
+    SupplierUpdated,
 )
 from ledger.money import EXACT
 from ledger.semantics.leases import payment_dates
@@ -125,12 +133,86 @@ def read_model_rows(
                 "enabled": payload.enabled,
                 "threshold": payload.threshold,
                 "basis": payload.basis,
+                "tolerance": payload.tolerance,
                 **on,
             }
             return [(schema.policies, row)]
         case PeriodClosed() | PeriodReopened():
             # Few and read by type from the log itself (ledger.semantics.periods): no read model.
             return []
+        case SupplierUpdated():
+            row = {"supplier": payload.supplier, "name": payload.name, "country": payload.country}
+            return [(schema.supplier_updates, {**row, **on})]
+        case RegionUpdated():
+            row = {"region": payload.region, "name": payload.name, "country": payload.country}
+            return [(schema.region_updates, {**row, **on})]
+        case GoodsReceived():
+            order = current.order(payload.order)
+            row = {
+                "receipt": payload.receipt,
+                "order_id": payload.order,
+                "region": order["region"],
+                "year": order["year"],
+                "quantity": payload.quantity,
+                "reference": payload.reference,
+                **on,
+            }
+            return [(schema.receipts, row)]
+        case InvoiceReceived():
+            if payload.order is not None:
+                document = current.order(payload.order)
+                year = document["year"]
+            else:
+                document = current.lease(payload.lease)
+                year = effective.year  # a lease's invoice is charged to its own year
+            row = {
+                "invoice": payload.invoice,
+                "kind": payload.kind,
+                "document": payload.document,
+                "region": document["region"],
+                "year": year,
+                "supplier": payload.supplier,
+                "currency": payload.currency,
+                "amount": payload.amount,
+                "quantity": payload.quantity,
+                "reference": payload.reference,
+                "due": payload.due,
+                **on,
+            }
+            return [(schema.invoices, row)]
+        case InvoiceVoided():
+            invoice = current.invoice(payload.invoice)
+            row = {"invoice": payload.invoice, "region": invoice["region"], "year": invoice["year"]}
+            return [(schema.invoice_voids, {**row, **on})]
+        case PaymentMade():
+            invoice = current.invoice(payload.invoice)
+            row = {
+                "payment": payload.payment,
+                "invoice": payload.invoice,
+                "region": invoice["region"],
+                "year": invoice["year"],
+                "amount": payload.amount,
+                **on,
+            }
+            return [(schema.payments, row)]
+        case BudgetTransferred():
+            row = {
+                "from_region": payload.from_region,
+                "to_region": payload.to_region,
+                "year": payload.year,
+                "amount": payload.amount,
+                **on,
+            }
+            return [(schema.budget_transfers, row)]
+        case ApprovalGranted():
+            row = {
+                "approval": payload.approval,
+                "event_id": payload.event_id,
+                "digest": payload.digest,
+                "actor": actor,
+                **on,
+            }
+            return [(schema.approvals, row)]
     raise AssertionError(f"no read model for {type(payload).__name__}")
 
 

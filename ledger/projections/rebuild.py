@@ -43,14 +43,8 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
     appender.buckets = OrderBuckets(0)
     count = 0
     for batch in batched(events, REPLAY_BATCH):
-        appender.current.prefetch(
-            orders=[
-                event.payload["order"]
-                for event in batch
-                if event.type in ("order.amended", "order.cancelled")
-                and isinstance(event.payload, dict)
-                and isinstance(event.payload.get("order"), str)
-            ]
+        appender.current.prefetch_for(
+            event.payload for event in batch if isinstance(event.payload, dict)
         )
         for event in batch:
             try:

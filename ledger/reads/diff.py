@@ -22,7 +22,7 @@ from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
-from ledger.sql import select_in
+from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
 
 
@@ -198,25 +198,9 @@ def event_diff(
         query = query.where(events.c.seq <= after)
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
     payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
-    order_region = _document_regions(
-        connection, "orders", "order_id", [p["order"] for p in payloads if "order" in p], after
-    )
-    lease_region = _document_regions(
-        connection, "leases", "lease", [p["lease"] for p in payloads if "lease" in p], after
-    )
+    lookups = _KnownDocuments(connection, payloads, by_currency, after)
     for row, payload in zip(rows, payloads, strict=True):
-        touched = (
-            set(
-                touches(
-                    row.type,
-                    payload,
-                    order_region.get,
-                    lease_region.get,
-                    lambda currency: by_currency.get(currency, ()),
-                )
-            )
-            & known_regions
-        )
+        touched = set(touches(row.type, payload, lookups)) & known_regions
         if not touched or (region is not None and region not in touched):
             continue
         yield {
@@ -229,6 +213,49 @@ def event_diff(
             "regions": ";".join(sorted(touched)),
             "payload": row.payload,
         }
+
+
+class _KnownDocuments:
+    """What `touches` asks, answered from the read models within the later knowledge limit."""
+
+    def __init__(self, connection, payloads, by_currency, upto_seq):
+        def codes(key):
+            return [p[key] for p in payloads if type(p.get(key)) is str]
+
+        self._orders = _document_regions(connection, "orders", "order_id", codes("order"), upto_seq)
+        self._leases = _document_regions(connection, "leases", "lease", codes("lease"), upto_seq)
+        self._invoices = _document_regions(
+            connection, "invoices", "invoice", codes("invoice"), upto_seq
+        )
+        self._by_currency = by_currency
+        self._connection = connection
+        self._upto_seq = upto_seq
+
+    def order_region(self, order):
+        return self._orders.get(order)
+
+    def lease_region(self, lease):
+        return self._leases.get(lease)
+
+    def invoice_region(self, invoice):
+        return self._invoices.get(invoice)
+
+    def currency_regions(self, currency):
+        return self._by_currency.get(currency, ())
+
+    def supplier_regions(self, supplier):
+        limit = "" if self._upto_seq is None else f" AND seq <= {int(self._upto_seq)}"
+        return [
+            region
+            for (region,) in self._connection.exec_driver_sql(
+                for_driver(
+                    self._connection,
+                    f"SELECT region FROM orders WHERE supplier = ?{limit} "
+                    f"UNION SELECT region FROM leases WHERE lessor = ?{limit}",
+                ),
+                (supplier, supplier),
+            )
+        ]
 
 
 def _document_regions(
