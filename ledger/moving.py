@@ -273,6 +273,8 @@ def _load(
                 )
                 where = f"seq {seq!r}: " if seq is not None else ""
                 raise _refusal(first, source_name, f"{where}{problem}")
+            if connection.dialect.name == "postgresql" and source_count > loader.target_seq:
+                _require_owner(connection)
             if progress is not None:
                 loader.progress = progress(max(source_count - loader.target_seq, 0))
             try:
@@ -304,6 +306,20 @@ def _load(
                 for table in (schema.events, *schema.READ_MODELS):
                     connection.exec_driver_sql(f"ANALYZE {table.name}")
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
+
+
+def _require_owner(connection: Connection) -> None:
+    """On PostgreSQL only the owner of `events` may write a recorded_at the server's clock did
+    not just give (its trigger refuses any other login): a copy or a restore keeps them all."""
+    owner, login = connection.exec_driver_sql(
+        "SELECT pg_get_userbyid(relowner), current_user FROM pg_class "
+        "WHERE oid = 'events'::regclass"
+    ).one()
+    if owner != login:
+        raise LedgerError(
+            f"copy and restore keep every event's recorded_at, which on PostgreSQL only the "
+            f"owner of events may write: connect as {owner} (not {login}); nothing was written"
+        )
 
 
 def _refusal(seq: int, source_name: str, why: str) -> LedgerError:
