@@ -429,10 +429,12 @@ def restore_export(
 
 @contextmanager
 def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
-    """The ledger at `db` for a copy or a restore to write into, created when missing; when the
-    command then fails, a SQLite file it created is removed again, so that a failed copy or
-    restore leaves no empty ledger behind that a later command would take for a real one.
-    `label` names the option or argument `db` came from in an error about opening it."""
+    """The ledger at `db` for a copy or a restore to write into, created when missing. A SQLite
+    file it creates is written under a temporary name next to it and renamed only when the
+    command is complete, so a failed or killed copy leaves no half-made ledger at that path; a
+    PostgreSQL database it creates (through the server's `postgres` database) is dropped again
+    when the command fails. `label` names the option or argument `db` came from in an error
+    about opening it."""
     from ledger.app import Ledger
 
     def named(error: LedgerError) -> LedgerError:
@@ -446,25 +448,88 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
     except LedgerError as error:
         raise named(error) from None
     path = _sqlite_path(engine)
+    url = engine.url
     engine.dispose()
     if path is not None and not path.parent.is_dir():
         raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
     created = path is not None and not path.exists()
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}") if created else None
+    database = None if path is not None else _create_postgres_database(url)
+    opened = db if partial is None else url.set(database=str(partial)).render_as_string(False)
     try:
         try:
-            target = Ledger.open(db, create=True)
+            target = Ledger.open(opened, create=True)
         except LedgerError as error:
             raise named(error) from None
         with target:
             yield target
+        if partial is not None:
+            if path.exists():
+                raise LedgerError(
+                    f"cannot create {path}: it appeared while the copy ran; the copy is kept "
+                    f"as {partial}"
+                )
+            os.replace(partial, path)
     except BaseException:
-        if created:
-            for leftover in (
-                path,
-                *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")),
-            ):
-                leftover.unlink(missing_ok=True)
+        if partial is not None:
+            _remove_sqlite(partial)
+        if database is not None:
+            _drop_postgres_database(url, database)
         raise
+
+
+def _remove_sqlite(path: Path) -> None:
+    for leftover in (
+        path,
+        *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")),
+    ):
+        leftover.unlink(missing_ok=True)
+
+
+def _server(url) -> Engine | None:
+    """The server's `postgres` database, as the same login, for CREATE and DROP DATABASE."""
+    if url.get_backend_name() != "postgresql" or not url.database:
+        return None
+    return make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+
+
+def _create_postgres_database(url) -> str | None:
+    """Create the PostgreSQL database of `url` when the server has none of that name; returns
+    its name when it was created here (None when it existed, or when the server cannot say)."""
+    try:
+        server = _server(url)
+    except LedgerError:
+        return None
+    if server is None:
+        return None
+    name = url.database
+    try:
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first():
+                return None
+            quote = server.dialect.identifier_preparer.quote
+            connection.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+            return name
+    except LedgerError:
+        return None  # no right to look or create: opening the target says what is wrong
+    finally:
+        server.dispose()
+
+
+def _drop_postgres_database(url, name: str) -> None:
+    server = _server(url)
+    if server is None:
+        return
+    try:
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            quote = server.dialect.identifier_preparer.quote
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+    except LedgerError:
+        pass  # the failure itself is what the user must see
+    finally:
+        server.dispose()
 
 
 def _sqlite_path(engine: Engine) -> Path | None:
