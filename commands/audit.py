@@ -134,7 +134,8 @@ def verify(obj, export_file, anchor_file, deep):
 
     --deep then replays the log through the entry rules in a scratch ledger (nothing is written
     to this one) and names the first event that breaks one: a writer who computes hashes itself
-    could have appended it.
+    could have appended it. It also compares the read models with that replay and names the
+    first table that differs (a writer maintains them, so they could be made to lie).
 
     \b
     Example:
@@ -162,8 +163,12 @@ def verify(obj, export_file, anchor_file, deep):
             f"seq {report.broken_seq}: {report.problem} ({report.count} events before it verify)"
         )
     if finding is not None:
+        if finding.startswith("read models:"):
+            raise IntegrityError(f"{finding} (the chain verifies, every event passes the rules)")
         raise IntegrityError(f"{finding} (the chain verifies; this event breaks an entry rule)")
-    rules = ", every event passes the entry rules" if deep else ""
+    rules = (
+        ", every event passes the entry rules and the read models match a replay" if deep else ""
+    )
     click.echo(f"ok: {report.count} events, head {report.head}{rules}")
 
 

@@ -34,7 +34,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.io import export_lines, write_csv
-from ledger.log import head, log_pages, log_rows, stray_rows
+from ledger.log import chain_head, head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
@@ -378,9 +378,15 @@ class Ledger:
         report = self.verify()
         if not report.ok:
             return report, None
-        from ledger.deep import first_invalid_event
+        from ledger.deep import first_invalid_event, read_model_digests
 
-        return report, first_invalid_event(self)
+        # The read models and the head they stand for, in one snapshot: appends committed
+        # meanwhile are left for the next check.
+        with read_snapshot(self.engine) as connection:
+            with connection.begin():
+                upto_seq = chain_head(connection)[0]
+                digests = read_model_digests(connection)
+        return report, first_invalid_event(self, upto_seq=upto_seq, read_models=digests)
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
