@@ -40,10 +40,11 @@ from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.compliance import compliance_rows
 from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
-from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list
+from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
+from ledger.reads.touching import about_region, could_be_about
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent, StoredEvent
@@ -409,8 +410,9 @@ class Ledger:
         limit: int | None = None,
         after_seq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events matching every filter given: types, an effective date range, a region named
-        in the payload, an order or lease id, seq after `after_seq`."""
+        """Events matching every filter given: types, an effective date range, a region (the
+        events that touch it, SPEC §4.6, and those that name it as their region: its opening
+        and period events), an order or lease id, seq after `after_seq`."""
         return list(
             self.iter_log(
                 types=types,
@@ -449,7 +451,8 @@ class Ledger:
         if effective_to:
             query = query.where(events.c.effective <= effective_to)
         if region:
-            query = query.where(self._payload_has("region", region))
+            with self.engine.connect() as connection:
+                query = query.where(could_be_about(connection, region, knowledge.upto_seq))
         if document:
             query = query.where(
                 or_(self._payload_has("order", document), self._payload_has("lease", document))
@@ -458,12 +461,25 @@ class Ledger:
             query = query.where(events.c.seq <= knowledge.upto_seq)
         if after_seq is not None:
             query = query.where(events.c.seq > after_seq)
-        if limit:
+        if limit and not region:
             query = query.limit(limit)
         with self.engine.connect() as connection:
             result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
-            for row in result:
-                yield row_to_event(row)
+            if not region:
+                for row in result:
+                    yield row_to_event(row)
+                return
+            # Whether an amendment or a payment touches the region depends on its document:
+            # decided per batch, looked up on a second connection while the first streams.
+            left = limit or None
+            with self.engine.connect() as lookups:
+                for rows in result.partitions(LOG_BATCH):
+                    for row in about_region(lookups, region, rows, knowledge.upto_seq):
+                        yield row_to_event(row)
+                        if left is not None:
+                            left -= 1
+                            if left == 0:
+                                return
 
     def _payload_has(self, field: str, code: str):
         """The stored payload holds field: code. A plain substring test on the canonical text:
@@ -725,6 +741,24 @@ class Ledger:
         (effective, seq) order, with its reason."""
         return self._query(
             budget_list,
+            as_of=as_of or date.today(),
+            year=year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
+    def budget_transfers(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every budget transfer in effect by the as-of date (all years unless `year`; from or
+        to `region` when given), in (effective, seq) order, with what the receiver gained."""
+        return self._query(
+            transfer_list,
             as_of=as_of or date.today(),
             year=year,
             region=region,

@@ -198,7 +198,7 @@ def event_diff(
         query = query.where(events.c.seq <= after)
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
     payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
-    lookups = _KnownDocuments(connection, payloads, by_currency, after)
+    lookups = KnownDocuments(connection, payloads, by_currency, after)
     for row, payload in zip(rows, payloads, strict=True):
         touched = set(touches(row.type, payload, lookups)) & known_regions
         if not touched or (region is not None and region not in touched):
@@ -215,7 +215,7 @@ def event_diff(
         }
 
 
-class _KnownDocuments:
+class KnownDocuments:
     """What `touches` asks, answered from the read models within the later knowledge limit."""
 
     def __init__(self, connection, payloads, by_currency, upto_seq):

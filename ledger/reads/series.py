@@ -2,7 +2,7 @@
 
 The point queries (reads.budget.budget_rows, reads.shares.share_rows) answer one as-of date each. A report
 asks the same question at hundreds of dates; this module reads the region's rows once (orders,
-changes, leases, terminations, budgets, all within the knowledge limit and dated by the last
+changes, leases, terminations, budgets and transfers, all within the knowledge limit and dated by the last
 date) and turns every document into signed steps: +value on the day an order is placed, the
 difference its state makes on the day of each change (SPEC §4.2), a lease's payments from its
 signing and their reduction from its termination (§4.3). Each step lands on the first asked date
@@ -32,7 +32,9 @@ from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.budget import budget_row
 from ledger.reads.rates import rate_book
+from ledger.reads.regions import transfers_of
 from ledger.reads.shares import share_rows_of
+from ledger.semantics.budgets import Revision, budget_steps
 from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import as_placed, states_after
 from ledger.sql import day_parameter, driver_rows
@@ -99,10 +101,13 @@ class _Sweep:
             query = query.where(regions.c.seq <= self.upto_seq)
         return self.connection.execute(query).first()
 
-    def budgets(self) -> list[tuple[date, Decimal]]:
+    def budgets(self, currency: str, rate) -> list[tuple[date, Fraction]]:
+        """(effective, budget after it) for each budget revision and transfer of the region and
+        year dated by the last date, in (effective, seq) order (SPEC §4.4: a transfer is a step
+        in the budget line)."""
         budgets = schema.budgets
         query = (
-            select(budgets.c.effective, budgets.c.amount)
+            select(budgets.c.effective, budgets.c.seq, budgets.c.amount)
             .where(
                 budgets.c.region == self.region,
                 budgets.c.year == self.year,
@@ -112,7 +117,10 @@ class _Sweep:
         )
         if self.upto_seq is not None:
             query = query.where(budgets.c.seq <= self.upto_seq)
-        return [(row.effective, row.amount) for row in self.connection.execute(query)]
+        revisions = [Revision(*row) for row in self.connection.execute(query)]
+        transfers = transfers_of(self.connection, self.region, self.year, self.last, self.upto_seq)
+        steps = budget_steps(self.region, currency, revisions, transfers, rate)
+        return [(effective, budget.amount) for effective, _, budget in steps]
 
     def order_steps(self) -> tuple[dict[tuple, list], dict[str, int]]:
         """[value, units] steps per (bin, supplier, currency, placement day), in the document
@@ -284,8 +292,8 @@ class _Sweep:
             for (index, currency, signed), value in lease_steps.items():
                 per_bin[index][None, rate.booking(currency, home, signed)] += value
 
-        budgets = self.budgets()
-        budget_index, budget = 0, Decimal(0)
+        budgets = self.budgets(home, rate)
+        budget_index, budget = 0, Fraction(0)
         values: dict[str, Fraction] = defaultdict(Fraction)
         units: dict[str, int] = defaultdict(int)
         leases = Fraction(0)
