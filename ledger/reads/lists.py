@@ -17,7 +17,9 @@ from sqlalchemy import Connection, or_, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.reads.masterdata import suppliers_as_of
 from ledger.reads.rates import rate_book
+from ledger.reads.regions import region_rows
 from ledger.semantics.budgets import Transfer, transfer_change
 from ledger.sql import visible
 
@@ -25,11 +27,8 @@ from ledger.sql import visible
 def region_list(
     connection: Connection, *, as_of: date, upto_seq: int | None, region: str | None = None
 ) -> list[dict[str, Any]]:
-    """Regions opened by as_of, by code: region, name, country, currency, opened, seq."""
-    regions = schema.regions
-    query = select(regions).where(*visible(regions, as_of, upto_seq)).order_by(regions.c.region)
-    if region is not None:
-        query = query.where(regions.c.region == region)
+    """Regions opened by as_of, by code: region, name, country (both as of as_of), currency,
+    opened, seq."""
     return [
         {
             "region": row.region,
@@ -39,24 +38,25 @@ def region_list(
             "opened": as_date(row.effective),
             "seq": row.seq,
         }
-        for row in connection.execute(query)
+        for row in region_rows(connection, as_of, upto_seq, region)
     ]
 
 
 def supplier_list(
     connection: Connection, *, as_of: date, upto_seq: int | None
 ) -> list[dict[str, Any]]:
-    """Suppliers (and lessors) registered by as_of, by code: supplier, name, country,
-    registered, seq."""
+    """Suppliers (and lessors) registered by as_of, by code: supplier, name, country (both as
+    of as_of), registered, seq."""
     suppliers = schema.suppliers
     query = (
         select(suppliers).where(*visible(suppliers, as_of, upto_seq)).order_by(suppliers.c.supplier)
     )
+    master = suppliers_as_of(connection, as_of, upto_seq)
     return [
         {
             "supplier": row.supplier,
-            "name": row.name,
-            "country": row.country,
+            "name": master[row.supplier][0],
+            "country": master[row.supplier][1],
             "registered": as_date(row.effective),
             "seq": row.seq,
         }

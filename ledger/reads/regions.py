@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import Connection, Row, or_, select
+from sqlalchemy import Connection, or_, select
 
 from ledger import schema
+from ledger.reads.masterdata import RegionRow, regions_as_of
 from ledger.reads.rates import rate_book
 from ledger.semantics.budgets import NO_BUDGET, Budget, Revision, Transfer, budget_as_of
 from ledger.semantics.rates import RateBook
@@ -17,15 +18,15 @@ from ledger.sql import visible
 
 def region_rows(
     connection: Connection, as_of: date, upto_seq: int | None, region: str | None = None
-) -> list[Row]:
+) -> list[RegionRow]:
     """Regions opened by as_of within the knowledge limit, sorted by code; only `region` when
-    given (an unknown one gives none). Rows have region, name, country, currency, effective,
-    seq."""
+    given (an unknown one gives none). Rows (RegionRow) have region, name and country (as of
+    as_of: updates applied), currency, effective, seq."""
     regions = schema.regions
     query = select(regions).where(*visible(regions, as_of, upto_seq)).order_by(regions.c.region)
     if region is not None:
         query = query.where(regions.c.region == region)
-    return list(connection.execute(query))
+    return regions_as_of(connection, connection.execute(query), as_of, upto_seq)
 
 
 def latest_revision(
