@@ -39,7 +39,14 @@ from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.compliance import compliance_rows
-from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
+from ledger.reads.diff import (
+    budget_diff,
+    close_events,
+    commitment_diff,
+    event_diff,
+    period_history,
+    period_rows,
+)
 from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
@@ -779,16 +786,39 @@ class Ledger:
             period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
 
-    def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
-        """The knowledge limit right after the region's last `period.closed` within `knowledge`:
-        what the figures reported at that close were computed from."""
-        seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
-        if seq is None:
+    def period_history(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every period event of the regions opened by the as-of date, in seq order, with the
+        closed-through date it left."""
+        return self._query(
+            period_history, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
+    def last_close(
+        self, region: str, *, knowledge: Knowledge = Knowledge(), which: int | date | None = None
+    ) -> Knowledge:
+        """The knowledge limit right after one of the region's `period.closed` events within
+        `knowledge`: what the figures reported at that close were computed from. `which`: None
+        for the last close, a seq for that close, a date for the last close through that day."""
+        closes = self._query(close_events, region=region, upto_seq=knowledge.upto_seq)
+        if not closes:
             raise LedgerError(
                 f"region {region}: no period.closed is known, so there is no close to "
                 "compare from; give --from-seq or --from-known-at"
             )
-        return Knowledge(seq)
+        if which is None:
+            return Knowledge(closes[-1][0])
+        found = [seq for seq, through in closes if which in (seq, through)]
+        if not found:
+            known = ", ".join(f"seq {seq} through {through.isoformat()}" for seq, through in closes)
+            asked = f"seq {which}" if isinstance(which, int) else f"through {which.isoformat()}"
+            raise LedgerError(f"region {region}: no close {asked}; its closes: {known}")
+        return Knowledge(found[-1])
 
     def diff_budget(
         self,
