@@ -480,8 +480,9 @@ class Ledger:
             # decided per batch, looked up on a second connection while the first streams.
             left = limit or None
             with self.engine.connect() as lookups:
+                about = about_region(lookups, region, knowledge.upto_seq)
                 for rows in result.partitions(LOG_BATCH):
-                    for row in about_region(lookups, region, rows, knowledge.upto_seq):
+                    for row in about(rows):
                         yield row_to_event(row)
                         if left is not None:
                             left -= 1

@@ -61,11 +61,9 @@ def could_be_about(connection: Connection, region: str, upto_seq: int | None):
     return or_(*conditions)
 
 
-def about_region(
-    connection: Connection, region: str, rows: Sequence, upto_seq: int | None
-) -> Iterable:
-    """The rows (of `events`) among a batch that touch `region` or name it as their region."""
-    payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
+def about_region(connection: Connection, region: str, upto_seq: int | None):
+    """A function from a batch of `events` rows to those that touch `region` or name it as
+    their region (the regions' currencies read once, the batch's documents per batch)."""
     regions = schema.regions
     known = select(regions.c.region, regions.c.currency)
     if upto_seq is not None:
@@ -73,7 +71,12 @@ def about_region(
     by_currency: dict[str, list[str]] = {}
     for code, currency in connection.execute(known):
         by_currency.setdefault(currency, []).append(code)
-    lookups = KnownDocuments(connection, payloads, by_currency, upto_seq)
-    for row, payload in zip(rows, payloads, strict=True):
-        if payload.get("region") == region or region in touches(row.type, payload, lookups):
-            yield row
+
+    def select_rows(rows: Sequence) -> Iterable:
+        payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
+        lookups = KnownDocuments(connection, payloads, by_currency, upto_seq)
+        for row, payload in zip(rows, payloads, strict=True):
+            if payload.get("region") == region or region in touches(row.type, payload, lookups):
+                yield row
+
+    return select_rows
