@@ -292,7 +292,11 @@ LOG_COLUMNS = [
 )
 @click.option("--from", "effective_from", type=DATE, metavar="DATE", help="Effective on or after.")
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
-@click.option("--region", metavar="R", help="Only events whose payload names this region.")
+@click.option(
+    "--region",
+    metavar="R",
+    help="Only events that touch this region (as closed books count them: also amendments, receipts, payments and rates of its documents and currency), and its opening and period events.",
+)
 @click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option(

@@ -19,6 +19,7 @@ from ledger.current import CurrentLog, Row
 from ledger.errors import BlockedError, ValidationError
 from ledger.events import (
     BudgetRevised,
+    BudgetTransferred,
     LeaseReviewed,
     LeaseSigned,
     LeaseTerminated,
@@ -36,7 +37,7 @@ from ledger.events import (
 )
 from ledger.money import money
 from ledger.reads.rates import rate_book
-from ledger.reads.regions import budget_amount
+from ledger.reads.regions import budget_amount, budget_of
 from ledger.reads.totals import committed
 from ledger.semantics.leases import charges_per_year
 from ledger.semantics.orders import after_change, as_placed, order_state
@@ -92,6 +93,8 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             supplier_as_of(current, payload.supplier, on, "supplier")
         case RegionUpdated():
             region_as_of(current, payload.region, on)
+        case BudgetTransferred():
+            check_transfer(current, payload, on)
         case PeriodClosed():
             check_close(current, payload, on)
         case PeriodReopened():
@@ -112,6 +115,38 @@ def check_closed_books(current: CurrentLog, event: NewEvent) -> None:
     )
     if state is not None:
         raise ValidationError(closed_message(state, event.effective), "effective")
+
+
+def check_transfer(current: CurrentLog, payload: BudgetTransferred, on: date) -> None:
+    """Both regions opened by `on`, each with a budget recorded for the year as of `on`, a rate
+    between their currencies in force when they differ, and the source's budget as of `on` not
+    below zero afterwards (SPEC §3.1). Never refused by a budget cap (§4.5)."""
+    source = region_as_of(current, payload.from_region, on, "from_region")
+    target = region_as_of(current, payload.to_region, on, "to_region")
+    require_rate(current, source["currency"], target["currency"], on, "to_region")
+    # The budgets are read from the read models: the rows of the events appended before this
+    # one must be in the database first.
+    current.before_sql()
+    budgets = {}
+    for field, region in (("from_region", payload.from_region), ("to_region", payload.to_region)):
+        budget = budget_of(current.connection, region, payload.year, on, None)
+        if not budget.recorded:
+            raise ValidationError(
+                f"no budget is recorded for region {region} and {payload.year} as of "
+                f"{on.isoformat()}; record one with `ledger budget revise {region} "
+                f"{payload.year} AMOUNT` first",
+                field,
+            )
+        budgets[field] = budget.amount
+    left = budgets["from_region"] - Fraction(payload.amount)
+    if left < 0:
+        currency = source["currency"]
+        raise ValidationError(
+            f"region {payload.from_region} has a {payload.year} budget of "
+            f"{money(budgets['from_region'], currency)} as of {on.isoformat()}; moving "
+            f"{money(payload.amount, currency)} would leave it {money(left, currency)}",
+            "amount",
+        )
 
 
 def check_close(current: CurrentLog, payload: PeriodClosed, on: date) -> None:
@@ -163,8 +198,8 @@ def _exists_on(row: Row | None, code: str, on: date, field: str, noun: str, verb
     return row
 
 
-def region_as_of(current: CurrentLog, region: str, on: date) -> Row:
-    return _exists_on(current.regions.get(region), region, on, "region", "region", "opened")
+def region_as_of(current: CurrentLog, region: str, on: date, field: str = "region") -> Row:
+    return _exists_on(current.regions.get(region), region, on, field, "region", "opened")
 
 
 def supplier_as_of(current: CurrentLog, supplier: str, on: date, field: str) -> Row:
@@ -187,7 +222,9 @@ def order_open_as_of(current: CurrentLog, order: str, on: date) -> Row:
     return row
 
 
-def require_rate(current: CurrentLog, currency: str, region_currency: str, on: date) -> None:
+def require_rate(
+    current: CurrentLog, currency: str, region_currency: str, on: date, field: str = "currency"
+) -> None:
     """A document in a foreign currency needs a rate for the pair in force at its date."""
     if currency == region_currency:
         return
@@ -196,7 +233,7 @@ def require_rate(current: CurrentLog, currency: str, region_currency: str, on: d
         raise ValidationError(
             f"{no_rate_in_force(currency, region_currency, on)}; "
             f"record one with `ledger fx set {currency} {region_currency} RATE` first",
-            "currency",
+            field,
         )
 
 
