@@ -39,11 +39,19 @@ from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.compliance import compliance_rows
-from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
+from ledger.reads.diff import (
+    budget_diff,
+    commitment_diff,
+    event_diff,
+    last_close_seq,
+    period_rows,
+    spend_diff,
+)
 from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
+from ledger.reads.spend import invoice_rows, spend_rows
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent, StoredEvent
@@ -627,6 +635,37 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def query_spend(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Budget, committed, received, invoiced, paid, open, payable and remaining per region
+        for one year, as of a date (SPEC §4.7)."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
+    def invoices(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every invoice received by the as-of date, with what is paid of it and its status."""
+        return self._query(
+            invoice_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
     def series(
         self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
     ) -> list:
@@ -770,6 +809,26 @@ class Ledger:
         as_of = as_of or date.today()
         return self._query(
             budget_diff,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
+
+    def diff_spend(
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The spend report as of a date at two knowledge limits: rows that print differently."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_diff,
             as_of=as_of,
             year=year or as_of.year,
             region=region,

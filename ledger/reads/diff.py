@@ -21,6 +21,7 @@ from ledger.money import format_amount
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
+from ledger.reads.spend import spend_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
@@ -122,6 +123,43 @@ def budget_diff(
                 **{
                     f"{name}_{side}": row.get(name)
                     for name in ("budget", "committed", "remaining")
+                    for side, row in (("before", then), ("after", now))
+                },
+            }
+        )
+    return rows
+
+
+SPEND_LAYERS = ("committed", "received", "invoiced", "paid")
+
+
+def spend_diff(
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    before: int | None,
+    after: int | None,
+) -> list[dict[str, Any]]:
+    """Per region, the spend report at both limits, where committed, received, invoiced or paid
+    print differently. The `_before` cells are empty for a region not known at the earlier
+    limit."""
+    kwargs = {"as_of": as_of, "year": year, "region": region}
+    earlier = {row["region"]: row for row in spend_rows(connection, upto_seq=before, **kwargs)}
+    rows = []
+    for now in spend_rows(connection, upto_seq=after, **kwargs):
+        then = earlier.get(now["region"], {})
+        if all(_printed(then.get(name)) == _printed(now[name]) for name in SPEND_LAYERS):
+            continue
+        rows.append(
+            {
+                "region": now["region"],
+                "year": year,
+                "currency": now["currency"],
+                **{
+                    f"{name}_{side}": row.get(name)
+                    for name in SPEND_LAYERS
                     for side, row in (("before", then), ("after", now))
                 },
             }
