@@ -418,7 +418,7 @@ class Ledger:
         after_seq: int | None = None,
     ) -> list[StoredEvent]:
         """Events matching every filter given: types, an effective date range, a region named
-        in the payload, an order or lease id, seq after `after_seq`."""
+        in the payload, an order, lease, receipt, invoice or payment id, seq after `after_seq`."""
         return list(
             self.iter_log(
                 types=types,
@@ -460,7 +460,12 @@ class Ledger:
             query = query.where(self._payload_has("region", region))
         if document:
             query = query.where(
-                or_(self._payload_has("order", document), self._payload_has("lease", document))
+                or_(
+                    *(
+                        self._payload_has(field, document)
+                        for field in ("order", "lease", "receipt", "invoice", "payment")
+                    )
+                )
             )
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)

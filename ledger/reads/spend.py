@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -163,10 +163,25 @@ def order_facts(
     later = _later_life(
         connection, as_of, upto_seq, kind="order", region=region, year=year, ids=ids
     )
-    wanted = sorted(later.receipts.keys() | later.invoices.keys())
-    if not wanted:
+    if not later.receipts and not later.invoices:
         return []
     orders, changes, regions = schema.orders, schema.order_changes, schema.regions
+    if ids is not None:
+        wanted = list(ids)
+    else:
+        # The orders with a receipt or an invoice, as a subquery: there may be more of them than
+        # a statement may have parameters.
+        receipts, invoices = schema.receipts, schema.invoices
+        wanted = union(
+            select(receipts.c.order_id).where(
+                *visible(receipts, as_of, upto_seq), *_filters(receipts, region, year)
+            ),
+            select(invoices.c.document).where(
+                invoices.c.kind == "order",
+                *visible(invoices, as_of, upto_seq),
+                *_filters(invoices, region, year),
+            ),
+        ).scalar_subquery()
     changed: dict[str, list] = {}
     for order_id, kind, quantity, unit_price in connection.execute(
         select(changes.c.order_id, changes.c.kind, changes.c.quantity, changes.c.unit_price)
