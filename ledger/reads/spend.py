@@ -10,7 +10,7 @@ ledger.semantics.spend (and orders, leases, rates).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, select, union
 
 from ledger import schema
 from ledger.dates import as_date
-from ledger.money import as_decimal
+from ledger.money import EXACT, as_decimal
 from ledger.reads.budget import budget_rows
 from ledger.reads.rates import rate_book
 from ledger.semantics.orders import OrderState, as_placed, order_state
@@ -219,6 +219,37 @@ def order_facts(
     return found
 
 
+def document_amounts(
+    connection: Connection,
+    *,
+    as_of: date,
+    upto_seq: int | None,
+    region: str | None = None,
+    year: int | None = None,
+    ids: Collection[str] | None = None,
+    rate: RateBook,
+) -> Iterator[tuple]:
+    """Per document and budget year it charges, (kind, id, region, year, booking, received,
+    invoiced, paid): the three layers as of as_of in the document's own currency (exact
+    Decimals), and the booking (ledger.semantics.rates) that converts them to the region's.
+    Only documents with some layer appear; `year` keeps that year's rows, `ids` those
+    documents. Callers convert once per booking rather than once per document."""
+    for facts in order_facts(
+        connection, as_of=as_of, upto_seq=upto_seq, region=region, year=year, ids=ids
+    ):
+        yield (
+            "order",
+            facts.order,
+            facts.region,
+            facts.year,
+            rate.booking(facts.currency, facts.region_currency, facts.placed),
+            order_received_value(facts.received, facts.state.unit_price),
+            facts.invoiced,
+            facts.paid,
+        )
+    yield from _lease_amounts(connection, as_of, upto_seq, region, year, ids, rate)
+
+
 def document_layers(
     connection: Connection,
     *,
@@ -229,33 +260,22 @@ def document_layers(
     ids: Collection[str] | None = None,
     rate: RateBook | None = None,
 ) -> list[dict[str, Any]]:
-    """Per document and budget year it charges, the received, invoiced and paid layers as of
-    as_of in the region's currency at the document's booked rate (exact Fractions): rows with
-    kind, id, region, year and the three layers. Only documents with some layer appear; `year`
-    keeps that year's rows, `ids` those documents."""
+    """document_amounts as rows with kind, id, region, year and the three layers in the
+    region's currency at the document's booked rate (exact Fractions)."""
     rate = rate or rate_book(connection, as_of, upto_seq)
     rows = []
-    for facts in order_facts(
-        connection, as_of=as_of, upto_seq=upto_seq, region=region, year=year, ids=ids
+    for kind, code, where, charged, booking, *amounts in document_amounts(
+        connection, as_of=as_of, upto_seq=upto_seq, region=region, year=year, ids=ids, rate=rate
     ):
-        booked = rate(facts.currency, facts.region_currency, facts.placed)
-        received = order_received_value(facts.received, facts.state.unit_price)
-        rows.append(
-            {
-                "kind": "order",
-                "id": facts.order,
-                "region": facts.region,
-                "year": facts.year,
-                "received": Fraction(received) * booked,
-                "invoiced": Fraction(facts.invoiced) * booked,
-                "paid": Fraction(facts.paid) * booked,
-            }
-        )
-    rows.extend(_lease_layers(connection, as_of, upto_seq, region, year, ids, rate))
+        booked = rate.rate(booking)
+        row = {"kind": kind, "id": code, "region": where, "year": charged}
+        for layer, amount in zip(LAYERS, amounts, strict=True):
+            row[layer] = Fraction(amount) * booked if amount else Fraction(0)
+        rows.append(row)
     return rows
 
 
-def _lease_layers(
+def _lease_amounts(
     connection: Connection,
     as_of: date,
     upto_seq: int | None,
@@ -263,11 +283,17 @@ def _lease_layers(
     year: int | None,
     ids: Collection[str] | None,
     rate: RateBook,
-) -> list[dict[str, Any]]:
+) -> Iterator[tuple]:
     leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
     query = (
         select(
-            leases,
+            leases.c.lease,
+            leases.c.region,
+            leases.c.start,
+            leases.c.months,
+            leases.c.monthly_payment,
+            leases.c.currency,
+            leases.c.effective,
             regions.c.currency.label("region_currency"),
             terminations.c.effective.label("terminated"),
             terminations.c.fee,
@@ -285,7 +311,7 @@ def _lease_layers(
         query = query.where(leases.c.region == region)
     signed = list(connection.execute(query))
     if not signed:
-        return []
+        return
     later = _later_life(
         connection,
         as_of,
@@ -295,35 +321,33 @@ def _lease_layers(
         year=year if ids is None else None,
         ids=ids,
     )
-    rows = []
+    zero = Decimal(0)
     for lease in signed:
-        booked = rate(lease.currency, lease.region_currency, as_date(lease.effective))
-        layers: dict[int, dict[str, Fraction]] = defaultdict(
-            lambda: dict.fromkeys(LAYERS, Fraction(0))
-        )
+        start = as_date(lease.start)
         terminated = None if lease.terminated is None else as_date(lease.terminated)
-        for charged, amount in lease_received_per_year(
-            as_date(lease.start),
-            lease.months,
-            lease.monthly_payment,
-            as_of,
-            terminated,
-            lease.fee or 0,
-        ).items():
-            layers[charged]["received"] = Fraction(amount) * booked
-        for charged, totals in billed_per_year(
-            later.invoices.get(lease.lease, ()), later.voided, later.payments, as_of
-        ).items():
-            layers[charged]["invoiced"] = Fraction(totals.amount) * booked
-            layers[charged]["paid"] = Fraction(totals.paid) * booked
-        for charged, values in sorted(layers.items()):
-            if year is not None and charged != year:
+        invoices = later.invoices.get(lease.lease, ())
+        if year is not None and not invoices:
+            # Nothing of the lease can fall in `year` unless a payment is due in it by the as-of
+            # date or its termination is charged to it.
+            last_due = (start.year * 12 + start.month - 2 + lease.months) // 12
+            if not (start.year <= year <= min(last_due, as_of.year)) and not (
+                terminated is not None and terminated.year == year
+            ):
                 continue
-            rows.append(
-                {"kind": "lease", "id": lease.lease, "region": lease.region, "year": charged}
-                | values
-            )
-    return rows
+        booking = rate.booking(lease.currency, lease.region_currency, as_date(lease.effective))
+        layers: dict[int, list[Decimal]] = {}
+        for charged, amount in lease_received_per_year(
+            start, lease.months, lease.monthly_payment, as_of, terminated, lease.fee or 0
+        ).items():
+            layers[charged] = [amount, zero, zero]
+        for charged, totals in billed_per_year(
+            invoices, later.voided, later.payments, as_of
+        ).items():
+            received = layers.get(charged, [zero])[0]
+            layers[charged] = [received, totals.amount, totals.paid]
+        for charged, amounts in sorted(layers.items()):
+            if year is None or charged == year:
+                yield ("lease", lease.lease, lease.region, charged, booking, *amounts)
 
 
 def spend_rows(
@@ -334,12 +358,23 @@ def spend_rows(
     (invoiced − paid) and remaining (budget − committed); amounts exact, in the region's
     currency. Budget, committed and remaining are those of the budget report."""
     rate = rate_book(connection, as_of, upto_seq)
-    totals: dict[str, dict[str, Fraction]] = defaultdict(lambda: dict.fromkeys(LAYERS, Fraction(0)))
-    for row in document_layers(
+    # Decimals summed per region and booking first: one exact Fraction product per booking.
+    per_booking: dict[tuple, list[Decimal]] = {}
+    for _, _, where, _, booking, *amounts in document_amounts(
         connection, as_of=as_of, upto_seq=upto_seq, region=region, year=year, rate=rate
     ):
-        for layer in LAYERS:
-            totals[row["region"]][layer] += row[layer]
+        sums = per_booking.get((where, booking))
+        if sums is None:
+            per_booking[where, booking] = list(amounts)
+        else:
+            for index, amount in enumerate(amounts):
+                sums[index] = EXACT.add(sums[index], amount)
+    totals: dict[str, dict[str, Fraction]] = defaultdict(lambda: dict.fromkeys(LAYERS, Fraction(0)))
+    for (where, booking), sums in per_booking.items():
+        booked = rate.rate(booking)
+        for layer, amount in zip(LAYERS, sums, strict=True):
+            if amount:
+                totals[where][layer] += Fraction(amount) * booked
     rows = []
     for budget in budget_rows(connection, as_of=as_of, year=year, region=region, upto_seq=upto_seq):
         layers = totals[budget["region"]]
@@ -369,15 +404,26 @@ def document_totals(
     ids: Collection[str] | None = None,
     rate: RateBook | None = None,
 ) -> dict[tuple[str, str], dict[str, Fraction]]:
-    """(kind, id) → received, invoiced and paid over all years (the commitments columns)."""
-    totals: dict[tuple[str, str], dict[str, Fraction]] = defaultdict(
-        lambda: dict.fromkeys(LAYERS, Fraction(0))
-    )
-    for row in document_layers(
+    """(kind, id) → received, invoiced and paid over all years (the commitments columns), in
+    the region's currency: a document's years summed in its own currency, then converted once."""
+    rate = rate or rate_book(connection, as_of, upto_seq)
+    sums: dict[tuple[str, str], tuple[Any, list[Decimal]]] = {}
+    for kind, code, _, _, booking, *amounts in document_amounts(
         connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
     ):
-        for layer in LAYERS:
-            totals[row["kind"], row["id"]][layer] += row[layer]
+        found = sums.get((kind, code))
+        if found is None:
+            sums[kind, code] = (booking, list(amounts))
+        else:
+            for index, amount in enumerate(amounts):
+                found[1][index] = EXACT.add(found[1][index], amount)
+    totals = {}
+    for key, (booking, amounts) in sums.items():
+        booked = rate.rate(booking)
+        totals[key] = {
+            layer: Fraction(amount) * booked if amount else Fraction(0)
+            for layer, amount in zip(LAYERS, amounts, strict=True)
+        }
     return totals
 
 

@@ -27,7 +27,7 @@ ABOVE_PRICE = "billed above the order's price"
 
 
 def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+    return value if type(value) is date else date.fromisoformat(value)
 
 
 def received_quantity(receipts: Iterable[tuple], as_of: date) -> int:
@@ -52,11 +52,11 @@ def counted_invoices(
 
 def paid_amount(payments: Iterable[tuple], as_of: date) -> Decimal:
     """The amounts of an invoice's payments with effective ≤ as_of, exact."""
-    with localcontext(EXACT):
-        return sum(
-            (as_decimal(payment[0]) for payment in payments if _day(payment[1]) <= as_of),
-            Decimal(0),
-        )
+    paid = Decimal(0)
+    for payment in payments:
+        if _day(payment[1]) <= as_of:
+            paid = EXACT.add(paid, as_decimal(payment[0]))
+    return paid
 
 
 class Billed(NamedTuple):
@@ -77,12 +77,13 @@ def billed(
     """iq, ia and paid of a document's counted invoices as of as_of (SPEC §4.7)."""
     quantity, count = 0, 0
     amount = paid = Decimal(0)
-    with localcontext(EXACT):
-        for invoice in counted_invoices(invoices, voided, as_of):
-            count += 1
-            quantity += invoice.get("quantity") or 0
-            amount += as_decimal(invoice["amount"])
-            paid += paid_amount(payments.get(invoice["invoice"], ()), as_of)
+    for invoice in counted_invoices(invoices, voided, as_of):
+        count += 1
+        quantity += invoice.get("quantity") or 0
+        amount = EXACT.add(amount, as_decimal(invoice["amount"]))
+        code = invoice["invoice"]
+        if code in payments:
+            paid = EXACT.add(paid, paid_amount(payments[code], as_of))
     return Billed(quantity, amount, paid, count)
 
 
