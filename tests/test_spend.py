@@ -625,3 +625,29 @@ def test_validation_errors_are_validation_errors_in_the_library(world):
         receive(world, "R-1", "PO-9", 1, "2025-03-01")
     assert error.value.field == "order"
     assert not isinstance(error.value, BlockedError)
+
+
+def test_verify_deep_and_rebuild_take_the_later_life_of_documents(world, run):
+    set_policy(world, "lease_review", "MY", "2025-02-01", mode="block")
+    set_policy(world, "three_way_match", "CN", "2025-02-01", mode="block", tolerance="0.01")
+    sign(world, "L-1", "2025-03-01")
+    world.record(
+        "lease.reviewed",
+        {"lease": "L-1", "owner": "o", "operator": "p", "outcome": "approved"},
+        effective="2025-03-02",
+    )
+    bill_lease(world, "LI-1", "L-1", "100", "2025-03-02")
+    pay(world, "LP-1", "LI-1", "100", "2025-03-03")
+    receive(world, "R-1", "PO-1", 2, "2025-03-01")
+    bill(world, "INV-1", "PO-1", 2, "60600", "2025-03-02")
+    pay(world, "P-1", "INV-1", "60600", "2025-03-03")
+    bill(world, "INV-2", "PO-1", 1, "1", "2025-03-04")
+    world.record("invoice.voided", {"invoice": "INV-2"}, effective="2025-03-05")
+
+    deep = run("verify", "--deep")
+    assert deep.exit_code == 0, deep.stderr
+    assert "every event passes the entry rules" in deep.stdout
+    check = run("rebuild", "--check")
+    assert check.exit_code == 0, check.stderr
+    logged = rows(run("log", "--id", "INV-1", "--no-pager", "--format", "csv"))
+    assert [row["type"] for row in logged] == ["invoice.received", "payment.made"]
