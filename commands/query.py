@@ -1,4 +1,5 @@
-"""Point-in-time queries: budget, commitments, shares (SPEC §5), as of a date and a knowledge limit."""
+"""Point-in-time queries: budget, commitments, shares, spend (SPEC §5), as of a date and a
+knowledge limit."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ YEAR = IntegerType(1, 9999)
 
 @click.group()
 def query():
-    """Point-in-time reports: budget, commitments and supplier shares, as of --as-of DATE and as
-    the ledger stood at --known-at T or --upto-seq N.
+    """Point-in-time reports: budget, commitments, supplier shares and spend, as of --as-of DATE
+    and as the ledger stood at --known-at T or --upto-seq N.
 
     \b
     Example:
