@@ -93,9 +93,33 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, compliance, db, diff, moving, period, query, record, report
+    from commands import (
+        admin,
+        audit,
+        compliance,
+        db,
+        diff,
+        moving,
+        period,
+        query,
+        record,
+        report,
+        spend,
+    )
 
-    for module in (admin, record, period, audit, query, diff, compliance, report, db, moving):
+    for module in (
+        admin,
+        record,
+        spend,
+        period,
+        audit,
+        query,
+        diff,
+        compliance,
+        report,
+        db,
+        moving,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
     _every_missing_option_at_once(main)

@@ -35,6 +35,17 @@ COMMITMENT_DIFF_COLUMNS = [
     ("committed_after", AMOUNT),
     ("committed_change", AMOUNT),
 ]
+SPEND_DIFF_COLUMNS = [
+    ("region", PLAIN),
+    ("year", PLAIN),
+    ("currency", PLAIN),
+    *(
+        (f"{layer}_{side}", AMOUNT)
+        for layer in ("committed", "received", "invoiced", "paid")
+        for side in ("before", "after")
+    ),
+    *((f"{layer}_change", AMOUNT) for layer in ("committed", "received", "invoiced", "paid")),
+]
 EVENT_DIFF_COLUMNS = [
     ("seq", PLAIN),
     ("type", PLAIN),
@@ -185,6 +196,26 @@ def diff_budget(obj, year, as_of, region, fmt, output, **limits):
     before, after = resolve_limits(ledger, region=region, **limits)
     rows = ledger.diff_budget(before=before, after=after, as_of=as_of, year=year, region=region)
     render(rows, BUDGET_DIFF_COLUMNS, fmt, output)
+
+
+@diff.command("spend")
+@click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
+@limit_options
+@output_options
+@click.pass_obj
+def diff_spend(obj, year, as_of, region, fmt, output, **limits):
+    """Regions whose committed, received, invoiced or paid for the year differs between the
+    two limits (`_before` cells empty for a region not known at the earlier limit).
+
+    \b
+    Example:
+      ledger diff spend --as-of 2025-06-30 --region CN --from-close
+      ledger diff spend --as-of 2025-06-30 --from-seq 120 --to-known-at 2025-08-01
+    """
+    ledger = obj.ledger
+    before, after = resolve_limits(ledger, region=region, **limits)
+    rows = ledger.diff_spend(before=before, after=after, as_of=as_of, year=year, region=region)
+    render(rows, SPEND_DIFF_COLUMNS, fmt, output)
 
 
 @diff.command("commitments")

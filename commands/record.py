@@ -62,7 +62,7 @@ def _subject(type: str, payload: dict) -> str:
         return f"{payload['from_region']} -> {payload['to_region']} {payload['year']}"
     if type == "policy.changed":
         return f"{payload['policy']} {payload['region']}"
-    for key in ("order", "lease", "supplier", "region"):
+    for key in ("receipt", "payment", "invoice", "order", "lease", "supplier", "region"):
         if payload.get(key) is not None:
             return str(payload[key])
     return ""
@@ -512,7 +512,8 @@ def lease_review(ctx, lease_id, owner, operator, outcome, reference, effective, 
 
 @click.group()
 def policy():
-    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews.
+    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews, three-way
+    match.
 
     \b
     Example:
@@ -532,6 +533,7 @@ def policy():
             "restricted_sku",
             "budget_cap",
             "lease_review",
+            "three_way_match",
         ]
     ),
 )
@@ -547,6 +549,13 @@ def policy():
 )
 @click.option("--supplier", metavar="S", help="restricted_supplier: the supplier.")
 @click.option("--sku", metavar="K", help="restricted_sku: the sku.")
+@click.option(
+    "--tolerance",
+    type=SHARE,
+    metavar="X",
+    help="three_way_match: how far above the order's price an invoice may go, 0 to 1 "
+    "(0.01 or 1%) [default: 0].",
+)
 @click.option("--mode", type=click.Choice(["warn", "block"]), default="warn", show_default=True)
 @click.option("--disable", is_flag=True, help="Switch the policy off from the effective date.")
 @recording_options
@@ -559,6 +568,7 @@ def policy_set(
     basis,
     supplier,
     sku,
+    tolerance,
     mode,
     disable,
     effective,
@@ -571,6 +581,7 @@ def policy_set(
     Example:
       ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
       ledger policy set restricted_sku --region CN --sku h20 --mode block
+      ledger policy set three_way_match --region CN --tolerance 0.01 --mode block
     """
     _record(
         ctx,
@@ -584,6 +595,7 @@ def policy_set(
             "basis": basis,
             "supplier": supplier,
             "sku": sku,
+            "tolerance": tolerance,
         },
         effective,
         reason,

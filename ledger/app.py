@@ -46,11 +46,13 @@ from ledger.reads.diff import (
     event_diff,
     period_history,
     period_rows,
+    spend_diff,
 )
 from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
+from ledger.reads.spend import invoice_rows, spend_rows
 from ledger.reads.touching import about_region, could_be_about
 
 if TYPE_CHECKING:
@@ -424,8 +426,8 @@ class Ledger:
         after_seq: int | None = None,
     ) -> list[StoredEvent]:
         """Events matching every filter given: types, an effective date range, a region (the
-        events that touch it, SPEC §4.6, and those that name it as their region: its opening
-        and period events), an order or lease id, seq after `after_seq`."""
+        events that touch it, and those that name it as their region: its opening and period
+        events), an order, lease, receipt, invoice or payment id, seq after `after_seq`."""
         return list(
             self.iter_log(
                 types=types,
@@ -468,7 +470,12 @@ class Ledger:
                 query = query.where(could_be_about(connection, region, knowledge.upto_seq))
         if document:
             query = query.where(
-                or_(self._payload_has("order", document), self._payload_has("lease", document))
+                or_(
+                    *(
+                        self._payload_has(field, document)
+                        for field in ("order", "lease", "receipt", "invoice", "payment")
+                    )
+                )
             )
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
@@ -657,6 +664,37 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def query_spend(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Budget, committed, received, invoiced, paid, open, payable and remaining per region
+        for one year, as of a date (SPEC §4.7)."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
+    def invoices(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every invoice received by the as-of date, with what is paid of it and its status."""
+        return self._query(
+            invoice_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
     def series(
         self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
     ) -> list:
@@ -841,6 +879,26 @@ class Ledger:
         as_of = as_of or date.today()
         return self._query(
             budget_diff,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
+
+    def diff_spend(
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The spend report as of a date at two knowledge limits: rows that print differently."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_diff,
             as_of=as_of,
             year=year or as_of.year,
             region=region,

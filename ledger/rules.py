@@ -20,6 +20,9 @@ from ledger.errors import BlockedError, ValidationError
 from ledger.events import (
     BudgetRevised,
     BudgetTransferred,
+    GoodsReceived,
+    InvoiceReceived,
+    InvoiceVoided,
     LeaseReviewed,
     LeaseSigned,
     LeaseTerminated,
@@ -27,6 +30,7 @@ from ledger.events import (
     OrderAmended,
     OrderCancelled,
     OrderPlaced,
+    PaymentMade,
     PeriodClosed,
     PeriodReopened,
     PolicyChanged,
@@ -44,6 +48,13 @@ from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import closed_against, closed_message
 from ledger.semantics.policies import policy_states
 from ledger.semantics.rates import no_rate_in_force
+from ledger.semantics.spend import (
+    billed,
+    match_detail,
+    match_failures,
+    payment_room,
+    received_quantity,
+)
 
 
 def check_event(current: CurrentLog, event: NewEvent) -> None:
@@ -71,8 +82,28 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             region = region_as_of(current, payload.region, on)
             supplier_as_of(current, payload.supplier, on, "supplier")
             require_rate(current, payload.currency, region["currency"], on)
-        case OrderAmended() | OrderCancelled():
+        case OrderAmended():
             order_open_as_of(current, payload.order, on)
+        case OrderCancelled():
+            order_open_as_of(current, payload.order, on)
+            check_nothing_received_or_billed(current, payload.order)
+        case GoodsReceived():
+            if current.has_receipt(payload.receipt):
+                raise ValidationError(f"{payload.receipt!r} is already recorded", "receipt")
+            order_placed_never_cancelled(current, payload.order, on, "goods")
+        case InvoiceReceived():
+            check_invoice(current, payload, on)
+        case InvoiceVoided():
+            invoice_as_of(current, payload.invoice, on)
+            if current.voided_on(payload.invoice) is not None:
+                raise ValidationError(f"invoice {payload.invoice!r} is already voided", "invoice")
+            if current.invoice_payments(payload.invoice):
+                raise ValidationError(
+                    f"invoice {payload.invoice!r} has payments; a paid invoice cannot be voided",
+                    "invoice",
+                )
+        case PaymentMade():
+            check_payment(current, payload, on)
         case LeaseSigned():
             if current.lease(payload.lease) is not None:
                 raise ValidationError(f"{payload.lease!r} is already signed", "lease")
@@ -222,6 +253,80 @@ def order_open_as_of(current: CurrentLog, order: str, on: date) -> Row:
     return row
 
 
+def order_placed_never_cancelled(current: CurrentLog, order: str, on: date, what: str) -> Row:
+    """An order placed on or before `on` for which the log holds no cancellation, whatever its
+    date: a cancelled order receives no goods and no bills."""
+    row = _exists_on(current.order(order), order, on, "order", "order", "placed")
+    cancelled = current.cancelled_on(order)
+    if cancelled:
+        raise ValidationError(
+            f"order {order!r} is cancelled (from {min(cancelled).isoformat()}); "
+            f"a cancelled order takes no {what}",
+            "order",
+        )
+    return row
+
+
+def check_nothing_received_or_billed(current: CurrentLog, order: str) -> None:
+    """An order with receipts or invoices in the log is amended, not cancelled."""
+    what = []
+    if current.order_receipts(order):
+        what.append("receipts")
+    if current.invoices_of("order", order):
+        what.append("invoices")
+    if what:
+        raise ValidationError(
+            f"order {order!r} has {' and '.join(what)}; amend it instead of cancelling it",
+            "order",
+        )
+
+
+def check_invoice(current: CurrentLog, payload: InvoiceReceived, on: date) -> None:
+    if current.invoice(payload.invoice) is not None:
+        raise ValidationError(f"{payload.invoice!r} is already received", "invoice")
+    if payload.order is not None:
+        document = order_placed_never_cancelled(current, payload.order, on, "invoices")
+        counterparty, noun = document["supplier"], f"order {payload.order!r}"
+    else:
+        document = lease_as_of(current, payload.lease, on)
+        counterparty, noun = document["lessor"], f"lease {payload.lease!r}"
+    if payload.supplier != counterparty:
+        role = "supplier" if payload.order is not None else "lessor"
+        raise ValidationError(
+            f"{payload.supplier!r} is not the {role} of {noun} ({counterparty})", "supplier"
+        )
+    if payload.currency != document["currency"]:
+        raise ValidationError(
+            f"{payload.currency} is not the currency of {noun} ({document['currency']}); "
+            "an invoice is in its document's currency",
+            "currency",
+        )
+
+
+def invoice_as_of(current: CurrentLog, invoice: str, on: date) -> Row:
+    return _exists_on(current.invoice(invoice), invoice, on, "invoice", "invoice", "received")
+
+
+def check_payment(current: CurrentLog, payload: PaymentMade, on: date) -> None:
+    if current.has_payment(payload.payment):
+        raise ValidationError(f"{payload.payment!r} is already recorded", "payment")
+    invoice = invoice_as_of(current, payload.invoice, on)
+    voided = current.voided_on(payload.invoice)
+    if voided is not None:
+        raise ValidationError(
+            f"invoice {payload.invoice!r} is voided (from {voided.isoformat()})", "invoice"
+        )
+    room = payment_room(invoice["amount"], current.invoice_payments(payload.invoice))
+    if payload.amount > room:
+        currency = invoice["currency"]
+        raise ValidationError(
+            f"{money(payload.amount, currency)} would bring the payments of invoice "
+            f"{payload.invoice} above its amount {money(invoice['amount'], currency)} "
+            f"(still to pay: {money(room, currency)})",
+            "amount",
+        )
+
+
 def require_rate(
     current: CurrentLog, currency: str, region_currency: str, on: date, field: str = "currency"
 ) -> None:
@@ -266,6 +371,12 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
             region = current.order(payload.order)["region"]
             restricted = {}
             document = f"order {payload.order}"
+        case PaymentMade():
+            # The payment, not the invoice, is held back: the invoice is a fact, the payment
+            # our own decision.
+            region = current.invoice(payload.invoice)["region"]
+            restricted = {}
+            document = f"payment {payload.payment}"
         case _:
             return
     if region not in current.policy_changes:
@@ -290,6 +401,13 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
                     f"{document} with {field} {value} is not allowed",
                     field,
                 )
+    if isinstance(payload, PaymentMade):
+        for state in blocking:
+            if state.policy == "three_way_match":
+                _check_three_way_match(current, payload, on, state)
+            elif state.policy == "lease_review":
+                _check_lease_review(current, payload, on, state)
+        return
     if any(state.policy == "budget_cap" for state in blocking):
         # The cap is checked against committed(), which reads the read models: the rows of the
         # events appended before this one must be in the database first.
@@ -347,3 +465,66 @@ def _added_commitment(current: CurrentLog, payload, on: date, currency: str) -> 
             booked = rate(order["currency"], currency, order["effective"])
             return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
     return {}
+
+
+def _check_three_way_match(current: CurrentLog, payload: PaymentMade, on: date, state) -> None:
+    """Refuse a payment of an invoice whose order is a three-way-match exception as of the
+    payment's date (SPEC §4.5): the whole log, read as of that date."""
+    invoice = current.invoice(payload.invoice)
+    if invoice["kind"] != "order":
+        return
+    order_id = invoice["document"]
+    order = current.order(order_id)
+    changes = sorted(
+        (change for change in current.order_changes(order_id) if change[3] <= on),
+        key=itemgetter(3, 4),
+    )
+    now = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
+    received = received_quantity(current.order_receipts(order_id), on)
+    invoices = current.invoices_of("order", order_id)
+    voided = {row["invoice"]: current.voided_on(row["invoice"]) for row in invoices}
+    totals = billed(invoices, {k: v for k, v in voided.items() if v is not None}, {}, on)
+    failures = match_failures(
+        now.quantity, now.unit_price, received, totals.quantity, totals.amount, state.tolerance
+    )
+    if failures:
+        detail = match_detail(failures, now, received, totals, state.tolerance, order["currency"])
+        raise BlockedError(
+            f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+            f"payment {payload.payment} of invoice {payload.invoice} is held back, order "
+            f"{order_id} is an exception ({detail})",
+            "invoice",
+        )
+
+
+def _check_lease_review(current: CurrentLog, payload: PaymentMade, on: date, state) -> None:
+    """Refuse a payment of an invoice of a lease the policy holds (signed on or after its
+    effective date, not terminated by the payment's date) whose latest review with effective ≤
+    the payment's date is not an approval (SPEC §4.5)."""
+    invoice = current.invoice(payload.invoice)
+    if invoice["kind"] != "lease":
+        return
+    lease_id = invoice["document"]
+    lease = current.lease(lease_id)
+    if lease["effective"] < state.since:
+        return
+    terminated = current.terminated_on(lease_id)
+    if terminated is not None and terminated <= on:
+        return
+    reviews = sorted(
+        (review for review in current.lease_reviews(lease_id) if review[1] <= on),
+        key=itemgetter(1, 2),
+    )
+    if reviews and reviews[-1][0] == "approved":
+        return
+    why = (
+        f"its latest review (seq {reviews[-1][2]}, {reviews[-1][1].isoformat()}) is {reviews[-1][0]}"
+        if reviews
+        else f"it has no review by {on.isoformat()}"
+    )
+    raise BlockedError(
+        f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+        f"payment {payload.payment} of invoice {payload.invoice} is held back, lease "
+        f"{lease_id} is not cleared ({why}); record an approved `ledger lease review` first",
+        "invoice",
+    )

@@ -22,6 +22,7 @@ from ledger.money import format_amount
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
+from ledger.reads.spend import spend_rows
 from ledger.semantics.periods import CLOSED, PERIOD_TYPES, next_state, period_states, touches
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
@@ -187,6 +188,44 @@ def _change(before, after):
     if before is None or after is None:
         return None
     return Fraction(after) - Fraction(before)
+
+
+SPEND_LAYERS = ("committed", "received", "invoiced", "paid")
+
+
+def spend_diff(
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    before: int | None,
+    after: int | None,
+) -> list[dict[str, Any]]:
+    """Per region, the spend report at both limits, where committed, received, invoiced or paid
+    print differently. The `_before` cells are empty for a region not known at the earlier
+    limit."""
+    kwargs = {"as_of": as_of, "year": year, "region": region}
+    earlier = {row["region"]: row for row in spend_rows(connection, upto_seq=before, **kwargs)}
+    rows = []
+    for now in spend_rows(connection, upto_seq=after, **kwargs):
+        then = earlier.get(now["region"], {})
+        if all(_printed(then.get(name)) == _printed(now[name]) for name in SPEND_LAYERS):
+            continue
+        rows.append(
+            {
+                "region": now["region"],
+                "year": year,
+                "currency": now["currency"],
+                **{
+                    f"{name}_{side}": row.get(name)
+                    for name in SPEND_LAYERS
+                    for side, row in (("before", then), ("after", now))
+                },
+                **{f"{name}_change": _change(then.get(name), now[name]) for name in SPEND_LAYERS},
+            }
+        )
+    return rows
 
 
 def commitment_diff(
