@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import click
 
-from commands.options import IntegerType, knowledge_options
-from commands.options import DATE
+from commands.options import DATE, IntegerType, knowledge_options
 from commands.output import AMOUNT, BOOL, FRACTION, PLAIN, RATE, output_options, render
 
 BUDGET_COLUMNS = [

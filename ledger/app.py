@@ -48,11 +48,11 @@ from ledger.reads.diff import (
     period_rows,
     spend_diff,
 )
+from ledger.reads.group import group_rows
 from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
-from ledger.reads.group import group_rows
 from ledger.reads.spend import invoice_rows, spend_rows
 from ledger.reads.touching import about_region, could_be_about
 
