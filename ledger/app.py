@@ -31,6 +31,7 @@ from ledger.errors import (
     LedgerError,
     Problem,
     SchemaError,
+    UnapprovedError,
     ValidationError,
 )
 from ledger.io import export_lines, write_csv
@@ -281,6 +282,9 @@ class Ledger:
                 for number, event in parsed:
                     try:
                         result = appender.append(event)
+                    except UnapprovedError as error:
+                        problems.append(Problem(number, error.for_import()))
+                        continue
                     except LedgerError as error:
                         problems.append(Problem(number, str(error)))
                         continue

@@ -153,6 +153,14 @@ def chain_hash(
     return hashlib.sha256(f"{prev_hash}\n{envelope}".encode()).hexdigest()
 
 
+def event_digest(type: str, effective: str, payload: dict[str, Any]) -> str:
+    """digest(E) of SPEC §4.9: sha256_hex(canonical({"type", "effective", "payload"})), the
+    payload in its stored form (defaults filled). It names one version of one event: what an
+    approval is bound to. `effective` is the date as text (YYYY-MM-DD)."""
+    text = canonical({"type": type, "effective": effective, "payload": payload})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What a verification found: how many events, the head hash, and the first broken seq."""

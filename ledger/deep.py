@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.chain import canonical
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnapprovedError
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -68,6 +68,8 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                     for stored, event in parsed:
                         try:
                             appended = appender.append(event)
+                        except UnapprovedError as error:
+                            return f"seq {stored.seq}: {error.for_verify()}"
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
                         if appended.already_recorded:

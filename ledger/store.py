@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -200,6 +200,7 @@ class Appender:
                 # Reported by append(), on the line of the event that carries this id.
                 self._recorded[event_id] = error
         self.current.prefetch_for(event.payload for event in events)
+        self.current.prefetch_approvals(event.event_id for event in events if event.event_id)
         # The events of a batch are recorded at the moment the batch is checked.
         self._timestamp = utc_timestamp()
 
@@ -222,7 +223,10 @@ class Appender:
                     )
                 return Appended(seq, event_id, already_recorded=True)
         else:
+            # Generated before the checks: a block-mode refusal names it, so that the same
+            # event can be approved and sent again under it (SPEC §4.9).
             event_id = str(uuid.uuid4())
+            event = replace(event, event_id=event_id)
         if self.check is not None:
             self.check(self.current, event)
         recorded_at = self._timestamp or utc_timestamp()
