@@ -92,9 +92,33 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, compliance, db, diff, moving, period, query, record, report
+    from commands import (
+        admin,
+        approvals,
+        audit,
+        compliance,
+        db,
+        diff,
+        moving,
+        period,
+        query,
+        record,
+        report,
+    )
 
-    for module in (admin, record, period, audit, query, diff, compliance, report, db, moving):
+    for module in (
+        admin,
+        record,
+        period,
+        approvals,
+        audit,
+        query,
+        diff,
+        compliance,
+        report,
+        db,
+        moving,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -735,6 +735,46 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def approvals(self, *, knowledge: Knowledge = Knowledge()) -> list[dict[str, Any]]:
+        """Every known approval in seq order (any as-of date), with the seq of the event it
+        approves when the log holds it."""
+        from ledger.reads.approvals import approval_list
+
+        return self._query(approval_list, upto_seq=knowledge.upto_seq)
+
+    def approve(
+        self,
+        event_id: str,
+        digest: str,
+        *,
+        reason: str | None,
+        approval: str | None = None,
+        actor: str | None = None,
+        effective: date | str | None = None,
+        envelope_id: str | None = None,
+    ) -> Appended:
+        """Record approval.granted for one version (digest) of the event `event_id`. The approval
+        id defaults to one made from the event id; the approval's own envelope event_id follows
+        from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
+        from ledger.events import approval_event_id, parse_event_id
+
+        event_id = parse_event_id(event_id)
+        approval = approval or f"A-{event_id}"
+        return self.record(
+            "approval.granted",
+            {"approval": approval, "event_id": event_id, "digest": digest},
+            effective=effective,
+            actor=actor,
+            reason=reason,
+            event_id=envelope_id or approval_event_id(approval),
+        )
+
+    def digest(self, event: NewEvent) -> str:
+        """digest(E) of SPEC §4.9: what an approval of this event must name."""
+        from ledger.rules import digest_of
+
+        return digest_of(event)
+
     # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
 
     def periods(
