@@ -448,3 +448,46 @@ def test_verify_deep_accepts_an_approved_event_and_names_an_unapproved_one(cappe
         f"event_id {rogue.event_id}, digest {digest}: no approval by someone else lifts it"
         in result.stderr
     )
+
+
+# -- compliance and the report --------------------------------------------------------------------
+
+
+def test_compliance_still_shows_the_violation_with_the_approval_in_its_detail(capped, run):
+    event_id = str(uuid.uuid4())
+    approval_seq = int(approve(run, "bob", event_id, PO_2_DIGEST, "--approval", "A-1").stdout)
+    assert run("--actor", "alice", *PO_2, "--event-id", event_id).exit_code == 0
+    # A restriction (warn mode) on nvidia from before PO-2: a row whose subject is PO-2.
+    set_policy(capped, "restricted_supplier", "CN", "2025-01-01", supplier="nvidia")
+
+    result = run("compliance", "--as-of", "2025-02-15", "--format", "csv")
+
+    rows = {
+        (row["policy"], row["subject"]): row for row in csv.DictReader(io.StringIO(result.stdout))
+    }
+    cap = rows["budget_cap", "2025"]
+    assert cap["status"] == "violation"
+    assert cap["detail"].endswith(f"; approved by bob, approval A-1, seq {approval_seq}")
+    restricted = rows["restricted_supplier", "PO-2"]
+    assert restricted["status"] == "violation"
+    assert restricted["detail"].endswith(f"; approved by bob, approval A-1, seq {approval_seq}")
+    # Before the approved event (as of its date, or known before it), no note.
+    before = run("compliance", "--as-of", "2025-01-31", "--format", "csv")
+    assert "approved by" not in before.stdout
+    limited = run("compliance", "--as-of", "2025-02-15", "--upto-seq", str(approval_seq))
+    assert "approved by" not in limited.stdout
+
+
+def test_the_report_compliance_table_shows_the_approval(capped, run, tmp_path):
+    pytest.importorskip("matplotlib")
+    event_id = str(uuid.uuid4())
+    approval_seq = int(approve(run, "bob", event_id, PO_2_DIGEST, "--approval", "A-1").stdout)
+    assert run("--actor", "alice", *PO_2, "--event-id", event_id).exit_code == 0
+    page = tmp_path / "report.html"
+
+    result = run("report", "--as-of", "2025-02-15", "-o", str(page))
+
+    assert result.exit_code == 0, result.stderr
+    table = page.read_text(encoding="utf-8").split('<table class="compliance"', 1)[1]
+    table = table.split("</table>", 1)[0]
+    assert f"approved by bob, approval A-1, seq {approval_seq}" in table
