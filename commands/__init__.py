@@ -11,6 +11,7 @@ import sys
 import click
 
 from commands.context import LedgerContext
+from ledger import __version__
 
 # A file with more bad lines than this shows the first ones and a count of the rest.
 MAX_PROBLEMS_SHOWN = 100
@@ -76,7 +77,7 @@ def _error(message: str) -> None:
     envvar="LEDGER_ACTOR",
     help="Who records events [env LEDGER_ACTOR; default the login name].",
 )
-@click.version_option(package_name="ledger", prog_name="ledger")
+@click.version_option(__version__, "-V", "--version", prog_name="ledger")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
     """An event-sourced procurement ledger: budgets, orders, leases and policies as an

@@ -51,15 +51,16 @@ def demo(obj):
     from commands.query import BUDGET_COLUMNS, COMMITMENT_COLUMNS, SHARE_COLUMNS
     from ledger.app import Knowledge
     from ledger.db import describe_url
+    from ledger.moving import restore_export
     from ledger.packaged import fixture
     from ledger.redact import hide_password
 
     ledger = obj.open_ledger(create=True)
-    _refuse_a_ledger_of_other_events(ledger, fixture("demo.jsonl"))
-    result = ledger.import_file(fixture("demo.jsonl"), actor=obj.actor_name())
+    _refuse_a_ledger_of_other_events(ledger, fixture("demo.csv"))
+    result = restore_export(fixture("demo.csv"), ledger)
     click.echo(
         f"Loaded the demo scenario into {describe_url(ledger.engine)}: "
-        f"{result.added} events added, {result.already_recorded} already there.\n"
+        f"{result.copied} events added, {result.already_there} already there.\n"
     )
     correction = ledger.log(types=("fx.rate_set",))
     before_fix = next((e.seq - 1 for e in correction if e.event_id == DEMO_CORRECTION_EVENT), None)
@@ -128,7 +129,9 @@ def demo(obj):
     )
     db = "" if obj.db is None else f"--db {shlex.quote(hide_password(obj.db))} "
     needs = (
-        "" if importlib.util.find_spec("matplotlib") else " (first: pip install 'ledger[report]')"
+        ""
+        if importlib.util.find_spec("matplotlib")
+        else " (first: pip install 'procurement-ledger[report]')"
     )
     click.echo(
         f"See it all on one page (charts, tables, provenance): "
@@ -139,16 +142,12 @@ def demo(obj):
 def _refuse_a_ledger_of_other_events(ledger, scenario) -> None:
     """The demo writes only into an empty ledger or its own: its events cannot be deleted from
     a real ledger once added. Its own are those of the scenario file, read, not listed here."""
-    import uuid
+    import csv
 
     from ledger.errors import LedgerError
-    from ledger.io import read_events_file
 
-    own = {
-        str(uuid.UUID(record["event_id"]))
-        for _, record in read_events_file(scenario)
-        if isinstance(record, dict) and record.get("event_id")
-    }
+    with open(scenario, newline="", encoding="utf-8") as stream:
+        own = {row["event_id"] for row in csv.DictReader(stream)}
     others = ledger.events_other_than(own)
     if others:
         which = "1 event that is" if others == 1 else f"{others} events that are"

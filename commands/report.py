@@ -8,6 +8,7 @@ import click
 
 from commands.options import SEQ, knowledge_options
 from commands.query import YEAR
+from ledger.redact import hide_password
 
 
 @click.command()
@@ -38,7 +39,7 @@ def report(obj, year, as_of, known_at, upto_seq, region, output, from_seq, from_
     the year (inline SVG charts) with their tables, the compliance table (violations first), and
     the provenance — as-of date, knowledge limit, last seq and its hash, and the command that
     draws the same report again. Opens offline in any browser. Needs the `report` extra
-    (pip install 'ledger[report]').
+    (pip install 'procurement-ledger[report]').
 
     \b
     Example:
@@ -58,7 +59,7 @@ def report(obj, year, as_of, known_at, upto_seq, region, output, from_seq, from_
     ledger = obj.ledger
     ledger.check_region(region)
     obj.knowledge(known_at, upto_seq)  # says so when the limit leaves out every event
-    db = ledger.engine.url.render_as_string(hide_password=True) if obj.db else "ledger.db"
+    db = hide_password(obj.db) if obj.db else "ledger.db"
     if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
         db = obj.db  # a plain file path, as given
     built = build_report(

@@ -353,7 +353,7 @@ def _matplotlib():
         import matplotlib
     except ImportError:
         raise ReportUnavailable(
-            "the report needs matplotlib: pip install 'ledger[report]'"
+            "the report needs matplotlib: pip install 'procurement-ledger[report]'"
         ) from None
     matplotlib.rcParams.update(
         {

@@ -65,11 +65,12 @@ def test_every_command_is_in_the_readme_command_reference():
     assert missing == []
 
 
-def test_version_names_the_installed_package():
-    result = CliRunner().invoke(main, ["--version"], prog_name="ledger")
+@pytest.mark.parametrize("option", ["--version", "-V"])
+def test_version_names_the_installed_package(option):
+    result = CliRunner().invoke(main, [option], prog_name="ledger")
 
     assert result.exit_code == 0
-    assert result.output == f"ledger, version {version('ledger')}\n"
+    assert result.output == f"ledger, version {version('procurement-ledger')}\n"
 
 
 def test_bash_completion_script_and_completions():

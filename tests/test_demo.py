@@ -102,17 +102,48 @@ def test_the_demo_refuses_a_ledger_holding_other_events_and_writes_nothing(run):
 
 
 def test_the_demo_continues_a_ledger_holding_only_some_of_its_own_events(run, tmp_path):
-    """Its own events are those of the scenario file, whatever their number."""
+    """Its own events are those of its audit export, whatever their number: a ledger restored
+    from the export's first ten events is a prefix of the demo's chain."""
     from ledger.packaged import fixture
 
-    first_ten = tmp_path / "first-ten.jsonl"
+    first_ten = tmp_path / "first-ten.csv"
     first_ten.write_text(
-        "".join(fixture("demo.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]),
+        "".join(fixture("demo.csv").read_text(encoding="utf-8").splitlines(True)[:11]),
         encoding="utf-8",
     )
-    assert run("import", first_ten).exit_code == 0
+    assert run("restore", first_ten).exit_code == 0
 
     result = run("demo")
 
     assert result.exit_code == 0, result.stderr
     assert "already there" in result.stdout and "10 already there" in result.stdout
+
+
+def test_the_demo_history_has_dates_so_known_at_shows_the_books_as_they_stood(run):
+    """The demo's events are recorded through 2025 as its story goes: at the start of October
+    the ledger did not yet know of the October budget top-up or of the November credit note."""
+    run("demo")
+
+    def budget(*limit):
+        rows = run("query", "budget", "--as-of", "2025-12-31", "--region", "CN", *limit)
+        assert rows.exit_code == 0, rows.stderr
+        return rows.stdout.splitlines()[1].split(",")
+
+    then, now = budget("--known-at", "2025-10-01"), budget()
+    assert then[3] == "40000000000.00" and now[3] == "42000000000.00"
+    assert then[4] != now[4]
+    assert run("verify").stdout.startswith("ok: ")
+
+
+def test_the_shipped_demo_export_is_the_story_recorded_through_the_entry_checks(tmp_path):
+    """fixtures/demo.csv is what fixtures/make_demo.py writes from fixtures/demo.jsonl today:
+    an edited story, or a change to the entry checks that refuses it, shows here."""
+    import importlib.util
+
+    from ledger.packaged import fixture
+
+    spec = importlib.util.spec_from_file_location("make_demo", fixture("make_demo.py"))
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    written = maker.build(tmp_path)
+    assert written.read_bytes() == fixture("demo.csv").read_bytes()

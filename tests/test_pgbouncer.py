@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from servers import POSTGRES_URL, pgbouncer, with_port
+from servers import POSTGRES_URL, pgbouncer, skip_without_postgres, with_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -53,6 +53,7 @@ def ledger(db: str, *args: str):
 def pooled_database():
     """A new database on the test server (a pooler hands out server connections, so a
     per-connection search_path cannot select a schema); yields its URL through PgBouncer."""
+    skip_without_postgres()
     name = f"ledger_pool_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -249,7 +249,7 @@ def test_without_matplotlib_the_report_says_what_to_install(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "error: the report needs matplotlib: pip install 'ledger[report]'"
+        "error: the report needs matplotlib: pip install 'procurement-ledger[report]'"
     ]
     assert not (tmp_path / "r.html").exists()
 
@@ -336,3 +336,19 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
     assert shot.returncode == 0, shot.stderr[-2000:]
     png = (tmp_path / "report.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 50_000
+
+
+@pytest.mark.postgres
+def test_a_password_in_the_database_url_never_reaches_the_page(postgres_url, tmp_path):
+    from click.testing import CliRunner
+
+    from commands import main
+
+    url = f"{postgres_url}&password=s3cret"  # the server trusts the login; the text must not leak
+    for args in (["demo"], ["report", "--as-of", "2025-12-31", "-o", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(main, ["--db", url, "--actor", "tester", *args])
+        assert result.exit_code == 0, result.output
+
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "s3cret" not in page
+    assert "password=***" in page
