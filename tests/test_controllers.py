@@ -498,3 +498,18 @@ def test_copy_and_restore_onto_an_enforced_ledger_need_the_owner(bound, tmp_path
         actors = sql(fresh, "SELECT DISTINCT actor FROM events ORDER BY actor")
         assert actors == [("fixture",), ("someone",)]
         assert cli(fresh, "verify").exit_code == 0
+
+
+@pytest.mark.postgres
+def test_the_demo_refuses_a_ledger_with_bound_actors(postgres_url):
+    assert cli(postgres_url, "init").exit_code == 0
+    assert cli(postgres_url, "db", "bind-actors").exit_code == 0
+
+    result = cli(postgres_url, "demo")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: this ledger binds actors to login roles (ledger db bind-actors), and the demo's "
+        "events carry the actors of its story; run the demo on a ledger of its own\n"
+    )
+    assert event_count(postgres_url) == 0
