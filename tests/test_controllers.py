@@ -513,3 +513,68 @@ def test_the_demo_refuses_a_ledger_with_bound_actors(postgres_url):
         "events carry the actors of its story; run the demo on a ledger of its own\n"
     )
     assert event_count(postgres_url) == 0
+
+
+# -- through PgBouncer ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pool_ledger(make_role):
+    """A new database (a pooler cannot pass a search_path) holding a ledger with bound actors
+    and a writer: (its direct URL, the writer)."""
+    name = f"ledger_bound_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    direct = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        given_a_ledger(direct)
+        writer, _ = make_role("pooled")
+        assert cli(direct, "db", "grant-writer", writer).exit_code == 0
+        assert cli(direct, "db", "bind-actors").exit_code == 0
+        yield direct, writer
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _through(direct: str, port: int, user: str) -> str:
+    from servers import with_port
+
+    return with_port(make_url(direct).set(username=user).render_as_string(hide_password=False), port)
+
+
+@pytest.mark.postgres
+def test_bound_actors_through_pgbouncer_per_user_pools_are_the_login_roles(pool_ledger):
+    from servers import pgbouncer
+
+    direct, writer = pool_ledger
+    with pgbouncer("transaction", users=(writer,)) as port:
+        pooled = _through(direct, port, writer)
+        recorded = cli(pooled, "fx", "set", "EUR", "CNY", "7.8")
+        other = cli(pooled, "fx", "set", "EUR", "CNY", "7.9", actor="bob")
+    assert recorded.exit_code == 0, recorded.output
+    assert "is not the login role" in other.stderr
+    rows = sql(direct, "SELECT actor FROM events ORDER BY seq DESC LIMIT 1")
+    assert rows == [(writer,)]
+
+
+@pytest.mark.postgres
+def test_a_pooler_that_logs_everyone_in_as_one_server_user_is_refused(pool_ledger):
+    from servers import pgbouncer
+
+    direct, writer = pool_ledger
+    server = make_url(POSTGRES_URL).username or "postgres"
+    count = event_count(direct)
+    with pgbouncer("transaction", users=(writer,), server_user=server) as port:
+        result = cli(_through(direct, port, writer), "fx", "set", "EUR", "CNY", "7.8")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: actors are bound to login roles, but this connection logs in to the server as "
+        f"{server}, not as {writer} (the URL's user): a pooler that maps its clients onto one "
+        "server user would make every actor the same; give each person a pool of their own "
+        "(PgBouncer: no user= in [databases])\n"
+    )
+    assert event_count(direct) == count
