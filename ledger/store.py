@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -226,7 +226,7 @@ class Appender:
             # Generated before the checks: a block-mode refusal names it, so that the same
             # event can be approved and sent again under it (SPEC §4.9).
             event_id = str(uuid.uuid4())
-            event = replace(event, event_id=event_id)
+            event = _with_event_id(event, event_id)
         if self.check is not None:
             self.check(self.current, event)
         recorded_at = self._timestamp or utc_timestamp()
@@ -339,6 +339,15 @@ class Appender:
             raise IntegrityError(
                 f"seq {seq}: effective is not a date; run `ledger verify`"
             ) from None
+
+
+def _with_event_id(event: NewEvent, event_id: str) -> NewEvent:
+    """The event with its generated event_id: a copy of its fields, a tenth of the cost of
+    dataclasses.replace (which runs the constructor), for every line of an import without one."""
+    new = object.__new__(NewEvent)
+    new.__dict__.update(event.__dict__)
+    new.__dict__["event_id"] = event_id
+    return new
 
 
 def row_to_event(row) -> StoredEvent:
