@@ -491,3 +491,39 @@ def test_the_report_compliance_table_shows_the_approval(capped, run, tmp_path):
     table = page.read_text(encoding="utf-8").split('<table class="compliance"', 1)[1]
     table = table.split("</table>", 1)[0]
     assert f"approved by bob, approval A-1, seq {approval_seq}" in table
+
+
+def test_a_csv_import_carries_an_approval_line_before_its_event(capped, run, tmp_path):
+    event_id = str(uuid.uuid4())
+    columns = [
+        "event_id",
+        "type",
+        "effective",
+        "actor",
+        "reason",
+        "approval",
+        "digest",
+        *PO_2_PAYLOAD,
+    ]
+    rows = [
+        {
+            "event_id": event_id,
+            "type": "approval.granted",
+            "effective": "2025-02-01",
+            "actor": "bob",
+            "reason": "agreed",
+            "approval": "A-1",
+            "digest": PO_2_DIGEST,
+        },
+        {**po_2_line(event_id), "quantity": "10"},
+    ]
+    path = tmp_path / "approved.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    result = run("import", str(path))
+
+    assert result.exit_code == 0, result.stderr
+    assert [row["used_seq"] for row in capped.approvals()] == [count(capped)]
