@@ -650,3 +650,34 @@ def test_help_works_for_every_command_without_a_database(run):
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert "Example" in result.stdout or getattr(command, "commands", None), name
+
+
+def test_every_missing_option_is_named_in_one_line(run):
+    result = run("order", "place", "PO-9", "--region", "CN", "--quantity", "1")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: Missing options '--supplier', '--sku', '--unit-price', '--currency'.\n"
+    )
+
+
+def test_one_missing_option_keeps_click_s_own_words(run):
+    result = run("supplier", "register", "acme", "--name", "Acme")
+
+    assert result.exit_code == 2
+    assert result.stderr == "error: Missing option '--country'.\n"
+
+
+@pytest.mark.parametrize("written, digits", [("1e5", "100000"), ("2.5E-2", "0.025")])
+def test_exponent_notation_is_refused_with_the_digits_to_write(run, written, digits):
+    for args in GIVEN:
+        run(*args)
+    count = len(run("log", "--format", "csv").stdout.splitlines())
+
+    result = run("budget", "revise", "CN", "2025", written, "--effective", "2025-01-01")
+
+    assert result.exit_code == 2
+    assert f"{written!r} is in exponent notation; write the number out in digits ({digits})" in (
+        result.stderr
+    )
+    assert len(run("log", "--format", "csv").stdout.splitlines()) == count
