@@ -29,7 +29,9 @@ class UnapprovedError(BlockedError):
     approval by someone else, then the same event again under that event_id. `why` says why an
     approval that names the event does not lift it (another version, or the approver's own)."""
 
-    def __init__(self, blocked: BlockedError, event_id: str, digest: str, why: str | None = None):
+    def __init__(
+        self, blocked: BlockedError, event_id: str | None, digest: str, why: str | None = None
+    ):
         self.blocked = blocked
         self.event_id = event_id
         self.digest = digest

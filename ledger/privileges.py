@@ -190,12 +190,14 @@ class RoleRules:
 def controller_group(connection: Connection) -> str:
     """The NOLOGIN role whose members are the controllers of this ledger (one per database and
     schema: roles are shared by every database of a server)."""
-    return connection.execute(
-        text(
-            "SELECT 'ledger_controllers_' || "
-            "left(md5(current_database() || '.' || current_schema()), 16)"
-        )
-    ).scalar()
+    return str(
+        connection.execute(
+            text(
+                "SELECT 'ledger_controllers_' || "
+                "left(md5(current_database() || '.' || current_schema()), 16)"
+            )
+        ).scalar()
+    )
 
 
 def role_rules(target) -> RoleRules:

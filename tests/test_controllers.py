@@ -542,7 +542,9 @@ def pool_ledger(make_role):
 def _through(direct: str, port: int, user: str) -> str:
     from servers import with_port
 
-    return with_port(make_url(direct).set(username=user).render_as_string(hide_password=False), port)
+    return with_port(
+        make_url(direct).set(username=user).render_as_string(hide_password=False), port
+    )
 
 
 @pytest.mark.postgres
