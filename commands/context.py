@@ -44,7 +44,7 @@ class LedgerContext:
         from ledger.app import default_actor
         from ledger.privileges import login_actor
 
-        login = login_actor(self.ledger)
+        login = login_actor(self.ledger)  # also refuses a pooler that makes every actor the same
         return self.actor or login or default_actor()
 
     def close(self) -> None:

@@ -137,6 +137,7 @@ class Ledger:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._login_actor: tuple[str | None] | None = None
 
     @cached_property
     def store(self) -> Store:
@@ -212,6 +213,16 @@ class Ledger:
 
     # -- recording ----------------------------------------------------------------------------
 
+    def recording_actor(self) -> str:
+        """The actor of an event recorded without one: where the database binds actors to login
+        roles (PostgreSQL, `ledger db bind-actors`), the login role; else LEDGER_ACTOR, else the
+        OS login name. Asked once per open ledger."""
+        if self._login_actor is None:
+            from ledger.privileges import login_actor
+
+            self._login_actor = (login_actor(self),)
+        return self._login_actor[0] or default_actor()
+
     def record(
         self,
         type: str,
@@ -222,14 +233,19 @@ class Ledger:
         reason: str | None = None,
         event_id: str | None = None,
     ) -> Appended:
-        """Append one event; returns its seq (or the existing one when already recorded)."""
-        from ledger.events import NewEvent
+        """Append one event; returns its seq (or the existing one when already recorded). An
+        approval without an event_id gets the one made from its approval id (SPEC §5)."""
+        from ledger.events import ApprovalGranted, NewEvent, approval_event_id
+
+        if event_id is None and type == ApprovalGranted.type:
+            approval = payload.get("approval")
+            event_id = approval_event_id(approval) if isinstance(approval, str) else None
 
         event = NewEvent.create(
             type,
             date.today() if effective is None else effective,
             payload,
-            actor=actor or default_actor(),
+            actor=actor or self.recording_actor(),
             reason=reason,
             event_id=event_id,
         )
@@ -251,7 +267,7 @@ class Ledger:
         checks the same way, in the same transaction, and then rolls it back."""
         from ledger.pipeline import parsed_batches
 
-        batches = parsed_batches(lines, actor or default_actor(), IMPORT_BATCH)
+        batches = parsed_batches(lines, actor or self.recording_actor(), IMPORT_BATCH)
         return self._import_batches(batches, dry_run=dry_run)
 
     def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
@@ -327,7 +343,7 @@ class Ledger:
         parallel = can_fork() and (worth_a_second_process(path) if parallel is None else parallel)
         batches = parsed_file(
             path,
-            actor or default_actor(),
+            actor or self.recording_actor(),
             IMPORT_BATCH,
             progress=progress,
             format=format,

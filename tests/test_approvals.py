@@ -527,3 +527,14 @@ def test_a_csv_import_carries_an_approval_line_before_its_event(capped, run, tmp
 
     assert result.exit_code == 0, result.stderr
     assert [row["used_seq"] for row in capped.approvals()] == [count(capped)]
+
+
+def test_the_library_gives_an_approval_its_envelope_id_from_the_approval_id(capped):
+    event_id = str(uuid.uuid4())
+    appended = capped.record(
+        "approval.granted",
+        {"approval": "A-7", "event_id": event_id, "digest": PO_2_DIGEST},
+        actor="bob",
+        reason="agreed",
+    )
+    assert appended.event_id == approval_event_id("A-7")

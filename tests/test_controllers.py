@@ -580,3 +580,16 @@ def test_a_pooler_that_logs_everyone_in_as_one_server_user_is_refused(pool_ledge
         "(PgBouncer: no user= in [databases])\n"
     )
     assert event_count(direct) == count
+
+
+@pytest.mark.postgres
+def test_the_library_records_under_the_login_role_when_actors_are_bound(bound, monkeypatch):
+    from ledger.app import Ledger
+
+    owner_url, writer, writer_url, _, _ = bound
+    monkeypatch.setenv("LEDGER_ACTOR", "someone-else")
+    with Ledger.open(writer_url, create=False) as books:
+        seq = books.record(
+            "fx.rate_set", {"base": "EUR", "quote": "CNY", "rate": "7.8"}, effective="2025-01-02"
+        ).seq
+    assert sql(owner_url, f"SELECT actor FROM events WHERE seq = {seq}") == [(writer,)]
