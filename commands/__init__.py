@@ -105,11 +105,13 @@ def _register() -> None:
         query,
         record,
         report,
+        spend,
     )
 
     for module in (
         admin,
         record,
+        spend,
         period,
         approvals,
         audit,

@@ -72,6 +72,10 @@ class IntegrityError(LedgerError):
     """The chain or the seq sequence does not verify."""
 
 
+class ClockError(LedgerError):
+    """An append whose clock is behind the head's recorded_at by more than the allowed skew."""
+
+
 class LockTimeoutError(LedgerError):
     """A writer waited longer than the lock timeout for the write lock."""
 

@@ -70,7 +70,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError("must be a decimal number")
     if not number.is_finite():
         raise ValueError(f"{value} is not a finite number")
-    sign, digits, exponent = number.normalize().as_tuple()
+    # normalize() in the default context (28 digits) would round a 32-digit amount.
+    sign, digits, exponent = number.normalize(EXACT).as_tuple()
     fraction_digits = max(0, -exponent)
     integer_digits = max(0, len(digits) + exponent)
     if fraction_digits > MAX_FRACTION_DIGITS:
@@ -107,7 +108,7 @@ def canonical_decimal(number: Decimal) -> str:
     """Plain notation, no trailing zeros, no exponent: 30000, 7.25, 0.3, 0."""
     if number == 0:
         return "0"
-    return format(number.normalize(), "f")
+    return format(number.normalize(EXACT), "f")
 
 
 def to_fraction(number: Decimal | int | Fraction) -> Fraction:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.engine import make_url
 
 from ledger import schema
@@ -81,6 +81,14 @@ def _grant(target, role: str, kind: str) -> Grant:
             _refuse_powerful(connection, role)
             created = _create_role(connection, role, quote)
             _set_privileges(connection, quote(role), quote(current), kind)
+            rights = effective_rights(connection, role, kind)
+            if rights:
+                # Rolled back with the grant: the role is left as it was.
+                raise LedgerError(
+                    f"role: {role} could still {', '.join(rights)} events after the grant "
+                    f"(through PUBLIC or a role it belongs to; `ledger init` revokes PUBLIC's "
+                    f"rights); nothing was granted"
+                )
     except LedgerDatabaseError as error:
         raise LedgerDatabaseError(
             error.reason, orig=error.orig, context=f"cannot grant {kind} rights to {role}"
@@ -88,27 +96,114 @@ def _grant(target, role: str, kind: str) -> Grant:
     return Grant(role, kind, created, current)
 
 
-def _refuse_powerful(connection: Connection, role: str) -> None:
-    """Refuse a superuser (rights cannot limit it) and the owner of the log (revoking would take
-    its own rights away): neither can be made a least-privilege role."""
-    superuser = connection.execute(
-        text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
-    ).scalar()
-    if superuser:
-        raise LedgerError(
-            f"role: {role} is a superuser; rights cannot limit it, so it cannot be "
-            f"made a least-privilege role"
-        )
-    owner = connection.execute(
+# Built-in roles whose members can change any table or own the database (PostgreSQL 14 and later).
+POWERFUL_BUILT_INS = ("pg_write_all_data", "pg_database_owner")
+# The rights on the log that no least-privilege role may hold, whoever gave them (PUBLIC, a role
+# it belongs to): a writer adds events, nothing more; a reader not even that.
+FORBIDDEN = {
+    "writer": ("UPDATE", "DELETE", "TRUNCATE"),
+    "reader": ("INSERT", "UPDATE", "DELETE", "TRUNCATE"),
+}
+
+
+def events_owner(connection: Connection) -> str | None:
+    return connection.execute(
         text(
-            "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'events'"
+            "SELECT pg_get_userbyid(relowner) FROM pg_class "
+            "WHERE oid = to_regclass(quote_ident(current_schema()) || '.events')"
         )
     ).scalar()
-    if owner == role:
-        raise LedgerError(
-            f"role: {role} owns the ledger's tables; grant to another role (the owner "
-            f"is for migrations only)"
+
+
+def _refuse_powerful(connection: Connection, role: str) -> None:
+    """Refuse a role that rights cannot limit: a superuser, the owner of the log (or a member of
+    the owner's role, which can act as it), a CREATEROLE role (it can grant itself any role), a
+    BYPASSRLS role, and members of pg_write_all_data or pg_database_owner; a member of a role
+    that is one of these, too (it can SET ROLE to it). A role not created yet is none of these."""
+    found = connection.execute(
+        text("SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = :role"),
+        {"role": role},
+    ).first()
+    if found is None:
+        return
+    owner = events_owner(connection)
+    reason = _power(connection, role, owner)
+    if reason:
+        raise LedgerError(f"role: {role} {reason}, so it cannot be made a least-privilege role")
+
+
+def _power(connection: Connection, role: str, owner: str | None) -> str | None:
+    """Why `role` can do more than rights allow, or None."""
+    rows = connection.execute(
+        text(
+            "SELECT rolname, rolsuper, rolcreaterole, rolbypassrls FROM pg_roles "
+            "WHERE pg_has_role(:role, oid, 'MEMBER') ORDER BY rolname = :role DESC, rolname"
+        ),
+        {"role": role},
+    ).all()
+    for name, superuser, createrole, bypassrls in rows:
+        through = "" if name == role else f" through its membership in {name}"
+        if superuser:
+            return f"is a superuser{through}; rights cannot limit it"
+        if owner is not None and name == owner:
+            if name == role:
+                return "owns the ledger's tables (the owner is for migrations, copy and restore)"
+            return f"is a member of the owner's role {owner} and can act as it"
+        if createrole:
+            return f"has CREATEROLE{through}: it can grant itself the owner's role"
+        if bypassrls:
+            return f"has BYPASSRLS{through}"
+        if name in POWERFUL_BUILT_INS:
+            return f"is a member of {name}, which can change every table"
+    return None
+
+
+def effective_rights(connection: Connection, role: str, kind: str) -> list[str]:
+    """The rights on `events` that `role` holds but a role of this kind must not, however it
+    holds them (granted to it, to PUBLIC, or to a role it inherits from)."""
+    return [
+        right
+        for right in FORBIDDEN[kind]
+        if connection.execute(
+            text("SELECT has_table_privilege(:role, 'events', :right)"),
+            {"role": role, "right": right},
+        ).scalar()
+    ]
+
+
+def roles_that_can_change_the_log(connection: Connection) -> list[tuple[str, str]]:
+    """Every role (built-in roles aside) that can UPDATE, DELETE or TRUNCATE `events`, or that
+    rights cannot limit: (role, why), the owner first."""
+    owner = events_owner(connection)
+    if owner is None:
+        return []
+    found = []
+    built_ins = " ".join(
+        f"OR pg_has_role(r.oid, '{name}', 'MEMBER')"
+        for (name,) in connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname IN :names").bindparams(
+                bindparam("names", expanding=True)
+            ),
+            {"names": list(POWERFUL_BUILT_INS)},
         )
+    )
+    for (name,) in connection.execute(
+        text(
+            "SELECT rolname FROM pg_roles AS r WHERE rolname NOT LIKE 'pg\\_%' AND (rolsuper "
+            "OR rolcreaterole OR rolbypassrls OR pg_has_role(r.oid, :owner, 'MEMBER') "
+            f"OR has_table_privilege(r.oid, 'events', 'UPDATE, DELETE, TRUNCATE') {built_ins}) "
+            "ORDER BY rolname <> :owner, rolname"
+        ),
+        {"owner": owner},
+    ):
+        why = _power(connection, name, owner)
+        if why is None:
+            rights = effective_rights(connection, name, "writer")
+            if rights:
+                why = f"holds {', '.join(rights)} on events"
+        if why is not None:
+            found.append((name, why.split(";")[0].split(":")[0]))
+    return found
 
 
 def _create_role(connection: Connection, role: str, quote) -> bool:

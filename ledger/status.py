@@ -42,6 +42,9 @@ class Status:
     # database binds actors to login roles; both None on SQLite.
     controllers: tuple[str, ...] | None = None
     actors_bound: bool | None = None
+    # PostgreSQL: every role that can change or remove events (the owner, superusers, roles
+    # holding UPDATE, DELETE or TRUNCATE on the log), as (role, why).
+    changers: tuple[tuple[str, str], ...] = ()
 
     @property
     def problem(self) -> str | None:
@@ -96,6 +99,13 @@ class Status:
                     else "no",
                 ),
             ]
+        if self.changers:
+            lines.append(
+                (
+                    "can change the log",
+                    ", ".join(f"{role} ({why})" for role, why in self.changers),
+                )
+            )
         for region, through in sorted(self.closed_through.items()):
             lines.append((f"closed through ({region})", through or "open (reopened)"))
         if self.standby:
@@ -140,6 +150,11 @@ def ledger_status(ledger: Ledger) -> Status:
             from ledger.privileges import role_rules_of
 
             rules = role_rules_of(connection)
+        changers = ()
+        if postgres and has_log:
+            from ledger.privileges import roles_that_can_change_the_log
+
+            changers = tuple(roles_that_can_change_the_log(connection))
     return Status(
         database=describe_url(engine),
         backend="postgresql" if postgres else "sqlite",
@@ -156,6 +171,7 @@ def ledger_status(ledger: Ledger) -> Status:
         replayed_at=replay[1],
         controllers=rules.controllers if rules else None,
         actors_bound=rules.actors_bound if rules else None,
+        changers=changers,
     )
 
 
