@@ -95,6 +95,7 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 def _register() -> None:
     from commands import (
         admin,
+        approvals,
         audit,
         compliance,
         db,
@@ -112,6 +113,7 @@ def _register() -> None:
         record,
         spend,
         period,
+        approvals,
         audit,
         query,
         diff,

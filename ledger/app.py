@@ -31,6 +31,7 @@ from ledger.errors import (
     LedgerError,
     Problem,
     SchemaError,
+    UnapprovedError,
     ValidationError,
 )
 from ledger.io import export_lines, write_csv
@@ -147,6 +148,7 @@ class Ledger:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._login_actor: tuple[str | None] | None = None
 
     @cached_property
     def store(self) -> Store:
@@ -222,6 +224,16 @@ class Ledger:
 
     # -- recording ----------------------------------------------------------------------------
 
+    def recording_actor(self) -> str:
+        """The actor of an event recorded without one: where the database binds actors to login
+        roles (PostgreSQL, `ledger db bind-actors`), the login role; else LEDGER_ACTOR, else the
+        OS login name. Asked once per open ledger."""
+        if self._login_actor is None:
+            from ledger.privileges import login_actor
+
+            self._login_actor = (login_actor(self),)
+        return self._login_actor[0] or default_actor()
+
     def record(
         self,
         type: str,
@@ -232,14 +244,19 @@ class Ledger:
         reason: str | None = None,
         event_id: str | None = None,
     ) -> Appended:
-        """Append one event; returns its seq (or the existing one when already recorded)."""
-        from ledger.events import NewEvent
+        """Append one event; returns its seq (or the existing one when already recorded). An
+        approval without an event_id gets the one made from its approval id (SPEC §5)."""
+        from ledger.events import ApprovalGranted, NewEvent, approval_event_id
+
+        if event_id is None and type == ApprovalGranted.type:
+            approval = payload.get("approval")
+            event_id = approval_event_id(approval) if isinstance(approval, str) else None
 
         event = NewEvent.create(
             type,
             date.today() if effective is None else effective,
             payload,
-            actor=actor or default_actor(),
+            actor=actor or self.recording_actor(),
             reason=reason,
             event_id=event_id,
         )
@@ -261,7 +278,7 @@ class Ledger:
         checks the same way, in the same transaction, and then rolls it back."""
         from ledger.pipeline import parsed_batches
 
-        batches = parsed_batches(lines, actor or default_actor(), IMPORT_BATCH)
+        batches = parsed_batches(lines, actor or self.recording_actor(), IMPORT_BATCH)
         return self._import_batches(batches, dry_run=dry_run)
 
     def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
@@ -292,6 +309,9 @@ class Ledger:
                 for number, event in parsed:
                     try:
                         result = appender.append(event)
+                    except UnapprovedError as error:
+                        problems.append(Problem(number, error.for_import()))
+                        continue
                     except LedgerError as error:
                         problems.append(Problem(number, str(error)))
                         continue
@@ -334,7 +354,7 @@ class Ledger:
         parallel = can_fork() and (worth_a_second_process(path) if parallel is None else parallel)
         batches = parsed_file(
             path,
-            actor or default_actor(),
+            actor or self.recording_actor(),
             IMPORT_BATCH,
             progress=progress,
             format=format,
@@ -828,6 +848,46 @@ class Ledger:
             region=region,
             upto_seq=knowledge.upto_seq,
         )
+
+    def approvals(self, *, knowledge: Knowledge = Knowledge()) -> list[dict[str, Any]]:
+        """Every known approval in seq order (any as-of date), with the seq of the event it
+        approves when the log holds it."""
+        from ledger.reads.approvals import approval_list
+
+        return self._query(approval_list, upto_seq=knowledge.upto_seq)
+
+    def approve(
+        self,
+        event_id: str,
+        digest: str,
+        *,
+        reason: str | None,
+        approval: str | None = None,
+        actor: str | None = None,
+        effective: date | str | None = None,
+        envelope_id: str | None = None,
+    ) -> Appended:
+        """Record approval.granted for one version (digest) of the event `event_id`. The approval
+        id defaults to one made from the event id; the approval's own envelope event_id follows
+        from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
+        from ledger.events import approval_event_id, parse_event_id
+
+        event_id = parse_event_id(event_id)
+        approval = approval or f"A-{event_id}"
+        return self.record(
+            "approval.granted",
+            {"approval": approval, "event_id": event_id, "digest": digest},
+            effective=effective,
+            actor=actor,
+            reason=reason,
+            event_id=envelope_id or approval_event_id(approval),
+        )
+
+    def digest(self, event: NewEvent) -> str:
+        """digest(E) of SPEC §4.9: what an approval of this event must name."""
+        from ledger.rules import digest_of
+
+        return digest_of(event)
 
     def budget_transfers(
         self,

@@ -163,6 +163,14 @@ def chain_hash(
     return hashlib.sha256(f"{prev_hash}\n{envelope}".encode()).hexdigest()
 
 
+def event_digest(type: str, effective: str, payload: dict[str, Any]) -> str:
+    """digest(E) of SPEC §4.9: sha256_hex(canonical({"type", "effective", "payload"})), the
+    payload in its stored form (defaults filled). It names one version of one event: what an
+    approval is bound to. `effective` is the date as text (YYYY-MM-DD)."""
+    text = canonical({"type": type, "effective": effective, "payload": payload})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class EnvelopeCheck:
     """The envelope's formats of SPEC §2, row after row: event_id a UUID, type a known type,
     effective a real date, recorded_at in its format and not later than the moment the check

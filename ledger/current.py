@@ -92,6 +92,13 @@ class CurrentLog:
             )
         )
         self._currency_regions: dict[str, list[str]] | None = None
+        # Approvals (SPEC §4.9), asked for only when block mode refuses an event: per batch,
+        # event_id → the approval naming it, or None. Most ledgers have none, and then nothing is
+        # read at all.
+        self.approvals: dict[str, Row | None] = {}
+        self.any_approval = (
+            connection.execute(select(schema.approvals.c.seq).limit(1)).first() is not None
+        )
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -188,6 +195,49 @@ class CurrentLog:
         if invoice not in self.invoices:
             self.prefetch(invoices=[invoice])
         return self.voided.get(invoice)
+
+    def approval_for(self, event_id: str | None) -> Row | None:
+        """The approval that names this event_id (at most one does), learned or in the log."""
+        if event_id is None or not self.any_approval:
+            return None
+        if event_id not in self.approvals:
+            self.prefetch_approvals([event_id])
+        return self.approvals[event_id]
+
+    def prefetch_approvals(self, event_ids: Iterable[str]) -> None:
+        """Read in one query the approvals naming any of these event_ids."""
+        if not self.any_approval:
+            return
+        wanted = [event_id for event_id in set(event_ids) if event_id not in self.approvals]
+        for event_id in wanted:
+            self.approvals[event_id] = None
+        for row in select_in(
+            self.connection, f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE event_id", wanted
+        ):
+            approval = dict(zip(_APPROVAL_NAMES, row, strict=True))
+            approval["effective"] = as_date(approval["effective"])
+            self.approvals[approval["event_id"]] = approval
+
+    def approval(self, code: str) -> Row | None:
+        """The approval with this id (rare: an approval being recorded)."""
+        if not self.any_approval:
+            return None
+        self.before_sql()
+        row = self.connection.exec_driver_sql(
+            for_driver(
+                self.connection, f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE approval = ?"
+            ),
+            (code,),
+        ).first()
+        return None if row is None else dict(zip(_APPROVAL_NAMES, row, strict=True))
+
+    def event_seq(self, event_id: str) -> int | None:
+        """The seq of the event with this event_id, if the log holds it (this transaction's
+        appends included)."""
+        self.before_sql()
+        return self.connection.exec_driver_sql(
+            for_driver(self.connection, "SELECT seq FROM events WHERE event_id = ?"), (event_id,)
+        ).scalar()
 
     # -- what `touches` asks (ledger.semantics.periods.Lookups) -----------------------------------
 
@@ -392,6 +442,7 @@ class CurrentLog:
         self.invoices.clear()
         self.payments.clear()
         self.voided.clear()
+        self.approvals.clear()
         self.receipt_codes.clear()
         self.payment_codes.clear()
 
@@ -424,6 +475,9 @@ class CurrentLog:
             self.payments.setdefault(row["invoice"], []).append(
                 (row["amount"], row["effective"], row["seq"])
             )
+        elif table is schema.approvals:
+            self.approvals[row["event_id"]] = row
+            self.any_approval = True
         elif table is schema.regions:
             self.regions[row["region"]] = row
             self._currency_regions = None
@@ -452,6 +506,9 @@ class CurrentLog:
         if since is None or effective < since:
             self.rates_from[pair] = effective
 
+
+_APPROVAL_NAMES = ("approval", "event_id", "digest", "actor", "effective", "seq")
+_APPROVAL_COLUMNS = ", ".join(_APPROVAL_NAMES)
 
 _INVOICE_NAMES = (
     "invoice",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, select
 
 from ledger.chain import canonical
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnapprovedError
 from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ def first_invalid_event(
                     for stored, event in parsed:
                         try:
                             appended = appender.append(event)
+                        except UnapprovedError as error:
+                            return f"seq {stored.seq}: {error.for_verify()}"
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
                         if appended.already_recorded:

@@ -28,6 +28,7 @@ from ledger.chain import ENVELOPE_PROBLEMS, canonical, read_export, verify_rows
 from ledger.db import describe_url, lock_for_append, make_engine
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import LOG_COLUMNS, head, log_pages, log_rows, stray_rows
+from ledger.privileges import require_owner_when_enforced
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -260,6 +261,8 @@ def _load(
     with target.engine.connect().execution_options(ledger_write=True) as connection:
         with connection.begin():
             lock_for_append(connection)
+            # Controllers or bound actors: only the owner keeps every actor (SPEC §5).
+            require_owner_when_enforced(connection)
             loader = _Loader(connection)
             strays = stray_rows(connection, loader.target_seq)
             if strays:

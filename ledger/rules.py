@@ -15,9 +15,11 @@ from datetime import date
 from fractions import Fraction
 from operator import itemgetter
 
+from ledger.chain import event_digest
 from ledger.current import CurrentLog, Row
-from ledger.errors import BlockedError, ValidationError
+from ledger.errors import BlockedError, UnapprovedError, ValidationError
 from ledger.events import (
+    ApprovalGranted,
     BudgetRevised,
     BudgetTransferred,
     GoodsReceived,
@@ -130,10 +132,70 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             check_close(current, payload, on)
         case PeriodReopened():
             check_reopen(current, payload, event.reason)
+        case ApprovalGranted():
+            check_approval(current, payload, event.reason)
     # The order of SPEC §3.1: types and ranges (parsing), references and lifecycle (above),
-    # closed books, block-mode policies.
+    # closed books, block-mode policies (with the approval that may lift their refusal).
     check_closed_books(current, event)
-    check_block_policies(current, event)
+    try:
+        check_block_policies(current, event)
+    except BlockedError as blocked:
+        lift_or_refuse(current, event, blocked)
+
+
+# -- approvals (SPEC §4.9) ------------------------------------------------------------------------
+
+
+def digest_of(event: NewEvent) -> str:
+    """digest(E): the event's type, effective date and payload as stored."""
+    return event_digest(event.type, event.effective.isoformat(), event.payload.canonical())
+
+
+def lift_or_refuse(current: CurrentLog, event: NewEvent, blocked: BlockedError) -> None:
+    """The one place a block-mode refusal is lifted: the log holds an approval of this event_id,
+    for this exact version (digest), by someone other than the event's actor. Otherwise the
+    refusal names the event_id and digest, and how to have it approved."""
+    digest = digest_of(event)
+    approval = current.approval_for(event.event_id)
+    why = None
+    if approval is not None:
+        if approval["digest"] != digest:
+            why = (
+                f"approval {approval['approval']} names this event_id for another version of "
+                f"the event (digest {approval['digest']}); a changed event needs a new event_id "
+                "and an approval of its own"
+            )
+        elif approval["actor"] == event.actor:
+            why = (
+                f"approval {approval['approval']} is by {approval['actor']}, who records this "
+                "event too; someone other than the approver must record it (four eyes)"
+            )
+        else:
+            return
+    raise UnapprovedError(blocked, event.event_id, digest, why)
+
+
+def check_approval(current: CurrentLog, payload: ApprovalGranted, reason: str | None) -> None:
+    """An approval is new, has a reason, and comes before the event it approves: that event is
+    not in the log yet, and no other approval names it."""
+    if reason is None or not reason.strip():
+        raise ValidationError("an approval needs a reason (--reason TEXT)", "reason")
+    if current.approval(payload.approval) is not None:
+        raise ValidationError(f"approval {payload.approval!r} is already recorded", "approval")
+    other = current.approval_for(payload.event_id)
+    if other is not None:
+        raise ValidationError(
+            f"event {payload.event_id} is already approved by approval {other['approval']} "
+            f"(seq {other['seq']}); an event has at most one approval",
+            "event_id",
+        )
+    seq = current.event_seq(payload.event_id)
+    if seq is not None:
+        raise ValidationError(
+            f"event {payload.event_id} is already recorded (seq {seq}); an approval comes "
+            "before the event it approves",
+            "event_id",
+        )
 
 
 def check_closed_books(current: CurrentLog, event: NewEvent) -> None:

@@ -225,6 +225,7 @@ class Appender:
                 # Reported by append(), on the line of the event that carries this id.
                 self._recorded[event_id] = error
         self.current.prefetch_for(event.payload for event in events)
+        self.current.prefetch_approvals(event.event_id for event in events if event.event_id)
         # The events of a batch are recorded at the moment the batch is checked.
         self._timestamp = self.clock()
 
@@ -247,7 +248,10 @@ class Appender:
                     )
                 return Appended(seq, event_id, already_recorded=True)
         else:
+            # Generated before the checks: a block-mode refusal names it, so that the same
+            # event can be approved and sent again under it (SPEC §4.9).
             event_id = str(uuid.uuid4())
+            event = _with_event_id(event, event_id)
         if self.check is not None:
             self.check(self.current, event)
         recorded_at = self._timestamp or self.clock()
@@ -368,6 +372,15 @@ class Appender:
             raise IntegrityError(
                 f"seq {seq}: effective is not a date; run `ledger verify`"
             ) from None
+
+
+def _with_event_id(event: NewEvent, event_id: str) -> NewEvent:
+    """The event with its generated event_id: a copy of its fields, a tenth of the cost of
+    dataclasses.replace (which runs the constructor), for every line of an import without one."""
+    new = object.__new__(NewEvent)
+    new.__dict__.update(event.__dict__)
+    new.__dict__["event_id"] = event_id
+    return new
 
 
 def row_to_event(row) -> StoredEvent:
