@@ -95,6 +95,7 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 def _register() -> None:
     from commands import (
         admin,
+        approvals,
         audit,
         compliance,
         db,
@@ -105,12 +106,15 @@ def _register() -> None:
         record,
         report,
         serve,
+        spend,
     )
 
     for module in (
         admin,
         record,
+        spend,
         period,
+        approvals,
         audit,
         query,
         diff,

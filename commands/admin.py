@@ -27,6 +27,18 @@ def init(obj):
 DEMO_CORRECTION_EVENT = "b09249fc-0f05-5436-9c5e-5adf3d344a9a"  # the back-dated USD/CNY fix
 
 
+def _refuse_bound_actors(ledger) -> None:
+    """The demo's events carry the actors of its story, which bound actors refuse (SPEC §5)."""
+    from ledger.errors import LedgerError
+    from ledger.privileges import role_rules
+
+    if role_rules(ledger).actors_bound:
+        raise LedgerError(
+            "this ledger binds actors to login roles (ledger db bind-actors), and the demo's "
+            "events carry the actors of its story; run the demo on a ledger of its own"
+        )
+
+
 @click.command()
 @click.pass_obj
 def demo(obj):
@@ -56,6 +68,7 @@ def demo(obj):
     from ledger.redact import hide_password
 
     ledger = obj.open_ledger(create=True)
+    _refuse_bound_actors(ledger)
     _refuse_a_ledger_of_other_events(ledger, fixture("demo.csv"))
     result = restore_export(fixture("demo.csv"), ledger)
     click.echo(

@@ -134,7 +134,8 @@ def verify(obj, export_file, anchor_file, deep):
 
     --deep then replays the log through the entry rules in a scratch ledger (nothing is written
     to this one) and names the first event that breaks one: a writer who computes hashes itself
-    could have appended it.
+    could have appended it. It also compares the read models with that replay and names the
+    first table that differs (a writer maintains them, so they could be made to lie).
 
     \b
     Example:
@@ -162,8 +163,12 @@ def verify(obj, export_file, anchor_file, deep):
             f"seq {report.broken_seq}: {report.problem} ({report.count} events before it verify)"
         )
     if finding is not None:
+        if finding.startswith("read models:"):
+            raise IntegrityError(f"{finding} (the chain verifies, every event passes the rules)")
         raise IntegrityError(f"{finding} (the chain verifies; this event breaks an entry rule)")
-    rules = ", every event passes the entry rules" if deep else ""
+    rules = (
+        ", every event passes the entry rules and the read models match a replay" if deep else ""
+    )
     click.echo(f"ok: {report.count} events, head {report.head}{rules}")
 
 
@@ -287,8 +292,17 @@ LOG_COLUMNS = [
 )
 @click.option("--from", "effective_from", type=DATE, metavar="DATE", help="Effective on or after.")
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
-@click.option("--region", metavar="R", help="Only events whose payload names this region.")
-@click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
+@click.option(
+    "--region",
+    metavar="R",
+    help="Only events that touch this region (as closed books count them: also amendments, receipts, payments and rates of its documents and currency), and its opening and period events.",
+)
+@click.option(
+    "--id",
+    "document",
+    metavar="ID",
+    help="Only events of this order, lease, receipt, invoice or payment.",
+)
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option(
     "--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K)."
@@ -346,7 +360,10 @@ def log(
 
     render(rows(), LOG_COLUMNS, fmt, output, pager=not no_pager)
     if document and not found:
-        click.echo(f"note: no event names an order or lease {document!r}", err=True)
+        click.echo(
+            f"note: no event names an order, lease, receipt, invoice or payment {document!r}",
+            err=True,
+        )
 
 
 COMMANDS = [import_, export, verify, anchor, rebuild, log]

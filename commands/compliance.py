@@ -24,6 +24,7 @@ POLICY_COLUMNS = [
     ("since", PLAIN),
     ("changed", PLAIN),
     ("seq", PLAIN),
+    ("tolerance", PLAIN),
 ]
 
 

@@ -39,9 +39,13 @@ class LedgerContext:
         return knowledge
 
     def actor_name(self) -> str:
+        """--actor (or LEDGER_ACTOR); else, where the database binds actors to login roles, the
+        login role; else the OS login name."""
         from ledger.app import default_actor
+        from ledger.privileges import login_actor
 
-        return self.actor or default_actor()
+        login = login_actor(self.ledger)  # also refuses a pooler that makes every actor the same
+        return self.actor or login or default_actor()
 
     def close(self) -> None:
         if self._ledger is not None:

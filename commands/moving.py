@@ -26,6 +26,17 @@ def _progress(label: str):
         yield start
 
 
+def _described(db) -> str:
+    """The URL of a ledger as messages show it (no password)."""
+    from ledger.db import describe_url, make_engine
+
+    engine = make_engine(db)
+    try:
+        return describe_url(engine)
+    finally:
+        engine.dispose()
+
+
 def _done(verb: str, result, where: str) -> None:
     if result.copied:
         first = result.already_there + 1
@@ -57,7 +68,6 @@ def copy(obj, target):
       ledger --db pilot.db copy postgresql://ledger@db.internal/ledger
       ledger --db postgresql://ledger@db.internal/ledger copy backup-2025-06-30.db
     """
-    from ledger.db import describe_url
     from ledger.moving import copy_ledger, opened_target
 
     if not target.strip():
@@ -66,8 +76,7 @@ def copy(obj, target):
     source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
     with opened_target(target, "TARGET") as destination, _progress("copying") as progress:
         result = copy_ledger(source, destination, progress)
-        where = f"to {describe_url(destination.engine)}"
-    _done("copied", result, where)
+    _done("copied", result, f"to {_described(target)}")
 
 
 @click.command()
@@ -85,14 +94,12 @@ def restore(obj, file):
       ledger export events -o events.csv
       ledger --db restored.db restore events.csv
     """
-    from ledger.db import describe_url
     from ledger.moving import check_export, opened_target, restore_export
 
     checked = check_export(file)  # a bad file creates no database
     with opened_target(obj.db) as destination, _progress("restoring") as progress:
         result = restore_export(file, destination, progress, checked=checked)
-        where = f"into {describe_url(destination.engine)}"
-    _done("restored", result, where)
+    _done("restored", result, f"into {_described(obj.db)}")
 
 
 @click.command()

@@ -18,6 +18,7 @@ from ledger.views import (  # noqa: F401 (the kinds are re-exported to the comma
     FRACTION,
     INTEGER,
     PLAIN,
+    RATE,
     TEXT,
     cell,
     json_text,

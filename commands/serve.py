@@ -28,7 +28,8 @@ from commands.options import IntegerType
 def serve(obj, host, port):
     """Serve the ledger read-only over HTTP until interrupted (Ctrl-C or SIGTERM): pages for
     people, and a JSON API whose bodies equal `--format json` (GET /api/budget, /api/commitments,
-    /api/shares, /api/compliance, /api/events; described at /api/openapi.json).
+    /api/shares, /api/compliance, /api/spend, /api/group, /api/events; described at
+    /api/openapi.json).
 
     Every request reads in a read-only transaction; no route writes. Needs the `web` extra.
 

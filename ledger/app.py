@@ -31,19 +31,31 @@ from ledger.errors import (
     LedgerError,
     Problem,
     SchemaError,
+    UnapprovedError,
     ValidationError,
 )
 from ledger.io import export_lines, write_csv
-from ledger.log import head, log_pages, log_rows, stray_rows
+from ledger.log import chain_head, head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.compliance import compliance_rows
-from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
-from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list
+from ledger.reads.diff import (
+    budget_diff,
+    close_events,
+    commitment_diff,
+    event_diff,
+    period_history,
+    period_rows,
+    spend_diff,
+)
+from ledger.reads.group import group_rows
+from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
+from ledger.reads.spend import invoice_rows, spend_rows
+from ledger.reads.touching import about_region, could_be_about
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent, StoredEvent
@@ -136,6 +148,7 @@ class Ledger:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._login_actor: tuple[str | None] | None = None
 
     @cached_property
     def store(self) -> Store:
@@ -211,6 +224,16 @@ class Ledger:
 
     # -- recording ----------------------------------------------------------------------------
 
+    def recording_actor(self) -> str:
+        """The actor of an event recorded without one: where the database binds actors to login
+        roles (PostgreSQL, `ledger db bind-actors`), the login role; else LEDGER_ACTOR, else the
+        OS login name. Asked once per open ledger."""
+        if self._login_actor is None:
+            from ledger.privileges import login_actor
+
+            self._login_actor = (login_actor(self),)
+        return self._login_actor[0] or default_actor()
+
     def record(
         self,
         type: str,
@@ -221,14 +244,19 @@ class Ledger:
         reason: str | None = None,
         event_id: str | None = None,
     ) -> Appended:
-        """Append one event; returns its seq (or the existing one when already recorded)."""
-        from ledger.events import NewEvent
+        """Append one event; returns its seq (or the existing one when already recorded). An
+        approval without an event_id gets the one made from its approval id (SPEC §5)."""
+        from ledger.events import ApprovalGranted, NewEvent, approval_event_id
+
+        if event_id is None and type == ApprovalGranted.type:
+            approval = payload.get("approval")
+            event_id = approval_event_id(approval) if isinstance(approval, str) else None
 
         event = NewEvent.create(
             type,
             date.today() if effective is None else effective,
             payload,
-            actor=actor or default_actor(),
+            actor=actor or self.recording_actor(),
             reason=reason,
             event_id=event_id,
         )
@@ -250,7 +278,7 @@ class Ledger:
         checks the same way, in the same transaction, and then rolls it back."""
         from ledger.pipeline import parsed_batches
 
-        batches = parsed_batches(lines, actor or default_actor(), IMPORT_BATCH)
+        batches = parsed_batches(lines, actor or self.recording_actor(), IMPORT_BATCH)
         return self._import_batches(batches, dry_run=dry_run)
 
     def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
@@ -281,6 +309,9 @@ class Ledger:
                 for number, event in parsed:
                     try:
                         result = appender.append(event)
+                    except UnapprovedError as error:
+                        problems.append(Problem(number, error.for_import()))
+                        continue
                     except LedgerError as error:
                         problems.append(Problem(number, str(error)))
                         continue
@@ -323,7 +354,7 @@ class Ledger:
         parallel = can_fork() and (worth_a_second_process(path) if parallel is None else parallel)
         batches = parsed_file(
             path,
-            actor or default_actor(),
+            actor or self.recording_actor(),
             IMPORT_BATCH,
             progress=progress,
             format=format,
@@ -378,9 +409,15 @@ class Ledger:
         report = self.verify()
         if not report.ok:
             return report, None
-        from ledger.deep import first_invalid_event
+        from ledger.deep import first_invalid_event, read_model_digests
 
-        return report, first_invalid_event(self)
+        # The read models and the head they stand for, in one snapshot: appends committed
+        # meanwhile are left for the next check.
+        with read_snapshot(self.engine) as connection:
+            with connection.begin():
+                upto_seq = chain_head(connection)[0]
+                digests = read_model_digests(connection)
+        return report, first_invalid_event(self, upto_seq=upto_seq, read_models=digests)
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
@@ -409,8 +446,9 @@ class Ledger:
         limit: int | None = None,
         after_seq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events matching every filter given: types, an effective date range, a region named
-        in the payload, an order or lease id, seq after `after_seq`."""
+        """Events matching every filter given: types, an effective date range, a region (the
+        events that touch it, and those that name it as their region: its opening and period
+        events), an order, lease, receipt, invoice or payment id, seq after `after_seq`."""
         return list(
             self.iter_log(
                 types=types,
@@ -449,21 +487,41 @@ class Ledger:
         if effective_to:
             query = query.where(events.c.effective <= effective_to)
         if region:
-            query = query.where(self._payload_has("region", region))
+            with self.engine.connect() as connection:
+                query = query.where(could_be_about(connection, region, knowledge.upto_seq))
         if document:
             query = query.where(
-                or_(self._payload_has("order", document), self._payload_has("lease", document))
+                or_(
+                    *(
+                        self._payload_has(field, document)
+                        for field in ("order", "lease", "receipt", "invoice", "payment")
+                    )
+                )
             )
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
         if after_seq is not None:
             query = query.where(events.c.seq > after_seq)
-        if limit:
+        if limit and not region:
             query = query.limit(limit)
         with self.engine.connect() as connection:
             result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
-            for row in result:
-                yield row_to_event(row)
+            if not region:
+                for row in result:
+                    yield row_to_event(row)
+                return
+            # Whether an amendment or a payment touches the region depends on its document:
+            # decided per batch, looked up on a second connection while the first streams.
+            left = limit or None
+            with self.engine.connect() as lookups:
+                about = about_region(lookups, region, knowledge.upto_seq)
+                for rows in result.partitions(LOG_BATCH):
+                    for row in about(rows):
+                        yield row_to_event(row)
+                        if left is not None:
+                            left -= 1
+                            if left == 0:
+                                return
 
     def _payload_has(self, field: str, code: str):
         """The stored payload holds field: code. A plain substring test on the canonical text:
@@ -627,6 +685,66 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def query_spend(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Budget, committed, received, invoiced, paid, open, payable and remaining per region
+        for one year, as of a date (SPEC §4.7)."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
+    def query_group(
+        self,
+        *,
+        currency: str,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        rate_date: date | None = None,
+        via: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Each region's budget, committed, remaining, invoiced and paid for one year in one
+        reporting currency, at the rates in force on `rate_date` (default: as_of), then the
+        group total (region `*`; not with a region). `via` converts through a third currency
+        when a region's currency has no rate of its own to `currency`."""
+        from ledger.events import parse_currency
+
+        as_of = as_of or date.today()
+        return self._query(
+            group_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+            currency=parse_currency(currency, "currency"),
+            rate_date=rate_date,
+            via=None if via is None else parse_currency(via, "via"),
+        )
+
+    def invoices(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every invoice received by the as-of date, with what is paid of it and its status."""
+        return self._query(
+            invoice_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
     def series(
         self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
     ) -> list:
@@ -731,6 +849,64 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def approvals(self, *, knowledge: Knowledge = Knowledge()) -> list[dict[str, Any]]:
+        """Every known approval in seq order (any as-of date), with the seq of the event it
+        approves when the log holds it."""
+        from ledger.reads.approvals import approval_list
+
+        return self._query(approval_list, upto_seq=knowledge.upto_seq)
+
+    def approve(
+        self,
+        event_id: str,
+        digest: str,
+        *,
+        reason: str | None,
+        approval: str | None = None,
+        actor: str | None = None,
+        effective: date | str | None = None,
+        envelope_id: str | None = None,
+    ) -> Appended:
+        """Record approval.granted for one version (digest) of the event `event_id`. The approval
+        id defaults to one made from the event id; the approval's own envelope event_id follows
+        from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
+        from ledger.events import approval_event_id, parse_event_id
+
+        event_id = parse_event_id(event_id)
+        approval = approval or f"A-{event_id}"
+        return self.record(
+            "approval.granted",
+            {"approval": approval, "event_id": event_id, "digest": digest},
+            effective=effective,
+            actor=actor,
+            reason=reason,
+            event_id=envelope_id or approval_event_id(approval),
+        )
+
+    def digest(self, event: NewEvent) -> str:
+        """digest(E) of SPEC §4.9: what an approval of this event must name."""
+        from ledger.rules import digest_of
+
+        return digest_of(event)
+
+    def budget_transfers(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every budget transfer in effect by the as-of date (all years unless `year`; from or
+        to `region` when given), in (effective, seq) order, with what the receiver gained."""
+        return self._query(
+            transfer_list,
+            as_of=as_of or date.today(),
+            year=year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
     # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
 
     def periods(
@@ -745,16 +921,39 @@ class Ledger:
             period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
 
-    def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
-        """The knowledge limit right after the region's last `period.closed` within `knowledge`:
-        what the figures reported at that close were computed from."""
-        seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
-        if seq is None:
+    def period_history(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every period event of the regions opened by the as-of date, in seq order, with the
+        closed-through date it left."""
+        return self._query(
+            period_history, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
+    def last_close(
+        self, region: str, *, knowledge: Knowledge = Knowledge(), which: int | date | None = None
+    ) -> Knowledge:
+        """The knowledge limit right after one of the region's `period.closed` events within
+        `knowledge`: what the figures reported at that close were computed from. `which`: None
+        for the last close, a seq for that close, a date for the last close through that day."""
+        closes = self._query(close_events, region=region, upto_seq=knowledge.upto_seq)
+        if not closes:
             raise LedgerError(
                 f"region {region}: no period.closed is known, so there is no close to "
                 "compare from; give --from-seq or --from-known-at"
             )
-        return Knowledge(seq)
+        if which is None:
+            return Knowledge(closes[-1][0])
+        found = [seq for seq, through in closes if which in (seq, through)]
+        if not found:
+            known = ", ".join(f"seq {seq} through {through.isoformat()}" for seq, through in closes)
+            asked = f"seq {which}" if isinstance(which, int) else f"through {which.isoformat()}"
+            raise LedgerError(f"region {region}: no close {asked}; its closes: {known}")
+        return Knowledge(found[-1])
 
     def diff_budget(
         self,
@@ -770,6 +969,26 @@ class Ledger:
         as_of = as_of or date.today()
         return self._query(
             budget_diff,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
+
+    def diff_spend(
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The spend report as of a date at two knowledge limits: rows that print differently."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_diff,
             as_of=as_of,
             year=year or as_of.year,
             region=region,

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from json.encoder import c_make_encoder, encode_basestring
 from typing import IO, Any
 
@@ -29,6 +30,15 @@ HASHED_FIELDS = (
 # What `export events` writes: the hashed fields, then the chain's two links.
 EXPORT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 SEQ_CELL = re.compile(r"[1-9][0-9]*")
+# The envelope's formats (SPEC §2): an event_id as str(uuid.UUID) writes it, dates as
+# YYYY-MM-DD, recorded_at as YYYY-MM-DDTHH:MM:SS.ffffffZ (fixed width, so text order is time order).
+UUID_CELL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DATE_CELL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+RECORDED_AT_CELL = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z"
+)
+# How far a recorded_at may lie ahead of the clock of whoever checks it (two machines' clocks).
+CLOCK_SKEW = timedelta(seconds=1)
 
 
 def canonical(value: Any) -> str:
@@ -153,6 +163,67 @@ def chain_hash(
     return hashlib.sha256(f"{prev_hash}\n{envelope}".encode()).hexdigest()
 
 
+def event_digest(type: str, effective: str, payload: dict[str, Any]) -> str:
+    """digest(E) of SPEC §4.9: sha256_hex(canonical({"type", "effective", "payload"})), the
+    payload in its stored form (defaults filled). It names one version of one event: what an
+    approval is bound to. `effective` is the date as text (YYYY-MM-DD)."""
+    text = canonical({"type": type, "effective": effective, "payload": payload})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class EnvelopeCheck:
+    """The envelope's formats of SPEC §2, row after row: event_id a UUID, type a known type,
+    effective a real date, recorded_at in its format and not later than the moment the check
+    began (within CLOCK_SKEW). Each call gives the problem of one row, or None. Cheap per row:
+    patterns, and a date parsed once per distinct day."""
+
+    def __init__(self, now: datetime | None = None):
+        from ledger.events import PAYLOAD_TYPES
+
+        self.types = frozenset(PAYLOAD_TYPES)
+        moment = (now or datetime.now(UTC)).astimezone(UTC) + CLOCK_SKEW
+        self.latest = moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._days: set[str] = set()
+
+    def _real_day(self, text: str) -> bool:
+        if text in self._days:
+            return True
+        if not DATE_CELL.fullmatch(text):
+            return False
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return False
+        if len(self._days) < 100_000:
+            self._days.add(text)
+        return True
+
+    def __call__(self, event_id, type_, effective, recorded_at) -> str | None:
+        if not (type(event_id) is str and UUID_CELL.fullmatch(event_id)):
+            return f"event_id {str(event_id)[:40]!r} is not a UUID in its stored form"
+        if type_ not in self.types:
+            return f"type {str(type_)[:40]!r} is not a known event type"
+        if not (type(effective) is str and self._real_day(effective)):
+            return f"effective {str(effective)[:40]!r} is not a real date (YYYY-MM-DD)"
+        matched = RECORDED_AT_CELL.fullmatch(recorded_at) if type(recorded_at) is str else None
+        if matched is None or not self._real_day(matched.group(1)):
+            return (
+                f"recorded_at {str(recorded_at)[:40]!r} is not a UTC time "
+                "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+            )
+        if recorded_at > self.latest:
+            return (
+                f"recorded_at {recorded_at} is later than the moment of the check "
+                f"({self.latest[:19]}Z, one second of clock skew allowed)"
+            )
+        return None
+
+
+# Problems of an event's content rather than of the chain's links: a hash computed by its writer
+# can cover them, so they are reported as what `verify --deep` explains.
+ENVELOPE_PROBLEMS = ("event_id ", "type ", "effective ", "recorded_at ")
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What a verification found: how many events, the head hash, and the first broken seq."""
@@ -201,6 +272,7 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
     expected_prev = GENESIS_HASH
     last_recorded = ""
     count = 0
+    envelope_problem = EnvelopeCheck()
     for (
         seq,
         event_id,
@@ -234,6 +306,8 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
             problem = "recorded_at goes back in time"
         elif not is_canonical(payload):
             problem = "the payload is not canonical JSON (SPEC §2.2)"
+        else:
+            problem = envelope_problem(event_id, type_, effective, recorded_at)
         if problem is not None:
             return ChainReport(count - 1, expected_prev, seq, problem)
         last_recorded = recorded_at
@@ -259,9 +333,17 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
         expected_prev = GENESIS_HASH
         last_recorded = ""
         count = 0
+        envelope_problem = EnvelopeCheck()
         for cells in reader:
             count += 1
             problem, envelope = _export_row(cells, count, expected_prev, last_recorded)
+            if problem is None:
+                problem = envelope_problem(
+                    envelope["event_id"],
+                    envelope["type"],
+                    envelope["effective"],
+                    envelope["recorded_at"],
+                )
             if problem is not None:
                 # The seq the row claims, when that is what is wrong with it.
                 seq = (

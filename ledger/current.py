@@ -64,7 +64,8 @@ class CurrentLog:
         # its cancellations, and what an order_changes row's signed delta is folded from.
         self.changes: dict[str, list[tuple]] = {}
         self.leases: dict[str, Row | None] = {}
-        self.terminated: dict[str, bool] = {}
+        # lease → the effective date of its termination (a lease is terminated at most once).
+        self.terminated: dict[str, date] = {}
         # Per batch, the later life of the documents read: order_id → its receipts as
         # (quantity, effective, seq); order or lease → its invoices (rows); invoice → its row,
         # or None; invoice → its payments as (amount, effective, seq); invoice → its void's date.
@@ -73,6 +74,10 @@ class CurrentLog:
         self.invoices: dict[str, Row | None] = {}
         self.payments: dict[str, list[tuple]] = {}
         self.voided: dict[str, date] = {}
+        # Per batch, receipt and payment codes → whether the log holds them (their ids are new
+        # when recorded).
+        self.receipt_codes: dict[str, bool] = {}
+        self.payment_codes: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
         from ledger.upcasting import upcast
@@ -87,6 +92,13 @@ class CurrentLog:
             )
         )
         self._currency_regions: dict[str, list[str]] | None = None
+        # Approvals (SPEC §4.9), asked for only when block mode refuses an event: per batch,
+        # event_id → the approval naming it, or None. Most ledgers have none, and then nothing is
+        # read at all.
+        self.approvals: dict[str, Row | None] = {}
+        self.any_approval = (
+            connection.execute(select(schema.approvals.c.seq).limit(1)).first() is not None
+        )
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -114,9 +126,37 @@ class CurrentLog:
         return self.leases[lease]
 
     def is_terminated(self, lease: str) -> bool:
+        return self.terminated_on(lease) is not None
+
+    def terminated_on(self, lease: str) -> date | None:
         if lease not in self.leases:
             self.prefetch(leases=[lease])
-        return self.terminated.get(lease, False)
+        return self.terminated.get(lease)
+
+    def lease_reviews(self, lease: str) -> list[tuple[str, date, int]]:
+        """The lease's reviews in the log as (outcome, effective, seq), in seq order. Read with
+        SQL when asked (only a block-mode lease_review asks, at a payment)."""
+        self.before_sql()
+        return [
+            (outcome, as_date(effective), seq)
+            for outcome, effective, seq in self.connection.exec_driver_sql(
+                for_driver(
+                    self.connection,
+                    "SELECT outcome, effective, seq FROM lease_reviews WHERE lease = ? ORDER BY seq",
+                ),
+                (lease,),
+            )
+        ]
+
+    def has_receipt(self, receipt: str) -> bool:
+        if receipt not in self.receipt_codes:
+            self.prefetch(receipts=[receipt])
+        return self.receipt_codes[receipt]
+
+    def has_payment(self, payment: str) -> bool:
+        if payment not in self.payment_codes:
+            self.prefetch(payments=[payment])
+        return self.payment_codes[payment]
 
     def rate_known_from(self, currency: str, other: str) -> date | None:
         return self.rates_from.get(frozenset((currency, other)))
@@ -156,6 +196,49 @@ class CurrentLog:
             self.prefetch(invoices=[invoice])
         return self.voided.get(invoice)
 
+    def approval_for(self, event_id: str | None) -> Row | None:
+        """The approval that names this event_id (at most one does), learned or in the log."""
+        if event_id is None or not self.any_approval:
+            return None
+        if event_id not in self.approvals:
+            self.prefetch_approvals([event_id])
+        return self.approvals[event_id]
+
+    def prefetch_approvals(self, event_ids: Iterable[str]) -> None:
+        """Read in one query the approvals naming any of these event_ids."""
+        if not self.any_approval:
+            return
+        wanted = [event_id for event_id in set(event_ids) if event_id not in self.approvals]
+        for event_id in wanted:
+            self.approvals[event_id] = None
+        for row in select_in(
+            self.connection, f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE event_id", wanted
+        ):
+            approval = dict(zip(_APPROVAL_NAMES, row, strict=True))
+            approval["effective"] = as_date(approval["effective"])
+            self.approvals[approval["event_id"]] = approval
+
+    def approval(self, code: str) -> Row | None:
+        """The approval with this id (rare: an approval being recorded)."""
+        if not self.any_approval:
+            return None
+        self.before_sql()
+        row = self.connection.exec_driver_sql(
+            for_driver(
+                self.connection, f"SELECT {_APPROVAL_COLUMNS} FROM approvals WHERE approval = ?"
+            ),
+            (code,),
+        ).first()
+        return None if row is None else dict(zip(_APPROVAL_NAMES, row, strict=True))
+
+    def event_seq(self, event_id: str) -> int | None:
+        """The seq of the event with this event_id, if the log holds it (this transaction's
+        appends included)."""
+        self.before_sql()
+        return self.connection.exec_driver_sql(
+            for_driver(self.connection, "SELECT seq FROM events WHERE event_id = ?"), (event_id,)
+        ).scalar()
+
     # -- what `touches` asks (ledger.semantics.periods.Lookups) -----------------------------------
 
     def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
@@ -194,14 +277,22 @@ class CurrentLog:
 
     def prefetch_for(self, payloads: Iterable[Any]) -> None:
         """Prefetch the documents a batch of payloads (models or stored dicts) names."""
-        orders, leases, invoices = [], [], []
+        orders, leases, invoices, receipts, payments = [], [], [], [], []
         for payload in payloads:
             fields = payload if isinstance(payload, dict) else payload.__dict__
-            for key, into in (("order", orders), ("lease", leases), ("invoice", invoices)):
+            for key, into in (
+                ("order", orders),
+                ("lease", leases),
+                ("invoice", invoices),
+                ("receipt", receipts),
+                ("payment", payments),
+            ):
                 code = fields.get(key)
                 if type(code) is str:
                     into.append(code)
-        self.prefetch(orders=orders, leases=leases, invoices=invoices)
+        self.prefetch(
+            orders=orders, leases=leases, invoices=invoices, receipts=receipts, payments=payments
+        )
 
     def prefetch(
         self,
@@ -209,10 +300,23 @@ class CurrentLog:
         orders: Iterable[str] = (),
         leases: Iterable[str] = (),
         invoices: Iterable[str] = (),
+        receipts: Iterable[str] = (),
+        payments: Iterable[str] = (),
     ) -> None:
         """Read the orders, leases and invoices a batch names (with their cancellations,
         terminations, receipts, invoices, voids and payments) in a few queries instead of one
         per event. Only what the checks and the read-model rows need is read."""
+        for codes, known, table, key in (
+            (receipts, self.receipt_codes, "receipts", "receipt"),
+            (payments, self.payment_codes, "payments", "payment"),
+        ):
+            codes = [code for code in set(codes) if code not in known]
+            for code in codes:
+                known[code] = False
+            for (code,) in select_in(
+                self.connection, f"SELECT {key} FROM {table} WHERE {key}", codes
+            ):
+                known[code] = True
         invoices = [code for code in set(invoices) if code not in self.invoices]
         if invoices:
             self._prefetch_invoices(invoices)
@@ -287,10 +391,10 @@ class CurrentLog:
                 "currency": currency,
             }
         wanted = [code for code in wanted if self.leases[code] is not None]
-        for (lease,) in select_in(
-            self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted
+        for lease, effective in select_in(
+            self.connection, "SELECT lease, effective FROM lease_terminations WHERE lease", wanted
         ):
-            self.terminated[lease] = True
+            self.terminated[lease] = as_date(effective)
         documents = [*documents, *wanted]
         if documents:
             by_document: dict[str, list[Row]] = {}
@@ -338,6 +442,9 @@ class CurrentLog:
         self.invoices.clear()
         self.payments.clear()
         self.voided.clear()
+        self.approvals.clear()
+        self.receipt_codes.clear()
+        self.payment_codes.clear()
 
     # -- learning what was appended ---------------------------------------------------------------
 
@@ -352,8 +459,9 @@ class CurrentLog:
         elif table is schema.leases:
             self.leases[row["lease"]] = row
         elif table is schema.lease_terminations:
-            self.terminated[row["lease"]] = True
+            self.terminated[row["lease"]] = row["effective"]
         elif table is schema.receipts:
+            self.receipt_codes[row["receipt"]] = True
             self.receipts.setdefault(row["order_id"], []).append(
                 (row["quantity"], row["effective"], row["seq"])
             )
@@ -363,9 +471,13 @@ class CurrentLog:
         elif table is schema.invoice_voids:
             self.voided[row["invoice"]] = row["effective"]
         elif table is schema.payments:
+            self.payment_codes[row["payment"]] = True
             self.payments.setdefault(row["invoice"], []).append(
                 (row["amount"], row["effective"], row["seq"])
             )
+        elif table is schema.approvals:
+            self.approvals[row["event_id"]] = row
+            self.any_approval = True
         elif table is schema.regions:
             self.regions[row["region"]] = row
             self._currency_regions = None
@@ -394,6 +506,9 @@ class CurrentLog:
         if since is None or effective < since:
             self.rates_from[pair] = effective
 
+
+_APPROVAL_NAMES = ("approval", "event_id", "digest", "actor", "effective", "seq")
+_APPROVAL_COLUMNS = ", ".join(_APPROVAL_NAMES)
 
 _INVOICE_NAMES = (
     "invoice",

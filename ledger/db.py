@@ -271,6 +271,10 @@ def _translate(context: ExceptionContext) -> LedgerDatabaseError | None:
     return database_error(context.original_exception)
 
 
+# The SQLSTATEs of the ledger's own role triggers (ledger.privileges): controllers, bound actors.
+ROLE_REFUSALS = ("LDC01", "LDA01")
+
+
 def database_error(error: BaseException) -> LedgerDatabaseError:
     """The LedgerDatabaseError for a driver's exception (or SQLAlchemy's wrapper of one): its
     first line as the reason; LedgerConstraintError when a constraint or a type refused a row.
@@ -278,6 +282,9 @@ def database_error(error: BaseException) -> LedgerDatabaseError:
     orig = getattr(error, "orig", None) or error
     lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
     reason = lines[0] if lines else type(orig).__name__
+    if getattr(orig, "sqlstate", None) in ROLE_REFUSALS:
+        # The controller and bound-actor triggers (ledger.privileges): their line says it all.
+        return LedgerDatabaseError(reason, orig=orig, context="refused by the database")
     names = {kind.__name__ for kind in type(orig).__mro__}
     kind = LedgerConstraintError if names & {"IntegrityError", "DataError"} else LedgerDatabaseError
     return kind(reason, orig=orig)

@@ -7,16 +7,26 @@ replaying the log into a scratch ledger: a SQLite file in a temporary folder, de
 A scratch ledger rather than a transaction on the ledger itself that is rolled back: it writes
 nothing to the ledger's database, so it works for a read-only role or file too, and it never
 holds the ledger's write lock while it runs.
+
+The read models the replay built are then compared with the ledger's own, table by table (as
+`rebuild --check` does, but without writing): a writer maintains them, so it could make every
+reader's figures lie while the log itself stays sound.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Connection, select
+
 from ledger.chain import canonical
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnapprovedError
+from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -25,9 +35,17 @@ if TYPE_CHECKING:
 REPLAY_BATCH = 5000
 
 
-def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str | None:
+def first_invalid_event(
+    ledger: Ledger,
+    *,
+    upto_seq: int | None = None,
+    read_models: dict[str, tuple[int, int]] | None = None,
+) -> str | None:
     """ "seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
-    rules refuse, or whose stored form is not the one an append writes; None when all pass."""
+    rules refuse, or whose stored form is not the one an append writes; None when all pass.
+    With `read_models` (read_model_digests of the ledger, at upto_seq), the read models the
+    replay built are then compared with them: "read models: TABLE …" names the first table
+    that differs."""
     from ledger.app import Ledger
     from ledger.events import NewEvent
     from ledger.store import batched
@@ -68,6 +86,8 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                     for stored, event in parsed:
                         try:
                             appended = appender.append(event)
+                        except UnapprovedError as error:
+                            return f"seq {stored.seq}: {error.for_verify()}"
                         except LedgerError as error:
                             return f"seq {stored.seq}: {error}"
                         if appended.already_recorded:
@@ -75,9 +95,51 @@ def first_invalid_event(ledger: Ledger, *, upto_seq: int | None = None) -> str |
                                 f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
                             )
                     appender.end_batch()
+            if read_models is not None:
+                with scratch.engine.connect() as connection:
+                    replayed = read_model_digests(connection)
+                for name, (rows, digest) in read_models.items():
+                    if replayed.get(name) != (rows, digest):
+                        expected = replayed.get(name, (0, 0))[0]
+                        return (
+                            f"read models: {name} differs from a replay of the log ({rows} rows "
+                            f"here, {expected} from the replay; a row was changed, added or "
+                            "removed); `ledger rebuild` builds them again from the log"
+                        )
         finally:
             scratch.close()
     return None
+
+
+def _normal(value):
+    """A read-model value in one form on both backends: NUMERIC's scale and SQLite's text
+    amounts alike become canonical decimal text, dates ISO text."""
+    if isinstance(value, Decimal):
+        return canonical_decimal(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def read_model_digests(connection: Connection) -> dict[str, tuple[int, int]]:
+    """Per read model, its number of rows and a digest of them as a set (the sum of each row's
+    hash), streamed in constant memory and independent of row order and of the backend."""
+    from ledger import schema
+
+    digests = {}
+    for table in schema.READ_MODELS:
+        rows = 0
+        total = 0
+        result = connection.execution_options(yield_per=REPLAY_BATCH).execute(select(table))
+        for row in result:
+            rows += 1
+            text = repr(tuple(map(_normal, row)))
+            total += int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest())
+        result.close()
+        digests[table.name] = (rows, total % (1 << 128))
+    return digests
 
 
 def _stored_form(payload: dict, stored: StoredEvent, event) -> str | None:

@@ -23,6 +23,43 @@ class BlockedError(ValidationError):
     of rejection an approval by someone else can lift."""
 
 
+class UnapprovedError(BlockedError):
+    """A block-mode rejection that no matching approval lifts (SPEC §4.9). The line names the
+    policy's refusal, the event's event_id and digest, and how to make it go through: an
+    approval by someone else, then the same event again under that event_id. `why` says why an
+    approval that names the event does not lift it (another version, or the approver's own)."""
+
+    def __init__(
+        self, blocked: BlockedError, event_id: str | None, digest: str, why: str | None = None
+    ):
+        self.blocked = blocked
+        self.event_id = event_id
+        self.digest = digest
+        self.why = why
+        super().__init__(self._text("the same command again with `--event-id {id}`"), blocked.field)
+
+    def _text(self, again: str) -> str:
+        named = f"{self.blocked.message}; event_id {self.event_id}, digest {self.digest}"
+        if self.why:
+            return f"{named}: {self.why}"
+        return (
+            f"{named}: to record it anyway, someone else runs `ledger approve {self.event_id} "
+            f"--digest {self.digest} --reason TEXT`, then {again.format(id=self.event_id)}"
+        )
+
+    def for_import(self) -> str:
+        """The line of an import file: the event goes in again as a line with this event_id."""
+        text = self._text("import the line again with `event_id` {id}")
+        return f"{self.field}: {text}" if self.field else text
+
+    def for_verify(self) -> str:
+        """`verify --deep`: an event in the log that block mode refuses, with no approval."""
+        named = f"{self.blocked}; event_id {self.event_id}, digest {self.digest}"
+        return (
+            f"{named}: {self.why}" if self.why else f"{named}: no approval by someone else lifts it"
+        )
+
+
 class ConflictError(LedgerError):
     """An `event_id` already in the log with a different type, effective date or payload."""
 
@@ -33,6 +70,10 @@ class SchemaError(LedgerError):
 
 class IntegrityError(LedgerError):
     """The chain or the seq sequence does not verify."""
+
+
+class ClockError(LedgerError):
+    """An append whose clock is behind the head's recorded_at by more than the allowed skew."""
 
 
 class LockTimeoutError(LedgerError):

@@ -34,7 +34,23 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    if engine.dialect.name == "postgresql":
+        revoke_public(engine)
     return before, current_revision(engine)
+
+
+def revoke_public(engine: Engine) -> None:
+    """PUBLIC holds no right on the ledger's tables (a `GRANT ALL ... TO PUBLIC` made since is
+    undone by the next `ledger init`): only the roles granted one can read or write."""
+    with engine.begin() as connection:
+        owned = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tableowner = current_user"
+            )
+        ).scalars()
+        for name in owned:
+            connection.exec_driver_sql(f'REVOKE ALL ON "{name}" FROM PUBLIC')
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -26,6 +26,7 @@ EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
+SIX_PLACES = Decimal("0.000001")
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -70,7 +71,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError("must be a decimal number")
     if not number.is_finite():
         raise ValueError(f"{value} is not a finite number")
-    sign, digits, exponent = number.normalize().as_tuple()
+    # normalize() in the default context (28 digits) would round a 32-digit amount.
+    sign, digits, exponent = number.normalize(EXACT).as_tuple()
     fraction_digits = max(0, -exponent)
     integer_digits = max(0, len(digits) + exponent)
     if fraction_digits > MAX_FRACTION_DIGITS:
@@ -107,7 +109,7 @@ def canonical_decimal(number: Decimal) -> str:
     """Plain notation, no trailing zeros, no exponent: 30000, 7.25, 0.3, 0."""
     if number == 0:
         return "0"
-    return format(number.normalize(), "f")
+    return format(number.normalize(EXACT), "f")
 
 
 def to_fraction(number: Decimal | int | Fraction) -> Fraction:
@@ -139,6 +141,11 @@ def format_amount(value: Decimal | Fraction | int) -> str:
 def format_fraction4(value: Decimal | Fraction | int) -> str:
     """A share or utilization: four decimals, rounded half up."""
     return str(round_half_up(value, FOUR_PLACES))
+
+
+def format_rate(value: Decimal | Fraction | int) -> str:
+    """An exchange rate for display: six decimals, rounded half up (the exact rate is used)."""
+    return str(round_half_up(value, SIX_PLACES))
 
 
 def as_decimal(value: Decimal | str | int) -> Decimal:

@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
 from ledger import schema
-from ledger.chain import canonical, read_export, verify_rows
+from ledger.chain import ENVELOPE_PROBLEMS, canonical, read_export, verify_rows
 from ledger.db import describe_url, lock_for_append, make_engine
 from ledger.errors import IntegrityError, LedgerError
-from ledger.log import head, log_pages, log_rows, stray_rows
+from ledger.log import LOG_COLUMNS, head, log_pages, log_rows, stray_rows
+from ledger.privileges import require_owner_when_enforced
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -49,32 +49,77 @@ class MoveResult:
 
 
 class _Diverged(Exception):
-    """The target's head is not the source's event at the same seq."""
+    """The target holds a row that is not the source's row of the same seq: (seq, why)."""
+
+    def __init__(self, seq: int, why: str):
+        super().__init__(seq, why)
+        self.seq, self.why = seq, why
+
+
+class _Invalid(Exception):
+    """A chained event whose content a replay cannot take: (seq, why)."""
+
+    def __init__(self, seq: int, why: str):
+        super().__init__(seq, why)
+        self.seq, self.why = seq, why
+
+
+# The fields a kept row is compared by: the export's columns, then the payload version.
+_COMPARED = (*LOG_COLUMNS, "version")
+
+
+def _kept_rows(connection: Connection, upto_seq: int) -> Iterator[tuple]:
+    """The target's own rows 1…upto_seq (with their version), a wrongly typed value on SQLite
+    being a difference of the target, not an error of the source."""
+    if not upto_seq:
+        return
+    try:
+        yield from log_rows(connection, upto_seq=upto_seq, with_version=True)
+    except IntegrityError as error:
+        message = str(error)
+        seq = message.split(":", 1)[0].removeprefix("seq ")
+        raise _Diverged(int(seq) if seq.isdigit() else 1, message) from None
 
 
 class _Loader:
-    """Writes the rows after the target's head (events and read models) as they stream past."""
+    """Writes the rows after the target's head (events and read models) as they stream past,
+    after comparing every row the target already holds with the source's row of the same seq."""
 
     def __init__(self, connection: Connection):
         from ledger.store import Appender
 
         self.appender = Appender(connection, None)
         self.target_seq, self.target_hash = self.appender.seq, self.appender.hash
+        self.kept = _kept_rows(connection, self.target_seq)
         self.pending: list[tuple] = []
         self.copied = 0
         self.progress: Progress | None = None
 
     def tap(self, rows: Iterable[tuple]) -> Iterator[tuple]:
-        """Pass the rows on to the chain check, keeping those the target lacks."""
+        """Pass the rows on to the chain check; each row the check has passed (the generator
+        resumes only when the next row is asked for) is compared with the target's row of the
+        same seq, or kept to be written when the target lacks it."""
+        target_seq = self.target_seq
+        kept = self.kept
         for row in rows:
+            yield row[:10]
             seq = row[0]
-            if seq > self.target_seq:
+            if seq > target_seq:
                 self.pending.append(row)
                 if len(self.pending) >= COPY_BATCH:
                     self.write()
-            elif seq == self.target_seq and row[9] != self.target_hash:
-                raise _Diverged
-            yield row[:10]
+                continue
+            theirs = next(kept, None)
+            if theirs is None:
+                raise _Diverged(seq, "the target has no row there")
+            ours = tuple(row)
+            if ours != theirs[: len(ours)]:
+                field = next(
+                    name
+                    for name, mine, other in zip(_COMPARED, ours, theirs, strict=False)
+                    if mine != other
+                )
+                raise _Diverged(seq, f"its {field} differs")
 
     def write(self) -> None:
         from ledger.events import StoredEvent
@@ -98,17 +143,23 @@ class _Loader:
                 prev_hash,
                 digest,
             ) = row[:10]
-            document = json.loads(payload)
-            # A copied row carries its payload version; an export's does not (SPEC §5 fixes its
-            # columns), so a restore infers it from the payload's shape.
-            version = row[10] if len(row) > 10 else infer_version(type_, document)
+            try:
+                document = json.loads(payload)
+                # A copied row carries its payload version; an export's does not (SPEC §5 fixes
+                # its columns), so a restore infers it from the payload's shape.
+                version = row[10] if len(row) > 10 else infer_version(type_, document)
+                day = date.fromisoformat(effective)
+            except (ValueError, LookupError, TypeError, RecursionError) as error:
+                raise _Invalid(seq, _first_line(error)) from None
+            if not isinstance(document, dict):
+                raise _Invalid(seq, "payload: not a JSON object")
             appender.buffer.add_tuple(schema.events, (*row[:10], version))
             events.append(
                 StoredEvent(
                     seq,
                     event_id,
                     type_,
-                    date.fromisoformat(effective),
+                    day,
                     recorded_at,
                     actor,
                     reason,
@@ -118,15 +169,84 @@ class _Loader:
                     version,
                 )
             )
-        appender.current.prefetch_for(
-            event.payload for event in events if isinstance(event.payload, dict)
-        )
+        current = appender.current
+        current.prefetch_for(event.payload for event in events)
         for event in events:
-            appender.replay(event)
+            try:
+                payload = event.typed_payload()
+            except (LedgerError, ValueError, LookupError, TypeError, ArithmeticError) as error:
+                raise _Invalid(event.seq, _first_line(error)) from None
+            unknown = _unknown_code(current, event.type, payload)
+            if unknown:
+                raise _Invalid(event.seq, unknown)
+            try:
+                appender.replay(event, payload)
+            except (
+                LedgerError,
+                ValueError,
+                LookupError,
+                TypeError,
+                ArithmeticError,
+                AttributeError,
+            ) as error:
+                raise _Invalid(event.seq, _first_line(error)) from None
         appender.end_batch()
         self.copied += len(batch)
         if self.progress:
             self.progress(len(batch))
+
+
+# The payload field that an event of these types brings into being (not a reference to it).
+_CREATES = {
+    "region.opened": "region",
+    "supplier.registered": "supplier",
+    "order.placed": "order",
+    "lease.signed": "lease",
+    "invoice.received": "invoice",
+}
+
+
+def _unknown_code(current, event_type: str, payload) -> str | None:
+    """The first code the event names that the log does not know by then (a region not opened,
+    a supplier not registered, an order not placed, a lease not signed, an invoice not
+    received), as "field: problem"."""
+    creates = _CREATES.get(event_type)
+    for name, value in payload.__dict__.items():
+        if name == creates or type(value) is not str:
+            continue
+        if name == "region" or name.endswith("_region"):
+            if value not in current.regions:
+                return f"{name}: region {value!r} is not opened"
+        elif name in ("supplier", "lessor"):
+            if value not in current.suppliers:
+                return f"{name}: supplier {value!r} is not registered"
+        elif name == "order":
+            if current.order(value) is None:
+                return f"order: order {value!r} is not placed"
+        elif name == "lease":
+            if current.lease(value) is None:
+                return f"lease: lease {value!r} is not signed"
+        elif name == "invoice":
+            if current.invoice(value) is None:
+                return f"invoice: invoice {value!r} is not received"
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    """One line for an error of a replay: a validation error's first problem, with its field."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            location = ".".join(str(part) for part in first["loc"])[:60]
+            message = str(first["msg"]).removeprefix("Value error, ")
+            if first["type"] == "extra_forbidden":
+                message = "unknown field"
+            return f"{location}: {message}"[:200] if location else message[:200]
+        except (LookupError, TypeError):
+            pass
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]
 
 
 def _load(
@@ -136,25 +256,51 @@ def _load(
     source_name: str,
     progress: Callable[[int], Progress] | None,
 ) -> MoveResult:
-    """The common part of copy and restore: `rows()` streams the source's rows from seq 1."""
+    """The common part of copy and restore: `rows()` streams the source's rows from seq 1, once;
+    the target's own rows are read once beside them."""
     with target.engine.connect().execution_options(ledger_write=True) as connection:
         with connection.begin():
             lock_for_append(connection)
+            # Controllers or bound actors: only the owner keeps every actor (SPEC §5).
+            require_owner_when_enforced(connection)
             loader = _Loader(connection)
-            if loader.target_seq > source_count:
-                raise _refusal(rows, connection, source_name)
+            strays = stray_rows(connection, loader.target_seq)
+            if strays:
+                # A row beyond the target's chain, a second row for a seq, or a gap: the target
+                # is not a prefix of any chain, whatever the source holds.
+                seq, problem = strays[0]
+                first = (
+                    seq
+                    if type(seq) is int and 1 <= seq <= loader.target_seq
+                    else loader.target_seq + 1
+                )
+                where = f"seq {seq!r}: " if seq is not None else ""
+                raise _refusal(first, source_name, f"{where}{problem}")
+            if connection.dialect.name == "postgresql" and source_count > loader.target_seq:
+                _require_owner(connection)
             if progress is not None:
-                loader.progress = progress(source_count - loader.target_seq)
+                loader.progress = progress(max(source_count - loader.target_seq, 0))
             try:
                 report = verify_rows(loader.tap(rows()))
-            except _Diverged:
-                raise _refusal(rows, connection, source_name) from None
+            except _Diverged as diverged:
+                raise _refusal(diverged.seq, source_name, diverged.why) from None
+            except _Invalid as invalid:
+                raise _invalid(invalid.seq, source_name, invalid.why) from None
             if not report.ok:
+                if report.problem.startswith(ENVELOPE_PROBLEMS):
+                    raise _invalid(report.broken_seq, source_name, report.problem)
                 raise IntegrityError(
                     f"{source_name}: seq {report.broken_seq}: {report.problem} "
                     f"({report.count} events before it verify); nothing was written"
                 )
-            loader.write()
+            if loader.target_seq > report.count:
+                raise _refusal(
+                    report.count + 1, source_name, f"the target is longer than {source_name}"
+                )
+            try:
+                loader.write()
+            except _Invalid as invalid:
+                raise _invalid(invalid.seq, source_name, invalid.why) from None
             loader.appender.flush()
             if loader.copied and connection.dialect.name == "postgresql":
                 # Fresh statistics for the tables just filled: without them the planner guesses
@@ -165,19 +311,33 @@ def _load(
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
 
 
-def _refusal(
-    rows: Callable[[], Iterator[tuple]], connection: Connection, source_name: str
-) -> LedgerError:
-    """The target holds events that are not a prefix of the source: name the first seq where
-    the two logs differ (by seq and hash), reading both again side by side."""
-    first = 0
-    for position, (ours, theirs) in enumerate(zip_longest(rows(), log_rows(connection)), start=1):
-        first = position
-        if ours is None or theirs is None or (ours[0], ours[9]) != (theirs[0], theirs[9]):
-            break
+def _require_owner(connection: Connection) -> None:
+    """On PostgreSQL only the owner of `events` may write a recorded_at the server's clock did
+    not just give (its trigger refuses any other login): a copy or a restore keeps them all."""
+    owner, login = connection.exec_driver_sql(
+        "SELECT pg_get_userbyid(relowner), current_user FROM pg_class "
+        "WHERE oid = 'events'::regclass"
+    ).one()
+    if owner != login:
+        raise LedgerError(
+            f"copy and restore keep every event's recorded_at, which on PostgreSQL only the "
+            f"owner of events may write: connect as {owner} (not {login}); nothing was written"
+        )
+
+
+def _refusal(seq: int, source_name: str, why: str) -> LedgerError:
+    """The target holds events that are not a prefix of the source, from `seq` on."""
     return LedgerError(
-        f"the target differs from {source_name} from seq {first} on "
-        "(it is neither empty nor a prefix of the same chain); nothing was written"
+        f"the target differs from {source_name} from seq {seq} on ({why}; it is neither "
+        "empty nor a prefix of the same chain); nothing was written"
+    )
+
+
+def _invalid(seq: int, source_name: str, why: str) -> LedgerError:
+    """An event that is chained but that a replay cannot take."""
+    return IntegrityError(
+        f"{source_name}: seq {seq}: {why}; the event is chained but invalid "
+        "(`ledger verify --deep` names the rule it breaks); nothing was written"
     )
 
 
@@ -220,7 +380,16 @@ def check_export(path: str | Path):
             f"{path}: not a regular file; restore reads the export twice (checked whole, "
             "then loaded), so save it to a file first"
         )
-    return Ledger.verify_export(path)
+    try:
+        return Ledger.verify_export(path)
+    except IntegrityError as error:
+        seq, _, problem = str(error).partition(": ")
+        if problem.startswith(ENVELOPE_PROBLEMS):
+            raise IntegrityError(
+                f"{path}: {seq}: {problem}; the event is chained but invalid "
+                "(`ledger verify --deep` names the rule it breaks); nothing was written"
+            ) from None
+        raise
 
 
 def restore_export(
@@ -263,10 +432,12 @@ def restore_export(
 
 @contextmanager
 def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
-    """The ledger at `db` for a copy or a restore to write into, created when missing; when the
-    command then fails, a SQLite file it created is removed again, so that a failed copy or
-    restore leaves no empty ledger behind that a later command would take for a real one.
-    `label` names the option or argument `db` came from in an error about opening it."""
+    """The ledger at `db` for a copy or a restore to write into, created when missing. A SQLite
+    file it creates is written under a temporary name next to it and renamed only when the
+    command is complete, so a failed or killed copy leaves no half-made ledger at that path; a
+    PostgreSQL database it creates (through the server's `postgres` database) is dropped again
+    when the command fails. `label` names the option or argument `db` came from in an error
+    about opening it."""
     from ledger.app import Ledger
 
     def named(error: LedgerError) -> LedgerError:
@@ -280,25 +451,88 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
     except LedgerError as error:
         raise named(error) from None
     path = _sqlite_path(engine)
+    url = engine.url
     engine.dispose()
     if path is not None and not path.parent.is_dir():
         raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
     created = path is not None and not path.exists()
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}") if created else None
+    database = None if path is not None else _create_postgres_database(url)
+    opened = db if partial is None else url.set(database=str(partial)).render_as_string(False)
     try:
         try:
-            target = Ledger.open(db, create=True)
+            target = Ledger.open(opened, create=True)
         except LedgerError as error:
             raise named(error) from None
         with target:
             yield target
+        if partial is not None:
+            if path.exists():
+                raise LedgerError(
+                    f"cannot create {path}: it appeared while the copy ran; the copy is kept "
+                    f"as {partial}"
+                )
+            os.replace(partial, path)
     except BaseException:
-        if created:
-            for leftover in (
-                path,
-                *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")),
-            ):
-                leftover.unlink(missing_ok=True)
+        if partial is not None:
+            _remove_sqlite(partial)
+        if database is not None:
+            _drop_postgres_database(url, database)
         raise
+
+
+def _remove_sqlite(path: Path) -> None:
+    for leftover in (
+        path,
+        *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm")),
+    ):
+        leftover.unlink(missing_ok=True)
+
+
+def _server(url) -> Engine | None:
+    """The server's `postgres` database, as the same login, for CREATE and DROP DATABASE."""
+    if url.get_backend_name() != "postgresql" or not url.database:
+        return None
+    return make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+
+
+def _create_postgres_database(url) -> str | None:
+    """Create the PostgreSQL database of `url` when the server has none of that name; returns
+    its name when it was created here (None when it existed, or when the server cannot say)."""
+    try:
+        server = _server(url)
+    except LedgerError:
+        return None
+    if server is None:
+        return None
+    name = url.database
+    try:
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first():
+                return None
+            quote = server.dialect.identifier_preparer.quote
+            connection.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+            return name
+    except LedgerError:
+        return None  # no right to look or create: opening the target says what is wrong
+    finally:
+        server.dispose()
+
+
+def _drop_postgres_database(url, name: str) -> None:
+    server = _server(url)
+    if server is None:
+        return
+    try:
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            quote = server.dialect.identifier_preparer.quote
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+    except LedgerError:
+        pass  # the failure itself is what the user must see
+    finally:
+        server.dispose()
 
 
 def _sqlite_path(engine: Engine) -> Path | None:

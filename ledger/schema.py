@@ -29,7 +29,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 metadata = MetaData(
     naming_convention={

@@ -38,6 +38,13 @@ class Status:
     # On a standby: how far it has replayed the primary's WAL.
     replay_lsn: str | None = None
     replayed_at: str | None = None
+    # PostgreSQL (SPEC §4.9): the controllers (None: the database checks none) and whether the
+    # database binds actors to login roles; both None on SQLite.
+    controllers: tuple[str, ...] | None = None
+    actors_bound: bool | None = None
+    # PostgreSQL: every role that can change or remove events (the owner, superusers, roles
+    # holding UPDATE, DELETE or TRUNCATE on the log), as (role, why).
+    changers: tuple[tuple[str, str], ...] = ()
 
     @property
     def problem(self) -> str | None:
@@ -77,6 +84,28 @@ class Status:
                 ("head hash", self.head_hash or ""),
                 ("head recorded_at", self.head_recorded_at or ""),
             ]
+        if self.actors_bound is not None:
+            lines += [
+                (
+                    "controllers",
+                    "not enforced (no controller granted)"
+                    if self.controllers is None
+                    else (", ".join(self.controllers) or "none (every controller revoked)"),
+                ),
+                (
+                    "actors bound",
+                    "yes (each event's actor is the login role recording it)"
+                    if self.actors_bound
+                    else "no",
+                ),
+            ]
+        if self.changers:
+            lines.append(
+                (
+                    "can change the log",
+                    ", ".join(f"{role} ({why})" for role, why in self.changers),
+                )
+            )
         for region, through in sorted(self.closed_through.items()):
             lines.append((f"closed through ({region})", through or "open (reopened)"))
         if self.standby:
@@ -116,6 +145,16 @@ def ledger_status(ledger: Ledger) -> Status:
             column["name"] == "version" for column in inspect(connection).get_columns("events")
         )
         closed = closed_through(connection, versioned) if has_log else {}
+        rules = None
+        if postgres and has_log:
+            from ledger.privileges import role_rules_of
+
+            rules = role_rules_of(connection)
+        changers = ()
+        if postgres and has_log:
+            from ledger.privileges import roles_that_can_change_the_log
+
+            changers = tuple(roles_that_can_change_the_log(connection))
     return Status(
         database=describe_url(engine),
         backend="postgresql" if postgres else "sqlite",
@@ -130,6 +169,9 @@ def ledger_status(ledger: Ledger) -> Status:
         closed_through=closed,
         replay_lsn=replay[0],
         replayed_at=replay[1],
+        controllers=rules.controllers if rules else None,
+        actors_bound=rules.actors_bound if rules else None,
+        changers=changers,
     )
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 
@@ -25,7 +25,7 @@ from ledger.chain import chain_hash
 from ledger.current import CurrentLog
 from ledger.dates import as_date
 from ledger.db import database_error, write_transaction
-from ledger.errors import ConflictError, IntegrityError
+from ledger.errors import ClockError, ConflictError, IntegrityError
 from ledger.events import NewEvent, StoredEvent
 from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
@@ -54,6 +54,25 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 def utc_timestamp(moment: datetime | None = None) -> str:
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# The server's clock in the log's format: on PostgreSQL the append time is the database's (SPEC
+# §2), read inside the append transaction, which its trigger holds to the same clock.
+SERVER_CLOCK = (
+    "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+)
+# How far an append's clock may be behind the head's recorded_at and still be stamped with the
+# head's time (two writers' clocks a little apart); beyond it the append is refused.
+CLOCK_SKEW = timedelta(seconds=1)
+
+
+def _behind_by(recorded_at: str, head: str) -> timedelta:
+    """How far recorded_at lies before head (both in the log's format)."""
+    parse = "%Y-%m-%dT%H:%M:%S.%fZ"
+    try:
+        return datetime.strptime(head, parse) - datetime.strptime(recorded_at, parse)
+    except ValueError:
+        return timedelta.max  # a head not in the log's format: verify names it
 
 
 class RowBuffer:
@@ -179,6 +198,12 @@ class Appender:
         self._recorded: dict[str, tuple | IntegrityError | None] = {}
         self._timestamp: str | None = None
 
+    def clock(self) -> str:
+        """Now, in the log's format: the server's clock on PostgreSQL, this machine's on SQLite."""
+        if self.sqlite:
+            return utc_timestamp()
+        return self.connection.exec_driver_sql(SERVER_CLOCK).scalar()
+
     def prefetch(self, events: Iterable[NewEvent]) -> None:
         """Read in a few queries what the checks of these events will ask for."""
         events = list(events)
@@ -200,8 +225,9 @@ class Appender:
                 # Reported by append(), on the line of the event that carries this id.
                 self._recorded[event_id] = error
         self.current.prefetch_for(event.payload for event in events)
+        self.current.prefetch_approvals(event.event_id for event in events if event.event_id)
         # The events of a batch are recorded at the moment the batch is checked.
-        self._timestamp = utc_timestamp()
+        self._timestamp = self.clock()
 
     def append(self, event: NewEvent) -> Appended:
         payload = event.payload
@@ -222,11 +248,20 @@ class Appender:
                     )
                 return Appended(seq, event_id, already_recorded=True)
         else:
+            # Generated before the checks: a block-mode refusal names it, so that the same
+            # event can be approved and sent again under it (SPEC §4.9).
             event_id = str(uuid.uuid4())
+            event = _with_event_id(event, event_id)
         if self.check is not None:
             self.check(self.current, event)
-        recorded_at = self._timestamp or utc_timestamp()
+        recorded_at = self._timestamp or self.clock()
         if recorded_at < self.recorded_at:
+            if _behind_by(recorded_at, self.recorded_at) > CLOCK_SKEW:
+                raise ClockError(
+                    f"recorded_at: the clock reads {recorded_at}, more than a second before "
+                    f"the head's recorded_at {self.recorded_at} (seq {self.seq}); an event is "
+                    "never stamped into the future: fix the clock, then record it again"
+                )
             recorded_at = self.recorded_at
         seq = self.seq + 1
         type_ = event.type
@@ -267,9 +302,11 @@ class Appender:
             self.flush()
         return Appended(seq, event_id)
 
-    def replay(self, event: StoredEvent) -> None:
-        """Add the read-model rows of an event already in the log (for a rebuild)."""
-        payload = event.typed_payload()
+    def replay(self, event: StoredEvent, payload=None) -> None:
+        """Add the read-model rows of an event already in the log (for a rebuild); `payload`,
+        when given, is its typed payload already read."""
+        if payload is None:
+            payload = event.typed_payload()
         self._project(event.seq, event.effective, event.actor, payload)
         self.current.learn_event(event.seq, event.type, payload)
         if self.buffer.count >= FLUSH_ROWS:
@@ -335,6 +372,15 @@ class Appender:
             raise IntegrityError(
                 f"seq {seq}: effective is not a date; run `ledger verify`"
             ) from None
+
+
+def _with_event_id(event: NewEvent, event_id: str) -> NewEvent:
+    """The event with its generated event_id: a copy of its fields, a tenth of the cost of
+    dataclasses.replace (which runs the constructor), for every line of an import without one."""
+    new = object.__new__(NewEvent)
+    new.__dict__.update(event.__dict__)
+    new.__dict__["event_id"] = event_id
+    return new
 
 
 def row_to_event(row) -> StoredEvent:

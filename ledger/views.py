@@ -40,13 +40,14 @@ if TYPE_CHECKING:
 
 # Column kinds: how a value is written. "text" is free text and gets the CSV formula guard;
 # "integer" is written as a number in JSON (year, seq).
-AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER = (
+AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER, RATE = (
     "amount",
     "fraction",
     "text",
     "plain",
     "bool",
     "integer",
+    "rate",
 )
 
 
@@ -56,7 +57,7 @@ AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER = (
 def cell(value, kind: str) -> str:
     """A value as a CSV cell (exact until here, rounded half up only now)."""
     from ledger.chain import guard
-    from ledger.money import format_amount, format_fraction4
+    from ledger.money import format_amount, format_fraction4, format_rate
 
     if value is None:
         return ""
@@ -64,6 +65,8 @@ def cell(value, kind: str) -> str:
         return format_amount(value)
     if kind == FRACTION:
         return format_fraction4(value)
+    if kind == RATE:
+        return format_rate(value)
     if kind == BOOL:
         return "true" if value else "false"
     if kind == TEXT:
@@ -75,7 +78,7 @@ def json_value(value, kind: str):
     """A value as JSON: amounts and fractions as their printed strings, no formula guard."""
     if value is None:
         return None
-    if kind in (AMOUNT, FRACTION):
+    if kind in (AMOUNT, FRACTION, RATE):
         return cell(value, kind)
     if isinstance(value, (Decimal, Fraction)):
         return str(value)
@@ -119,6 +122,7 @@ class Options:
     basis: str = "value"
     currency: str | None = None
     rate_date: date | None = None
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,13 +185,19 @@ PARAMS: dict[str, Param] = {
             BASES,
             schema={"type": "string", "enum": list(BASES)},
         ),
-        Param("currency", "--currency", str, "The currency to convert into."),
+        Param("currency", "--currency", str, "The reporting currency (ISO 4217)."),
         Param(
             "rate_date",
             "--rate-date",
             parse_date,
-            "The date of the rates used.",
+            "Convert at the rates in force on this day [default: the as-of date].",
             schema={"type": "string", "format": "date"},
+        ),
+        Param(
+            "via",
+            "--via",
+            str,
+            "Convert a currency without a rate of its own through this one.",
         ),
     )
 }
@@ -293,6 +303,9 @@ COMMITMENT_COLUMNS = (
     Column("status"),
     Column("committed", AMOUNT),
     Column("currency"),
+    Column("received", AMOUNT),
+    Column("invoiced", AMOUNT),
+    Column("paid", AMOUNT),
 )
 SHARE_COLUMNS = (
     Column("region"),
@@ -349,6 +362,61 @@ register(
         (),
         lambda ledger, o, k: ledger.compliance(as_of=o.as_of, region=o.region, knowledge=k),
         "One or more rows per enabled policy in force at the as-of date.",
+    )
+)
+
+SPEND_COLUMNS = (
+    Column("region"),
+    Column("year", INTEGER),
+    Column("currency"),
+    Column("budget", AMOUNT),
+    Column("committed", AMOUNT),
+    Column("received", AMOUNT),
+    Column("invoiced", AMOUNT),
+    Column("paid", AMOUNT),
+    Column("open", AMOUNT),
+    Column("payable", AMOUNT),
+    Column("remaining", AMOUNT),
+)
+GROUP_COLUMNS = (
+    Column("region"),
+    Column("year", INTEGER),
+    Column("currency"),
+    Column("rate", RATE),
+    Column("budget", AMOUNT),
+    Column("committed", AMOUNT),
+    Column("remaining", AMOUNT),
+    Column("invoiced", AMOUNT),
+    Column("paid", AMOUNT),
+    Column("via"),
+)
+register(
+    View(
+        "spend",
+        SPEND_COLUMNS,
+        ("year",),
+        lambda ledger, o, k: ledger.query_spend(
+            as_of=o.as_of, year=o.year, region=o.region, knowledge=k
+        ),
+        "Committed, received, invoiced and paid per region for one year, with open and payable.",
+    )
+)
+register(
+    View(
+        "group",
+        GROUP_COLUMNS,
+        ("currency", "year", "rate_date", "via"),
+        lambda ledger, o, k: ledger.query_group(
+            currency=o.currency,
+            as_of=o.as_of,
+            year=o.year,
+            region=o.region,
+            rate_date=o.rate_date,
+            via=o.via,
+            knowledge=k,
+        ),
+        "Every region in one reporting currency, and the total (region `*`).",
+        required=("currency",),
     )
 )
 

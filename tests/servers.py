@@ -252,9 +252,13 @@ def wait_until_replayed(standby_url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def pgbouncer(pool_mode: str = "transaction") -> Iterator[int]:
+def pgbouncer(
+    pool_mode: str = "transaction", *, users: tuple[str, ...] = (), server_user: str | None = None
+) -> Iterator[int]:
     """PgBouncer on a free port in front of the test server, every database passed through,
-    with a small pool so that clients really share server connections; yields its port."""
+    with a small pool so that clients really share server connections; yields its port.
+    `users`: more client roles it lets in (trust); `server_user`: every client is logged in to
+    the server as this role (`user=` in [databases]) instead of as itself."""
     _require_root_and_postgres_user()
     program = shutil.which("pgbouncer") or (
         "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
@@ -267,14 +271,17 @@ def pgbouncer(pool_mode: str = "transaction") -> Iterator[int]:
     ini = folder / "pgbouncer.ini"
     ini.write_text(
         "[databases]\n"
-        f"* = host={primary.host or '127.0.0.1'} port={primary.port or 5432}\n"
+        f"* = host={primary.host or '127.0.0.1'} port={primary.port or 5432}"
+        f"{f' user={server_user}' if server_user else ''}\n"
         "[pgbouncer]\n"
         f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir = {folder}\n"
         f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
         f"pool_mode = {pool_mode}\ndefault_pool_size = 2\nmax_client_conn = 200\n"
         f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
     )
-    (folder / "users.txt").write_text(f'"{primary.username or "postgres"}" ""\n')
+    (folder / "users.txt").write_text(
+        "".join(f'"{user}" ""\n' for user in (primary.username or "postgres", *users))
+    )
     for path in (folder, ini, folder / "users.txt"):
         shutil.chown(path, "postgres", "postgres")
     process = subprocess.Popen(

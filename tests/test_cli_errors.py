@@ -495,8 +495,11 @@ class TestLog:
         listed = rows(run("log", "--region", "CN", "--format", "csv"))
         lower = rows(run("log", "--region", "cn", "--format", "csv"))
 
-        assert [row["seq"] for row in listed] == ["1", "6", "7"]
-        assert [json.loads(row["payload"])["name"] for row in lower] == ["lower-case cn"]
+        # CN's opening, the USD/CNY rate, its two orders and the amendment of PO-2: the events
+        # that touch CN (or name it), never those of CN2 or cn alone.
+        assert [row["seq"] for row in listed] == ["1", "5", "6", "7", "8"]
+        assert [row["type"] for row in lower] == ["fx.rate_set", "region.opened"]
+        assert json.loads(lower[1]["payload"])["name"] == "lower-case cn"
 
     def test_log_shows_the_history_of_one_document(self, run):
         given_the_world(run)

@@ -31,6 +31,8 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # Option sets asked of every view that takes them (the API's parameter names).
 ASKED = [
     {"as_of": "2025-06-30"},
+    {"as_of": "2025-12-31", "currency": "USD"},
+    {"as_of": "2025-12-31", "currency": "USD", "region": "MY", "rate_date": "2025-06-30"},
     {"as_of": "2025-12-31", "region": "CN"},
     {"as_of": "2025-12-31", "upto_seq": "40"},
     {"as_of": "2025-03-01", "known_at": "2025-02-20"},
@@ -77,6 +79,8 @@ def test_every_view_answers_with_the_bytes_of_format_json(demo_db, served):
     for name, view in views.VIEWS.items():
         for given in ASKED:
             given = {k: v for k, v in given.items() if k in view.options}
+            if not set(view.required) <= set(given):
+                continue
             expected = cli(demo_db, *command_of(name), *as_options(given), "--format", "json")
             assert expected.exit_code == 0, expected.stderr
             reply = served.request(f"/api/{name}?{urlencode(given)}")
@@ -197,6 +201,19 @@ def test_the_description_is_openapi_and_lists_every_view(served):
     assert set(described["paths"]) == {f"/api/{name}" for name in views.VIEWS} | {"/api/events"}
     parameters = {p["name"] for p in described["paths"]["/api/shares"]["get"]["parameters"]}
     assert parameters == {"as_of", "known_at", "upto_seq", "region", "year", "basis"}
+    group = {
+        p["name"]: p["required"] for p in described["paths"]["/api/group"]["get"]["parameters"]
+    }
+    assert group["currency"] is True and group["rate_date"] is False
+
+
+def test_a_missing_required_parameter_is_400_as_the_command_says(demo_db, served):
+    expected = cli(demo_db, "query", "group", "--as-of", "2025-12-31")
+    assert expected.exit_code == 2
+    reply = served.request("/api/group?as_of=2025-12-31")
+    assert reply.status == 400
+    assert reply.json() == {"error": "Missing option '--currency'."}
+    assert "Missing option '--currency'." in expected.stderr
 
 
 def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(served, tmp_path):

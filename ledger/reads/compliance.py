@@ -3,21 +3,26 @@ status (violation, pending, ok) and a detail that tells a person what to act on.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
 from ledger import schema
+from ledger.dates import as_date
 from ledger.money import money, percent, round_half_up, threshold_percent
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.policies import enabled_policies
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount, region_rows
+from ledger.reads.spend import matched_orders
 from ledger.reads.totals import region_totals
 from ledger.semantics.policies import PolicyState
+from ledger.semantics.spend import Billed, match_detail, match_failures
 from ledger.sql import visible
 
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
@@ -43,10 +48,100 @@ def compliance_rows(
                     "detail": detail,
                 }
             )
+    _note_approvals(connection, rows, as_of, upto_seq)
     return sorted(
         rows,
         key=lambda row: (STATUS_ORDER[row["status"]], row["policy"], row["region"], row["subject"]),
     )
+
+
+# Rows whose subject is a document (an order or lease id); budget_cap's subject is a year.
+_DOCUMENT_POLICIES = ("restricted_supplier", "restricted_sku", "three_way_match", "lease_review")
+
+
+def _note_approvals(
+    connection: Connection, rows: list[dict[str, Any]], as_of: date, upto_seq: int | None
+) -> None:
+    """A violation (or pending row) that an approved event relates to keeps its status, and its
+    detail says who approved it: "approved by bob, approval A-1, seq 57" (the approval's seq).
+    An approved order, amendment or lease relates to its own row (restrictions) and to the
+    budget cap of its region and years; an approved payment to the row of the order or lease
+    its invoice bills. Only approved events known and in effect by the as-of date count."""
+    notes = _approved_subjects(connection, as_of, upto_seq)
+    if not notes:
+        return
+    for row in rows:
+        if row["status"] == "ok":
+            continue
+        if row["policy"] in _DOCUMENT_POLICIES:
+            key = (row["region"], "document", row["subject"])
+        elif row["policy"] == "budget_cap":
+            key = (row["region"], "year", row["subject"])
+        else:
+            continue
+        if key in notes:
+            row["detail"] = "; ".join([row["detail"], *notes[key]])
+
+
+def _approved_subjects(
+    connection: Connection, as_of: date, upto_seq: int | None
+) -> dict[tuple[str, str, str], list[str]]:
+    """(region, "document" or "year", id or year) → the approvals of events about it."""
+    approvals, events = schema.approvals, schema.events
+    query = (
+        select(
+            approvals.c.approval,
+            approvals.c.actor,
+            approvals.c.seq,
+            events.c.type,
+            events.c.effective,
+            events.c.payload,
+        )
+        .join_from(approvals, events, events.c.event_id == approvals.c.event_id)
+        .where(events.c.effective <= as_of)
+        .order_by(approvals.c.seq)
+    )
+    if upto_seq is not None:
+        query = query.where(events.c.seq <= upto_seq, approvals.c.seq <= upto_seq)
+    notes: dict[tuple[str, str, str], list[str]] = {}
+    for approval, actor, seq, type_, effective, payload in connection.execute(query):
+        note = f"approved by {actor}, approval {approval}, seq {seq}"
+        for key in _subjects(connection, type_, as_date(effective), json.loads(payload)):
+            notes.setdefault(key, []).append(note)
+    return notes
+
+
+def _subjects(connection: Connection, type_: str, effective: date, payload: dict) -> list[tuple]:
+    """The compliance subjects an approved event is about (approvals are few: a query each)."""
+    if type_ == "order.placed":
+        region, document, years = payload["region"], payload["order"], [effective.year]
+    elif type_ == "order.amended":
+        order = connection.execute(
+            select(schema.orders.c.region, schema.orders.c.year).where(
+                schema.orders.c.order_id == payload["order"]
+            )
+        ).first()
+        if order is None:
+            return []
+        region, document, years = order.region, payload["order"], [order.year]
+    elif type_ == "lease.signed":
+        start, months = date.fromisoformat(payload["start"]), int(payload["months"])
+        last = start.year + (start.month - 1 + months - 1) // 12
+        region, document = payload["region"], payload["lease"]
+        years = list(range(start.year, last + 1))
+    elif type_ == "payment.made":
+        invoices = schema.invoices
+        invoice = connection.execute(
+            select(invoices.c.region, invoices.c.document, invoices.c.year).where(
+                invoices.c.invoice == payload["invoice"]
+            )
+        ).first()
+        if invoice is None:
+            return []
+        region, document, years = invoice.region, invoice.document, [invoice.year]
+    else:
+        return []
+    return [(region, "document", document), *((region, "year", str(year)) for year in years)]
 
 
 def _plural(count: int, word: str) -> str:
@@ -77,6 +172,8 @@ class _Report:
                 return self._restriction(state)
             case "lease_review":
                 return self._lease_reviews(state)
+            case "three_way_match":
+                return self._three_way_match(state)
         raise AssertionError(f"unknown policy {state.policy}")
 
     def currency(self, region: str) -> str:
@@ -338,4 +435,36 @@ class _Report:
                 rows.append(
                     (lease.lease, "violation", f"{reviewed}: the leased capacity must not be used")
                 )
+        return rows
+
+    def _three_way_match(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        rows = []
+        matched = matched_orders(
+            self.connection, as_of=self.as_of, upto_seq=self.upto_seq, region=state.region
+        )
+        for facts in matched:
+            failures = match_failures(
+                facts.state.quantity,
+                facts.state.unit_price,
+                facts.received,
+                facts.invoiced_quantity,
+                facts.invoiced,
+                state.tolerance,
+            )
+            if failures:
+                totals = Billed(facts.invoiced_quantity, facts.invoiced, facts.paid, facts.invoices)
+                detail = match_detail(
+                    failures, facts.state, facts.received, totals, state.tolerance, facts.currency
+                )
+                rows.append((facts.order, "violation", f"order {facts.order}: {detail}"))
+        if not rows:
+            tolerance = threshold_percent(state.tolerance or Decimal(0))
+            rows.append(
+                (
+                    "invoices",
+                    "ok",
+                    f"{_plural(len(matched), 'order')} with receipts or invoices, every one "
+                    f"matched (tolerance {tolerance})",
+                )
+            )
         return rows

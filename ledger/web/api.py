@@ -63,6 +63,7 @@ def routes() -> list[Route]:
 KIND_SCHEMAS = {
     views.AMOUNT: {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{2}$"},
     views.FRACTION: {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{4}$"},
+    views.RATE: {"type": ["string", "null"], "pattern": r"^[0-9]+\.[0-9]{6}$"},
     views.BOOL: {"type": ["boolean", "null"]},
     views.INTEGER: {"type": ["integer", "null"]},
     views.TEXT: {"type": ["string", "null"]},

@@ -1,0 +1,119 @@
+"""A target that `copy` or `restore` creates is whole or absent: a SQLite file is written under a
+temporary name next to it and renamed when complete; a PostgreSQL database it creates (when the
+server has none of that name) is dropped again when the command fails."""
+
+# ruff: noqa: F811 (the fixture sqlite_file comes from test_copy)
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from invalid_exports import make_case
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from test_copy import given_the_demo, head_hash, ledger, sqlite_file  # noqa: F401
+
+from ledger.moving import opened_target
+
+POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
+
+
+def test_a_new_sqlite_target_appears_only_when_the_copy_is_complete(tmp_path):
+    path = tmp_path / "copy.db"
+
+    with opened_target(str(path)) as target:
+        assert not path.exists()
+        assert str(target.engine.url.database).startswith(str(tmp_path / ".copy.db.partial-"))
+    assert path.exists()
+    assert sorted(os.listdir(tmp_path)) == ["copy.db"]
+
+
+def test_a_copy_onto_a_new_sqlite_path_leaves_only_the_finished_ledger(sqlite_file, tmp_path):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    target = tmp_path / "copy.db"
+
+    copied = ledger(source, "copy", str(target))
+
+    assert f"to sqlite:///{target}" in copied.stdout
+    assert head_hash(str(target)) == head_hash(source)
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+
+
+def test_a_failed_restore_onto_a_new_sqlite_path_leaves_nothing(sqlite_file, tmp_path):
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    export = tmp_path / "events.csv"
+    ledger(source, "export", "events", "-o", str(export))
+    bad = tmp_path / "bad.csv"
+    make_case(export, "unknown-region", bad)
+    target = tmp_path / "restored.db"
+
+    ledger(str(target), "restore", str(bad), code=1)
+
+    assert not target.exists()
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".restored.db")]
+
+
+@pytest.fixture
+def missing_database():
+    """The URL of a PostgreSQL database that does not exist yet (dropped afterwards if made)."""
+    if not POSTGRES_URL:
+        pytest.fail("needs PostgreSQL: set LEDGER_TEST_POSTGRES")
+    name = f"ledger_new_{uuid.uuid4().hex[:10]}"
+    yield name, make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def database_exists(name: str) -> bool:
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.connect() as connection:
+            return bool(
+                connection.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                ).first()
+            )
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_copy_onto_a_postgres_database_that_does_not_exist_creates_it(
+    sqlite_file, missing_database
+):
+    name, url = missing_database
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+
+    ledger(source, "copy", url)
+
+    assert database_exists(name)
+    assert head_hash(url) == head_hash(source)
+
+
+@pytest.mark.postgres
+def test_a_failed_copy_drops_the_postgres_database_it_created(
+    sqlite_file, tmp_path, missing_database
+):
+    from invalid_exports import read_rows
+    from test_invalid_exports import forged_source
+
+    name, url = missing_database
+    source = sqlite_file("source.db")
+    given_the_demo(source)
+    export = tmp_path / "events.csv"
+    ledger(source, "export", "events", "-o", str(export))
+    bad = tmp_path / "bad.csv"
+    make_case(export, "quantity-minus-5", bad)
+    forged = forged_source(tmp_path / "forged.db", read_rows(bad))
+
+    refused = ledger(forged, "copy", url, code=1)
+
+    assert "verify --deep" in refused.stderr
+    assert not database_exists(name)
