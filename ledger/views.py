@@ -7,19 +7,22 @@ A view is its name, its columns (each with the kind that says how a value is wri
 options it takes beyond the common four (as_of, known_at, upto_seq, region) and its query: a
 function of the open `Ledger`, the parsed `Options` and the resolved knowledge limit.
 
-Adding a view is one entry in `VIEWS`, for instance for a facade method `Ledger.query_spend`:
+Adding a view is one entry here, for instance for a facade method `Ledger.query_invoices`:
 
-    SPEND_COLUMNS = (Column("region"), Column("year", INTEGER), ..., Column("paid", AMOUNT))
+    INVOICE_COLUMNS = (Column("invoice"), Column("kind"), ..., Column("amount", AMOUNT), ...)
     register(View(
-        "spend", SPEND_COLUMNS, ("year",),
-        lambda ledger, o, k: ledger.query_spend(
+        "invoices", INVOICE_COLUMNS, ("year",),
+        lambda ledger, o, k: ledger.query_invoices(
             as_of=o.as_of, year=o.year, region=o.region, knowledge=k),
-        "Budget, committed, received, invoiced and paid per region for one year.",
+        "Every invoice received by the as-of date.",
     ))
 
-The web view then serves it at `/api/spend` and describes it in `/api/openapi.json`; the
-command's body becomes `show(obj, "spend", fmt, output, as_of=…, year=…, …)` (commands/views.py).
-An option no view had before gets one `Param` in `PARAMS` (its parser and its option name).
+(`spend` and `group` below are two such entries.) The web view then serves it at
+`/api/invoices` and describes it in `/api/openapi.json`; the click command's body becomes
+`show(obj, "invoices", fmt, output, as_of=as_of, …)` (commands/views.py), which prints exactly
+what the API answers. An option no view had before gets one `Param` in `PARAMS` (its parser,
+its command-line spelling and its description) and one field in `Options`; `required=` names
+the options a view cannot do without (as `group` needs `currency`).
 """
 
 from __future__ import annotations
