@@ -15,7 +15,7 @@ from fractions import Fraction
 import click
 
 # Column kinds: how a value is written. "text" is free text and gets the CSV formula guard.
-AMOUNT, FRACTION, TEXT, PLAIN, BOOL = "amount", "fraction", "text", "plain", "bool"
+AMOUNT, FRACTION, TEXT, PLAIN, BOOL, RATE = "amount", "fraction", "text", "plain", "bool", "rate"
 # The UTF-8 byte order mark: without it, Excel opens a CSV in the local code page.
 BOM = "\ufeff"
 
@@ -140,7 +140,7 @@ def output_options(function):
 def cell(value, kind: str) -> str:
     """A value as a CSV cell (exact until here, rounded half up only now)."""
     from ledger.chain import guard
-    from ledger.money import format_amount, format_fraction4
+    from ledger.money import format_amount, format_fraction4, format_rate
 
     if value is None:
         return ""
@@ -148,6 +148,8 @@ def cell(value, kind: str) -> str:
         return format_amount(value)
     if kind == FRACTION:
         return format_fraction4(value)
+    if kind == RATE:
+        return format_rate(value)
     if kind == BOOL:
         return "true" if value else "false"
     if kind == TEXT:
@@ -158,7 +160,7 @@ def cell(value, kind: str) -> str:
 def json_value(value, kind: str):
     if value is None:
         return None
-    if kind in (AMOUNT, FRACTION):
+    if kind in (AMOUNT, FRACTION, RATE):
         return cell(value, kind)
     if isinstance(value, (Decimal, Fraction)):
         return str(value)

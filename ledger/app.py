@@ -49,6 +49,7 @@ from ledger.reads.diff import (
     period_rows,
     spend_diff,
 )
+from ledger.reads.group import group_rows
 from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
@@ -701,6 +702,35 @@ class Ledger:
             year=year or as_of.year,
             region=region,
             upto_seq=knowledge.upto_seq,
+        )
+
+    def query_group(
+        self,
+        *,
+        currency: str,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        rate_date: date | None = None,
+        via: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Each region's budget, committed, remaining, invoiced and paid for one year in one
+        reporting currency, at the rates in force on `rate_date` (default: as_of), then the
+        group total (region `*`; not with a region). `via` converts through a third currency
+        when a region's currency has no rate of its own to `currency`."""
+        from ledger.events import parse_currency
+
+        as_of = as_of or date.today()
+        return self._query(
+            group_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+            currency=parse_currency(currency, "currency"),
+            rate_date=rate_date,
+            via=None if via is None else parse_currency(via, "via"),
         )
 
     def invoices(

@@ -667,6 +667,15 @@ def parse_event_id(value: object) -> str:
         raise ValidationError(f"{str(value)[:40]!r} is not a UUID", "event_id") from None
 
 
+def parse_currency(value: object, field: str) -> str:
+    """A currency code given outside an event (a report's currency): ISO 4217, or an error
+    naming the option."""
+    try:
+        return _currency(value)
+    except ValueError as error:
+        raise ValidationError(str(error), field) from None
+
+
 def parse_reason(value: object) -> str | None:
     if value is None or value == "":
         return None

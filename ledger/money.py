@@ -26,6 +26,7 @@ EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 TWO_PLACES = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
+SIX_PLACES = Decimal("0.000001")
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -140,6 +141,11 @@ def format_amount(value: Decimal | Fraction | int) -> str:
 def format_fraction4(value: Decimal | Fraction | int) -> str:
     """A share or utilization: four decimals, rounded half up."""
     return str(round_half_up(value, FOUR_PLACES))
+
+
+def format_rate(value: Decimal | Fraction | int) -> str:
+    """An exchange rate for display: six decimals, rounded half up (the exact rate is used)."""
+    return str(round_half_up(value, SIX_PLACES))
 
 
 def as_decimal(value: Decimal | str | int) -> Decimal:

@@ -583,7 +583,8 @@ def test_diff_spend_shows_what_a_backdated_receipt_and_payment_changed(world, ru
     )
     assert result.stdout.splitlines()[0] == (
         "region,year,currency,committed_before,committed_after,received_before,received_after,"
-        "invoiced_before,invoiced_after,paid_before,paid_after"
+        "invoiced_before,invoiced_after,paid_before,paid_after,"
+        "committed_change,received_change,invoiced_change,paid_change"
     )
     assert rows(result) == [
         {
@@ -598,6 +599,10 @@ def test_diff_spend_shows_what_a_backdated_receipt_and_payment_changed(world, ru
             "invoiced_after": "60000.00",
             "paid_before": "0.00",
             "paid_after": "60000.00",
+            "committed_change": "0.00",
+            "received_change": "90000.00",
+            "invoiced_change": "0.00",
+            "paid_change": "60000.00",
         }
     ]
     assert rows(run("diff", "spend", "--as-of", "2025-03-10", "--from-seq", str(close))) == []

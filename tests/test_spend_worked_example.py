@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from test_periods_worked_example import given_step_10
 
 STEP_11 = [
@@ -179,9 +178,7 @@ def test_step_14_spend_of_cn(run):
 
 
 def test_step_14_spend_with_the_approval_and_the_transfer(run):
-    """Steps 13 and 14 as the SPEC writes them, once `approve` and `budget transfer` exist."""
-    if run("approve", "--help").exit_code != 0 or run("budget", "transfer", "--help").exit_code:
-        pytest.skip("needs `ledger approve` and `ledger budget transfer`")
+    """Steps 13 and 14 of the worked example: the approved payment, the transfer, the spend."""
     given_step_12(run)
     event_id = "6f1c8a52-0d7e-4c39-9a7e-2b4f8e1d3c55"
     refused = run("--actor", "alice", *P2, "--event-id", event_id)
@@ -204,3 +201,16 @@ def test_step_14_spend_with_the_approval_and_the_transfer(run):
         "930000.00", "660000.00", "598000.00", "605000.00", "605000.00", "55000.00", "0.00",
         "270000.00",
     ]  # fmt: skip
+
+    # Step 15: the group in USD, CN at 1/7.0.
+    group = run("query", "group", "--as-of", "2025-06-30", "--currency", "USD", "--format", "csv")
+    figures = [
+        [row[name] for name in ("region", "rate", "budget", "committed", "remaining", "invoiced",
+                                "paid")]
+        for row in rows(group)
+    ]  # fmt: skip
+    assert figures == [
+        ["CN", "0.142857", "132857.14", "94285.71", "38571.43", "86428.57", "86428.57"],
+        ["MY", "1.000000", "210000.00", "0.00", "210000.00", "0.00", "0.00"],
+        ["*", "", "342857.14", "94285.71", "248571.43", "86428.57", "86428.57"],
+    ]
