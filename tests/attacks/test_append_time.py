@@ -115,3 +115,29 @@ def test_copy_and_restore_as_the_owner_keep_every_recorded_time(postgres_url, tm
         assert cli(restored, "restore", str(export)).exit_code == 0
         assert sql(copied, "SELECT seq, recorded_at FROM events ORDER BY seq") == times
         assert sql(restored, "SELECT seq, recorded_at FROM events ORDER BY seq") == times
+
+
+def test_rows_of_one_statement_cannot_go_back_in_time_along_seq(writer):
+    first = forged_row(writer, recorded_at=now_plus(milliseconds=800))
+    second = {**forged_row(writer, recorded_at=now_plus()), "seq": first["seq"] + 1}
+    second["event_id"] = "00000000-0000-4000-8000-000000000002"
+    columns = "seq, event_id, type, effective, recorded_at, actor, reason, payload, prev_hash, hash"
+
+    def values(row: dict, n: int) -> str:
+        return (
+            f"(:seq{n}, :event_id{n}, :type{n}, :effective{n}, :recorded_at{n}, :actor{n}, NULL, "
+            f":payload{n}, :prev_hash{n}, :hash{n})"
+        )
+
+    params = {
+        f"{key}{n}": value for n, row in ((1, first), (2, second)) for key, value in row.items()
+    }
+    before = event_count(writer)
+    with pytest.raises(DBAPIError, match="earlier than the head"):
+        sql(
+            writer,
+            f"INSERT INTO events ({columns}) VALUES {values(first, 1)}, {values(second, 2)}",
+            params=params,
+        )
+
+    assert event_count(writer) == before
