@@ -5,7 +5,8 @@
 Six regions with their own currencies, about ten suppliers per region (domestic and foreign)
 plus data-centre lessors, rates for every currency pair with frequent changes, budgets per region
 and year (2021-2026) with revisions, orders with amendments and cancellations, leases with
-terminations and reviews, policy changes, and about 2% back-dated corrections (amendments, rates,
+terminations and reviews, goods received, invoices (for orders and leases, a few voided) and
+their payments (together about a quarter of the stream), policy changes, and about 2% back-dated corrections (amendments, rates,
 budgets, reviews dated before events already in the stream). Every region's books are closed
 through each quarter's last day some weeks after it ends, and once a year one region restates
 its last quarter: reopen (with a reason), a back-dated budget correction, close again.
@@ -13,7 +14,9 @@ its last quarter: reopen (with a reason), a back-dated budget correction, close 
 Every line passes the ledger's validation: each event only names regions, suppliers, orders and
 leases whose own effective date is on or before its own, foreign-currency documents always have a
 rate in force (every pair has one from the first day), amendments and cancellations only touch
-orders that are not cancelled, leases are terminated at most once, block-mode policies only
+orders that are not cancelled, an order that has a receipt is never cancelled, an invoice bills
+the order's supplier (or the lease's lessor) in the document's currency, payments never exceed
+their invoice and a voided invoice is never paid, leases are terminated at most once, block-mode policies only
 restrict a SKU the stream never buys, and no event touches a region (SPEC §4.6: its own, its
 document's, or its currency's for a rate) on or before the day that region is closed through. The stream is a prefix-closed sequence: its first K lines
 are valid too. Each line carries an explicit `event_id` derived from the seed and the line
@@ -35,6 +38,7 @@ import sys
 import time
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 START = date(2021, 1, 1)
 END = date(2026, 12, 31)
@@ -149,6 +153,7 @@ CLOSE_LAG = 20  # days after a quarter's end when its books are closed
 
 POOL_CAP = 4000  # open orders kept for amendments and cancellations
 LEASE_CAP = 2000  # leases kept for terminations and reviews
+LATER_CAP = 4000  # orders received and not yet billed, invoices not yet paid
 
 # Probability of each kind of main-loop event; whatever is left is order.placed.
 MIX = [
@@ -161,6 +166,10 @@ MIX = [
     ("budget", 0.004),
     ("policy", 0.003),
     ("backdated", 0.022),
+    ("receive", 0.090),
+    ("invoice", 0.075),
+    ("pay", 0.080),
+    ("void", 0.004),
 ]
 PLACED_SHARE = 1 - sum(p for _, p in MIX)
 ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -184,9 +193,18 @@ class Generator:
         self.days = [(START + timedelta(days=k)).isoformat() for k in range(self.span + 1)]
         self.scheduled: list[tuple[int, int, tuple]] = []  # (day, tie, (kind, args))
         self.tie = 0
-        self.orders: list[tuple[str, int]] = []  # (order id, placement day), none cancelled
+        # (order id, placement day, supplier, currency, quantity, unit price): none cancelled,
+        # none received (an order with a receipt is amended, never cancelled).
+        self.orders: list[tuple] = []
         self.leases: list[tuple[str, int]] = []  # every signed lease (bounded)
-        self.active_leases: list[tuple[str, int]] = []  # signed, not terminated
+        self.active_leases: list[tuple] = []  # (lease, day, lessor, currency, monthly): signed
+        # Orders received and not yet billed: (order, supplier, currency, quantity, unit price);
+        # invoices not yet paid in full: (invoice, region, amount left, currency, part-paid).
+        self.billable: list[tuple] = []
+        self.payable: list[tuple] = []
+        self.invoice_no = 0
+        self.receipt_no = 0
+        self.payment_no = 0
         self.order_no = {r[0]: 0 for r in REGIONS}
         self.lease_no = {r[0]: 0 for r in REGIONS}
         self.region_cum = cumulative([r[4] for r in REGIONS])
@@ -329,6 +347,12 @@ class Generator:
                 self.toggles[("lease_review", region, "")] = True
             else:
                 self.toggles[("lease_review", region, "")] = False
+            if region in ("CN", "DE", "JP"):
+                yield self.policy_event(
+                    0,
+                    {"policy": "three_way_match", "region": region, "tolerance": "0.02"},
+                    "Invoices must match what was ordered and received",
+                )
             self.toggles[("restricted_sku", region, WARN_SKU)] = False
             self.toggles[("restricted_supplier", region, "us-sup-01")] = False
 
@@ -430,10 +454,11 @@ class Generator:
         if r < 0.65:
             record["purpose"] = "training" if r < 0.4 else ("inference" if r < 0.6 else "other")
         orders = self.orders
+        kept = (order, day, supplier, currency, record["quantity"], record["unit_price"])
         if len(orders) < POOL_CAP:
-            orders.append((order, day))
+            orders.append(kept)
         else:
-            orders[int(rand() * POOL_CAP)] = (order, day)
+            orders[int(rand() * POOL_CAP)] = kept
         self.count += 1
         return ENCODE(record)
 
@@ -441,7 +466,7 @@ class Generator:
         if not self.orders:
             return None
         rng = self.rng
-        order, placed = self.orders[rng.randrange(len(self.orders))]
+        order, placed, *_ = self.orders[rng.randrange(len(self.orders))]
         if back_dated:
             placed = max(placed, self.closed[order.split("-", 1)[0]] + 1)
             if placed >= day:
@@ -468,7 +493,7 @@ class Generator:
             return None
         rng = self.rng
         index = rng.randrange(len(self.orders))
-        order, _ = self.orders[index]
+        order, *_ = self.orders[index]
         self.orders[index] = self.orders[-1]
         self.orders.pop()
         region = order.split("-", 1)[0]
@@ -499,11 +524,15 @@ class Generator:
             "monthly_payment": str(int(monthly)),
             "currency": currency,
         }
-        for pool, cap in ((self.leases, LEASE_CAP), (self.active_leases, LEASE_CAP)):
-            if len(pool) < cap:
-                pool.append((lease, day))
-            else:
-                pool[rng.randrange(cap)] = (lease, day)
+        if len(self.leases) < LEASE_CAP:
+            self.leases.append((lease, day))
+        else:
+            self.leases[rng.randrange(LEASE_CAP)] = (lease, day)
+        active = (lease, day, payload["lessor"], currency, payload["monthly_payment"])
+        if len(self.active_leases) < LEASE_CAP:
+            self.active_leases.append(active)
+        else:
+            self.active_leases[rng.randrange(LEASE_CAP)] = active
         return self.event(
             "lease.signed",
             day,
@@ -517,7 +546,7 @@ class Generator:
             return None
         rng = self.rng
         index = rng.randrange(len(self.active_leases))
-        lease, _ = self.active_leases[index]
+        lease, *_ = self.active_leases[index]
         self.active_leases[index] = self.active_leases[-1]
         self.active_leases.pop()
         payload: dict = {"lease": lease}
@@ -555,6 +584,99 @@ class Generator:
             payload["reference"] = f"KYC-{self.days[day][:4]}-{rng.randint(1, 99999):05d}"
         reason = rng.choice(CORRECTION_REASONS) if back_dated else None
         return self.event("lease.reviewed", day, "compliance.li", payload, reason)
+
+    @staticmethod
+    def keep(pool: list, item: tuple, rng: random.Random) -> None:
+        if len(pool) < LATER_CAP:
+            pool.append(item)
+        else:
+            pool[rng.randrange(LATER_CAP)] = item
+
+    @staticmethod
+    def take(pool: list, rng: random.Random) -> tuple:
+        index = rng.randrange(len(pool))
+        item = pool[index]
+        pool[index] = pool[-1]
+        pool.pop()
+        return item
+
+    def goods_received(self, day: int) -> str | None:
+        """Goods of an order arrive (mostly all of them; now and then more or fewer)."""
+        if not self.orders:
+            return None
+        rng = self.rng
+        order, _, supplier, currency, quantity, unit_price = self.take(self.orders, rng)
+        r = rng.random()
+        received = quantity if r < 0.9 else max(1, quantity + rng.randint(-5, 3))
+        self.receipt_no += 1
+        payload = {"receipt": f"GR-{self.receipt_no:08d}", "order": order, "quantity": received}
+        if rng.random() < 0.5:
+            payload["reference"] = f"DN-{rng.randint(1, 999999):06d}"
+        self.keep(self.billable, (order, supplier, currency, received, unit_price), rng)
+        region = order.split("-", 1)[0]
+        return self.event("goods.received", day, rng.choice(ACTORS[region]), payload)
+
+    def invoice_received(self, day: int) -> str | None:
+        """A supplier bills what arrived (now and then a little above the price), or a lessor
+        bills a month of a lease."""
+        rng = self.rng
+        if self.active_leases and rng.random() < 0.1:
+            lease, _, lessor, currency, monthly = rng.choice(self.active_leases)
+            region = lease.split("-", 1)[0]
+            payload = {"supplier": lessor, "lease": lease, "amount": monthly}
+        elif self.billable:
+            order, supplier, currency, quantity, unit_price = self.take(self.billable, rng)
+            amount = quantity * Decimal(unit_price)
+            if rng.random() < 0.05:
+                amount = amount * Decimal("1.03")
+            region = order.split("-", 1)[0]
+            payload = {
+                "supplier": supplier,
+                "order": order,
+                "quantity": quantity,
+                "amount": str(amount.quantize(Decimal("0.01"))),
+            }
+        else:
+            return None
+        self.invoice_no += 1
+        invoice = f"INV-{self.invoice_no:08d}"
+        payload = {"invoice": invoice, **payload, "currency": currency}
+        if rng.random() < 0.7:
+            payload["reference"] = f"{payload['supplier'][:2].upper()}-{rng.randint(1, 10**7):07d}"
+        if rng.random() < 0.5:
+            payload["due"] = self.days[min(self.span, day + 30)]
+        self.keep(self.payable, (invoice, region, payload["amount"], currency, False), rng)
+        return self.event("invoice.received", day, "ap.clerk", payload)
+
+    def payment_made(self, day: int) -> str | None:
+        """An invoice is paid, mostly in full, sometimes half now and the rest later."""
+        if not self.payable:
+            return None
+        rng = self.rng
+        invoice, region, amount, currency, _ = self.take(self.payable, rng)
+        left = Decimal(amount)
+        if left <= 0:
+            return None
+        paid = left
+        if rng.random() < 0.15 and left >= 2:
+            paid = (left / 2).quantize(Decimal("0.01"))
+            self.keep(self.payable, (invoice, region, str(left - paid), currency, True), rng)
+        self.payment_no += 1
+        payload = {"payment": f"PAY-{self.payment_no:08d}", "invoice": invoice, "amount": str(paid)}
+        return self.event("payment.made", day, "treasury.wu", payload)
+
+    def invoice_voided(self, day: int) -> str | None:
+        """An invoice nothing of which was paid is voided (billed twice, say)."""
+        if not self.payable:
+            return None
+        rng = self.rng
+        index = rng.randrange(len(self.payable))
+        invoice, *_, part_paid = self.payable[index]
+        if part_paid:
+            return None
+        self.payable[index] = self.payable[-1]
+        self.payable.pop()
+        return self.event("invoice.voided", day, "ap.clerk", {"invoice": invoice}, "Billed twice")
 
     def fx_changed(self, day: int, back_dated: bool = False) -> str:
         rng = self.rng
@@ -703,6 +825,10 @@ class Generator:
             "budget": self.budget_revised,
             "policy": self.policy_changed,
             "backdated": self.back_dated,
+            "receive": self.goods_received,
+            "invoice": self.invoice_received,
+            "pay": self.payment_made,
+            "void": self.invoice_voided,
         }
         span = self.span
         scheduled = self.scheduled

@@ -641,6 +641,8 @@ def bench_size(
         queries = [
             ("query budget", books.query_budget, ["query", "budget"], budget_raw, True),
             ("query shares", books.query_shares, ["query", "shares"], shares_raw, True),
+            # Against the same raw aggregate as budget: spend is budget plus the later layers.
+            ("query spend", books.query_spend, ["query", "spend"], budget_raw, True),
             ("compliance", books.compliance, ["compliance"], shares_raw, False),
         ]
         for name, method, words, raw_query, has_target in queries:

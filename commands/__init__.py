@@ -93,11 +93,73 @@ def main(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from commands import admin, audit, compliance, db, diff, moving, period, query, record, report
+    from commands import (
+        admin,
+        audit,
+        compliance,
+        db,
+        diff,
+        moving,
+        period,
+        query,
+        record,
+        report,
+        spend,
+    )
 
-    for module in (admin, record, period, audit, query, diff, compliance, report, db, moving):
+    for module in (
+        admin,
+        record,
+        spend,
+        period,
+        audit,
+        query,
+        diff,
+        compliance,
+        report,
+        db,
+        moving,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
+    _every_missing_option_at_once(main)
+
+
+def _every_missing_option_at_once(command: click.Command) -> None:
+    """Click reports the first missing required option and stops; a person who forgot three
+    wants to hear of all three. Each command's parse_args is wrapped (once, here, for the whole
+    tree) to name every missing one in a single usage error."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _every_missing_option_at_once(sub)
+        return
+    parse = command.parse_args
+
+    def parse_args(ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return parse(ctx, args)
+        except click.MissingParameter:
+            missing = _missing(command, ctx, given)
+            if len(missing) > 1:
+                raise click.UsageError(f"Missing options {', '.join(missing)}.", ctx) from None
+            raise
+
+    command.parse_args = parse_args  # type: ignore[method-assign]
+
+
+def _missing(command: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
+    """The required parameters the arguments leave without a value (none from an environment
+    variable or a default either), as click names them in its own message."""
+    opts, _, _ = command.make_parser(ctx).parse_args(args=list(args))
+    missing = []
+    for param in command.get_params(ctx):
+        if not param.required:
+            continue
+        value, _ = param.consume_value(ctx, opts)
+        if param.value_is_missing(value):
+            missing.append(param.get_error_hint(ctx))
+    return missing
 
 
 _register()

@@ -51,10 +51,9 @@ def demo(obj):
     from commands.query import BUDGET_COLUMNS, COMMITMENT_COLUMNS, SHARE_COLUMNS
     from ledger.app import Knowledge
     from ledger.db import describe_url
+    from ledger.moving import restore_export
     from ledger.packaged import fixture
     from ledger.redact import hide_password
-
-    from ledger.moving import restore_export
 
     ledger = obj.open_ledger(create=True)
     _refuse_a_ledger_of_other_events(ledger, fixture("demo.csv"))

@@ -292,8 +292,17 @@ LOG_COLUMNS = [
 )
 @click.option("--from", "effective_from", type=DATE, metavar="DATE", help="Effective on or after.")
 @click.option("--to", "effective_to", type=DATE, metavar="DATE", help="Effective on or before.")
-@click.option("--region", metavar="R", help="Only events whose payload names this region.")
-@click.option("--id", "document", metavar="ID", help="Only events of this order or lease.")
+@click.option(
+    "--region",
+    metavar="R",
+    help="Only events that touch this region (as closed books count them: also amendments, receipts, payments and rates of its documents and currency), and its opening and period events.",
+)
+@click.option(
+    "--id",
+    "document",
+    metavar="ID",
+    help="Only events of this order, lease, receipt, invoice or payment.",
+)
 @click.option("--upto-seq", type=SEQ, metavar="N", help="Only events with seq ≤ N.")
 @click.option(
     "--after-seq", type=SEQ, metavar="K", help="Only events with seq > K (to page on from K)."
@@ -351,7 +360,10 @@ def log(
 
     render(rows(), LOG_COLUMNS, fmt, output, pager=not no_pager)
     if document and not found:
-        click.echo(f"note: no event names an order or lease {document!r}", err=True)
+        click.echo(
+            f"note: no event names an order, lease, receipt, invoice or payment {document!r}",
+            err=True,
+        )
 
 
 COMMANDS = [import_, export, verify, anchor, rebuild, log]

@@ -27,6 +27,7 @@ POLICY_COLUMNS = [
     ("since", PLAIN),
     ("changed", PLAIN),
     ("seq", PLAIN),
+    ("tolerance", PLAIN),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
 from commands.options import DATE, SEQ, TIMESTAMP
@@ -18,6 +20,9 @@ BUDGET_DIFF_COLUMNS = [
     ("committed_after", AMOUNT),
     ("remaining_before", AMOUNT),
     ("remaining_after", AMOUNT),
+    ("budget_change", AMOUNT),
+    ("committed_change", AMOUNT),
+    ("remaining_change", AMOUNT),
 ]
 COMMITMENT_DIFF_COLUMNS = [
     ("kind", PLAIN),
@@ -28,6 +33,18 @@ COMMITMENT_DIFF_COLUMNS = [
     ("status_after", PLAIN),
     ("committed_before", AMOUNT),
     ("committed_after", AMOUNT),
+    ("committed_change", AMOUNT),
+]
+SPEND_DIFF_COLUMNS = [
+    ("region", PLAIN),
+    ("year", PLAIN),
+    ("currency", PLAIN),
+    *(
+        (f"{layer}_{side}", AMOUNT)
+        for layer in ("committed", "received", "invoiced", "paid")
+        for side in ("before", "after")
+    ),
+    *((f"{layer}_change", AMOUNT) for layer in ("committed", "received", "invoiced", "paid")),
 ]
 EVENT_DIFF_COLUMNS = [
     ("seq", PLAIN),
@@ -66,8 +83,11 @@ def limit_options(function):
             ),
             click.option(
                 "--from-close",
-                is_flag=True,
-                help="Earlier limit: the region's last period.closed (needs --region).",
+                is_flag=False,
+                flag_value="last",
+                metavar="[SEQ|DATE]",
+                help="Earlier limit: the region's last period.closed, or the close at seq SEQ, "
+                "or the last close through DATE (needs --region).",
             ),
             click.option(
                 "--to-seq", type=SEQ, metavar="M", help="Later limit: seq M [default: everything]."
@@ -112,7 +132,9 @@ def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_kn
         # empty answer reads as "nothing changed".
         click.echo(f"note: {after.note}", err=True)
     if from_close:
-        before = ledger.last_close(region, knowledge=after)
+        before = ledger.last_close(region, knowledge=after, which=_which_close(from_close))
+        # Which close was compared: "the last one" can be any of several.
+        click.echo(f"note: comparing from the close of {region} at seq {before.upto_seq}", err=True)
     else:
         before = ledger.knowledge(known_at=from_known_at, upto_seq=from_seq)
     if from_known_at is not None and to_known_at is not None:
@@ -128,6 +150,20 @@ def resolve_limits(ledger, *, from_seq, from_known_at, from_close, to_seq, to_kn
             f"the earlier limit (seq {before.upto_seq}) is after {what} (seq {later})"
         )
     return before, after
+
+
+def _which_close(value: str):
+    """--from-close's value: None (alone: the last close), a seq, or a closed-through date."""
+    if value == "last":
+        return None
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a seq nor a date (YYYY-MM-DD)", param_hint="--from-close"
+        ) from None
 
 
 @click.group()
@@ -160,6 +196,26 @@ def diff_budget(obj, year, as_of, region, fmt, output, **limits):
     before, after = resolve_limits(ledger, region=region, **limits)
     rows = ledger.diff_budget(before=before, after=after, as_of=as_of, year=year, region=region)
     render(rows, BUDGET_DIFF_COLUMNS, fmt, output)
+
+
+@diff.command("spend")
+@click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
+@limit_options
+@output_options
+@click.pass_obj
+def diff_spend(obj, year, as_of, region, fmt, output, **limits):
+    """Regions whose committed, received, invoiced or paid for the year differs between the
+    two limits (`_before` cells empty for a region not known at the earlier limit).
+
+    \b
+    Example:
+      ledger diff spend --as-of 2025-06-30 --region CN --from-close
+      ledger diff spend --as-of 2025-06-30 --from-seq 120 --to-known-at 2025-08-01
+    """
+    ledger = obj.ledger
+    before, after = resolve_limits(ledger, region=region, **limits)
+    rows = ledger.diff_spend(before=before, after=after, as_of=as_of, year=year, region=region)
+    render(rows, SPEND_DIFF_COLUMNS, fmt, output)
 
 
 @diff.command("commitments")

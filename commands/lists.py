@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 
 from commands.options import IntegerType, knowledge_options
@@ -27,6 +29,20 @@ BUDGET_COLUMNS = [
     ("year", PLAIN),
     ("amount", AMOUNT),
     ("currency", PLAIN),
+    ("effective", PLAIN),
+    ("seq", PLAIN),
+    ("reason", TEXT),
+]
+
+TRANSFER_COLUMNS = [
+    ("from_region", PLAIN),
+    ("to_region", PLAIN),
+    ("year", PLAIN),
+    ("amount", AMOUNT),
+    ("currency", PLAIN),
+    ("received", AMOUNT),
+    ("to_currency", PLAIN),
+    ("rate", PLAIN),
     ("effective", PLAIN),
     ("seq", PLAIN),
     ("reason", TEXT),
@@ -144,6 +160,40 @@ def budget_list(obj, year, as_of, known_at, upto_seq, region, fmt, output):
     )
 
 
+@click.command("transfers")
+@click.option(
+    "--year", type=IntegerType(1, 9999), metavar="Y", help="Only this budget year [default: all]."
+)
+@knowledge_options
+@output_options
+@click.pass_obj
+def transfer_list(obj, year, as_of, known_at, upto_seq, region, fmt, output):
+    """Every budget transfer with an effective date on or before the as-of date, oldest first
+    (by effective date, then seq): the amount the sending region gave (in its currency), what
+    the receiving region gained (at the rate in force on the transfer's date, as known within
+    the knowledge limit), the rate, and the reason. --region lists transfers from or to it.
+
+    \b
+    Example:
+      ledger budget transfers --year 2025
+      ledger budget transfers --region MY --as-of 2025-06-30 --upto-seq 40
+    """
+    from ledger.money import round_half_up
+
+    ledger = obj.ledger
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
+    rows = ledger.budget_transfers(as_of=as_of, year=year, region=region, knowledge=knowledge)
+    # The rate for display, six decimals as the group view shows rates (the amounts are exact).
+    six = Decimal("0.000001")
+    render(
+        ({**row, "rate": str(round_half_up(row["rate"], six))} for row in rows),
+        TRANSFER_COLUMNS,
+        fmt,
+        output,
+    )
+
+
 def attach(
     *, region: click.Group, supplier: click.Group, fx: click.Group, budget: click.Group
 ) -> None:
@@ -152,3 +202,4 @@ def attach(
     supplier.add_command(supplier_list)
     fx.add_command(fx_list)
     budget.add_command(budget_list)
+    budget.add_command(transfer_list)

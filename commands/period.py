@@ -17,6 +17,18 @@ PERIOD_COLUMNS = [
     ("reason", TEXT),
 ]
 
+HISTORY_COLUMNS = [
+    ("region", PLAIN),
+    ("type", PLAIN),
+    ("through", PLAIN),
+    ("closed_through", PLAIN),
+    ("seq", PLAIN),
+    ("effective", PLAIN),
+    ("recorded_at", PLAIN),
+    ("actor", TEXT),
+    ("reason", TEXT),
+]
+
 
 @click.group()
 def period():
@@ -97,21 +109,32 @@ def period_reopen(ctx, region_code, through, reason, effective, event_id):
 
 
 @period.command("list")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Every close and reopening (seq order), with the closed-through date each left.",
+)
 @knowledge_options
 @output_options
 @click.pass_obj
-def period_list(obj, as_of, known_at, upto_seq, region, fmt, output):
+def period_list(obj, history, as_of, known_at, upto_seq, region, fmt, output):
     """Per region opened by the as-of date: its closed-through date (empty when open) and its
-    latest period event within the knowledge limit.
+    latest period event within the knowledge limit. With --history, every period event instead
+    (columns region,type,through,closed_through,seq,effective,recorded_at,actor,reason).
 
     \b
     Example:
       ledger period list
       ledger period list --region CN --upto-seq 40
+      ledger period list --history --region CN
     """
     ledger = obj.ledger
     ledger.check_region(region)
     knowledge = obj.knowledge(known_at, upto_seq)
+    if history:
+        rows = ledger.period_history(as_of=as_of, region=region, knowledge=knowledge)
+        render(rows, HISTORY_COLUMNS, fmt, output)
+        return
     render(
         ledger.periods(as_of=as_of, region=region, knowledge=knowledge), PERIOD_COLUMNS, fmt, output
     )

@@ -1,4 +1,5 @@
-"""Point-in-time queries: budget, commitments, shares (SPEC §5), as of a date and a knowledge limit."""
+"""Point-in-time queries: budget, commitments, shares, spend (SPEC §5), as of a date and a
+knowledge limit."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ COMMITMENT_COLUMNS = [
     ("status", PLAIN),
     ("committed", AMOUNT),
     ("currency", PLAIN),
+    ("received", AMOUNT),
+    ("invoiced", AMOUNT),
+    ("paid", AMOUNT),
 ]
 SHARE_COLUMNS = [
     ("region", PLAIN),
@@ -42,8 +46,8 @@ YEAR = IntegerType(1, 9999)
 
 @click.group()
 def query():
-    """Point-in-time reports: budget, commitments and supplier shares, as of --as-of DATE and as
-    the ledger stood at --known-at T or --upto-seq N.
+    """Point-in-time reports: budget, commitments, supplier shares and spend, as of --as-of DATE
+    and as the ledger stood at --known-at T or --upto-seq N.
 
     \b
     Example:
@@ -121,6 +125,42 @@ def shares(obj, year, basis, as_of, known_at, upto_seq, region, fmt, output):
         as_of=as_of, year=year, region=region, basis=basis, knowledge=knowledge
     )
     render(rows, SHARE_COLUMNS, fmt, output)
+
+
+SPEND_COLUMNS = [
+    ("region", PLAIN),
+    ("year", PLAIN),
+    ("currency", PLAIN),
+    ("budget", AMOUNT),
+    ("committed", AMOUNT),
+    ("received", AMOUNT),
+    ("invoiced", AMOUNT),
+    ("paid", AMOUNT),
+    ("open", AMOUNT),
+    ("payable", AMOUNT),
+    ("remaining", AMOUNT),
+]
+
+
+@query.command()
+@click.option("--year", type=YEAR, metavar="Y", help="Budget year [default: the year of --as-of].")
+@knowledge_options
+@output_options
+@click.pass_obj
+def spend(obj, year, as_of, known_at, upto_seq, region, fmt, output):
+    """What was committed, received, invoiced and paid per region for one year, with what is
+    still to be billed (open = committed − invoiced) and to be paid (payable = invoiced − paid).
+
+    \b
+    Example:
+      ledger query spend --as-of 2025-06-30 --region CN
+      ledger query spend --year 2025 --as-of 2025-12-31 --upto-seq 120 --format json
+    """
+    ledger = obj.ledger
+    ledger.check_region(region)
+    knowledge = obj.knowledge(known_at, upto_seq)
+    rows = ledger.query_spend(as_of=as_of, year=year, region=region, knowledge=knowledge)
+    render(rows, SPEND_COLUMNS, fmt, output)
 
 
 COMMANDS = [query]

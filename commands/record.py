@@ -58,9 +58,11 @@ def _subject(type: str, payload: dict) -> str:
         return f"{payload['base']}/{payload['quote']}"
     if type == "budget.revised":
         return f"{payload['region']} {payload['year']}"
+    if type == "budget.transferred":
+        return f"{payload['from_region']} -> {payload['to_region']} {payload['year']}"
     if type == "policy.changed":
         return f"{payload['policy']} {payload['region']}"
-    for key in ("order", "lease", "supplier", "region"):
+    for key in ("receipt", "payment", "invoice", "order", "lease", "supplier", "region"):
         if payload.get(key) is not None:
             return str(payload[key])
     return ""
@@ -100,6 +102,39 @@ def region_open(ctx, region_code, name, country, currency, effective, reason, ev
     )
 
 
+@region.command("update")
+@click.argument("region_code", metavar="REGION")
+@click.option("--name", help="The corrected display name.")
+@click.option("--country", metavar="CC", help="The corrected ISO 3166 country code.")
+@click.option("--currency", hidden=True, help="Refused: a region's currency never changes.")
+@recording_options
+@click.pass_context
+def region_update(ctx, region_code, name, country, currency, effective, reason, event_id):
+    """Correct a region's name or country from the effective date on. Only the fields given
+    change; a region's currency never changes (every amount of it is booked in it).
+
+    \b
+    Example:
+      ledger region update MY --name "Malaysia (Johor)" --effective 2025-01-01
+    """
+    if currency is not None:
+        raise click.UsageError(
+            "--currency: a region's currency never changes (its amounts are booked in it); "
+            "open a new region for another currency",
+            ctx,
+        )
+    if name is None and country is None:
+        raise click.UsageError("give --name, --country or both", ctx)
+    _record(
+        ctx,
+        "region.updated",
+        {"region": region_code, "name": name, "country": country},
+        effective,
+        reason,
+        event_id,
+    )
+
+
 @click.group()
 def supplier():
     """Suppliers (and lessors): domestic in a region when their country is the region's.
@@ -126,6 +161,32 @@ def supplier_register(ctx, supplier_code, name, country, effective, reason, even
     _record(
         ctx,
         "supplier.registered",
+        {"supplier": supplier_code, "name": name, "country": country},
+        effective,
+        reason,
+        event_id,
+    )
+
+
+@supplier.command("update")
+@click.argument("supplier_code", metavar="SUPPLIER")
+@click.option("--name", help="The corrected display name.")
+@click.option("--country", metavar="CC", help="The corrected ISO 3166 country code.")
+@recording_options
+@click.pass_context
+def supplier_update(ctx, supplier_code, name, country, effective, reason, event_id):
+    """Correct a supplier's name or country from the effective date on (back-date it to fix a
+    registration). Only the fields given change.
+
+    \b
+    Example:
+      ledger supplier update dcprov --country SG --effective 2025-01-01 --reason "registered in Singapore"
+    """
+    if name is None and country is None:
+        raise click.UsageError("give --name, --country or both", ctx)
+    _record(
+        ctx,
+        "supplier.updated",
         {"supplier": supplier_code, "name": name, "country": country},
         effective,
         reason,
@@ -198,6 +259,32 @@ def budget_revise(ctx, region_code, year, amount, currency, effective, reason, e
         ctx,
         "budget.revised",
         {"region": region_code, "year": year, "amount": amount, "currency": currency},
+        effective,
+        reason,
+        event_id,
+    )
+
+
+@budget.command("transfer", cls=NumberArguments, numbers="YEAR and AMOUNT must be positive")
+@click.argument("from_region", metavar="FROM_REGION")
+@click.argument("to_region", metavar="TO_REGION")
+@click.argument("year", type=INTEGER)
+@click.argument("amount", type=DECIMAL)
+@recording_options
+@click.pass_context
+def budget_transfer(ctx, from_region, to_region, year, amount, effective, reason, event_id):
+    """Move AMOUNT (in FROM_REGION's currency) of YEAR's budget from FROM_REGION to TO_REGION.
+    The receiving region gains it converted at the rate in force on the effective date. Both
+    regions need a budget for YEAR, and FROM_REGION's may not go below zero.
+
+    \b
+    Example:
+      ledger budget transfer CN MY 2025 70000 --effective 2025-06-15 --reason "leased capacity"
+    """
+    _record(
+        ctx,
+        "budget.transferred",
+        {"from_region": from_region, "to_region": to_region, "year": year, "amount": amount},
         effective,
         reason,
         event_id,
@@ -425,7 +512,8 @@ def lease_review(ctx, lease_id, owner, operator, outcome, reference, effective, 
 
 @click.group()
 def policy():
-    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews.
+    """Policies: domestic-share guidelines, restrictions, budget caps, lease reviews, three-way
+    match.
 
     \b
     Example:
@@ -445,6 +533,7 @@ def policy():
             "restricted_sku",
             "budget_cap",
             "lease_review",
+            "three_way_match",
         ]
     ),
 )
@@ -460,6 +549,13 @@ def policy():
 )
 @click.option("--supplier", metavar="S", help="restricted_supplier: the supplier.")
 @click.option("--sku", metavar="K", help="restricted_sku: the sku.")
+@click.option(
+    "--tolerance",
+    type=SHARE,
+    metavar="X",
+    help="three_way_match: how far above the order's price an invoice may go, 0 to 1 "
+    "(0.01 or 1%) [default: 0].",
+)
 @click.option("--mode", type=click.Choice(["warn", "block"]), default="warn", show_default=True)
 @click.option("--disable", is_flag=True, help="Switch the policy off from the effective date.")
 @recording_options
@@ -472,6 +568,7 @@ def policy_set(
     basis,
     supplier,
     sku,
+    tolerance,
     mode,
     disable,
     effective,
@@ -484,6 +581,7 @@ def policy_set(
     Example:
       ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
       ledger policy set restricted_sku --region CN --sku h20 --mode block
+      ledger policy set three_way_match --region CN --tolerance 0.01 --mode block
     """
     _record(
         ctx,
@@ -497,6 +595,7 @@ def policy_set(
             "basis": basis,
             "supplier": supplier,
             "sku": sku,
+            "tolerance": tolerance,
         },
         effective,
         reason,

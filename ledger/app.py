@@ -39,11 +39,21 @@ from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.compliance import compliance_rows
-from ledger.reads.diff import budget_diff, commitment_diff, event_diff, last_close_seq, period_rows
-from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list
+from ledger.reads.diff import (
+    budget_diff,
+    close_events,
+    commitment_diff,
+    event_diff,
+    period_history,
+    period_rows,
+    spend_diff,
+)
+from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.series import region_series
 from ledger.reads.shares import share_rows
+from ledger.reads.spend import invoice_rows, spend_rows
+from ledger.reads.touching import about_region, could_be_about
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent, StoredEvent
@@ -415,8 +425,9 @@ class Ledger:
         limit: int | None = None,
         after_seq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events matching every filter given: types, an effective date range, a region named
-        in the payload, an order or lease id, seq after `after_seq`."""
+        """Events matching every filter given: types, an effective date range, a region (the
+        events that touch it, and those that name it as their region: its opening and period
+        events), an order, lease, receipt, invoice or payment id, seq after `after_seq`."""
         return list(
             self.iter_log(
                 types=types,
@@ -455,21 +466,41 @@ class Ledger:
         if effective_to:
             query = query.where(events.c.effective <= effective_to)
         if region:
-            query = query.where(self._payload_has("region", region))
+            with self.engine.connect() as connection:
+                query = query.where(could_be_about(connection, region, knowledge.upto_seq))
         if document:
             query = query.where(
-                or_(self._payload_has("order", document), self._payload_has("lease", document))
+                or_(
+                    *(
+                        self._payload_has(field, document)
+                        for field in ("order", "lease", "receipt", "invoice", "payment")
+                    )
+                )
             )
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)
         if after_seq is not None:
             query = query.where(events.c.seq > after_seq)
-        if limit:
+        if limit and not region:
             query = query.limit(limit)
         with self.engine.connect() as connection:
             result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
-            for row in result:
-                yield row_to_event(row)
+            if not region:
+                for row in result:
+                    yield row_to_event(row)
+                return
+            # Whether an amendment or a payment touches the region depends on its document:
+            # decided per batch, looked up on a second connection while the first streams.
+            left = limit or None
+            with self.engine.connect() as lookups:
+                about = about_region(lookups, region, knowledge.upto_seq)
+                for rows in result.partitions(LOG_BATCH):
+                    for row in about(rows):
+                        yield row_to_event(row)
+                        if left is not None:
+                            left -= 1
+                            if left == 0:
+                                return
 
     def _payload_has(self, field: str, code: str):
         """The stored payload holds field: code. A plain substring test on the canonical text:
@@ -633,6 +664,37 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def query_spend(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Budget, committed, received, invoiced, paid, open, payable and remaining per region
+        for one year, as of a date (SPEC §4.7)."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_rows,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
+    def invoices(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every invoice received by the as-of date, with what is paid of it and its status."""
+        return self._query(
+            invoice_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
     def series(
         self, *, region: str, year: int, dates: Iterable[date], knowledge: Knowledge = Knowledge()
     ) -> list:
@@ -737,6 +799,24 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
+    def budget_transfers(
+        self,
+        *,
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every budget transfer in effect by the as-of date (all years unless `year`; from or
+        to `region` when given), in (effective, seq) order, with what the receiver gained."""
+        return self._query(
+            transfer_list,
+            as_of=as_of or date.today(),
+            year=year,
+            region=region,
+            upto_seq=knowledge.upto_seq,
+        )
+
     # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
 
     def periods(
@@ -751,16 +831,39 @@ class Ledger:
             period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
         )
 
-    def last_close(self, region: str, *, knowledge: Knowledge = Knowledge()) -> Knowledge:
-        """The knowledge limit right after the region's last `period.closed` within `knowledge`:
-        what the figures reported at that close were computed from."""
-        seq = self._query(last_close_seq, region=region, upto_seq=knowledge.upto_seq)
-        if seq is None:
+    def period_history(
+        self,
+        *,
+        as_of: date | None = None,
+        region: str | None = None,
+        knowledge: Knowledge = Knowledge(),
+    ) -> list[dict[str, Any]]:
+        """Every period event of the regions opened by the as-of date, in seq order, with the
+        closed-through date it left."""
+        return self._query(
+            period_history, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        )
+
+    def last_close(
+        self, region: str, *, knowledge: Knowledge = Knowledge(), which: int | date | None = None
+    ) -> Knowledge:
+        """The knowledge limit right after one of the region's `period.closed` events within
+        `knowledge`: what the figures reported at that close were computed from. `which`: None
+        for the last close, a seq for that close, a date for the last close through that day."""
+        closes = self._query(close_events, region=region, upto_seq=knowledge.upto_seq)
+        if not closes:
             raise LedgerError(
                 f"region {region}: no period.closed is known, so there is no close to "
                 "compare from; give --from-seq or --from-known-at"
             )
-        return Knowledge(seq)
+        if which is None:
+            return Knowledge(closes[-1][0])
+        found = [seq for seq, through in closes if which in (seq, through)]
+        if not found:
+            known = ", ".join(f"seq {seq} through {through.isoformat()}" for seq, through in closes)
+            asked = f"seq {which}" if isinstance(which, int) else f"through {which.isoformat()}"
+            raise LedgerError(f"region {region}: no close {asked}; its closes: {known}")
+        return Knowledge(found[-1])
 
     def diff_budget(
         self,
@@ -776,6 +879,26 @@ class Ledger:
         as_of = as_of or date.today()
         return self._query(
             budget_diff,
+            as_of=as_of,
+            year=year or as_of.year,
+            region=region,
+            before=before.upto_seq,
+            after=after.upto_seq,
+        )
+
+    def diff_spend(
+        self,
+        *,
+        before: Knowledge,
+        after: Knowledge = Knowledge(),
+        as_of: date | None = None,
+        year: int | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The spend report as of a date at two knowledge limits: rows that print differently."""
+        as_of = as_of or date.today()
+        return self._query(
+            spend_diff,
             as_of=as_of,
             year=year or as_of.year,
             region=region,

@@ -64,7 +64,8 @@ class CurrentLog:
         # its cancellations, and what an order_changes row's signed delta is folded from.
         self.changes: dict[str, list[tuple]] = {}
         self.leases: dict[str, Row | None] = {}
-        self.terminated: dict[str, bool] = {}
+        # lease → the effective date of its termination (a lease is terminated at most once).
+        self.terminated: dict[str, date] = {}
         # Per batch, the later life of the documents read: order_id → its receipts as
         # (quantity, effective, seq); order or lease → its invoices (rows); invoice → its row,
         # or None; invoice → its payments as (amount, effective, seq); invoice → its void's date.
@@ -73,6 +74,10 @@ class CurrentLog:
         self.invoices: dict[str, Row | None] = {}
         self.payments: dict[str, list[tuple]] = {}
         self.voided: dict[str, date] = {}
+        # Per batch, receipt and payment codes → whether the log holds them (their ids are new
+        # when recorded).
+        self.receipt_codes: dict[str, bool] = {}
+        self.payment_codes: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
         from ledger.upcasting import upcast
@@ -114,9 +119,37 @@ class CurrentLog:
         return self.leases[lease]
 
     def is_terminated(self, lease: str) -> bool:
+        return self.terminated_on(lease) is not None
+
+    def terminated_on(self, lease: str) -> date | None:
         if lease not in self.leases:
             self.prefetch(leases=[lease])
-        return self.terminated.get(lease, False)
+        return self.terminated.get(lease)
+
+    def lease_reviews(self, lease: str) -> list[tuple[str, date, int]]:
+        """The lease's reviews in the log as (outcome, effective, seq), in seq order. Read with
+        SQL when asked (only a block-mode lease_review asks, at a payment)."""
+        self.before_sql()
+        return [
+            (outcome, as_date(effective), seq)
+            for outcome, effective, seq in self.connection.exec_driver_sql(
+                for_driver(
+                    self.connection,
+                    "SELECT outcome, effective, seq FROM lease_reviews WHERE lease = ? ORDER BY seq",
+                ),
+                (lease,),
+            )
+        ]
+
+    def has_receipt(self, receipt: str) -> bool:
+        if receipt not in self.receipt_codes:
+            self.prefetch(receipts=[receipt])
+        return self.receipt_codes[receipt]
+
+    def has_payment(self, payment: str) -> bool:
+        if payment not in self.payment_codes:
+            self.prefetch(payments=[payment])
+        return self.payment_codes[payment]
 
     def rate_known_from(self, currency: str, other: str) -> date | None:
         return self.rates_from.get(frozenset((currency, other)))
@@ -194,14 +227,22 @@ class CurrentLog:
 
     def prefetch_for(self, payloads: Iterable[Any]) -> None:
         """Prefetch the documents a batch of payloads (models or stored dicts) names."""
-        orders, leases, invoices = [], [], []
+        orders, leases, invoices, receipts, payments = [], [], [], [], []
         for payload in payloads:
             fields = payload if isinstance(payload, dict) else payload.__dict__
-            for key, into in (("order", orders), ("lease", leases), ("invoice", invoices)):
+            for key, into in (
+                ("order", orders),
+                ("lease", leases),
+                ("invoice", invoices),
+                ("receipt", receipts),
+                ("payment", payments),
+            ):
                 code = fields.get(key)
                 if type(code) is str:
                     into.append(code)
-        self.prefetch(orders=orders, leases=leases, invoices=invoices)
+        self.prefetch(
+            orders=orders, leases=leases, invoices=invoices, receipts=receipts, payments=payments
+        )
 
     def prefetch(
         self,
@@ -209,10 +250,23 @@ class CurrentLog:
         orders: Iterable[str] = (),
         leases: Iterable[str] = (),
         invoices: Iterable[str] = (),
+        receipts: Iterable[str] = (),
+        payments: Iterable[str] = (),
     ) -> None:
         """Read the orders, leases and invoices a batch names (with their cancellations,
         terminations, receipts, invoices, voids and payments) in a few queries instead of one
         per event. Only what the checks and the read-model rows need is read."""
+        for codes, known, table, key in (
+            (receipts, self.receipt_codes, "receipts", "receipt"),
+            (payments, self.payment_codes, "payments", "payment"),
+        ):
+            codes = [code for code in set(codes) if code not in known]
+            for code in codes:
+                known[code] = False
+            for (code,) in select_in(
+                self.connection, f"SELECT {key} FROM {table} WHERE {key}", codes
+            ):
+                known[code] = True
         invoices = [code for code in set(invoices) if code not in self.invoices]
         if invoices:
             self._prefetch_invoices(invoices)
@@ -287,10 +341,10 @@ class CurrentLog:
                 "currency": currency,
             }
         wanted = [code for code in wanted if self.leases[code] is not None]
-        for (lease,) in select_in(
-            self.connection, "SELECT lease FROM lease_terminations WHERE lease", wanted
+        for lease, effective in select_in(
+            self.connection, "SELECT lease, effective FROM lease_terminations WHERE lease", wanted
         ):
-            self.terminated[lease] = True
+            self.terminated[lease] = as_date(effective)
         documents = [*documents, *wanted]
         if documents:
             by_document: dict[str, list[Row]] = {}
@@ -338,6 +392,8 @@ class CurrentLog:
         self.invoices.clear()
         self.payments.clear()
         self.voided.clear()
+        self.receipt_codes.clear()
+        self.payment_codes.clear()
 
     # -- learning what was appended ---------------------------------------------------------------
 
@@ -352,8 +408,9 @@ class CurrentLog:
         elif table is schema.leases:
             self.leases[row["lease"]] = row
         elif table is schema.lease_terminations:
-            self.terminated[row["lease"]] = True
+            self.terminated[row["lease"]] = row["effective"]
         elif table is schema.receipts:
+            self.receipt_codes[row["receipt"]] = True
             self.receipts.setdefault(row["order_id"], []).append(
                 (row["quantity"], row["effective"], row["seq"])
             )
@@ -363,6 +420,7 @@ class CurrentLog:
         elif table is schema.invoice_voids:
             self.voided[row["invoice"]] = row["effective"]
         elif table is schema.payments:
+            self.payment_codes[row["payment"]] = True
             self.payments.setdefault(row["invoice"], []).append(
                 (row["amount"], row["effective"], row["seq"])
             )

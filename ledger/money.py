@@ -13,7 +13,10 @@ MAX_FRACTION_DIGITS = 12
 
 # What a decimal string may look like: ASCII digits only (Python's Decimal and int would also take
 # `1_000` and Arabic-Indic or other Unicode digits, which a ledger must not read as numbers).
-DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Plain notation only: digits and one point (an exponent such as 1e5 is refused: amounts are
+# written out, as the export and every report write them).
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+EXPONENT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 # Sums of quantity × unit_price as Decimals: far more digits than any ledger amount needs, and
@@ -44,6 +47,16 @@ def parse_decimal(value: object) -> Decimal:
         text = value.strip()
         if not text or len(text) > 64:
             raise ValueError(f"{value[:70]!r} is not a decimal number")
+        if EXPONENT_TEXT.fullmatch(text):
+            # Suggest the digits only for a number of sane size (1e999999 would be a million).
+            try:
+                written = Decimal(text)
+                example = f" ({written:f})" if abs(written.adjusted()) <= 30 else ""
+            except InvalidOperation:
+                example = ""
+            raise ValueError(
+                f"{value!r} is in exponent notation; write the number out in digits{example}"
+            )
         if not DECIMAL_TEXT.fullmatch(text):
             raise ValueError(
                 f"{value!r} is not a decimal number (ASCII digits 0-9 only, "
@@ -57,7 +70,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError("must be a decimal number")
     if not number.is_finite():
         raise ValueError(f"{value} is not a finite number")
-    sign, digits, exponent = number.normalize().as_tuple()
+    # normalize() in the default context (28 digits) would round a 32-digit amount.
+    sign, digits, exponent = number.normalize(EXACT).as_tuple()
     fraction_digits = max(0, -exponent)
     integer_digits = max(0, len(digits) + exponent)
     if fraction_digits > MAX_FRACTION_DIGITS:
@@ -94,7 +108,7 @@ def canonical_decimal(number: Decimal) -> str:
     """Plain notation, no trailing zeros, no exponent: 30000, 7.25, 0.3, 0."""
     if number == 0:
         return "0"
-    return format(number.normalize(), "f")
+    return format(number.normalize(EXACT), "f")
 
 
 def to_fraction(number: Decimal | int | Fraction) -> Fraction:

@@ -297,7 +297,7 @@ def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowle
         {
             e.effective
             for e in ledger.log(
-                types=("budget.revised",),
+                types=("budget.revised", "budget.transferred"),
                 region=report.code,
                 effective_to=as_of,
                 knowledge=knowledge,
@@ -755,7 +755,7 @@ def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
 <h2>{title} <span class="muted">({html.escape(report.country)}, budget in {html.escape(report.currency)})</span></h2>
 <h3>Budget burn-down {year}</h3>
 <figure class="chart burndown" data-region="{code}">{burndown_svg(report, as_of=as_of, year=year)}
-<figcaption>Committed to {year} and the {year} budget as of each date (weekly, on every budget revision and on every day an order or lease changed), as the ledger stood at the knowledge limit below. Dotted lines: budget revisions; solid vertical line: the as-of date; shaded in orange: committed above the budget.{overrun_text}</figcaption></figure>
+<figcaption>Committed to {year} and the {year} budget as of each date (weekly, on every budget revision and on every day an order or lease changed), as the ledger stood at the knowledge limit below. Dotted lines: budget revisions and transfers; solid vertical line: the as-of date; shaded in orange: committed above the budget.{overrun_text}</figcaption></figure>
 {budget_table}
 <h3>Supplier shares {year}</h3>
 <figure class="chart shares" data-region="{code}">{shares_svg(report, as_of=as_of, year=year)}

@@ -19,6 +19,10 @@ from ledger.current import CurrentLog, Row
 from ledger.errors import BlockedError, ValidationError
 from ledger.events import (
     BudgetRevised,
+    BudgetTransferred,
+    GoodsReceived,
+    InvoiceReceived,
+    InvoiceVoided,
     LeaseReviewed,
     LeaseSigned,
     LeaseTerminated,
@@ -26,6 +30,7 @@ from ledger.events import (
     OrderAmended,
     OrderCancelled,
     OrderPlaced,
+    PaymentMade,
     PeriodClosed,
     PeriodReopened,
     PolicyChanged,
@@ -36,13 +41,20 @@ from ledger.events import (
 )
 from ledger.money import money
 from ledger.reads.rates import rate_book
-from ledger.reads.regions import budget_amount
+from ledger.reads.regions import budget_amount, budget_of
 from ledger.reads.totals import committed
 from ledger.semantics.leases import charges_per_year
 from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import closed_against, closed_message
 from ledger.semantics.policies import policy_states
 from ledger.semantics.rates import no_rate_in_force
+from ledger.semantics.spend import (
+    billed,
+    match_detail,
+    match_failures,
+    payment_room,
+    received_quantity,
+)
 
 
 def check_event(current: CurrentLog, event: NewEvent) -> None:
@@ -70,8 +82,28 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             region = region_as_of(current, payload.region, on)
             supplier_as_of(current, payload.supplier, on, "supplier")
             require_rate(current, payload.currency, region["currency"], on)
-        case OrderAmended() | OrderCancelled():
+        case OrderAmended():
             order_open_as_of(current, payload.order, on)
+        case OrderCancelled():
+            order_open_as_of(current, payload.order, on)
+            check_nothing_received_or_billed(current, payload.order)
+        case GoodsReceived():
+            if current.has_receipt(payload.receipt):
+                raise ValidationError(f"{payload.receipt!r} is already recorded", "receipt")
+            order_placed_never_cancelled(current, payload.order, on, "goods")
+        case InvoiceReceived():
+            check_invoice(current, payload, on)
+        case InvoiceVoided():
+            invoice_as_of(current, payload.invoice, on)
+            if current.voided_on(payload.invoice) is not None:
+                raise ValidationError(f"invoice {payload.invoice!r} is already voided", "invoice")
+            if current.invoice_payments(payload.invoice):
+                raise ValidationError(
+                    f"invoice {payload.invoice!r} has payments; a paid invoice cannot be voided",
+                    "invoice",
+                )
+        case PaymentMade():
+            check_payment(current, payload, on)
         case LeaseSigned():
             if current.lease(payload.lease) is not None:
                 raise ValidationError(f"{payload.lease!r} is already signed", "lease")
@@ -92,6 +124,8 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
             supplier_as_of(current, payload.supplier, on, "supplier")
         case RegionUpdated():
             region_as_of(current, payload.region, on)
+        case BudgetTransferred():
+            check_transfer(current, payload, on)
         case PeriodClosed():
             check_close(current, payload, on)
         case PeriodReopened():
@@ -112,6 +146,38 @@ def check_closed_books(current: CurrentLog, event: NewEvent) -> None:
     )
     if state is not None:
         raise ValidationError(closed_message(state, event.effective), "effective")
+
+
+def check_transfer(current: CurrentLog, payload: BudgetTransferred, on: date) -> None:
+    """Both regions opened by `on`, each with a budget recorded for the year as of `on`, a rate
+    between their currencies in force when they differ, and the source's budget as of `on` not
+    below zero afterwards (SPEC §3.1). Never refused by a budget cap (§4.5)."""
+    source = region_as_of(current, payload.from_region, on, "from_region")
+    target = region_as_of(current, payload.to_region, on, "to_region")
+    require_rate(current, source["currency"], target["currency"], on, "to_region")
+    # The budgets are read from the read models: the rows of the events appended before this
+    # one must be in the database first.
+    current.before_sql()
+    budgets = {}
+    for field, region in (("from_region", payload.from_region), ("to_region", payload.to_region)):
+        budget = budget_of(current.connection, region, payload.year, on, None)
+        if not budget.recorded:
+            raise ValidationError(
+                f"no budget is recorded for region {region} and {payload.year} as of "
+                f"{on.isoformat()}; record one with `ledger budget revise {region} "
+                f"{payload.year} AMOUNT` first",
+                field,
+            )
+        budgets[field] = budget.amount
+    left = budgets["from_region"] - Fraction(payload.amount)
+    if left < 0:
+        currency = source["currency"]
+        raise ValidationError(
+            f"region {payload.from_region} has a {payload.year} budget of "
+            f"{money(budgets['from_region'], currency)} as of {on.isoformat()}; moving "
+            f"{money(payload.amount, currency)} would leave it {money(left, currency)}",
+            "amount",
+        )
 
 
 def check_close(current: CurrentLog, payload: PeriodClosed, on: date) -> None:
@@ -163,8 +229,8 @@ def _exists_on(row: Row | None, code: str, on: date, field: str, noun: str, verb
     return row
 
 
-def region_as_of(current: CurrentLog, region: str, on: date) -> Row:
-    return _exists_on(current.regions.get(region), region, on, "region", "region", "opened")
+def region_as_of(current: CurrentLog, region: str, on: date, field: str = "region") -> Row:
+    return _exists_on(current.regions.get(region), region, on, field, "region", "opened")
 
 
 def supplier_as_of(current: CurrentLog, supplier: str, on: date, field: str) -> Row:
@@ -187,7 +253,83 @@ def order_open_as_of(current: CurrentLog, order: str, on: date) -> Row:
     return row
 
 
-def require_rate(current: CurrentLog, currency: str, region_currency: str, on: date) -> None:
+def order_placed_never_cancelled(current: CurrentLog, order: str, on: date, what: str) -> Row:
+    """An order placed on or before `on` for which the log holds no cancellation, whatever its
+    date: a cancelled order receives no goods and no bills."""
+    row = _exists_on(current.order(order), order, on, "order", "order", "placed")
+    cancelled = current.cancelled_on(order)
+    if cancelled:
+        raise ValidationError(
+            f"order {order!r} is cancelled (from {min(cancelled).isoformat()}); "
+            f"a cancelled order takes no {what}",
+            "order",
+        )
+    return row
+
+
+def check_nothing_received_or_billed(current: CurrentLog, order: str) -> None:
+    """An order with receipts or invoices in the log is amended, not cancelled."""
+    what = []
+    if current.order_receipts(order):
+        what.append("receipts")
+    if current.invoices_of("order", order):
+        what.append("invoices")
+    if what:
+        raise ValidationError(
+            f"order {order!r} has {' and '.join(what)}; amend it instead of cancelling it",
+            "order",
+        )
+
+
+def check_invoice(current: CurrentLog, payload: InvoiceReceived, on: date) -> None:
+    if current.invoice(payload.invoice) is not None:
+        raise ValidationError(f"{payload.invoice!r} is already received", "invoice")
+    if payload.order is not None:
+        document = order_placed_never_cancelled(current, payload.order, on, "invoices")
+        counterparty, noun = document["supplier"], f"order {payload.order!r}"
+    else:
+        document = lease_as_of(current, payload.lease, on)
+        counterparty, noun = document["lessor"], f"lease {payload.lease!r}"
+    if payload.supplier != counterparty:
+        role = "supplier" if payload.order is not None else "lessor"
+        raise ValidationError(
+            f"{payload.supplier!r} is not the {role} of {noun} ({counterparty})", "supplier"
+        )
+    if payload.currency != document["currency"]:
+        raise ValidationError(
+            f"{payload.currency} is not the currency of {noun} ({document['currency']}); "
+            "an invoice is in its document's currency",
+            "currency",
+        )
+
+
+def invoice_as_of(current: CurrentLog, invoice: str, on: date) -> Row:
+    return _exists_on(current.invoice(invoice), invoice, on, "invoice", "invoice", "received")
+
+
+def check_payment(current: CurrentLog, payload: PaymentMade, on: date) -> None:
+    if current.has_payment(payload.payment):
+        raise ValidationError(f"{payload.payment!r} is already recorded", "payment")
+    invoice = invoice_as_of(current, payload.invoice, on)
+    voided = current.voided_on(payload.invoice)
+    if voided is not None:
+        raise ValidationError(
+            f"invoice {payload.invoice!r} is voided (from {voided.isoformat()})", "invoice"
+        )
+    room = payment_room(invoice["amount"], current.invoice_payments(payload.invoice))
+    if payload.amount > room:
+        currency = invoice["currency"]
+        raise ValidationError(
+            f"{money(payload.amount, currency)} would bring the payments of invoice "
+            f"{payload.invoice} above its amount {money(invoice['amount'], currency)} "
+            f"(still to pay: {money(room, currency)})",
+            "amount",
+        )
+
+
+def require_rate(
+    current: CurrentLog, currency: str, region_currency: str, on: date, field: str = "currency"
+) -> None:
     """A document in a foreign currency needs a rate for the pair in force at its date."""
     if currency == region_currency:
         return
@@ -196,7 +338,7 @@ def require_rate(current: CurrentLog, currency: str, region_currency: str, on: d
         raise ValidationError(
             f"{no_rate_in_force(currency, region_currency, on)}; "
             f"record one with `ledger fx set {currency} {region_currency} RATE` first",
-            "currency",
+            field,
         )
 
 
@@ -229,6 +371,12 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
             region = current.order(payload.order)["region"]
             restricted = {}
             document = f"order {payload.order}"
+        case PaymentMade():
+            # The payment, not the invoice, is held back: the invoice is a fact, the payment
+            # our own decision.
+            region = current.invoice(payload.invoice)["region"]
+            restricted = {}
+            document = f"payment {payload.payment}"
         case _:
             return
     if region not in current.policy_changes:
@@ -253,6 +401,13 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
                     f"{document} with {field} {value} is not allowed",
                     field,
                 )
+    if isinstance(payload, PaymentMade):
+        for state in blocking:
+            if state.policy == "three_way_match":
+                _check_three_way_match(current, payload, on, state)
+            elif state.policy == "lease_review":
+                _check_lease_review(current, payload, on, state)
+        return
     if any(state.policy == "budget_cap" for state in blocking):
         # The cap is checked against committed(), which reads the read models: the rows of the
         # events appended before this one must be in the database first.
@@ -310,3 +465,66 @@ def _added_commitment(current: CurrentLog, payload, on: date, currency: str) -> 
             booked = rate(order["currency"], currency, order["effective"])
             return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
     return {}
+
+
+def _check_three_way_match(current: CurrentLog, payload: PaymentMade, on: date, state) -> None:
+    """Refuse a payment of an invoice whose order is a three-way-match exception as of the
+    payment's date (SPEC §4.5): the whole log, read as of that date."""
+    invoice = current.invoice(payload.invoice)
+    if invoice["kind"] != "order":
+        return
+    order_id = invoice["document"]
+    order = current.order(order_id)
+    changes = sorted(
+        (change for change in current.order_changes(order_id) if change[3] <= on),
+        key=itemgetter(3, 4),
+    )
+    now = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
+    received = received_quantity(current.order_receipts(order_id), on)
+    invoices = current.invoices_of("order", order_id)
+    voided = {row["invoice"]: current.voided_on(row["invoice"]) for row in invoices}
+    totals = billed(invoices, {k: v for k, v in voided.items() if v is not None}, {}, on)
+    failures = match_failures(
+        now.quantity, now.unit_price, received, totals.quantity, totals.amount, state.tolerance
+    )
+    if failures:
+        detail = match_detail(failures, now, received, totals, state.tolerance, order["currency"])
+        raise BlockedError(
+            f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+            f"payment {payload.payment} of invoice {payload.invoice} is held back, order "
+            f"{order_id} is an exception ({detail})",
+            "invoice",
+        )
+
+
+def _check_lease_review(current: CurrentLog, payload: PaymentMade, on: date, state) -> None:
+    """Refuse a payment of an invoice of a lease the policy holds (signed on or after its
+    effective date, not terminated by the payment's date) whose latest review with effective ≤
+    the payment's date is not an approval (SPEC §4.5)."""
+    invoice = current.invoice(payload.invoice)
+    if invoice["kind"] != "lease":
+        return
+    lease_id = invoice["document"]
+    lease = current.lease(lease_id)
+    if lease["effective"] < state.since:
+        return
+    terminated = current.terminated_on(lease_id)
+    if terminated is not None and terminated <= on:
+        return
+    reviews = sorted(
+        (review for review in current.lease_reviews(lease_id) if review[1] <= on),
+        key=itemgetter(1, 2),
+    )
+    if reviews and reviews[-1][0] == "approved":
+        return
+    why = (
+        f"its latest review (seq {reviews[-1][2]}, {reviews[-1][1].isoformat()}) is {reviews[-1][0]}"
+        if reviews
+        else f"it has no review by {on.isoformat()}"
+    )
+    raise BlockedError(
+        f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+        f"payment {payload.payment} of invoice {payload.invoice} is held back, lease "
+        f"{lease_id} is not cleared ({why}); record an approved `ledger lease review` first",
+        "invoice",
+    )

@@ -34,6 +34,7 @@ POLICY_KINDS = [
     "restricted_sku",
     "budget_cap",
     "lease_review",
+    "three_way_match",
 ]
 EXAMPLES = {"sqlite": 25, "postgres": 10}
 
@@ -68,7 +69,26 @@ amend = st.tuples(st.just("amend"), pick, st.none() | quantities, st.none() | pr
 terminate = st.tuples(
     st.just("terminate"), pick, st.sampled_from(["0", "10", "333.33"]), later | st.integers(0, 14)
 )
+# The money after the promise: receipts and invoices of one of the last documents, voids and
+# payments of one of the last invoices, some days after their document. An invoice bills its
+# quantity at the order's price (or a lease's monthly payment) times a factor, so that some are
+# above the price.
+spend_operations = st.one_of(
+    st.tuples(st.just("receive"), pick, st.integers(1, 12), later),
+    st.tuples(
+        st.just("invoice"),
+        pick,
+        st.sampled_from(["order", "order", "lease"]),
+        st.integers(1, 12),
+        st.sampled_from(["1", "1", "1.01", "1.5", "0.5", "0"]),
+        later,
+    ),
+    st.tuples(st.just("void"), pick, later),
+    st.tuples(st.just("pay"), pick, st.sampled_from(["1", "0.5", "0.25"]), later),
+)
 operations = st.one_of(
+    spend_operations,
+    spend_operations,
     st.tuples(
         st.just("fx"),
         st.permutations(CURRENCIES).map(lambda c: tuple(c[:2])),
@@ -182,11 +202,35 @@ def record_world(ledger: Ledger) -> None:
     )
 
 
+class Later:
+    """What the receipts, invoices, voids and payments of a stream need of what was recorded:
+    each order's and lease's payload, and the invoices as (id, effective, payload)."""
+
+    def __init__(self):
+        self.documents: dict[str, dict] = {}
+        self.invoices: list[tuple[str, date, dict]] = []
+        self.receipts = 0
+        self.payments = 0
+
+    def accepted(self, type_: str, payload: dict, effective: date) -> None:
+        if type_ == "order.placed":
+            self.documents[payload["order"]] = payload
+        elif type_ == "lease.signed":
+            self.documents[payload["lease"]] = payload
+        elif type_ == "invoice.received":
+            self.invoices.append((payload["invoice"], effective, payload))
+        elif type_ == "goods.received":
+            self.receipts += 1
+        elif type_ == "payment.made":
+            self.payments += 1
+
+
 def as_event(
-    operation: tuple, orders: list, leases: list
+    operation: tuple, orders: list, leases: list, later: Later | None = None
 ) -> tuple[str, dict, date, str | None] | None:
     """The event an operation makes (type, payload, effective, reason), given the orders (id,
-    effective) and the leases (id, effective, start) recorded so far."""
+    effective) and the leases (id, effective, start) recorded so far (and, for receipts,
+    invoices, voids and payments, `later`)."""
     kind, *fields = operation
     match kind:
         case "close":
@@ -205,8 +249,63 @@ def as_event(
                 else {"region": region, "through": through.isoformat()}
             )
             return "period.reopened", payload, day, reason
-    event = _document_event(kind, fields, orders, leases)
+    if kind in ("receive", "invoice", "void", "pay"):
+        event = None if later is None else _spend_event(kind, fields, orders, leases, later)
+    else:
+        event = _document_event(kind, fields, orders, leases)
     return None if event is None else (*event, None)
+
+
+def _spend_event(
+    kind: str, fields: list, orders: list, leases: list, later: Later
+) -> tuple[str, dict, date] | None:
+    match kind:
+        case "receive" if orders:
+            index, quantity, after = fields
+            order, placed = orders[-1 - index % len(orders)]
+            payload = {"receipt": f"R-{later.receipts}", "order": order, "quantity": quantity}
+            return "goods.received", payload, placed + after
+        case "invoice":
+            index, of, quantity, factor, after = fields
+            invoice = f"INV-{len(later.invoices)}"
+            if of == "order" and orders:
+                order, placed = orders[-1 - index % len(orders)]
+                placed_as = later.documents[order]
+                amount = quantity * Decimal(placed_as["unit_price"]) * Decimal(factor)
+                payload = {
+                    "invoice": invoice,
+                    "supplier": placed_as["supplier"],
+                    "order": order,
+                    "quantity": quantity,
+                    "amount": str(amount),
+                    "currency": placed_as["currency"],
+                }
+                return "invoice.received", payload, placed + after
+            if of == "lease" and leases:
+                lease, signed, _ = leases[-1 - index % len(leases)]
+                signed_as = later.documents[lease]
+                amount = Decimal(signed_as["monthly_payment"]) * Decimal(factor)
+                payload = {
+                    "invoice": invoice,
+                    "supplier": signed_as["lessor"],
+                    "lease": lease,
+                    "amount": str(amount),
+                    "currency": signed_as["currency"],
+                }
+                return "invoice.received", payload, signed + after
+        case "void" if later.invoices:
+            index, after = fields
+            invoice, received, _ = later.invoices[-1 - index % len(later.invoices)]
+            return "invoice.voided", {"invoice": invoice}, received + after
+        case "pay" if later.invoices:
+            index, share, after = fields
+            invoice, received, billed = later.invoices[-1 - index % len(later.invoices)]
+            amount = Decimal(billed["amount"]) * Decimal(share)
+            if amount <= 0:
+                return None
+            payload = {"payment": f"P-{later.payments}", "invoice": invoice, "amount": str(amount)}
+            return "payment.made", payload, received + after
+    return None
 
 
 def _document_event(
@@ -282,6 +381,8 @@ def _document_event(
                 payload["supplier"] = supplier
             elif policy == "restricted_sku":
                 payload["sku"] = sku
+            elif policy == "three_way_match":
+                payload["tolerance"] = threshold
             return "policy.changed", payload, day
     return None
 
@@ -297,7 +398,13 @@ class ClosedBooks:
     def touches(self, type_: str, payload: dict) -> set[str]:
         if type_ in ("order.placed", "lease.signed", "budget.revised", "policy.changed"):
             return {payload["region"]}
-        if type_ in ("order.amended", "order.cancelled"):
+        if type_ == "invoice.received":
+            document = payload.get("order") or payload["lease"]
+            return {self.document_region[document]} if document in self.document_region else set()
+        if type_ in ("invoice.voided", "payment.made"):
+            invoice = payload["invoice"]
+            return {self.document_region[invoice]} if invoice in self.document_region else set()
+        if type_ in ("order.amended", "order.cancelled", "goods.received"):
             return (
                 {self.document_region[payload["order"]]}
                 if payload["order"] in self.document_region
@@ -343,6 +450,9 @@ class ClosedBooks:
             self.document_region[payload["order"]] = payload["region"]
         elif type_ == "lease.signed":
             self.document_region[payload["lease"]] = payload["region"]
+        elif type_ == "invoice.received":
+            document = payload.get("order") or payload["lease"]
+            self.document_region[payload["invoice"]] = self.document_region[document]
 
 
 def record_operations(ledger: Ledger, operations: list[tuple]) -> ClosedBooks:
@@ -352,8 +462,9 @@ def record_operations(ledger: Ledger, operations: list[tuple]) -> ClosedBooks:
     orders: list[tuple[str, date]] = []
     leases: list[tuple[str, date, date]] = []
     books = ClosedBooks()
+    later = Later()
     for operation in operations:
-        event = as_event(operation, orders, leases)
+        event = as_event(operation, orders, leases, later)
         if event is None:
             continue
         type_, payload, day, reason = event
@@ -378,6 +489,7 @@ def record_operations(ledger: Ledger, operations: list[tuple]) -> ClosedBooks:
                 reason,
             )
         books.accepted(type_, payload)
+        later.accepted(type_, payload, day)
         if type_ == "order.placed":
             orders.append((payload["order"], day))
         elif type_ == "lease.signed":
@@ -393,6 +505,8 @@ class Replay:
 
     def __init__(self, events: list, as_of: date, upto_seq: int | None):
         known = [e for e in events if upto_seq is None or e.seq <= upto_seq]
+        self.as_of = as_of
+        self.invoices: dict[str, dict] = {}
         self.regions: dict[str, dict] = {}
         self.suppliers: dict[str, dict] = {}
         self.rates: list[tuple] = []
@@ -426,6 +540,7 @@ class Replay:
                 "unit_price": Fraction(p["unit_price"]),
                 "cancelled": False,
                 "amended": False,
+                "received": 0,
             }
         elif event.type == "order.amended":
             order = self.orders[p["order"]]
@@ -450,6 +565,19 @@ class Replay:
             self.policy_changes.append((event.effective, p))
         elif event.type == "lease.reviewed":
             self.reviews[p["lease"]] = {**p, "effective": event.effective}
+        elif event.type == "goods.received":
+            self.orders[p["order"]]["received"] += p["quantity"]
+        elif event.type == "invoice.received":
+            self.invoices[p["invoice"]] = {
+                **p,
+                "effective": event.effective,
+                "voided": False,
+                "paid": Fraction(0),
+            }
+        elif event.type == "invoice.voided":
+            self.invoices[p["invoice"]]["voided"] = True
+        elif event.type == "payment.made":
+            self.invoices[p["invoice"]]["paid"] += Fraction(p["amount"])
 
     def rate(self, currency: str, region: str, on: date) -> Fraction:
         target = self.regions[region]["currency"]
@@ -479,6 +607,80 @@ class Replay:
         if lease["terminated"] is not None:
             charges[lease["terminated"].year] += lease["fee"] * rate
         return charges
+
+    def counted(self, kind: str, document: str) -> list[dict]:
+        """The document's invoices not voided (all applied ones are dated by the as-of date)."""
+        return [
+            invoice
+            for invoice in self.invoices.values()
+            if invoice.get(kind) == document and not invoice["voided"]
+        ]
+
+    def layers(self, kind: str, document: str) -> dict[int, dict[str, Fraction]]:
+        """Per budget year, what of a document was received, invoiced and paid (SPEC §4.7)."""
+        found: dict[int, dict[str, Fraction]] = defaultdict(
+            lambda: {"received": Fraction(0), "invoiced": Fraction(0), "paid": Fraction(0)}
+        )
+        if kind == "order":
+            order = self.orders[document]
+            rate = self.rate(order["currency"], order["region"], order["placed"])
+            year = found[order["placed"].year]
+            year["received"] += order["received"] * order["unit_price"] * rate
+            for invoice in self.counted("order", document):
+                year["invoiced"] += Fraction(invoice["amount"]) * rate
+                year["paid"] += invoice["paid"] * rate
+            return found
+        lease = self.leases[document]
+        rate = self.rate(lease["currency"], lease["region"], lease["signed"])
+        for k in range(lease["months"]):
+            due = add_months(lease["start"], k)
+            if due <= self.as_of and (lease["terminated"] is None or due <= lease["terminated"]):
+                found[due.year]["received"] += Fraction(lease["monthly_payment"]) * rate
+        if lease["terminated"] is not None:
+            found[lease["terminated"].year]["received"] += lease["fee"] * rate
+        for invoice in self.counted("lease", document):
+            found[invoice["effective"].year]["invoiced"] += Fraction(invoice["amount"]) * rate
+            found[invoice["effective"].year]["paid"] += invoice["paid"] * rate
+        return found
+
+    def spend(self, year: int) -> list[dict]:
+        rows = []
+        for budget in self.budget(year):
+            region = budget["region"]
+            layers = {"received": Fraction(0), "invoiced": Fraction(0), "paid": Fraction(0)}
+            documents = [
+                ("order", o) for o, order in self.orders.items() if order["region"] == region
+            ]
+            documents += [
+                ("lease", lease)
+                for lease, signed in self.leases.items()
+                if signed["region"] == region
+            ]
+            for kind, document in documents:
+                charged = self.layers(kind, document).get(year)
+                for name in layers:
+                    layers[name] += charged[name] if charged else 0
+            rows.append(
+                {
+                    "region": region,
+                    "year": year,
+                    "currency": budget["currency"],
+                    "budget": budget["budget"],
+                    "committed": budget["committed"],
+                    **layers,
+                    "open": budget["committed"] - layers["invoiced"],
+                    "payable": layers["invoiced"] - layers["paid"],
+                    "remaining": budget["remaining"],
+                }
+            )
+        return rows
+
+    def totals(self, kind: str, document: str) -> dict[str, Fraction]:
+        years = self.layers(kind, document).values()
+        return {
+            name: sum((y[name] for y in years), Fraction(0))
+            for name in ("received", "invoiced", "paid")
+        }
 
     def budget(self, year: int) -> list[dict]:
         rows = []
@@ -522,6 +724,7 @@ class Replay:
                     "status": status,
                     "committed": self.order_value(o),
                     "currency": self.regions[o["region"]]["currency"],
+                    **self.totals("order", order_id),
                 }
             )
         for lease_id, lease in self.leases.items():
@@ -536,6 +739,7 @@ class Replay:
                     "status": "open" if lease["terminated"] is None else "terminated",
                     "committed": sum(self.lease_charges(lease).values()),
                     "currency": self.regions[lease["region"]]["currency"],
+                    **self.totals("lease", lease_id),
                 }
             )
         return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))

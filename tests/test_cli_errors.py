@@ -495,8 +495,11 @@ class TestLog:
         listed = rows(run("log", "--region", "CN", "--format", "csv"))
         lower = rows(run("log", "--region", "cn", "--format", "csv"))
 
-        assert [row["seq"] for row in listed] == ["1", "6", "7"]
-        assert [json.loads(row["payload"])["name"] for row in lower] == ["lower-case cn"]
+        # CN's opening, the USD/CNY rate, its two orders and the amendment of PO-2: the events
+        # that touch CN (or name it), never those of CN2 or cn alone.
+        assert [row["seq"] for row in listed] == ["1", "5", "6", "7", "8"]
+        assert [row["type"] for row in lower] == ["fx.rate_set", "region.opened"]
+        assert json.loads(lower[1]["payload"])["name"] == "lower-case cn"
 
     def test_log_shows_the_history_of_one_document(self, run):
         given_the_world(run)
@@ -650,3 +653,34 @@ def test_help_works_for_every_command_without_a_database(run):
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert "Example" in result.stdout or getattr(command, "commands", None), name
+
+
+def test_every_missing_option_is_named_in_one_line(run):
+    result = run("order", "place", "PO-9", "--region", "CN", "--quantity", "1")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: Missing options '--supplier', '--sku', '--unit-price', '--currency'.\n"
+    )
+
+
+def test_one_missing_option_keeps_click_s_own_words(run):
+    result = run("supplier", "register", "acme", "--name", "Acme")
+
+    assert result.exit_code == 2
+    assert result.stderr == "error: Missing option '--country'.\n"
+
+
+@pytest.mark.parametrize("written, digits", [("1e5", "100000"), ("2.5E-2", "0.025")])
+def test_exponent_notation_is_refused_with_the_digits_to_write(run, written, digits):
+    for args in GIVEN:
+        run(*args)
+    count = len(run("log", "--format", "csv").stdout.splitlines())
+
+    result = run("budget", "revise", "CN", "2025", written, "--effective", "2025-01-01")
+
+    assert result.exit_code == 2
+    assert f"{written!r} is in exponent notation; write the number out in digits ({digits})" in (
+        result.stderr
+    )
+    assert len(run("log", "--format", "csv").stdout.splitlines()) == count

@@ -497,6 +497,7 @@ def test_policy_list_shows_settings_enabled_or_not_and_since_when(ledger, run):
             "since": "2025-01-01",
             "changed": "2025-09-01",
             "seq": str(off - 2),
+            "tolerance": "",
         },
         {
             "policy": "restricted_supplier",
@@ -509,6 +510,7 @@ def test_policy_list_shows_settings_enabled_or_not_and_since_when(ledger, run):
             "since": "",
             "changed": "2025-03-01",
             "seq": str(off),
+            "tolerance": "",
         },
     ]
     (share, supplier) = listing("--as-of", "2025-02-15")

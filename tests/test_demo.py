@@ -68,7 +68,7 @@ def test_demo_closes_the_first_half_for_china_and_restates_it_through_reopenings
     ).stdout.splitlines()
     assert budget[1] == (
         "CN,2025,CNY,40000000000.00,40000000000.00,21110800000.00,21047360000.00,"
-        "18889200000.00,18952640000.00"
+        "18889200000.00,18952640000.00,0.00,-63440000.00,63440000.00"
     )
     # The books are closed: a back-dated change to China's first half is refused.
     refused = run("order", "amend", "CN-PO-0001", "--quantity", "1", "--effective", "2025-06-30")

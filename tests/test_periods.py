@@ -463,6 +463,7 @@ def test_diff_with_a_document_placed_after_the_earlier_limit_and_a_cancellation(
             "status_after": "cancelled",
             "committed_before": "300000.00",
             "committed_after": "0.00",
+            "committed_change": "-300000.00",
         },
         {
             "kind": "order",
@@ -473,6 +474,7 @@ def test_diff_with_a_document_placed_after_the_earlier_limit_and_a_cancellation(
             "status_after": "open",
             "committed_before": "",
             "committed_after": "1000.00",
+            "committed_change": "",
         },
     ]
     # A region opened after the earlier limit: empty before cells.
@@ -589,6 +591,9 @@ def test_diff_from_known_at_and_as_json(run):
             "committed_after": "655000.00",
             "remaining_before": "340000.00",
             "remaining_after": "345000.00",
+            "budget_change": "0.00",
+            "committed_change": "-5000.00",
+            "remaining_change": "5000.00",
         }
     ]
     # In CSV, free text gets the formula guard; the payload never does.

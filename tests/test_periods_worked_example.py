@@ -116,11 +116,15 @@ def test_step_10_diff_budget_from_the_close(run):
             "committed_after": "650000.00",
             "remaining_before": "345000.00",
             "remaining_after": "350000.00",
+            "budget_change": "0.00",
+            "committed_change": "-5000.00",
+            "remaining_change": "5000.00",
         }
     ]
     assert result.stdout.splitlines()[0] == (
         "region,year,currency,budget_before,budget_after,"
-        "committed_before,committed_after,remaining_before,remaining_after"
+        "committed_before,committed_after,remaining_before,remaining_after,"
+        "budget_change,committed_change,remaining_change"
     )
 
 
@@ -165,5 +169,6 @@ def test_step_10_diff_commitments_names_po_2(run):
             "status_after": "amended",
             "committed_before": "355000.00",
             "committed_after": "350000.00",
+            "committed_change": "-5000.00",
         }
     ]

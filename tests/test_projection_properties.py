@@ -38,6 +38,7 @@ def reports(ledger: Ledger, as_of: date, upto_seq: int | None) -> dict[str, list
     found = {"commitments": ledger.query_commitments(as_of=as_of, knowledge=knowledge)}
     for year in YEARS:
         found[f"budget {year}"] = ledger.query_budget(as_of=as_of, year=year, knowledge=knowledge)
+        found[f"spend {year}"] = ledger.query_spend(as_of=as_of, year=year, knowledge=knowledge)
         for basis in ("value", "units"):
             found[f"shares {year} {basis}"] = ledger.query_shares(
                 as_of=as_of, year=year, basis=basis, knowledge=knowledge
@@ -50,6 +51,7 @@ def replayed(events: list, as_of: date, upto_seq: int | None) -> dict[str, list[
     expected = {"commitments": replay.commitments()}
     for year in YEARS:
         expected[f"budget {year}"] = replay.budget(year)
+        expected[f"spend {year}"] = replay.spend(year)
         for basis in ("value", "units"):
             expected[f"shares {year} {basis}"] = replay.shares(year, basis)
     return {name: exact(rows) for name, rows in expected.items()}

@@ -272,6 +272,9 @@ def test_lease_payments_are_charged_to_the_years_they_fall_due(run):
         "status": "open",
         "committed": "150000.00",
         "currency": "USD",
+        "received": "0.00",
+        "invoiced": "0.00",
+        "paid": "0.00",
     }
 
 

@@ -131,6 +131,9 @@ def test_the_worked_example_end_to_end_through_the_installed_command(ledger_cmd)
             "committed_after": "650000.00",
             "remaining_before": "345000.00",
             "remaining_after": "350000.00",
+            "budget_change": "0.00",
+            "committed_change": "-5000.00",
+            "remaining_change": "5000.00",
         }
     ]
     listed = table(

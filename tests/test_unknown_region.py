@@ -180,5 +180,8 @@ def test_log_of_an_id_without_events_says_so(run):
     result = run("log", "--id", "NOPE", "--format", "csv")
 
     assert result.exit_code == 0
-    assert result.stderr == "note: no event names an order or lease 'NOPE'\n"
+    assert (
+        result.stderr
+        == "note: no event names an order, lease, receipt, invoice or payment 'NOPE'\n"
+    )
     assert result.stdout.count("\n") == 1

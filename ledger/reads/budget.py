@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from ledger.reads.rates import rate_book
-from ledger.reads.regions import budget_amount, region_rows
+from ledger.reads.regions import budget_of, region_rows
 from ledger.reads.totals import committed
 
 
@@ -23,16 +23,20 @@ def budget_rows(
     rows = []
     rate = rate_book(connection, as_of, upto_seq)
     for opened in region_rows(connection, as_of, upto_seq, region):
-        budget = budget_amount(connection, opened.region, year, as_of, upto_seq)
+        budget = budget_of(
+            connection, opened.region, year, as_of, upto_seq, rate, opened.currency
+        ).amount
         spent = committed(connection, opened.region, year, as_of, upto_seq, rate)
         rows.append(budget_row(opened, year, budget, spent))
     return rows
 
 
-def budget_row(opened: Row, year: int, budget: Decimal | None, spent: Fraction) -> dict[str, Any]:
+def budget_row(
+    opened: Row, year: int, budget: Fraction | Decimal | None, spent: Fraction
+) -> dict[str, Any]:
     """The budget report's row of one region (`opened`, a regions row) from its budget (None:
-    none recorded, which counts 0) and committed."""
-    budget = budget or Decimal(0)
+    none recorded, which counts 0; see ledger.semantics.budgets) and committed."""
+    budget = budget or Fraction(0)
     return {
         "region": opened.region,
         "year": year,

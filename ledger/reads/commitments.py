@@ -1,5 +1,6 @@
 """`query commitments` (SPEC §5): every order and lease placed or signed by a date, with its status
-and its total over all years in the region's currency.
+and its total over all years in the region's currency, then what of it was received, invoiced and
+paid (ledger.reads.spend).
 
 Each order's changes within the limit are read in (effective, seq) order and folded by
 ledger.semantics.orders; each lease's payments follow ledger.semantics.leases.
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, and_, select
 from ledger import schema
 from ledger.dates import as_date
 from ledger.reads.rates import rate_book
+from ledger.reads.spend import LAYERS, document_totals
 from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import Change, as_placed, order_state
 from ledger.semantics.rates import RateBook
@@ -42,6 +44,13 @@ def commitment_rows(
         *_order_commitments(connection, as_of, region, upto_seq, rate, ids),
         *_lease_commitments(connection, as_of, region, upto_seq, rate, ids),
     ]
+    # The later life of each document (SPEC §4.7), over all years.
+    layers = document_totals(
+        connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
+    )
+    for row in rows:
+        found = layers.get((row["kind"], row["id"]))
+        row.update(found or dict.fromkeys(LAYERS, Fraction(0)))
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -16,8 +17,10 @@ from ledger.reads.commitments import commitment_rows
 from ledger.reads.policies import enabled_policies
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount, region_rows
+from ledger.reads.spend import matched_orders
 from ledger.reads.totals import region_totals
 from ledger.semantics.policies import PolicyState
+from ledger.semantics.spend import Billed, match_detail, match_failures
 from ledger.sql import visible
 
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
@@ -77,6 +80,8 @@ class _Report:
                 return self._restriction(state)
             case "lease_review":
                 return self._lease_reviews(state)
+            case "three_way_match":
+                return self._three_way_match(state)
         raise AssertionError(f"unknown policy {state.policy}")
 
     def currency(self, region: str) -> str:
@@ -338,4 +343,36 @@ class _Report:
                 rows.append(
                     (lease.lease, "violation", f"{reviewed}: the leased capacity must not be used")
                 )
+        return rows
+
+    def _three_way_match(self, state: PolicyState) -> list[tuple[str, str, str]]:
+        rows = []
+        matched = matched_orders(
+            self.connection, as_of=self.as_of, upto_seq=self.upto_seq, region=state.region
+        )
+        for facts in matched:
+            failures = match_failures(
+                facts.state.quantity,
+                facts.state.unit_price,
+                facts.received,
+                facts.invoiced_quantity,
+                facts.invoiced,
+                state.tolerance,
+            )
+            if failures:
+                totals = Billed(facts.invoiced_quantity, facts.invoiced, facts.paid, facts.invoices)
+                detail = match_detail(
+                    failures, facts.state, facts.received, totals, state.tolerance, facts.currency
+                )
+                rows.append((facts.order, "violation", f"order {facts.order}: {detail}"))
+        if not rows:
+            tolerance = threshold_percent(state.tolerance or Decimal(0))
+            rows.append(
+                (
+                    "invoices",
+                    "ok",
+                    f"{_plural(len(matched), 'order')} with receipts or invoices, every one "
+                    f"matched (tolerance {tolerance})",
+                )
+            )
         return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,7 +22,8 @@ from ledger.money import format_amount
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
-from ledger.semantics.periods import CLOSED, PERIOD_TYPES, period_states, touches
+from ledger.reads.spend import spend_rows
+from ledger.semantics.periods import CLOSED, PERIOD_TYPES, next_state, period_states, touches
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
 
@@ -84,12 +86,59 @@ def period_rows(
     return rows
 
 
+def period_history(
+    connection: Connection, *, as_of: date, region: str | None, upto_seq: int | None
+) -> list[dict[str, Any]]:
+    """Every period event within the limit of the regions opened by as_of, in seq order: region,
+    type, through (as recorded), closed_through (the region's books right after it), seq,
+    effective, recorded_at, actor, reason."""
+    events = schema.events
+    query = (
+        select(events.c.seq, events.c.type, events.c.payload, events.c.version, events.c.effective)
+        .where(events.c.type.in_(PERIOD_TYPES))
+        .order_by(events.c.seq)
+    )
+    if upto_seq is not None:
+        query = query.where(events.c.seq <= upto_seq)
+    effective = {row.seq: as_date(row.effective) for row in connection.execute(query)}
+    opened = {row.region for row in region_rows(connection, as_of, upto_seq, region)}
+    rows, state = [], {}
+    for seq, type_, payload, recorded_at, actor, reason in _period_events(connection, upto_seq):
+        code = payload["region"]
+        state[code] = next_state(state.get(code), seq, type_, payload)
+        if code not in opened:
+            continue
+        rows.append(
+            {
+                "region": code,
+                "type": type_,
+                "through": as_date(payload["through"]) if payload.get("through") else None,
+                "closed_through": state[code].closed_through,
+                "seq": seq,
+                "effective": effective[seq],
+                "recorded_at": recorded_at,
+                "actor": actor,
+                "reason": reason,
+            }
+        )
+    return rows
+
+
 def last_close_seq(connection: Connection, region: str, upto_seq: int | None) -> int | None:
     """The seq of the region's last `period.closed` within the limit; None when it has none."""
     closes = [
         seq for seq, type_, *_ in _period_events(connection, upto_seq, region) if type_ == CLOSED
     ]
     return closes[-1] if closes else None
+
+
+def close_events(connection: Connection, region: str, upto_seq: int | None) -> list[tuple]:
+    """The region's `period.closed` events within the limit, in seq order, as (seq, through)."""
+    return [
+        (seq, as_date(payload["through"]))
+        for seq, type_, payload, *_ in _period_events(connection, upto_seq, region)
+        if type_ == CLOSED
+    ]
 
 
 def _printed(value) -> str | None:
@@ -124,6 +173,56 @@ def budget_diff(
                     for name in ("budget", "committed", "remaining")
                     for side, row in (("before", then), ("after", now))
                 },
+                # The changes, after the columns the SPEC names (empty without a before).
+                **{
+                    f"{name}_change": _change(then.get(name), now[name])
+                    for name in ("budget", "committed", "remaining")
+                },
+            }
+        )
+    return rows
+
+
+def _change(before, after):
+    """after − before, exact; None when either side is missing."""
+    if before is None or after is None:
+        return None
+    return Fraction(after) - Fraction(before)
+
+
+SPEND_LAYERS = ("committed", "received", "invoiced", "paid")
+
+
+def spend_diff(
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    before: int | None,
+    after: int | None,
+) -> list[dict[str, Any]]:
+    """Per region, the spend report at both limits, where committed, received, invoiced or paid
+    print differently. The `_before` cells are empty for a region not known at the earlier
+    limit."""
+    kwargs = {"as_of": as_of, "year": year, "region": region}
+    earlier = {row["region"]: row for row in spend_rows(connection, upto_seq=before, **kwargs)}
+    rows = []
+    for now in spend_rows(connection, upto_seq=after, **kwargs):
+        then = earlier.get(now["region"], {})
+        if all(_printed(then.get(name)) == _printed(now[name]) for name in SPEND_LAYERS):
+            continue
+        rows.append(
+            {
+                "region": now["region"],
+                "year": year,
+                "currency": now["currency"],
+                **{
+                    f"{name}_{side}": row.get(name)
+                    for name in SPEND_LAYERS
+                    for side, row in (("before", then), ("after", now))
+                },
+                **{f"{name}_change": _change(then.get(name), now[name]) for name in SPEND_LAYERS},
             }
         )
     return rows
@@ -165,6 +264,7 @@ def commitment_diff(
                 "status_after": now.get("status"),
                 "committed_before": then.get("committed"),
                 "committed_after": now.get("committed"),
+                "committed_change": _change(then.get("committed"), now.get("committed")),
             }
         )
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
@@ -198,7 +298,7 @@ def event_diff(
         query = query.where(events.c.seq <= after)
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
     payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
-    lookups = _KnownDocuments(connection, payloads, by_currency, after)
+    lookups = KnownDocuments(connection, payloads, by_currency, after)
     for row, payload in zip(rows, payloads, strict=True):
         touched = set(touches(row.type, payload, lookups)) & known_regions
         if not touched or (region is not None and region not in touched):
@@ -215,7 +315,7 @@ def event_diff(
         }
 
 
-class _KnownDocuments:
+class KnownDocuments:
     """What `touches` asks, answered from the read models within the later knowledge limit."""
 
     def __init__(self, connection, payloads, by_currency, upto_seq):

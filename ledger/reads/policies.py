@@ -58,6 +58,7 @@ def _policy_row(state: PolicyState) -> dict[str, Any]:
         "since": state.since,
         "changed": state.changed,
         "seq": state.seq,
+        "tolerance": None if state.tolerance is None else canonical_decimal(state.tolerance),
     }
 
 

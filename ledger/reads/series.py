@@ -2,7 +2,7 @@
 
 The point queries (reads.budget.budget_rows, reads.shares.share_rows) answer one as-of date each. A report
 asks the same question at hundreds of dates; this module reads the region's rows once (orders,
-changes, leases, terminations, budgets, all within the knowledge limit and dated by the last
+changes, leases, terminations, budgets and transfers, all within the knowledge limit and dated by the last
 date) and turns every document into signed steps: +value on the day an order is placed, the
 difference its state makes on the day of each change (SPEC §4.2), a lease's payments from its
 signing and their reduction from its termination (§4.3). Each step lands on the first asked date
@@ -15,13 +15,13 @@ day, which is ≤ every date that counts it), so one rate book serves all dates.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
@@ -31,9 +31,13 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.budget import budget_row
+from ledger.reads.masterdata import updates_of
 from ledger.reads.rates import rate_book
+from ledger.reads.regions import transfers_of
 from ledger.reads.shares import share_rows_of
+from ledger.semantics.budgets import Revision, budget_steps
 from ledger.semantics.leases import payments_left
+from ledger.semantics.masterdata import master_as_of
 from ledger.semantics.orders import as_placed, states_after
 from ledger.sql import day_parameter, driver_rows
 
@@ -99,10 +103,13 @@ class _Sweep:
             query = query.where(regions.c.seq <= self.upto_seq)
         return self.connection.execute(query).first()
 
-    def budgets(self) -> list[tuple[date, Decimal]]:
+    def budgets(self, currency: str, rate) -> list[tuple[date, Fraction]]:
+        """(effective, budget after it) for each budget revision and transfer of the region and
+        year dated by the last date, in (effective, seq) order (SPEC §4.4: a transfer is a step
+        in the budget line)."""
         budgets = schema.budgets
         query = (
-            select(budgets.c.effective, budgets.c.amount)
+            select(budgets.c.effective, budgets.c.seq, budgets.c.amount)
             .where(
                 budgets.c.region == self.region,
                 budgets.c.year == self.year,
@@ -112,7 +119,10 @@ class _Sweep:
         )
         if self.upto_seq is not None:
             query = query.where(budgets.c.seq <= self.upto_seq)
-        return [(row.effective, row.amount) for row in self.connection.execute(query)]
+        revisions = [Revision(*row) for row in self.connection.execute(query)]
+        transfers = transfers_of(self.connection, self.region, self.year, self.last, self.upto_seq)
+        steps = budget_steps(self.region, currency, revisions, transfers, rate)
+        return [(effective, budget.amount) for effective, _, budget in steps]
 
     def order_steps(self) -> tuple[dict[tuple, list], dict[str, int]]:
         """[value, units] steps per (bin, supplier, currency, placement day), in the document
@@ -252,6 +262,36 @@ class _Sweep:
                 )
         return steps
 
+    def master_data(self, opened):
+        """A function of a date giving (supplier → country, the region's country) as of it
+        (SPEC §4.4, master data as of D); recomputed only across the updates' dates."""
+        suppliers = schema.suppliers
+        query = select(suppliers.c.supplier, suppliers.c.country)
+        if self.upto_seq is not None:
+            query = query.where(suppliers.c.seq <= self.upto_seq)
+        registered = dict(self.connection.execute(query).all())
+        by_supplier = updates_of(
+            self.connection, schema.supplier_updates, "supplier", self.last, self.upto_seq
+        )
+        of_region = updates_of(
+            self.connection, schema.region_updates, "region", self.last, self.upto_seq, self.region
+        ).get(self.region, [])
+        days = sorted({as_date(u.effective) for u in (*of_region, *chain(*by_supplier.values()))})
+        found: dict[int, tuple[dict[str, str], str]] = {}
+
+        def at(day: date) -> tuple[dict[str, str], str]:
+            key = bisect_right(days, day)
+            if key not in found:
+                countries = {
+                    supplier: master_as_of("", country, by_supplier.get(supplier, ()), day)[1]
+                    for supplier, country in registered.items()
+                }
+                home = master_as_of("", opened.country, of_region, day)[1]
+                found[key] = (countries, home)
+            return found[key]
+
+        return at
+
     # -- the sweep ------------------------------------------------------------------------------
 
     def points(self) -> list[SeriesPoint]:
@@ -260,11 +300,7 @@ class _Sweep:
             return [SeriesPoint(day, [], []) for day in self.dates]
         home = opened.currency
         rate = rate_book(self.connection, self.last, self.upto_seq)
-        countries = dict(
-            self.connection.execute(
-                select(schema.suppliers.c.supplier, schema.suppliers.c.country)
-            ).all()
-        )
+        master = self.master_data(opened)
         order_steps, appears = self.order_steps()
         lease_steps = self.lease_steps()
 
@@ -284,8 +320,8 @@ class _Sweep:
             for (index, currency, signed), value in lease_steps.items():
                 per_bin[index][None, rate.booking(currency, home, signed)] += value
 
-        budgets = self.budgets()
-        budget_index, budget = 0, Decimal(0)
+        budgets = self.budgets(home, rate)
+        budget_index, budget = 0, Fraction(0)
         values: dict[str, Fraction] = defaultdict(Fraction)
         units: dict[str, int] = defaultdict(int)
         leases = Fraction(0)
@@ -307,11 +343,12 @@ class _Sweep:
                 points.append(SeriesPoint(day, [], []))
                 continue
             present = sorted(supplier for supplier, first in appears.items() if first <= index)
+            countries, home_country = master(day)
             shares = [
                 {
                     "supplier": supplier,
                     "country": countries[supplier],
-                    "domestic": countries[supplier] == opened.country,
+                    "domestic": countries[supplier] == home_country,
                     "value": values[supplier],
                     "units": units[supplier],
                 }

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select
 from ledger import schema
 from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
+from ledger.reads.masterdata import region_country, suppliers_as_of
 from ledger.reads.rates import rate_book
 from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import as_placed, order_state
@@ -75,7 +76,7 @@ def region_totals(
     region is unknown, the shares empty when not asked for. `rate`: a rate book for the same
     as_of and limit, shared by the regions of one report."""
     rate = rate or rate_book(connection, as_of, upto_seq)
-    regions, suppliers = schema.regions, schema.suppliers
+    regions = schema.regions
     home = connection.execute(
         select(regions.c.currency, regions.c.country).where(regions.c.region == region)
     ).first()
@@ -96,7 +97,11 @@ def region_totals(
         total += _lease_charges(connection, region, year, as_of, upto_seq, rate, region_currency)
     if not shares or home is None:
         return total, []
-    countries = dict(connection.execute(select(suppliers.c.supplier, suppliers.c.country)).all())
+    # Master data as of the date (SPEC §4.4): a back-dated country correction counts from then.
+    countries = {
+        code: country for code, (_, country) in suppliers_as_of(connection, as_of, upto_seq).items()
+    }
+    home_country = region_country(connection, region, as_of, upto_seq) or home.country
     found: dict[str, dict[str, Any]] = {}
     # Per supplier, Decimals summed per booked rate first: one Fraction product per rate.
     per_supplier_rate: dict[tuple, Decimal] = defaultdict(Decimal)
@@ -106,8 +111,8 @@ def region_totals(
             if share is None:
                 share = found[supplier] = {
                     "supplier": supplier,
-                    "country": countries[supplier],
-                    "domestic": countries[supplier] == home.country,
+                    "country": countries.get(supplier),
+                    "domestic": countries.get(supplier) == home_country,
                     "value": Fraction(0),
                     "units": 0,
                 }

@@ -36,6 +36,8 @@ class PolicyState:
     # The effective date and seq of the change that gave the current settings.
     changed: date
     seq: int
+    # three_way_match: the share by which an invoice may exceed the order's price.
+    tolerance: Decimal | None = None
 
     def describe(self) -> str:
         """`budget_cap (block) of region CN`, naming the supplier or sku where there is one."""
@@ -71,6 +73,7 @@ def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
                 since=since,
                 changed=latest["effective"],
                 seq=latest["seq"],
+                tolerance=latest.get("tolerance"),
             )
         )
     return states
