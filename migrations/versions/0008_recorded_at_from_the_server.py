@@ -25,12 +25,16 @@ FORMAT = """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"""
 
 # One check per INSERT or COPY statement, over all its rows at once (a transition table): the
 # owner's bulk copies pay one catalog lookup, not a function call per row.
-GUARD = f"""CREATE FUNCTION events_guard_recorded_at() RETURNS trigger LANGUAGE plpgsql AS $$
+# Its own search_path: a writer's session cannot put a table or function of its own (a temporary
+# `pg_class`, say) in the place of the catalog's.
+GUARD = f"""CREATE FUNCTION events_guard_recorded_at() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   bad record;
   head text;
 BEGIN
-  IF (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) = current_user THEN
+  IF (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class WHERE oid = TG_RELID)
+     = current_user THEN
     RETURN NULL;
   END IF;
   SELECT seq, recorded_at INTO bad FROM inserted
@@ -55,13 +59,15 @@ BEGIN
     RAISE EXCEPTION 'seq %: recorded_at %: earlier than the start of its transaction; the store sets it',
       bad.seq, bad.recorded_at USING ERRCODE = 'check_violation';
   END IF;
-  -- Along seq, each new row against the one before it (a row of this statement or the log's).
+  -- The head before this statement's rows, read from the trigger's own table by its schema (a
+  -- temporary table of the same name cannot stand in for it).
+  EXECUTE format('SELECT recorded_at FROM %I.%I WHERE seq < $1 ORDER BY seq DESC LIMIT 1',
+                 TG_TABLE_SCHEMA, TG_TABLE_NAME)
+     INTO head USING (SELECT min(seq) FROM inserted);
+  -- Along seq, each new row against the one before it (of this statement, or that head).
   SELECT n.seq, n.recorded_at, n.before INTO bad FROM (
       SELECT i.seq, i.recorded_at,
-             coalesce(lag(i.recorded_at) OVER (ORDER BY i.seq),
-                      (SELECT e.recorded_at FROM events AS e
-                        WHERE e.seq < (SELECT min(seq) FROM inserted)
-                        ORDER BY e.seq DESC LIMIT 1)) AS before
+             coalesce(lag(i.recorded_at) OVER (ORDER BY i.seq), head) AS before
         FROM inserted AS i) AS n
    WHERE n.recorded_at < n.before ORDER BY n.seq LIMIT 1;
   IF FOUND THEN

@@ -141,3 +141,26 @@ def test_rows_of_one_statement_cannot_go_back_in_time_along_seq(writer):
         )
 
     assert event_count(writer) == before
+
+
+def test_a_writers_own_tables_cannot_stand_in_for_the_catalog_or_the_log(writer, postgres_url):
+    # The owner (exempt) puts a head a little ahead of the clock; the writer then shadows both
+    # the catalog and the log with temporary tables of its own before inserting behind it.
+    insert_row(postgres_url, forged_row(postgres_url, recorded_at=now_plus(milliseconds=900)))
+    row = forged_row(writer, recorded_at=now_plus())
+
+    with pytest.raises(DBAPIError, match="earlier than the head"):
+        sql(
+            writer,
+            "CREATE TEMPORARY TABLE pg_class (oid oid, relowner oid)",
+            "INSERT INTO pg_temp.pg_class SELECT 'events'::regclass, r.oid FROM pg_roles AS r "
+            "WHERE r.rolname = current_user",
+            "CREATE TEMPORARY TABLE events (seq bigint, recorded_at text)",
+            "SET LOCAL search_path = pg_temp, "
+            + sql(postgres_url, "SELECT current_schema()")[0][0],
+            "INSERT INTO " + sql(postgres_url, "SELECT current_schema()")[0][0] + ".events "
+            "(seq, event_id, type, effective, recorded_at, actor, reason, payload, prev_hash, hash) "
+            "VALUES (:seq, :event_id, :type, :effective, :recorded_at, :actor, NULL, :payload, "
+            ":prev_hash, :hash)",
+            params=row,
+        )
