@@ -206,29 +206,54 @@ _CREATES = {
 }
 
 
+def _reference_kind(name: str) -> str | None:
+    if name == "region" or name.endswith("_region"):
+        return "region"
+    if name in ("supplier", "lessor"):
+        return "supplier"
+    if name in ("order", "lease", "invoice"):
+        return name
+    return None
+
+
+# Per payload model: its fields that name a code the log must know, with what they name.
+_REFERENCES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _unknown_code(current, event_type: str, payload) -> str | None:
     """The first code the event names that the log does not know by then (a region not opened,
     a supplier not registered, an order not placed, a lease not signed, an invoice not
     received), as "field: problem"."""
-    creates = _CREATES.get(event_type)
-    for name, value in payload.__dict__.items():
-        if name == creates or type(value) is not str:
+    references = _REFERENCES.get(type(payload))
+    if references is None:
+        creates = _CREATES.get(event_type)
+        references = _REFERENCES[type(payload)] = tuple(
+            (name, kind)
+            for name in type(payload).model_fields
+            if name != creates and (kind := _reference_kind(name)) is not None
+        )
+    fields = payload.__dict__
+    for name, kind in references:
+        value = fields.get(name)
+        if type(value) is not str:
             continue
-        if name == "region" or name.endswith("_region"):
-            if value not in current.regions:
-                return f"{name}: region {value!r} is not opened"
-        elif name in ("supplier", "lessor"):
-            if value not in current.suppliers:
-                return f"{name}: supplier {value!r} is not registered"
-        elif name == "order":
-            if current.order(value) is None:
-                return f"order: order {value!r} is not placed"
-        elif name == "lease":
-            if current.lease(value) is None:
-                return f"lease: lease {value!r} is not signed"
-        elif name == "invoice":
-            if current.invoice(value) is None:
-                return f"invoice: invoice {value!r} is not received"
+        if kind == "region":
+            known = value in current.regions
+            verb = "opened"
+        elif kind == "supplier":
+            known = value in current.suppliers
+            verb = "registered"
+        elif kind == "order":
+            known = current.order(value) is not None
+            verb = "placed"
+        elif kind == "lease":
+            known = current.lease(value) is not None
+            verb = "signed"
+        else:
+            known = current.invoice(value) is not None
+            verb = "received"
+        if not known:
+            return f"{name}: {kind} {value!r} is not {verb}"
     return None
 
 

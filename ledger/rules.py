@@ -544,8 +544,12 @@ def _check_three_way_match(current: CurrentLog, payload: PaymentMade, on: date, 
     now = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
     received = received_quantity(current.order_receipts(order_id), on)
     invoices = current.invoices_of("order", order_id)
-    voided = {row["invoice"]: current.voided_on(row["invoice"]) for row in invoices}
-    totals = billed(invoices, {k: v for k, v in voided.items() if v is not None}, {}, on)
+    voided = {
+        row["invoice"]: day
+        for row in invoices
+        if (day := current.voided_on(row["invoice"])) is not None
+    }
+    totals = billed(invoices, voided, {}, on)  # payments do not enter the match
     failures = match_failures(
         now.quantity, now.unit_price, received, totals.quantity, totals.amount, state.tolerance
     )

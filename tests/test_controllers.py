@@ -6,6 +6,7 @@ DEFINER function, and by switching the checks off."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -258,7 +259,7 @@ def test_a_controller_whose_membership_is_revoked_is_refused(controlled):
     assert result.exit_code == 1
     assert f"login role {controller} is not one" in result.stderr
     status = cli(owner_url, "status")
-    assert "controllers:      none (every controller revoked)" in status.stdout
+    assert re.search(r"^controllers: +none \(every controller revoked\)$", status.stdout, re.M)
 
 
 def controller_group_of(url: str) -> str:
@@ -274,8 +275,8 @@ def controller_group_of(url: str) -> str:
 def test_status_names_the_controllers_and_whether_actors_are_bound(postgres_url, make_role):
     given_a_ledger(postgres_url)
     before = cli(postgres_url, "status")
-    assert "controllers:      not enforced (no controller granted)\n" in before.stdout
-    assert "actors bound:     no\n" in before.stdout
+    assert re.search(r"^controllers: +not enforced \(no controller granted\)$", before.stdout, re.M)
+    assert re.search(r"^actors bound: +no$", before.stdout, re.M)
     first, _ = make_role("ctl")
     second, _ = make_role("ctl")
     for role in (second, first):
@@ -287,9 +288,11 @@ def test_status_names_the_controllers_and_whether_actors_are_bound(postgres_url,
 
     after = cli(postgres_url, "status")
 
-    assert f"controllers:      {', '.join(sorted((first, second)))}\n" in after.stdout
-    assert "actors bound:     yes (each event's actor is the login role recording it)\n" in (
-        after.stdout
+    assert re.search(f"^controllers: +{', '.join(sorted((first, second)))}$", after.stdout, re.M)
+    assert re.search(
+        r"^actors bound: +yes \(each event's actor is the login role recording it\)$",
+        after.stdout,
+        re.M,
     )
 
 

@@ -117,3 +117,47 @@ def test_a_failed_copy_drops_the_postgres_database_it_created(
 
     assert "verify --deep" in refused.stderr
     assert not database_exists(name)
+
+
+def test_a_copy_killed_part_way_leaves_no_ledger_at_the_target_path(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import generate
+
+    events = tmp_path / "events.jsonl"
+    with open(events, "w", encoding="utf-8") as out:
+        generate(30_000, out)
+    source = tmp_path / "source.db"
+    ledger(str(source), "init")
+    ledger(str(source), "import", str(events))
+    target = tmp_path / "copy.db"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from commands import main; sys.exit(main())",
+            "--db",
+            str(source),
+            "copy",
+            str(target),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(name.startswith(".copy.db.partial-") for name in os.listdir(tmp_path)):
+            time.sleep(0.3)  # well into the copy
+            break
+        time.sleep(0.01)
+    killed = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    assert killed, "the copy ended before it could be killed"
+    assert not target.exists()

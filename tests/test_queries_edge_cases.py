@@ -254,7 +254,7 @@ def test_empty_ledger_gives_headers_only(run):
     result = run("query", "commitments", "--format", "csv")
     assert (result.exit_code, result.stdout) == (
         0,
-        "kind,id,region,counterparty,sku,quantity,status,committed,currency\n",
+        "kind,id,region,counterparty,sku,quantity,status,committed,currency,received,invoiced,paid\n",
     )
 
 
@@ -311,6 +311,9 @@ def test_json_output_has_amounts_as_strings_and_counts_as_numbers(world, run):
             "status": "open",
             "committed": "0.38",
             "currency": "CNY",
+            "received": "0.00",
+            "invoiced": "0.00",
+            "paid": "0.00",
         }
     ]
     budget = json.loads(

@@ -32,17 +32,19 @@ def test_demo_report_has_a_burndown_and_a_shares_chart_per_region(run, tmp_path)
 
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
-    assert page.count('<figure class="chart burndown"') == 2
-    assert page.count('<figure class="chart shares"') == 2
-    assert page.count("<svg") == 4
+    assert page.count('<figure class="chart burndown"') == 3
+    assert page.count('<figure class="chart shares"') == 3
+    assert page.count("<svg") == 6
     china = _section(page, 'id="region-CN"', "</section>")
     overseas = _section(page, 'id="region-MY"', "</section>")
-    # Budget tables: the year-end figures of the demo, the October revision included.
-    assert "42,000,000,000.00" in china and "41,576,110,000.00" in china and "98.99%" in china
-    assert "6,800,000,000.00" in overseas and "USD" in overseas
-    # Burn-down: both budget steps labelled (40 bn, then 42 bn CNY from 2025-10-20), as-of marked.
+    # Budget tables: the year-end figures of the demo, the October revision and the transfer to
+    # Malaysia included.
+    assert "41,642,500,000.00" in china and "41,576,110,000.00" in china and "99.84%" in china
+    assert "6,850,000,000.00" in overseas and "USD" in overseas  # 6.8 bn and 50 m moved in
+    # Burn-down: every budget step labelled (40 bn, 42 bn CNY from 2025-10-20, 41.6 bn after the
+    # transfer), as-of marked.
     burndown = _section(china, 'class="chart burndown"', "</figure>")
-    assert "40 bn CNY" in burndown and "42 bn CNY" in burndown
+    assert "40 bn CNY" in burndown and "42 bn CNY" in burndown and "41.6 bn CNY" in burndown
     assert "as of 2025-12-31" in burndown and "committed to 2025" in burndown
     # Shares: domestic and foreign told apart; the threshold only where the policy is in force.
     shares = _section(china, 'class="chart shares"', "</svg>")
@@ -59,10 +61,10 @@ def test_compliance_table_lists_violations_first_then_pending_then_ok(run, tmp_p
 
     table = _section(page, '<table class="compliance"', "</table>")
     statuses = re.findall(r'<td class="status">(\w+)</td>', table)
-    assert statuses == ["violation", "pending", "ok", "ok", "ok", "ok"]
+    assert statuses == ["violation", "pending", "ok", "ok", "ok", "ok", "ok", "ok"]
     assert "CN-PO-0017" in table  # the violation: an H20 order after the restriction
     assert "MY-L-05" in table  # the pending lease review
-    assert "1 violation, 1 pending, 4 ok" in page
+    assert "1 violation, 1 pending, 6 ok" in page
 
 
 def test_provenance_names_the_last_seq_its_hash_and_the_command(run, db_url, tmp_path):
@@ -72,11 +74,12 @@ def test_provenance_names_the_last_seq_its_hash_and_the_command(run, db_url, tmp
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     provenance = _section(page, 'id="provenance"', "</section>")
-    assert "<dd>73</dd>" in provenance
+    events = run("verify").stdout.split(" events")[0].removeprefix("ok: ")
+    assert f"<dd>{events}</dd>" in provenance
     assert head in provenance
     assert "every event recorded when the report was made" in provenance
     command = re.search(r'<code class="command">(.*?)</code>', provenance).group(1)
-    assert "report --as-of 2025-12-31 --year 2025 --upto-seq 73 -o" in command
+    assert f"report --as-of 2025-12-31 --year 2025 --upto-seq {events} -o" in command
 
 
 def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run, tmp_path):
@@ -217,7 +220,7 @@ def test_an_unknown_region_is_an_error_not_an_empty_page(run, tmp_path):
     )
 
     assert result.exit_code == 1
-    assert result.stderr == "error: unknown region 'XX'; known: CN, MY\n"
+    assert result.stderr == "error: unknown region 'XX'; known: CN, EU, MY\n"
     assert not (tmp_path / "report.html").exists()
 
 
@@ -322,9 +325,9 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
 
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = dumped.stdout
-    assert 'data-report-ready="4"' in dom  # the page's script ran and found four charts
+    assert 'data-report-ready="6"' in dom  # the page's script ran and found six charts
     assert "data-report-errors" not in dom  # and no script error happened
-    assert len(re.findall(r"<svg\b", dom)) == 4
+    assert len(re.findall(r"<svg\b", dom)) == 6
     for table in ("budget", "shares", "compliance"):
         assert f'<table class="{table}"' in dom
     console = [

@@ -123,7 +123,7 @@ def test_utilization_is_a_percentage_like_the_shares(run, ledger, tmp_path):
         budget_table = _section(section, '<table class="budget"', "</table>")
         assert f'<td class="num">{percent}</td>' in budget_table
         assert f"({percent} of budget)" in _section(section, 'class="chart burndown"', "</svg>")
-    assert "98.99%" in _section(page, 'id="region-CN"', "</section>")
+    assert "99.84%" in _section(page, 'id="region-CN"', "</section>")
 
 
 def test_each_share_chart_says_how_much_of_committed_is_leases(run, ledger, tmp_path):

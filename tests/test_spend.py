@@ -460,7 +460,7 @@ def test_block_mode_holds_the_payment_not_the_invoice_and_compliance_shows_the_s
         pay(world, "P-1", "INV-1", "60000", "2025-03-03")
     assert blocked.value.field == "invoice"
     # In force since the warn-mode policy's date: it has been enabled without a break.
-    assert str(blocked.value) == (
+    assert str(blocked.value.blocked) == (  # the refusal itself (test_approvals.py: the rest)
         "invoice: blocked by three_way_match (block) of region CN, in force since 2025-01-01: "
         "payment P-1 "
         "of invoice INV-1 is held back, order PO-1 is an exception (billed for goods not "

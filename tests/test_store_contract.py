@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, inspect, select, text
 
 from ledger import schema
-from ledger.errors import ConflictError
+from ledger.errors import ConflictError, ValidationError
 
 GENESIS = "0" * 64
 RECORDED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -270,11 +270,21 @@ class TestEventStoreContract:
         assert "reference" not in stored_payload(ledger, review.seq)
         assert stored_payload(ledger, termination.seq) == {"lease": "L-1", "fee": "0"}
 
+    def test_a_decimal_in_exponent_notation_is_refused(self, ledger):
+        given_china_and_huawei(ledger)
+
+        with pytest.raises(ValidationError, match="amount: '3E4' is in exponent notation"):
+            ledger.record(
+                "budget.revised",
+                {"region": "CN", "year": 2025, "amount": "3E4"},
+                effective=JAN_1,
+                actor="cfo",
+            )
+
     @pytest.mark.parametrize(
         ("given", "stored"),
         [
             ("30000.00", "30000"),
-            ("3E4", "30000"),
             ("7.250", "7.25"),
             ("0.30", "0.3"),
             ("0.000", "0"),

@@ -72,9 +72,12 @@ def _later_life(
     region: str | None = None,
     year: int | None = None,
     ids: Collection[str] | None = None,
+    payments: bool = True,
 ) -> _Later:
-    """The receipts (orders only), invoices, voids and payments of the documents of one kind of
-    a region and year (either may be None: all), or of the documents `ids`."""
+    """The receipts (orders only), invoices, voids and payments (unless `payments` is false) of
+    the documents of one kind of a region and year (either may be None: all), or of the
+    documents `ids`."""
+    with_payments = payments
     receipts, invoices, voids, payments = (
         schema.receipts,
         schema.invoices,
@@ -122,6 +125,8 @@ def _later_life(
     for invoice, effective in connection.execute(void_query):
         if invoice in wanted:
             later.voided[invoice] = as_date(effective)
+    if not with_payments:
+        return later
     for invoice, amount, effective, seq in connection.execute(payment_query):
         if invoice in wanted:
             later.payments.setdefault(invoice, []).append(
@@ -157,11 +162,19 @@ def order_facts(
     region: str | None = None,
     year: int | None = None,
     ids: Collection[str] | None = None,
+    payments: bool = True,
 ) -> list[OrderFacts]:
     """The orders (of a region and year, or `ids`) with a receipt or an invoice within the
-    limit, sorted by id."""
+    limit, sorted by id (`paid` 0 unless `payments`)."""
     later = _later_life(
-        connection, as_of, upto_seq, kind="order", region=region, year=year, ids=ids
+        connection,
+        as_of,
+        upto_seq,
+        kind="order",
+        region=region,
+        year=year,
+        ids=ids,
+        payments=payments,
     )
     if not later.receipts and not later.invoices:
         return []
@@ -435,7 +448,9 @@ def matched_orders(
     with the policy's tolerance)."""
     return [
         facts
-        for facts in order_facts(connection, as_of=as_of, upto_seq=upto_seq, region=region)
+        for facts in order_facts(
+            connection, as_of=as_of, upto_seq=upto_seq, region=region, payments=False
+        )
         if is_matched(facts.state.cancelled, facts.received, facts.invoices)
     ]
 

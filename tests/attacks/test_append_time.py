@@ -115,3 +115,52 @@ def test_copy_and_restore_as_the_owner_keep_every_recorded_time(postgres_url, tm
         assert cli(restored, "restore", str(export)).exit_code == 0
         assert sql(copied, "SELECT seq, recorded_at FROM events ORDER BY seq") == times
         assert sql(restored, "SELECT seq, recorded_at FROM events ORDER BY seq") == times
+
+
+def test_rows_of_one_statement_cannot_go_back_in_time_along_seq(writer):
+    first = forged_row(writer, recorded_at=now_plus(milliseconds=800))
+    second = {**forged_row(writer, recorded_at=now_plus()), "seq": first["seq"] + 1}
+    second["event_id"] = "00000000-0000-4000-8000-000000000002"
+    columns = "seq, event_id, type, effective, recorded_at, actor, reason, payload, prev_hash, hash"
+
+    def values(row: dict, n: int) -> str:
+        return (
+            f"(:seq{n}, :event_id{n}, :type{n}, :effective{n}, :recorded_at{n}, :actor{n}, NULL, "
+            f":payload{n}, :prev_hash{n}, :hash{n})"
+        )
+
+    params = {
+        f"{key}{n}": value for n, row in ((1, first), (2, second)) for key, value in row.items()
+    }
+    before = event_count(writer)
+    with pytest.raises(DBAPIError, match="earlier than the head"):
+        sql(
+            writer,
+            f"INSERT INTO events ({columns}) VALUES {values(first, 1)}, {values(second, 2)}",
+            params=params,
+        )
+
+    assert event_count(writer) == before
+
+
+def test_a_writers_own_tables_cannot_stand_in_for_the_catalog_or_the_log(writer, postgres_url):
+    # The owner (exempt) puts a head a little ahead of the clock; the writer then shadows both
+    # the catalog and the log with temporary tables of its own before inserting behind it.
+    insert_row(postgres_url, forged_row(postgres_url, recorded_at=now_plus(milliseconds=900)))
+    row = forged_row(writer, recorded_at=now_plus())
+
+    with pytest.raises(DBAPIError, match="earlier than the head"):
+        sql(
+            writer,
+            "CREATE TEMPORARY TABLE pg_class (oid oid, relowner oid)",
+            "INSERT INTO pg_temp.pg_class SELECT 'events'::regclass, r.oid FROM pg_roles AS r "
+            "WHERE r.rolname = current_user",
+            "CREATE TEMPORARY TABLE events (seq bigint, recorded_at text)",
+            "SET LOCAL search_path = pg_temp, "
+            + sql(postgres_url, "SELECT current_schema()")[0][0],
+            "INSERT INTO " + sql(postgres_url, "SELECT current_schema()")[0][0] + ".events "
+            "(seq, event_id, type, effective, recorded_at, actor, reason, payload, prev_hash, hash) "
+            "VALUES (:seq, :event_id, :type, :effective, :recorded_at, :actor, NULL, :payload, "
+            ":prev_hash, :hash)",
+            params=row,
+        )
