@@ -656,13 +656,16 @@ class Ledger:
         as_of: date | None = None,
         region: str | None = None,
         knowledge: Knowledge = Knowledge(),
+        year: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Every order and lease placed or signed by the as-of date, with its committed total."""
+        """Every order and lease placed or signed by the as-of date, with its committed total
+        (and, with `year`, the part of it charged to that budget year)."""
         return self._query(
             commitment_rows,
             as_of=as_of or date.today(),
             region=region,
             upto_seq=knowledge.upto_seq,
+            year=year,
         )
 
     def query_shares(

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streams import (
     LAST_DAY,
+    REGIONS,
     SKUS,
     SUPPLIERS,
     ClosedBooks,
@@ -25,6 +26,7 @@ from streams import (
     later,
     operations,
     pick,
+    place,
     policy_changes,
     questions,
     record_world,
@@ -43,11 +45,57 @@ WARN_ONLY = ("min_domestic_share",)
 # Policies of every kind in either mode, and reviews of leases, among the usual operations.
 with_policies = st.one_of(operations, operations, policy_changes(["warn", "block"]), reviews)
 # Payments against three-way match and lease reviews in block mode.
+# A match or review in block mode from the first day, so that many payments meet one.
+from_the_start = st.tuples(
+    st.just("policy"),
+    st.sampled_from(["three_way_match", "lease_review"]),
+    st.sampled_from(sorted(REGIONS)),
+    st.just("block"),
+    st.just(True),
+    st.sampled_from(["0", "0.3"]),
+    st.none(),
+    st.none(),
+    st.none(),
+    st.just(date(2025, 1, 1)),
+)
+# Mostly orders, leases, receipts, invoices and payments, so that payments meet exceptions and
+# unreviewed leases often.
+paying = st.tuples(st.just("pay"), pick, st.sampled_from(["1", "0.5"]), later)
+billing = st.tuples(
+    st.just("invoice"),
+    pick,
+    st.sampled_from(["order", "order", "lease"]),
+    st.integers(1, 12),
+    st.sampled_from(["1", "1.01", "1.5"]),
+    later,
+)
+early_days = st.integers(0, 24).map(lambda k: date(2025, 1, 1) + timedelta(days=15 * k))
+signing = st.tuples(
+    st.just("sign"),
+    st.sampled_from(sorted(REGIONS)),
+    st.just("dcprov"),
+    st.integers(1, 50),
+    early_days,
+    st.integers(1, 14),
+    st.sampled_from(["100", "99.99"]),
+    st.sampled_from(["USD", "CNY"]),
+    early_days,
+    st.sampled_from(SKUS),
+)
 with_payment_policies = st.one_of(
-    spend_operations,
+    place,
+    place,
+    signing,
+    st.tuples(st.just("receive"), pick, st.integers(1, 12), later),
+    billing,
+    billing,
+    paying,
+    paying,
+    paying,
+    from_the_start,
+    reviews,
     spend_operations,
     policy_changes(["block"], ["three_way_match", "lease_review"]),
-    reviews,
     operations,
 )
 # Block-mode policies (and budgets to cap) often, so that entry checks refuse events; now and
@@ -463,9 +511,16 @@ def test_block_mode_at_a_payment_accepts_and_refuses_as_the_spec_says(databases)
     )
     @given(operations=st.lists(with_payment_policies, min_size=15, max_size=45))
     def check(operations):
+        # Both policies in block mode in every region from the first day (later changes in the
+        # stream may switch them off or change the tolerance).
+        policies = [
+            ("policy", policy, region, "block", True, "0", None, None, None, date(2025, 1, 1))
+            for policy in ("three_way_match", "lease_review")
+            for region in sorted(REGIONS)
+        ]
         with databases() as url, Ledger.open(url) as ledger:
             record_world(ledger)
-            for outcome, count in record_checked(ledger, operations).items():
+            for outcome, count in record_checked(ledger, [*policies, *operations]).items():
                 seen[outcome] = seen.get(outcome, 0) + count
             events = list(ledger.events())
             expected = literal_compliance(Replay(events, LAST_DAY, None), LAST_DAY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -17,9 +18,10 @@ from sqlalchemy import Connection, and_, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.money import as_decimal
 from ledger.reads.rates import rate_book
 from ledger.reads.spend import LAYERS, document_totals
-from ledger.semantics.leases import payments_left
+from ledger.semantics.leases import charges_per_year, payments_left
 from ledger.semantics.orders import Change, as_placed, order_state
 from ledger.semantics.rates import RateBook
 from ledger.sql import visible
@@ -33,16 +35,20 @@ def commitment_rows(
     upto_seq: int | None,
     ids: Collection[str] | None = None,
     rate: RateBook | None = None,
+    year: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
     its status at as_of and `committed`, its total over all years in the region's currency.
-    With `ids`, only the orders and leases of those ids."""
+    With `ids`, only the orders and leases of those ids. With `year`, each row also has
+    `charged`: the part of its commitment charged to that budget year (an order's whole value
+    in the year it was placed; a lease's payments due that year, and its fee in the year it
+    ended), so that a region's rows add up to its committed for the year."""
     if ids is not None and not ids:
         return []
     rate = rate or rate_book(connection, as_of, upto_seq)
     rows = [
-        *_order_commitments(connection, as_of, region, upto_seq, rate, ids),
-        *_lease_commitments(connection, as_of, region, upto_seq, rate, ids),
+        *_order_commitments(connection, as_of, region, upto_seq, rate, ids, year),
+        *_lease_commitments(connection, as_of, region, upto_seq, rate, ids, year),
     ]
     # The later life of each document (SPEC §4.7), over all years.
     layers = document_totals(
@@ -61,6 +67,7 @@ def _order_commitments(
     upto_seq: int | None,
     rate: RateBook,
     ids: Collection[str] | None,
+    year: int | None = None,
 ) -> Iterable[dict[str, Any]]:
     orders, changes, regions = schema.orders, schema.order_changes, schema.regions
     placed_query = (
@@ -104,7 +111,7 @@ def _order_commitments(
         if not state.cancelled:
             booked = rate(order.currency, order.region_currency, as_date(order.effective))
             value = Fraction(state.value) * booked
-        yield {
+        row = {
             "kind": "order",
             "id": order.order_id,
             "region": order.region,
@@ -115,6 +122,9 @@ def _order_commitments(
             "committed": value,
             "currency": order.region_currency,
         }
+        if year is not None:
+            row["charged"] = value if as_date(order.effective).year == year else Fraction(0)
+        yield row
 
 
 def _lease_commitments(
@@ -124,6 +134,7 @@ def _lease_commitments(
     upto_seq: int | None,
     rate: RateBook,
     ids: Collection[str] | None,
+    year: int | None = None,
 ) -> Iterable[dict[str, Any]]:
     leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
     signed = (
@@ -154,7 +165,7 @@ def _lease_commitments(
             terminated = as_date(lease.terminated)
             payments = payments_left(as_date(lease.start), lease.months, None, terminated)
             fee = Fraction(lease.fee) * booked
-        yield {
+        row = {
             "kind": "lease",
             "id": lease.lease,
             "region": lease.region,
@@ -165,3 +176,13 @@ def _lease_commitments(
             "committed": payments * Fraction(lease.monthly_payment) * booked + fee,
             "currency": lease.region_currency,
         }
+        if year is not None:
+            charges = charges_per_year(
+                as_date(lease.start),
+                lease.months,
+                as_decimal(lease.monthly_payment),
+                None if lease.terminated is None else as_date(lease.terminated),
+                Decimal(0) if lease.fee is None else as_decimal(lease.fee),
+            )
+            row["charged"] = Fraction(charges.get(year, 0)) * booked
+        yield row

@@ -497,7 +497,9 @@ def invoice_rows(
 
 
 __all__ = [
+    "LAYERS",
     "OrderFacts",
+    "document_amounts",
     "document_layers",
     "document_totals",
     "invoice_rows",
