@@ -194,7 +194,6 @@ def build_report(
             rate_date=rate_date,
             knowledge=knowledge,
         )
-        currency = rows[0]["currency"] if rows else currency.upper()
         group = GroupView(currency, rate_date or as_of, rows)
     command = reproduce_command(
         db=db,
