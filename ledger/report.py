@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import literal, select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -347,33 +347,61 @@ def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | 
         return sorted({as_date(day) for day in connection.execute(query).scalars()})
 
 
-def _spend_days(ledger, regions: list[str], start: date, end: date, upto_seq: int | None):
-    """The days from start to end on which a receipt, an invoice, a void or a payment of the
-    regions took effect, or a scheduled payment of one of their leases fell due: with the days
-    their documents changed, the only days a spend layer can change (SPEC §4.7)."""
+def _spend_changes(
+    ledger, regions: list[str], start: date, end: date, upto_seq: int | None
+) -> dict[date, set[tuple[str, str]]]:
+    """Per day from start to end, the orders and leases (kind, id) of the regions whose spend
+    layers can change that day (SPEC §4.7): a receipt, an invoice, a void or a payment of theirs
+    took effect, an order was amended or cancelled (its unit price values what was received), a
+    lease was terminated or one of its scheduled payments fell due. On no other day can a layer
+    change."""
     from ledger.dates import add_months
 
-    tables = (schema.receipts, schema.invoices, schema.invoice_voids, schema.payments)
+    receipts, invoices, voids, payments = (
+        schema.receipts,
+        schema.invoices,
+        schema.invoice_voids,
+        schema.payments,
+    )
+    changes, leases, terminations = schema.order_changes, schema.leases, schema.lease_terminations
 
-    def days(table):
-        conditions = [
-            table.c.effective >= start,
-            table.c.effective <= end,
-            table.c.region.in_(regions),
-        ]
+    def within(table, *where):
+        conditions = [table.c.effective >= start, table.c.effective <= end, *where]
         if upto_seq is not None:
             conditions.append(table.c.seq <= upto_seq)
-        return select(table.c.effective).where(*conditions)
+        return conditions
 
-    leases = schema.leases
-    lease_query = select(leases.c.start, leases.c.months).where(
+    queries = [
+        select(receipts.c.effective, literal("order"), receipts.c.order_id).where(
+            *within(receipts, receipts.c.region.in_(regions))
+        ),
+        select(invoices.c.effective, invoices.c.kind, invoices.c.document).where(
+            *within(invoices, invoices.c.region.in_(regions))
+        ),
+        select(changes.c.effective, literal("order"), changes.c.order_id).where(
+            *within(changes, changes.c.region.in_(regions))
+        ),
+        select(terminations.c.effective, literal("lease"), terminations.c.lease)
+        .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
+        .where(*within(terminations, leases.c.region.in_(regions))),
+    ]
+    for table in (voids, payments):
+        queries.append(
+            select(table.c.effective, invoices.c.kind, invoices.c.document)
+            .join_from(table, invoices, invoices.c.invoice == table.c.invoice)
+            .where(*within(table, table.c.region.in_(regions)))
+        )
+    lease_query = select(leases.c.lease, leases.c.start, leases.c.months).where(
         leases.c.region.in_(regions), leases.c.effective <= end
     )
     if upto_seq is not None:
         lease_query = lease_query.where(leases.c.seq <= upto_seq)
+    found: dict[date, set[tuple[str, str]]] = {}
     with ledger.engine.connect() as connection:
-        found = {as_date(day) for day in connection.execute(union(*map(days, tables))).scalars()}
-        for first, months in connection.execute(lease_query):
+        for query in queries:
+            for day, kind, code in connection.execute(query):
+                found.setdefault(as_date(day), set()).add((kind, code))
+        for code, first, months in connection.execute(lease_query):
             first = as_date(first)
             # Payment k falls due on first + k months: only those from start to end matter.
             k = max(0, (start.year - first.year) * 12 + start.month - first.month - 1)
@@ -382,7 +410,7 @@ def _spend_days(ledger, regions: list[str], start: date, end: date, upto_seq: in
                 if due > end:
                     break
                 if due >= start:
-                    found.add(due)
+                    found.setdefault(due, set()).add(("lease", code))
                 k += 1
     return found
 
@@ -390,14 +418,14 @@ def _spend_days(ledger, regions: list[str], start: date, end: date, upto_seq: in
 def _fill_spend(
     ledger, regions: list[RegionReport], *, as_of: date, year: int, region: str | None, knowledge
 ) -> None:
-    """Fill each region's spend layers at every day any of them can change: received, invoiced
-    and paid summed exactly as `query spend` sums them (its own reading, one pass per day for
-    all the regions), committed from the burn-down (the point query at each of its dates, which
-    include every day a document changed); the point at the as-of date is `query spend`'s row
-    itself."""
+    """Fill each region's spend layers at every day one of them can change. Received, invoiced
+    and paid are read with `query spend`'s own reading, per document: all of them at the start
+    of the year, then on each day only the documents that change that day, so that each point
+    is the exact sum `query spend` gives at its date (its rows are sums over the documents).
+    Committed comes from the burn-down, whose dates include every day a document changed. The
+    point at the as-of date is `query spend`'s row itself."""
     from bisect import bisect_right
 
-    from ledger.money import EXACT
     from ledger.reads.rates import rate_book
     from ledger.reads.spend import LAYERS, document_amounts
 
@@ -405,39 +433,56 @@ def _fill_spend(
         return
     start = min(date(year, 1, 1), as_of)
     codes = [r.code for r in regions]
-    days = {start}
-    days.update(_spend_days(ledger, codes, start, as_of, knowledge.upto_seq))
-    for code in codes:
-        days.update(_document_days(ledger, code, start, as_of, knowledge.upto_seq))
+    changed = _spend_changes(ledger, codes, start, as_of, knowledge.upto_seq)
     by_code = {r.code: r for r in regions}
+    upto_seq = knowledge.upto_seq
+    # Each document's layers in its region's currency (exact), and their sums per region.
+    values: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
+    totals = {code: [Fraction(0)] * len(LAYERS) for code in codes}
+
+    def update(connection, rate, day: date, ids: set[tuple[str, str]] | None) -> None:
+        found: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
+        for kind, code, where, charged, booking, *amounts in document_amounts(
+            connection,
+            as_of=day,
+            upto_seq=upto_seq,
+            region=region if ids is None else None,
+            year=year if ids is None else None,
+            ids=None if ids is None else sorted({code for _, code in ids}),
+            rate=rate,
+        ):
+            if charged != year or where not in totals:
+                continue
+            if ids is not None and (kind, code) not in ids:
+                continue
+            booked = rate.rate(booking)
+            found[kind, code] = (
+                where,
+                [Fraction(a) * booked if a else Fraction(0) for a in amounts],
+            )
+        for key in found.keys() | (ids or set()):
+            if key in values:
+                where, old = values.pop(key)
+                totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
+            if key in found:
+                where, new = values[key] = found[key]
+                totals[where] = [t + n for t, n in zip(totals[where], new, strict=True)]
+
     with ledger.engine.connect() as connection:
-        for day in sorted(d for d in days if start <= d < as_of):
-            rate = rate_book(connection, day, knowledge.upto_seq)
-            per_booking: dict[tuple, list[Decimal]] = {}
-            for _, _, where, _, booking, *amounts in document_amounts(
-                connection,
-                as_of=day,
-                upto_seq=knowledge.upto_seq,
-                region=region,
-                year=year,
-                rate=rate,
-            ):
-                sums = per_booking.setdefault((where, booking), [Decimal(0)] * len(LAYERS))
-                for index, amount in enumerate(amounts):
-                    sums[index] = EXACT.add(sums[index], amount)
-            totals = {code: dict.fromkeys(LAYERS, Fraction(0)) for code in codes}
-            for (where, booking), sums in per_booking.items():
-                if where in totals:
-                    booked = rate.rate(booking)
-                    for layer, amount in zip(LAYERS, sums, strict=True):
-                        if amount:
-                            totals[where][layer] += Fraction(amount) * booked
-            for code, layers in totals.items():
+        # A document's booked rate is the one in force on the day it was placed or signed, so
+        # the rates known as of the as-of date give every earlier day's bookings too.
+        rate = rate_book(connection, as_of, upto_seq)
+        days = sorted(d for d in {start, *changed} if d < as_of)
+        for day in days:
+            update(connection, rate, day, None if day == start else changed[day])
+            for code in codes:
                 report = by_code[code]
                 index = bisect_right(report.burn_dates, day) - 1
                 committed = report.committed[index] if index >= 0 else Fraction(0)
                 report.spend_dates.append(day)
-                report.spend.append({"committed": committed, **layers})
+                report.spend.append(
+                    {"committed": committed, **dict(zip(LAYERS, totals[code], strict=True))}
+                )
     for row in ledger.query_spend(as_of=as_of, year=year, region=region, knowledge=knowledge):
         report = by_code.get(row["region"])
         if report is not None:
