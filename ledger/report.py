@@ -415,19 +415,140 @@ def _spend_changes(
     return found
 
 
+class _SpendSweep:
+    """Every order and lease of some regions with what can change its spend layers in a budget
+    year (SPEC §4.7) — changes, receipts, invoices, voids, payments, termination — read once as
+    of the last day, then valued at any earlier day with the very rules `query spend` applies
+    (ledger.semantics.spend), in the region's currency at the document's booked rate."""
+
+    def __init__(self, connection, regions: list[str], year: int, as_of: date, upto_seq):
+        from ledger.reads.rates import rate_book
+        from ledger.reads.spend import _later_life
+        from ledger.sql import visible
+
+        self.year = year
+        # A document's booked rate is the one in force on the day it was placed or signed, so
+        # the rates known as of the last day give every earlier day's bookings too.
+        self.rate = rate_book(connection, as_of, upto_seq)
+        orders, changes, leases, terminations, regions_table = (
+            schema.orders,
+            schema.order_changes,
+            schema.leases,
+            schema.lease_terminations,
+            schema.regions,
+        )
+        currency = {
+            code: money
+            for code, money in connection.execute(
+                select(regions_table.c.region, regions_table.c.currency)
+            )
+        }
+        self.orders = _later_life(connection, as_of, upto_seq, kind="order", year=year)
+        self.leases = _later_life(connection, as_of, upto_seq, kind="lease")
+        wanted = set(self.orders.receipts) | set(self.orders.invoices)
+        self.order_rows: dict[str, Any] = {}
+        for row in connection.execute(
+            select(orders).where(
+                orders.c.region.in_(regions),
+                orders.c.year == year,
+                *visible(orders, as_of, upto_seq),
+            )
+        ):
+            if row.order_id in wanted:
+                self.order_rows[row.order_id] = row
+        self.changes: dict[str, list] = {}
+        for row in connection.execute(
+            select(changes)
+            .where(changes.c.region.in_(regions), *visible(changes, as_of, upto_seq))
+            .order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
+        ):
+            if row.order_id in self.order_rows:
+                self.changes.setdefault(row.order_id, []).append(row)
+        self.lease_rows = {
+            row.lease: row
+            for row in connection.execute(
+                select(leases).where(
+                    leases.c.region.in_(regions), *visible(leases, as_of, upto_seq)
+                )
+            )
+        }
+        self.terminations = {
+            row.lease: row
+            for row in connection.execute(
+                select(terminations).where(*visible(terminations, as_of, upto_seq))
+            )
+            if row.lease in self.lease_rows
+        }
+        self.currency = currency
+
+    def value(self, kind: str, code: str, day: date) -> tuple[str, list[Fraction]] | None:
+        """The document's received, invoiced and paid charged to the year as of `day`."""
+        from ledger.reads.spend import LAYERS
+        from ledger.semantics.orders import as_placed, order_state
+        from ledger.semantics.spend import (
+            billed,
+            billed_per_year,
+            lease_received_per_year,
+            order_received_value,
+            received_quantity,
+        )
+
+        if kind == "order":
+            row = self.order_rows.get(code)
+            if row is None or as_date(row.effective) > day:
+                return None
+            later = self.orders
+            changes = [
+                (c.kind, c.quantity, c.unit_price)
+                for c in self.changes.get(code, ())
+                if as_date(c.effective) <= day
+            ]
+            state = order_state(as_placed(row.quantity, row.unit_price), changes)
+            totals = billed(later.invoices.get(code, ()), later.voided, later.payments, day)
+            received = received_quantity(later.receipts.get(code, ()), day)
+            amounts = [order_received_value(received, state.unit_price), totals.amount, totals.paid]
+            placed = as_date(row.effective)
+        else:
+            row = self.lease_rows.get(code)
+            if row is None or as_date(row.effective) > day:
+                return None
+            later = self.leases
+            ended = self.terminations.get(code)
+            terminated = None
+            if ended is not None and as_date(ended.effective) <= day:
+                terminated = as_date(ended.effective)
+            received = lease_received_per_year(
+                as_date(row.start),
+                row.months,
+                row.monthly_payment,
+                day,
+                terminated,
+                (ended.fee if terminated else None) or 0,
+            ).get(self.year, Decimal(0))
+            invoices = [
+                i for i in later.invoices.get(code, ()) if as_date(i["effective"]).year == self.year
+            ]
+            totals = billed_per_year(invoices, later.voided, later.payments, day).get(self.year)
+            amounts = [received, totals.amount if totals else 0, totals.paid if totals else 0]
+            placed = as_date(row.effective)
+        booked = self.rate.rate(self.rate.booking(row.currency, self.currency[row.region], placed))
+        return row.region, [Fraction(a) * booked if a else Fraction(0) for a in amounts][
+            : len(LAYERS)
+        ]
+
+
 def _fill_spend(
     ledger, regions: list[RegionReport], *, as_of: date, year: int, region: str | None, knowledge
 ) -> None:
-    """Fill each region's spend layers at every day one of them can change. Received, invoiced
-    and paid are read with `query spend`'s own reading, per document: all of them at the start
-    of the year, then on each day only the documents that change that day, so that each point
-    is the exact sum `query spend` gives at its date (its rows are sums over the documents).
-    Committed comes from the burn-down, whose dates include every day a document changed. The
-    point at the as-of date is `query spend`'s row itself."""
+    """Fill each region's spend layers at every day one of them can change: every document
+    valued at the start of the year, then on each day only those that change that day, each
+    with `query spend`'s own rules, so that each point is the exact sum `query spend` gives at
+    its date (its rows are sums over the documents). Committed comes from the burn-down, whose
+    dates include every day a document changed. The point at the as-of date is `query spend`'s
+    row itself."""
     from bisect import bisect_right
 
-    from ledger.reads.rates import rate_book
-    from ledger.reads.spend import LAYERS, document_amounts
+    from ledger.reads.spend import LAYERS
 
     if not regions:
         return
@@ -435,46 +556,22 @@ def _fill_spend(
     codes = [r.code for r in regions]
     changed = _spend_changes(ledger, codes, start, as_of, knowledge.upto_seq)
     by_code = {r.code: r for r in regions}
-    upto_seq = knowledge.upto_seq
-    # Each document's layers in its region's currency (exact), and their sums per region.
     values: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
     totals = {code: [Fraction(0)] * len(LAYERS) for code in codes}
-
-    def update(connection, rate, day: date, ids: set[tuple[str, str]] | None) -> None:
-        found: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
-        for kind, code, where, charged, booking, *amounts in document_amounts(
-            connection,
-            as_of=day,
-            upto_seq=upto_seq,
-            region=region if ids is None else None,
-            year=year if ids is None else None,
-            ids=None if ids is None else sorted({code for _, code in ids}),
-            rate=rate,
-        ):
-            if charged != year or where not in totals:
-                continue
-            if ids is not None and (kind, code) not in ids:
-                continue
-            booked = rate.rate(booking)
-            found[kind, code] = (
-                where,
-                [Fraction(a) * booked if a else Fraction(0) for a in amounts],
-            )
-        for key in found.keys() | (ids or set()):
-            if key in values:
-                where, old = values.pop(key)
-                totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
-            if key in found:
-                where, new = values[key] = found[key]
-                totals[where] = [t + n for t, n in zip(totals[where], new, strict=True)]
-
     with ledger.engine.connect() as connection:
-        # A document's booked rate is the one in force on the day it was placed or signed, so
-        # the rates known as of the as-of date give every earlier day's bookings too.
-        rate = rate_book(connection, as_of, upto_seq)
-        days = sorted(d for d in {start, *changed} if d < as_of)
-        for day in days:
-            update(connection, rate, day, None if day == start else changed[day])
+        sweep = _SpendSweep(connection, codes, year, as_of, knowledge.upto_seq)
+        everything = {("order", c) for c in sweep.order_rows} | {
+            ("lease", c) for c in sweep.lease_rows
+        }
+        for day in sorted(d for d in {start, *changed} if d < as_of):
+            for key in everything if day == start else changed[day]:
+                if key in values:
+                    where, old = values.pop(key)
+                    totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
+                found = sweep.value(*key, day)
+                if found is not None and found[0] in totals:
+                    where, new = values[key] = found
+                    totals[where] = [t + n for t, n in zip(totals[where], new, strict=True)]
             for code in codes:
                 report = by_code[code]
                 index = bisect_right(report.burn_dates, day) - 1
