@@ -1,6 +1,7 @@
-"""The one-page HTML report (`ledger report`): budget burn-down, supplier shares over the year and
-compliance per region, with the provenance that reproduces it — one self-contained file, charts as
-inline SVG drawn by matplotlib (the optional `report` extra).
+"""The one-page HTML report (`ledger report`): budget burn-down, supplier shares and the spend
+layers over the year per region, with `--currency` the group's view in one currency, and
+compliance, with the provenance that reproduces it — one self-contained file, charts as inline SVG
+drawn by matplotlib (the optional `report` extra).
 
 Everything is read through the public `Ledger` facade: the points of each chart come from one
 sweep over the region's documents (`Ledger.series`), each point equal to the point-in-time query
@@ -421,7 +422,9 @@ class _SpendSweep:
     of the last day, then valued at any earlier day with the very rules `query spend` applies
     (ledger.semantics.spend), in the region's currency at the document's booked rate."""
 
-    def __init__(self, connection, regions: list[str], year: int, as_of: date, upto_seq):
+    def __init__(
+        self, connection, regions: list[str], year: int, as_of: date, upto_seq, region=None
+    ):
         from ledger.reads.rates import rate_book
         from ledger.reads.spend import _later_life
         from ledger.sql import visible
@@ -443,8 +446,10 @@ class _SpendSweep:
                 select(regions_table.c.region, regions_table.c.currency)
             )
         }
-        self.orders = _later_life(connection, as_of, upto_seq, kind="order", year=year)
-        self.leases = _later_life(connection, as_of, upto_seq, kind="lease")
+        self.orders = _later_life(
+            connection, as_of, upto_seq, kind="order", region=region, year=year
+        )
+        self.leases = _later_life(connection, as_of, upto_seq, kind="lease", region=region)
         wanted = set(self.orders.receipts) | set(self.orders.invoices)
         self.order_rows: dict[str, Any] = {}
         for row in connection.execute(
@@ -482,8 +487,8 @@ class _SpendSweep:
         self.currency = currency
 
     def value(self, kind: str, code: str, day: date) -> tuple[str, list[Fraction]] | None:
-        """The document's received, invoiced and paid charged to the year as of `day`."""
-        from ledger.reads.spend import LAYERS
+        """The document's received, invoiced and paid charged to the year as of `day` (None
+        before it was placed or signed)."""
         from ledger.semantics.orders import as_placed, order_state
         from ledger.semantics.spend import (
             billed,
@@ -532,9 +537,7 @@ class _SpendSweep:
             amounts = [received, totals.amount if totals else 0, totals.paid if totals else 0]
             placed = as_date(row.effective)
         booked = self.rate.rate(self.rate.booking(row.currency, self.currency[row.region], placed))
-        return row.region, [Fraction(a) * booked if a else Fraction(0) for a in amounts][
-            : len(LAYERS)
-        ]
+        return row.region, [Fraction(a) * booked if a else Fraction(0) for a in amounts]
 
 
 def _fill_spend(
@@ -559,12 +562,14 @@ def _fill_spend(
     values: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
     totals = {code: [Fraction(0)] * len(LAYERS) for code in codes}
     with ledger.engine.connect() as connection:
-        sweep = _SpendSweep(connection, codes, year, as_of, knowledge.upto_seq)
+        sweep = _SpendSweep(connection, codes, year, as_of, knowledge.upto_seq, region)
         everything = {("order", c) for c in sweep.order_rows} | {
             ("lease", c) for c in sweep.lease_rows
         }
-        for day in sorted(d for d in {start, *changed} if d < as_of):
-            for key in everything if day == start else changed[day]:
+        # The burn-down's dates too: committed changes on no other day.
+        days = {start, *changed, *(d for r in regions for d in r.burn_dates)}
+        for day in sorted(d for d in days if start <= d < as_of):
+            for key in everything if day == start else changed.get(day, ()):
                 if key in values:
                     where, old = values.pop(key)
                     totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
