@@ -1,6 +1,7 @@
-"""The one-page HTML report (`ledger report`): budget burn-down, supplier shares over the year and
-compliance per region, with the provenance that reproduces it — one self-contained file, charts as
-inline SVG drawn by matplotlib (the optional `report` extra).
+"""The one-page HTML report (`ledger report`): budget burn-down, supplier shares and the spend
+layers over the year per region, with `--currency` the group's view in one currency, and
+compliance, with the provenance that reproduces it — one self-contained file, charts as inline SVG
+drawn by matplotlib (the optional `report` extra).
 
 Everything is read through the public `Ledger` facade: the points of each chart come from one
 sweep over the region's documents (`Ledger.series`), each point equal to the point-in-time query
@@ -20,7 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import literal, select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -77,6 +78,16 @@ class RegionReport:
     shares: dict[str, list[float]] = field(default_factory=dict)
     domestic: dict[str, bool] = field(default_factory=dict)
     threshold: list[float | None] = field(default_factory=list)
+    # The spend layers (SPEC §4.7): the query_spend row of the region at each of spend_dates
+    # (the start of the year, every day one of the layers or committed can change, and the
+    # as-of date), so that each layer is a step function known exactly between points; the
+    # last row is the one at the as-of date.
+    spend_dates: list[date] = field(default_factory=list)
+    spend: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def spend_row(self) -> dict[str, Any]:
+        return self.spend[-1] if self.spend else {}
 
     @property
     def leases(self) -> Fraction:
@@ -130,6 +141,21 @@ class Report:
     regions: list[RegionReport]
     compliance: list[dict[str, Any]]
     restatements: str = ""  # the "Restatements" section's HTML, with --from-seq or --from-close
+    group: GroupView | None = None  # with --currency
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """The rows of `query group` (SPEC §4.8): each region's figures in one reporting currency
+    at the rates in force on the rate date, then the total (region `*`)."""
+
+    currency: str
+    rate_date: date
+    rows: list[dict[str, Any]]
+
+    @property
+    def regions(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["region"] != "*"]
 
 
 def build_report(
@@ -144,6 +170,8 @@ def build_report(
     output: str = "report.html",
     from_seq: int | None = None,
     from_close: bool = False,
+    currency: str | None = None,
+    rate_date: date | None = None,
 ) -> Report:
     """Gather everything the report shows. `db` and `output` only go into the command printed
     in the provenance, which pins the as-of date and the last seq included."""
@@ -157,8 +185,26 @@ def build_report(
         limit = f"--upto-seq {upto_seq}: events with seq ≤ {upto_seq}"
     else:
         limit = f"none: every event recorded when the report was made (seq ≤ {last_seq})"
+    group = None
+    if currency is not None:
+        rows = ledger.query_group(
+            currency=currency,
+            as_of=as_of,
+            year=year,
+            region=region,
+            rate_date=rate_date,
+            knowledge=knowledge,
+        )
+        group = GroupView(currency, rate_date or as_of, rows)
     command = reproduce_command(
-        db=db, as_of=as_of, year=year, region=region, upto_seq=last_seq, output=output
+        db=db,
+        as_of=as_of,
+        year=year,
+        region=region,
+        upto_seq=last_seq,
+        output=output,
+        currency=currency,
+        rate_date=rate_date,
     )
     if from_seq is not None or from_close:
         command += f" --from-seq {from_seq}" if from_seq is not None else " --from-close"
@@ -194,6 +240,7 @@ def build_report(
         (report.budget_row,) = last.budget
         report.share_rows = last.share_rows(basis)
         regions.append(report)
+    _fill_spend(ledger, regions, as_of=as_of, year=year, region=region, knowledge=knowledge)
     rows = ledger.compliance(as_of=as_of, region=region, knowledge=knowledge)
     rows = sorted(rows, key=lambda r: STATUS_ORDER.get(r["status"], len(STATUS_ORDER)))
     restated = ""
@@ -206,11 +253,19 @@ def build_report(
             knowledge=knowledge,
             from_seq=from_seq,
         )
-    return Report(provenance, regions, rows, restated)
+    return Report(provenance, regions, rows, restated, group)
 
 
 def reproduce_command(
-    *, db: str, as_of: date, year: int, region: str | None, upto_seq: int, output: str
+    *,
+    db: str,
+    as_of: date,
+    year: int,
+    region: str | None,
+    upto_seq: int,
+    output: str,
+    currency: str | None = None,
+    rate_date: date | None = None,
 ) -> str:
     """The command that draws the same report again: the same as-of date and year, and the
     knowledge limit pinned to the last seq included (the same events as --known-at, since
@@ -229,6 +284,10 @@ def reproduce_command(
     ]
     if region:
         words += ["--region", region]
+    if currency:
+        words += ["--currency", currency]
+        if rate_date:
+            words += ["--rate-date", rate_date.isoformat()]
     words += ["-o", output]
     return shlex.join(words)
 
@@ -287,6 +346,250 @@ def _document_days(ledger, region: str, start: date, end: date, upto_seq: int | 
     )
     with ledger.engine.connect() as connection:
         return sorted({as_date(day) for day in connection.execute(query).scalars()})
+
+
+def _spend_changes(
+    ledger, regions: list[str], start: date, end: date, upto_seq: int | None
+) -> dict[date, set[tuple[str, str]]]:
+    """Per day from start to end, the orders and leases (kind, id) of the regions whose spend
+    layers can change that day (SPEC §4.7): a receipt, an invoice, a void or a payment of theirs
+    took effect, an order was amended or cancelled (its unit price values what was received), a
+    lease was terminated or one of its scheduled payments fell due. On no other day can a layer
+    change."""
+    from ledger.dates import add_months
+
+    receipts, invoices, voids, payments = (
+        schema.receipts,
+        schema.invoices,
+        schema.invoice_voids,
+        schema.payments,
+    )
+    changes, leases, terminations = schema.order_changes, schema.leases, schema.lease_terminations
+
+    def within(table, *where):
+        conditions = [table.c.effective >= start, table.c.effective <= end, *where]
+        if upto_seq is not None:
+            conditions.append(table.c.seq <= upto_seq)
+        return conditions
+
+    queries = [
+        select(receipts.c.effective, literal("order"), receipts.c.order_id).where(
+            *within(receipts, receipts.c.region.in_(regions))
+        ),
+        select(invoices.c.effective, invoices.c.kind, invoices.c.document).where(
+            *within(invoices, invoices.c.region.in_(regions))
+        ),
+        select(changes.c.effective, literal("order"), changes.c.order_id).where(
+            *within(changes, changes.c.region.in_(regions))
+        ),
+        select(terminations.c.effective, literal("lease"), terminations.c.lease)
+        .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
+        .where(*within(terminations, leases.c.region.in_(regions))),
+    ]
+    for table in (voids, payments):
+        queries.append(
+            select(table.c.effective, invoices.c.kind, invoices.c.document)
+            .join_from(table, invoices, invoices.c.invoice == table.c.invoice)
+            .where(*within(table, table.c.region.in_(regions)))
+        )
+    lease_query = select(leases.c.lease, leases.c.start, leases.c.months).where(
+        leases.c.region.in_(regions), leases.c.effective <= end
+    )
+    if upto_seq is not None:
+        lease_query = lease_query.where(leases.c.seq <= upto_seq)
+    found: dict[date, set[tuple[str, str]]] = {}
+    with ledger.engine.connect() as connection:
+        for query in queries:
+            for day, kind, code in connection.execute(query):
+                found.setdefault(as_date(day), set()).add((kind, code))
+        for code, first, months in connection.execute(lease_query):
+            first = as_date(first)
+            # Payment k falls due on first + k months: only those from start to end matter.
+            k = max(0, (start.year - first.year) * 12 + start.month - first.month - 1)
+            while k < months:
+                due = add_months(first, k)
+                if due > end:
+                    break
+                if due >= start:
+                    found.setdefault(due, set()).add(("lease", code))
+                k += 1
+    return found
+
+
+class _SpendSweep:
+    """Every order and lease of some regions with what can change its spend layers in a budget
+    year (SPEC §4.7) — changes, receipts, invoices, voids, payments, termination — read once as
+    of the last day, then valued at any earlier day with the very rules `query spend` applies
+    (ledger.semantics.spend), in the region's currency at the document's booked rate."""
+
+    def __init__(
+        self, connection, regions: list[str], year: int, as_of: date, upto_seq, region=None
+    ):
+        from ledger.reads.rates import rate_book
+        from ledger.reads.spend import _later_life
+        from ledger.sql import visible
+
+        self.year = year
+        # A document's booked rate is the one in force on the day it was placed or signed, so
+        # the rates known as of the last day give every earlier day's bookings too.
+        self.rate = rate_book(connection, as_of, upto_seq)
+        orders, changes, leases, terminations, regions_table = (
+            schema.orders,
+            schema.order_changes,
+            schema.leases,
+            schema.lease_terminations,
+            schema.regions,
+        )
+        currency = {
+            code: money
+            for code, money in connection.execute(
+                select(regions_table.c.region, regions_table.c.currency)
+            )
+        }
+        self.orders = _later_life(
+            connection, as_of, upto_seq, kind="order", region=region, year=year
+        )
+        self.leases = _later_life(connection, as_of, upto_seq, kind="lease", region=region)
+        wanted = set(self.orders.receipts) | set(self.orders.invoices)
+        self.order_rows: dict[str, Any] = {}
+        for row in connection.execute(
+            select(orders).where(
+                orders.c.region.in_(regions),
+                orders.c.year == year,
+                *visible(orders, as_of, upto_seq),
+            )
+        ):
+            if row.order_id in wanted:
+                self.order_rows[row.order_id] = row
+        self.changes: dict[str, list] = {}
+        for row in connection.execute(
+            select(changes)
+            .where(changes.c.region.in_(regions), *visible(changes, as_of, upto_seq))
+            .order_by(changes.c.order_id, changes.c.effective, changes.c.seq)
+        ):
+            if row.order_id in self.order_rows:
+                self.changes.setdefault(row.order_id, []).append(row)
+        self.lease_rows = {
+            row.lease: row
+            for row in connection.execute(
+                select(leases).where(
+                    leases.c.region.in_(regions), *visible(leases, as_of, upto_seq)
+                )
+            )
+        }
+        self.terminations = {
+            row.lease: row
+            for row in connection.execute(
+                select(terminations).where(*visible(terminations, as_of, upto_seq))
+            )
+            if row.lease in self.lease_rows
+        }
+        self.currency = currency
+
+    def value(self, kind: str, code: str, day: date) -> tuple[str, list[Fraction]] | None:
+        """The document's received, invoiced and paid charged to the year as of `day` (None
+        before it was placed or signed)."""
+        from ledger.semantics.orders import as_placed, order_state
+        from ledger.semantics.spend import (
+            billed,
+            billed_per_year,
+            lease_received_per_year,
+            order_received_value,
+            received_quantity,
+        )
+
+        if kind == "order":
+            row = self.order_rows.get(code)
+            if row is None or as_date(row.effective) > day:
+                return None
+            later = self.orders
+            changes = [
+                (c.kind, c.quantity, c.unit_price)
+                for c in self.changes.get(code, ())
+                if as_date(c.effective) <= day
+            ]
+            state = order_state(as_placed(row.quantity, row.unit_price), changes)
+            totals = billed(later.invoices.get(code, ()), later.voided, later.payments, day)
+            received = received_quantity(later.receipts.get(code, ()), day)
+            amounts = [order_received_value(received, state.unit_price), totals.amount, totals.paid]
+            placed = as_date(row.effective)
+        else:
+            row = self.lease_rows.get(code)
+            if row is None or as_date(row.effective) > day:
+                return None
+            later = self.leases
+            ended = self.terminations.get(code)
+            terminated = None
+            if ended is not None and as_date(ended.effective) <= day:
+                terminated = as_date(ended.effective)
+            received = lease_received_per_year(
+                as_date(row.start),
+                row.months,
+                row.monthly_payment,
+                day,
+                terminated,
+                (ended.fee if terminated else None) or 0,
+            ).get(self.year, Decimal(0))
+            invoices = [
+                i for i in later.invoices.get(code, ()) if as_date(i["effective"]).year == self.year
+            ]
+            totals = billed_per_year(invoices, later.voided, later.payments, day).get(self.year)
+            amounts = [received, totals.amount if totals else 0, totals.paid if totals else 0]
+            placed = as_date(row.effective)
+        booked = self.rate.rate(self.rate.booking(row.currency, self.currency[row.region], placed))
+        return row.region, [Fraction(a) * booked if a else Fraction(0) for a in amounts]
+
+
+def _fill_spend(
+    ledger, regions: list[RegionReport], *, as_of: date, year: int, region: str | None, knowledge
+) -> None:
+    """Fill each region's spend layers at every day one of them can change: every document
+    valued at the start of the year, then on each day only those that change that day, each
+    with `query spend`'s own rules, so that each point is the exact sum `query spend` gives at
+    its date (its rows are sums over the documents). Committed comes from the burn-down, whose
+    dates include every day a document changed. The point at the as-of date is `query spend`'s
+    row itself."""
+    from bisect import bisect_right
+
+    from ledger.reads.spend import LAYERS
+
+    if not regions:
+        return
+    start = min(date(year, 1, 1), as_of)
+    codes = [r.code for r in regions]
+    changed = _spend_changes(ledger, codes, start, as_of, knowledge.upto_seq)
+    by_code = {r.code: r for r in regions}
+    values: dict[tuple[str, str], tuple[str, list[Fraction]]] = {}
+    totals = {code: [Fraction(0)] * len(LAYERS) for code in codes}
+    with ledger.engine.connect() as connection:
+        sweep = _SpendSweep(connection, codes, year, as_of, knowledge.upto_seq, region)
+        everything = {("order", c) for c in sweep.order_rows} | {
+            ("lease", c) for c in sweep.lease_rows
+        }
+        # The burn-down's dates too: committed changes on no other day.
+        days = {start, *changed, *(d for r in regions for d in r.burn_dates)}
+        for day in sorted(d for d in days if start <= d < as_of):
+            for key in everything if day == start else changed.get(day, ()):
+                if key in values:
+                    where, old = values.pop(key)
+                    totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
+                found = sweep.value(*key, day)
+                if found is not None and found[0] in totals:
+                    where, new = values[key] = found
+                    totals[where] = [t + n for t, n in zip(totals[where], new, strict=True)]
+            for code in codes:
+                report = by_code[code]
+                index = bisect_right(report.burn_dates, day) - 1
+                committed = report.committed[index] if index >= 0 else Fraction(0)
+                report.spend_dates.append(day)
+                report.spend.append(
+                    {"committed": committed, **dict(zip(LAYERS, totals[code], strict=True))}
+                )
+    for row in ledger.query_spend(as_of=as_of, year=year, region=region, knowledge=knowledge):
+        report = by_code.get(row["region"])
+        if report is not None:
+            report.spend_dates.append(as_of)
+            report.spend.append(row)
 
 
 def _fill_series(ledger, report: RegionReport, *, as_of: date, year: int, knowledge):
@@ -630,6 +933,125 @@ def shares_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     return _svg(figure, f"shares-{report.code}-{year}")
 
 
+# The spend layers, in the order they follow one another, each told apart by dash as well as colour.
+SPEND_LAYERS = (
+    ("committed", "#0072b2", "-", 2.0),
+    ("received", "#009e73", "--", 1.8),
+    ("invoiced", "#e69f00", "-.", 1.8),
+    ("paid", "#cc79a7", ":", 2.2),
+)
+
+
+def spend_svg(report: RegionReport, *, as_of: date, year: int) -> str:
+    """The spend layers of the region over the year up to the as-of date: committed, received,
+    invoiced and paid as steps, each holding until the next day one of them changes."""
+    from matplotlib.ticker import FuncFormatter
+
+    _matplotlib()
+    start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
+    series = {name: [float(row[name]) for row in report.spend] for name, *_ in SPEND_LAYERS}
+    factor, suffix = _scale([v for values in series.values() for v in values])
+    figure, axes = _figure()
+    days = report.spend_dates
+    paid_xs, paid_steps = _steps(days, series["paid"])
+    axes.fill_between(paid_xs, paid_steps, color="#cc79a7", alpha=0.12, linewidth=0)
+    last = report.spend_row
+    for name, colour, style, width in SPEND_LAYERS:
+        xs, ys = _steps(days, series[name])
+        value = f"\n{_amount(last[name])} {report.currency}" if last else ""
+        axes.plot(xs, ys, color=colour, linestyle=style, linewidth=width, label=f"{name}{value}")
+    if not days:
+        axes.text(
+            0.5,
+            0.5,
+            f"nothing committed to {year}",
+            transform=axes.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+        )
+    _mark_as_of(axes, as_of, start, end)
+    _month_axis(axes, start, end)
+    top = max([v for values in series.values() for v in values] + [0.0])
+    axes.set_ylim(0, top * 1.22 if top > 0 else 1)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v, factor, suffix)))
+    axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
+    axes.set_xlabel(
+        f"effective date ({start.year})"
+        if start.year == end.year
+        else f"effective date ({start.year}–{end.year})"
+    )
+    axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
+    return _svg(figure, f"spend-{report.code}-{year}")
+
+
+def group_svg(group: GroupView, *, year: int) -> str:
+    """Budget against committed per region, both in the reporting currency: side by side bars,
+    the committed one in orange hatching where it is above the budget."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    _matplotlib()
+    rows = group.regions
+    budget = [float(r["budget"]) for r in rows]
+    committed = [float(r["committed"]) for r in rows]
+    factor, suffix = _scale([*budget, *committed])
+    figure, axes = _figure()
+    places = list(range(len(rows)))
+    width = 0.38
+    axes.bar(
+        [x - width / 2 for x in places],
+        budget,
+        width,
+        color="#bbbbbb",
+        edgecolor="#333333",
+        linewidth=0.8,
+        label=f"budget {year}",
+    )
+    over = [c > b for c, b in zip(committed, budget, strict=True)]
+    bars = axes.bar(
+        [x + width / 2 for x in places],
+        committed,
+        width,
+        color=[OVERRUN_COLOUR if o else "#0072b2" for o in over],
+        linewidth=0,
+        label=f"committed to {year}",
+    )
+    for bar, above in zip(bars, over, strict=True):
+        if above:
+            bar.set_hatch("xx")
+    for x, row in zip(places, rows, strict=True):
+        value = float(row["committed"])
+        axes.annotate(
+            _short(value, factor, suffix),
+            (x + width / 2, value),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#333333",
+        )
+    axes.set_xticks(places, [r["region"] for r in rows])
+    axes.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+    top = max([*budget, *committed, 0.0])
+    axes.set_ylim(0, top * 1.15 if top > 0 else 1)
+    axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v, factor, suffix)))
+    axes.set_ylabel(group.currency + (f" ({suffix})" if suffix else ""))
+    axes.set_xlabel(f"region (at the rates in force on {group.rate_date.isoformat()})")
+    handles, _ = axes.get_legend_handles_labels()
+    if any(over):
+        handles.append(
+            Patch(facecolor=OVERRUN_COLOUR, hatch="xx", linewidth=0, label="committed over budget")
+        )
+    axes.legend(
+        handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9
+    )
+    return _svg(figure, f"group-{group.currency}-{year}")
+
+
 def _short(value: float, factor: float, suffix: str) -> str:
     scaled = value / factor
     text = f"{scaled:,.1f}".removesuffix(".0") if factor > 1 else f"{scaled:,.0f}"
@@ -761,6 +1183,64 @@ def _region_section(report: RegionReport, *, as_of: date, year: int) -> str:
 <figure class="chart shares" data-region="{code}">{shares_svg(report, as_of=as_of, year=year)}
 <figcaption>Each supplier's share of the orders charged to {year} as of each date ({html.escape(report.basis)} basis; leases do not count). Domestic suppliers are solid and at the bottom, foreign ones hatched{threshold}. <strong class="leases">{leases}</strong>.</figcaption></figure>
 {shares_table}
+{_spend_part(report, as_of=as_of, year=year)}
+</section>"""
+
+
+SPEND_COLUMNS = ("committed", "received", "invoiced", "paid", "open", "payable")
+
+
+def _spend_part(report: RegionReport, *, as_of: date, year: int) -> str:
+    row = report.spend_row
+    table = _table(
+        [("year", "num"), ("currency", "text"), *((name, "num") for name in SPEND_COLUMNS)],
+        [[row["year"], row["currency"], *(_amount(row[name]) for name in SPEND_COLUMNS)]]
+        if row
+        else [],
+        "spend",
+    )
+    code = html.escape(report.code)
+    return f"""<h3>Spend {year}</h3>
+<figure class="chart spend" data-region="{code}">{spend_svg(report, as_of=as_of, year=year)}
+<figcaption>What was committed to {year}, and how much of it was received, invoiced (voided invoices do not count) and paid, as of each date up to {as_of.isoformat()}: each line changes only on a day a document, receipt, invoice, void, payment or scheduled lease payment took effect. Open is committed less invoiced (still to be billed), payable is invoiced less paid (still to be paid); as <code>ledger query spend</code> gives them.</figcaption></figure>
+{table}"""
+
+
+def _rate(value: Fraction | None) -> str:
+    return "" if value is None else str(round_half_up(value, Decimal("0.000001")))
+
+
+def group_section(group: GroupView, *, as_of: date, year: int) -> str:
+    """The group part: the regions side by side in one currency, and the total."""
+    amounts = ("budget", "committed", "remaining", "invoiced", "paid")
+    table = _table(
+        [
+            ("region", "text"),
+            ("year", "num"),
+            ("currency", "text"),
+            ("rate", "num"),
+            *((name, "num") for name in amounts),
+        ],
+        [
+            [
+                "total" if r["region"] == "*" else r["region"],
+                r["year"],
+                r["currency"],
+                _rate(r["rate"]),
+                *(_amount(r[name]) for name in amounts),
+            ]
+            for r in group.rows
+        ],
+        "group",
+        ["total" if r["region"] == "*" else "region" for r in group.rows],
+    )
+    currency = html.escape(group.currency)
+    return f"""<section id="group">
+<h2>Group {year} in {currency}</h2>
+<p>Each region's figures for {year} as of {as_of.isoformat()}, converted exactly at the rate from its currency to {currency} in force on {group.rate_date.isoformat()}; the total adds the exact amounts (rounded only here). As <code>ledger query group --currency {currency}</code> gives them.</p>
+<figure class="chart group">{group_svg(group, year=year)}
+<figcaption>Budget and committed to {year} per region, in {currency}; a committed bar in orange hatching is above its budget.</figcaption></figure>
+{table}
 </section>"""
 
 
@@ -784,6 +1264,7 @@ td.empty { color: #777; font-style: italic; }
 tr.violation td.status { color: #fff; background: #b2182b; font-weight: bold; }
 tr.pending td.status { background: #fdb863; font-weight: bold; }
 tr.ok td.status { color: #1b7837; }
+table.group tr.total td { font-weight: bold; border-top: 2px solid #999; }
 figcaption strong.overrun { color: #8a3c00; }
 dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.3em 1em; }
 dl.provenance dt { font-weight: bold; }
@@ -828,8 +1309,17 @@ def render_html(report: Report) -> str:
     nav = "".join(
         f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>' for r in report.regions
     )
+    if report.group:
+        nav = '<a href="#group">Group</a>' + nav
     if report.restatements:
         nav += '<a href="#restatements">Restatements</a>'
+    rates = (
+        f"<dt>group currency</dt><dd>{html.escape(report.group.currency)} at the rates in force"
+        f" on {report.group.rate_date.isoformat()}</dd>"
+        if report.group
+        else ""
+    )
+    group = group_section(report.group, as_of=p.as_of, year=p.year) if report.group else ""
     regions = "".join(_region_section(r, as_of=p.as_of, year=p.year) for r in report.regions)
     if not report.regions:
         regions = f'<p class="empty">No region opened by {p.as_of.isoformat()} matches.</p>'
@@ -848,6 +1338,7 @@ def render_html(report: Report) -> str:
 <p class="lead">As of <strong>{p.as_of.isoformat()}</strong>, {html.escape(scope)}, from the log up to seq <strong>{p.last_seq}</strong> (hash <code>{p.last_hash[:16]}…</code>). Compliance: {html.escape(summary)}.</p>
 <nav>{nav}<a href="#compliance">Compliance</a><a href="#provenance">Provenance</a></nav>
 </header>
+{group}
 {regions}
 {report.restatements}
 <section id="compliance">
@@ -860,7 +1351,7 @@ def render_html(report: Report) -> str:
 <dl class="provenance">
 <dt>as-of date</dt><dd>{p.as_of.isoformat()} (only events effective on or before it count)</dd>
 <dt>budget year</dt><dd>{p.year}</dd>
-<dt>regions</dt><dd>{html.escape(scope)}</dd>
+<dt>regions</dt><dd>{html.escape(scope)}</dd>{rates}
 <dt>knowledge limit</dt><dd>{html.escape(p.knowledge)}</dd>
 <dt>last seq included</dt><dd>{p.last_seq}</dd>
 <dt>its hash</dt><dd><code>{html.escape(p.last_hash)}</code></dd>

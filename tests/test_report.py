@@ -27,14 +27,16 @@ def _section(page: str, start: str, end: str) -> str:
     return page[page.index(start) : page.index(end, page.index(start))]
 
 
-def test_demo_report_has_a_burndown_and_a_shares_chart_per_region(run, tmp_path):
+def test_demo_report_has_a_burndown_a_shares_and_a_spend_chart_per_region(run, tmp_path):
     run("demo")
 
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     assert page.count('<figure class="chart burndown"') == 3
     assert page.count('<figure class="chart shares"') == 3
-    assert page.count("<svg") == 6
+    assert page.count('<figure class="chart spend"') == 3
+    assert page.count("<svg") == 9
+    assert 'id="group"' not in page  # no group part without --currency
     china = _section(page, 'id="region-CN"', "</section>")
     overseas = _section(page, 'id="region-MY"', "</section>")
     # Budget tables: the year-end figures of the demo, the October revision and the transfer to
@@ -135,7 +137,7 @@ def test_the_command_in_the_provenance_draws_the_same_file_after_more_events(run
 def test_report_is_self_contained(run, tmp_path):
     run("demo")
 
-    page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
+    page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31", "--currency", "USD")
 
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "@import" not in page and "url(http" not in page
@@ -197,8 +199,9 @@ def test_text_from_events_is_escaped(run, tmp_path):
         "2025-01-20",
     )
 
-    page = _report(run, tmp_path / "report.html", "--as-of", "2025-06-30")
+    page = _report(run, tmp_path / "report.html", "--as-of", "2025-06-30", "--currency", "USD")
 
+    assert 'id="group"' in page and 'class="chart spend"' in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "o&amp;p" in page
@@ -310,7 +313,10 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
     db, page = str(tmp_path / "demo.db"), tmp_path / "report.html"
     runner = CliRunner()
     assert runner.invoke(main, ["--db", db, "demo"]).exit_code == 0
-    made = runner.invoke(main, ["--db", db, "report", "--as-of", "2025-12-31", "-o", str(page)])
+    made = runner.invoke(
+        main,
+        ["--db", db, "report", "--as-of", "2025-12-31", "--currency", "USD", "-o", str(page)],
+    )
     assert made.exit_code == 0, made.stderr
 
     dumped = _browse(chromium, tmp_path / "profile", page, "--dump-dom")
@@ -325,10 +331,11 @@ def test_demo_report_loads_in_headless_chromium_with_charts_tables_and_no_errors
 
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = dumped.stdout
-    assert 'data-report-ready="6"' in dom  # the page's script ran and found six charts
+    # The page's script ran and found ten charts: three per region and the group's.
+    assert 'data-report-ready="10"' in dom
     assert "data-report-errors" not in dom  # and no script error happened
-    assert len(re.findall(r"<svg\b", dom)) == 6
-    for table in ("budget", "shares", "compliance"):
+    assert len(re.findall(r"<svg\b", dom)) == 10
+    for table in ("group", "budget", "shares", "spend", "compliance"):
         assert f'<table class="{table}"' in dom
     console = [
         line
