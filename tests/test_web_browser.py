@@ -126,6 +126,7 @@ def test_from_the_regions_to_an_event_and_to_another_date(demo, browser):
     page.wait_for_url("**/region/CN?as_of=2025-06-30")
     assert page.locator("figure.chart.burndown svg").count() == 1
     assert page.locator("figure.chart.shares svg").count() == 1
+    assert page.locator("figure.chart.spend svg").count() == 1
     (cn,) = cli_json(db, "query", "budget", "--as-of", "2025-06-30", "--region", "CN")
     assert figures(page, "#budget a.committed") == [cn["committed"]]
     page.click("#budget a.committed")  # the region's total, to the documents it is made of

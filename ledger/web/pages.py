@@ -192,7 +192,7 @@ def region(request, ledger, scope):
     spend = views.run(ledger, views.VIEWS["spend"], chosen, k) if "spend" in views.VIEWS else None
     revisions = ledger.budgets(as_of=scope.as_of, year=scope.year, region=code, knowledge=k)
     policies = ledger.policies(as_of=scope.as_of, region=code, knowledge=k)
-    burndown, shares_chart, chart_note = _charts(ledger, scope, code)
+    burndown, shares_chart, spend_chart, chart_note = _charts(ledger, scope, code)
     return render(
         request,
         "region.html",
@@ -209,6 +209,7 @@ def region(request, ledger, scope):
         policies=policies,
         burndown=burndown,
         shares_chart=shares_chart,
+        spend_chart=spend_chart,
         chart_note=chart_note,
     )
 
@@ -242,9 +243,9 @@ def region_documents(request, ledger, scope):
     )
 
 
-def _charts(ledger, scope: Scope, code: str) -> tuple[str, str, str | None]:
-    """The report's burn-down and shares charts of one region (inline SVG)."""
-    from ledger.report import ReportUnavailable, build_report, burndown_svg, shares_svg
+def _charts(ledger, scope: Scope, code: str) -> tuple[str, str, str, str | None]:
+    """The report's burn-down, shares and spend charts of one region (inline SVG)."""
+    from ledger.report import ReportUnavailable, build_report, burndown_svg, shares_svg, spend_svg
 
     try:
         with CHARTS:
@@ -259,10 +260,11 @@ def _charts(ledger, scope: Scope, code: str) -> tuple[str, str, str | None]:
             return (
                 burndown_svg(section, as_of=scope.as_of, year=scope.year),
                 shares_svg(section, as_of=scope.as_of, year=scope.year),
+                spend_svg(section, as_of=scope.as_of, year=scope.year),
                 None,
             )
     except ReportUnavailable as error:
-        return "", "", str(error)
+        return "", "", "", str(error)
 
 
 @page
