@@ -61,16 +61,21 @@ def budget(obj, year, as_of, known_at, upto_seq, region, fmt, output):
 
 
 @query.command()
+@click.option(
+    "--year", type=YEAR, metavar="Y", help="Add `charged`: each document's part charged to Y."
+)
 @knowledge_options
 @output_options
 @click.pass_obj
-def commitments(obj, as_of, known_at, upto_seq, region, fmt, output):
+def commitments(obj, year, as_of, known_at, upto_seq, region, fmt, output):
     """Every order and lease placed or signed by the as-of date, with its status and its
-    committed total over all years in the region's currency.
+    committed total over all years in the region's currency, then what of it was received,
+    invoiced and paid. With --year, a last column `charged`: the part of each document charged
+    to that budget year, so that a region's rows add up to `query budget`'s committed.
 
     \b
     Example:
-      ledger query commitments --as-of 2025-12-31 --region MY
+      ledger query commitments --as-of 2025-12-31 --region MY --year 2025
       ledger query commitments --as-of 2025-03-01 --known-at 2025-02-20 -o commitments.csv
     """
     show(
@@ -78,6 +83,7 @@ def commitments(obj, as_of, known_at, upto_seq, region, fmt, output):
         "commitments",
         fmt,
         output,
+        year=year,
         as_of=as_of,
         known_at=known_at,
         upto_seq=upto_seq,

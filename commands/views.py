@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 
-def view_rows(obj, name: str, **given) -> list[dict]:
+def view_rows(obj, name: str, **given) -> tuple[list[dict], tuple]:
     """The rows of view `name` for the command's parsed options, with the command line's
     reactions: a knowledge limit that leaves out every event is noted on stderr, options that
     do not go together are a usage error (exit 2)."""
@@ -22,14 +22,13 @@ def view_rows(obj, name: str, **given) -> list[dict]:
         raise click.UsageError(str(error)) from None
     if knowledge.note:
         click.echo(f"note: {knowledge.note}", err=True)
-    return views.run(ledger, view, chosen, knowledge)
+    return views.run(ledger, view, chosen, knowledge), view.columns_for(chosen)
 
 
 def show(obj, name: str, fmt: str | None, output: str | None, **given) -> list[dict]:
     """Print view `name` as a table, CSV or JSON (to -o FILE); returns its rows."""
     from commands.output import render
-    from ledger.views import VIEWS
 
-    rows = view_rows(obj, name, **given)
-    render(rows, VIEWS[name].columns, fmt, output)
+    rows, columns = view_rows(obj, name, **given)
+    render(rows, columns, fmt, output)
     return rows

@@ -225,13 +225,18 @@ class View:
     query: Callable[[Ledger, Options, Knowledge], list[dict[str, Any]]]
     summary: str
     required: tuple[str, ...] = field(default=())
+    # Columns some options add at the end (commitments' `charged` with a year).
+    extra: Callable[[Options], tuple[Column, ...]] = field(default=lambda options: ())
 
     @property
     def options(self) -> tuple[str, ...]:
         return (*COMMON, *self.params)
 
-    def json(self, rows: Iterable[Mapping]) -> str:
-        return json_text(rows, self.columns)
+    def columns_for(self, options: Options) -> tuple[Column, ...]:
+        return (*self.columns, *self.extra(options))
+
+    def json(self, rows: Iterable[Mapping], options: Options | None = None) -> str:
+        return json_text(rows, self.columns if options is None else self.columns_for(options))
 
 
 VIEWS: dict[str, View] = {}
@@ -342,9 +347,13 @@ register(
     View(
         "commitments",
         COMMITMENT_COLUMNS,
-        (),
-        lambda ledger, o, k: ledger.query_commitments(as_of=o.as_of, region=o.region, knowledge=k),
-        "Every order and lease placed or signed by the as-of date, with its committed total.",
+        ("year",),
+        lambda ledger, o, k: ledger.query_commitments(
+            as_of=o.as_of, region=o.region, knowledge=k, year=o.year
+        ),
+        "Every order and lease placed or signed by the as-of date, with its committed total "
+        "(with a year, also the part of it charged to that year).",
+        extra=lambda options: (Column("charged", AMOUNT),) if options.year is not None else (),
     )
 )
 register(

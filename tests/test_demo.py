@@ -158,3 +158,29 @@ def test_the_shipped_demo_export_is_the_story_recorded_through_the_entry_checks(
     spec.loader.exec_module(maker)
     written = maker.build(tmp_path)
     assert written.read_bytes() == fixture("demo.csv").read_bytes()
+
+
+def test_commitments_charged_to_a_year_add_up_to_the_budget_s_committed(run):
+    """A lease is listed at its whole-term total; `charged` is its part of the year, so a
+    region's rows reconcile with `query budget` (on the demo, leases span several years)."""
+    from decimal import Decimal
+
+    run("demo")
+    for year in ("2025", "2026"):
+        listed = run("query", "commitments", "--as-of", "2025-12-31", "--year", year)
+        budget = run("query", "budget", "--as-of", "2025-12-31", "--year", year)
+        charged: dict[str, Decimal] = {}
+        for row in csv.DictReader(io.StringIO(listed.stdout)):
+            charged[row["region"]] = charged.get(row["region"], Decimal(0)) + Decimal(
+                row["charged"]
+            )
+        for row in csv.DictReader(io.StringIO(budget.stdout)):
+            # Each charged cell is rounded to cents on its own: the sum may differ by a cent
+            # per document, never more.
+            documents = sum(
+                1 for line in listed.stdout.splitlines()[1:] if f",{row['region']}," in line
+            )
+            assert abs(charged[row["region"]] - Decimal(row["committed"])) <= Decimal("0.01") * max(
+                documents, 1
+            ), (year, row["region"])
+    assert "charged" not in run("query", "commitments", "--as-of", "2025-12-31").stdout

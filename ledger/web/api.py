@@ -33,7 +33,7 @@ def view_endpoint(name: str):
             rows = views.rows(ledger, name, chosen)
         except LedgerError as error:
             return error_response(str(error))
-        return Response(view.json(rows), media_type=JSON)
+        return Response(view.json(rows, chosen), media_type=JSON)
 
     endpoint.__name__ = f"api_{name}"
     return endpoint
@@ -72,12 +72,13 @@ KIND_SCHEMAS = {
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _rows_schema(columns) -> dict:
+def _rows_schema(columns, optional=()) -> dict:
+    """Rows of these columns; `optional` ones appear only with the options that add them."""
     return {
         "type": "array",
         "items": {
             "type": "object",
-            "properties": {c.name: KIND_SCHEMAS[c.kind] for c in columns},
+            "properties": {c.name: KIND_SCHEMAS[c.kind] for c in (*columns, *optional)},
             "required": [c.name for c in columns],
             "additionalProperties": False,
         },
@@ -118,7 +119,11 @@ def openapi() -> dict:
         parameters = [
             _parameter(views.PARAMS[option], option in view.required) for option in view.options
         ]
-        paths[f"/api/{name}"] = _operation(view.summary, parameters, _rows_schema(view.columns))
+        paths[f"/api/{name}"] = _operation(
+            view.summary,
+            parameters,
+            _rows_schema(view.columns, view.extra(views.Options(year=2000))),
+        )
     paths["/api/events"] = _operation(
         "The events after seq after_seq, in seq order, with the columns of `export events`.",
         [_parameter(param, False) for param in views.EVENT_PARAMS.values()],
