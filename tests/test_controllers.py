@@ -491,7 +491,7 @@ def test_copy_and_restore_onto_an_enforced_ledger_need_the_owner(bound, tmp_path
             f"(not {writer})\n"
         )
     # As the owner, onto an empty ledger with bound actors: every actor kept.
-    from conftest import postgres_schema
+    from servers import postgres_schema
 
     with postgres_schema() as fresh:
         assert cli(fresh, "init").exit_code == 0
