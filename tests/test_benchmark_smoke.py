@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Long runs (many random streams, several processes): left out of the inner loop.
+pytestmark = pytest.mark.slow
+
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 HEADER = "| step | ledger | raw driver | ledger vs raw | peak RSS | target |"
 STEPS = [

@@ -37,6 +37,9 @@ from streams import (
 from ledger.app import Knowledge, Ledger
 from ledger.errors import LedgerError
 
+# Long runs (many random streams, several processes): left out of the inner loop.
+pytestmark = pytest.mark.slow
+
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
 # Cheaper per example than the report properties (one report per question), so more of them.
 EXAMPLES = {"sqlite": 150, "postgres": 30}

@@ -11,6 +11,9 @@ from itertools import pairwise
 
 import pytest
 
+# Long runs (many random streams, several processes): left out of the inner loop.
+pytestmark = pytest.mark.slow
+
 WRITERS = 4
 EVENTS_PER_WRITER = 500
 NAMESPACE = uuid.UUID("6f1d3c1e-0000-4000-8000-00000000c0c0")

@@ -231,6 +231,7 @@ def committed(books: Ledger) -> list[tuple]:
     ]
 
 
+@pytest.mark.slow
 def test_a_rebuild_and_an_import_exclude_each_other(db_url, tmp_path):
     """20 rounds of an import while rebuilds run: afterwards the read models equal a fresh
     rebuild, and the totals equal those of a clean ledger fed the same files."""

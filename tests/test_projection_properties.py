@@ -30,6 +30,9 @@ from streams import (
 
 from ledger.app import Knowledge, Ledger
 
+# Long runs (many random streams, several processes): left out of the inner loop.
+pytestmark = pytest.mark.slow
+
 # -- the property ---------------------------------------------------------------------------------
 
 

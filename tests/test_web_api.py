@@ -223,6 +223,7 @@ def test_a_missing_required_parameter_is_400_as_the_command_says(demo_db, served
     assert "Missing option '--currency'." in expected.stderr
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(served, tmp_path):
     program = Path(sys.executable).with_name("schemathesis")
     program = str(program) if program.exists() else shutil.which("schemathesis")
