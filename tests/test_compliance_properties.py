@@ -10,7 +10,7 @@ from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streams import (
     LAST_DAY,
@@ -489,6 +489,15 @@ def test_block_mode_accepts_and_refuses_as_the_spec_says(databases):
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(operations=st.lists(with_block_policies, min_size=15, max_size=45))
+    # One stream surely blocked (a cap in block mode, a small budget, a larger order), so that
+    # a run whose random streams happen to block nothing still checks a refusal.
+    @example(
+        operations=[
+            ("policy", "budget_cap", "CN", "block", True, None, None, None, None, date(2025, 1, 1)),
+            ("budget", "CN", 2025, "1000", date(2025, 1, 1)),
+            ("place", "CN", "huawei", 20, "2500", "CNY", date(2025, 1, 16), "chip"),
+        ]
+    )
     def check(operations):
         with databases() as url, Ledger.open(url) as ledger:
             record_world(ledger)
