@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
 
 
 @dataclass
 class LedgerContext:
     db: str | None
     actor: str | None
-    _ledger: object = field(default=None, repr=False)
+    _ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def ledger(self):

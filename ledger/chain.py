@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from json.encoder import c_make_encoder, encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import IO, Any
 
 import orjson
@@ -76,7 +76,7 @@ def _orjson_domain(value: Any) -> bool:
 
 # is_canonical runs for every row verify reads: json.dumps builds a new encoder on each call,
 # which costs as much as the encoding, so the C encoder is built once here (same settings).
-_scan = json.JSONDecoder().scan_once
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _encode = (
     c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, True)
     if c_make_encoder is not None
@@ -379,13 +379,21 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
     if guard(unguard(actor)) != actor or guard(unguard(reason) or None) != reason:
         return "the actor or reason cell is not as the formula guard writes it", None
     if not is_canonical(payload):
-        return "the payload cell is not canonical JSON (SPEC §2.2)", None
+        return "the payload cell is not canonical JSON (sorted keys, no spaces)", None
     if prev_hash != expected_prev:
         return "prev_hash does not match the hash before it", None
-    actor, reason = unguard(actor), unguard(reason) or None
+    actor, reason_or_none = unguard(actor), unguard(reason) or None
     if (
         chain_hash(
-            expected_prev, seq, event_id, type_, effective, recorded_at, actor, reason, payload
+            expected_prev,
+            seq,
+            event_id,
+            type_,
+            effective,
+            recorded_at,
+            actor,
+            reason_or_none,
+            payload,
         )
         != digest
     ):
@@ -399,7 +407,7 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
         "effective": effective,
         "recorded_at": recorded_at,
         "actor": actor,
-        "reason": reason,
+        "reason": reason_or_none,
         "payload": json.loads(payload),
         "prev_hash": prev_hash,
         "hash": digest,

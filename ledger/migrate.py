@@ -36,7 +36,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             command.upgrade(config, "head")
     if engine.dialect.name == "postgresql":
         revoke_public(engine)
-    return before, current_revision(engine)
+    after = current_revision(engine)
+    assert after is not None  # upgraded just above
+    return before, after
 
 
 def revoke_public(engine: Engine) -> None:

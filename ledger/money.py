@@ -73,6 +73,7 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError(f"{value} is not a finite number")
     # normalize() in the default context (28 digits) would round a 32-digit amount.
     sign, digits, exponent = number.normalize(EXACT).as_tuple()
+    assert isinstance(exponent, int)  # finite, checked above
     fraction_digits = max(0, -exponent)
     integer_digits = max(0, len(digits) + exponent)
     if fraction_digits > MAX_FRACTION_DIGITS:
@@ -120,7 +121,9 @@ def round_half_up(value: Decimal | Fraction | int, places: Decimal = TWO_PLACES)
     """Round an exact value once, at output: half up (away from zero on ties)."""
     if isinstance(value, Fraction):
         # Enough digits that the quantize below sees the exact tie, then one rounding.
-        scale = 10 ** (-places.as_tuple().exponent + 1)
+        places_exponent = places.as_tuple().exponent
+        assert isinstance(places_exponent, int)
+        scale = 10 ** (-places_exponent + 1)
         numerator = value.numerator * scale
         truncated = Decimal(abs(numerator) // value.denominator) / scale
         exact = abs(numerator) % value.denominator == 0

@@ -77,7 +77,7 @@ def _grant(target, role: str, kind: str) -> Grant:
         )
     try:
         with engine.begin() as connection:
-            current = connection.execute(text("SELECT current_schema()")).scalar()
+            current = str(connection.execute(text("SELECT current_schema()")).scalar())
             _refuse_powerful(connection, role)
             created = _create_role(connection, role, quote)
             _set_privileges(connection, quote(role), quote(current), kind)

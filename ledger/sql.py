@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table
 
@@ -40,7 +41,7 @@ def day_parameter(connection: Connection, day: date) -> object:
     return day.isoformat() if is_sqlite(connection) else day
 
 
-def driver_rows(connection: Connection, sql: str, parameters: Sequence = ()) -> list[tuple]:
+def driver_rows(connection: Connection, sql: str, parameters: Sequence = ()) -> Sequence[Any]:
     """All rows of a statement written with `?` markers, run by the driver as it is."""
     return connection.exec_driver_sql(for_driver(connection, sql), tuple(parameters)).all()
 
@@ -56,7 +57,7 @@ def visible(table: Table, as_of: date, upto_seq: int | None) -> list[ColumnEleme
 
 def keyset_pages(
     connection: Connection, sql: str, parameters: Sequence = (), start: object = 0
-) -> Iterator[list]:
+) -> Iterator[Sequence[Any]]:
     """Pages of a statement written with `?` markers whose FIRST parameter is the key's lower
     bound (`WHERE key > ? … ORDER BY key LIMIT n`, the key in the first column): each page
     starts after the last key of the one before, so memory stays flat however long the scan,

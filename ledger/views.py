@@ -419,7 +419,7 @@ register(
         GROUP_COLUMNS,
         ("currency", "year", "rate_date", "via"),
         lambda ledger, o, k: ledger.query_group(
-            currency=o.currency,
+            currency=o.currency or "",  # required: the options refuse a view without it
             as_of=o.as_of,
             year=o.year,
             region=o.region,

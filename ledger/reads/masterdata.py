@@ -3,8 +3,9 @@ ledger.semantics.masterdata): their registrations or openings and their updates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, select
 
@@ -43,7 +44,9 @@ def updates_of(
     return found
 
 
-def regions_as_of(connection: Connection, rows, as_of: date, upto_seq: int | None) -> list:
+def regions_as_of(
+    connection: Connection, rows: Iterable[Any], as_of: date, upto_seq: int | None
+) -> list:
     """Rows of `regions` with their name and country as of as_of (RegionRow each)."""
     rows = list(rows)
     if not rows:

@@ -12,7 +12,8 @@ as closed books and `diff events`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
@@ -45,7 +46,9 @@ def _payload_has(connection: Connection, field: str, code: str) -> ColumnElement
     return position(schema.events.c.payload, canonical({field: code})[1:-1]) > 0
 
 
-def could_be_about(connection: Connection, region: str, upto_seq: int | None):
+def could_be_about(
+    connection: Connection, region: str, upto_seq: int | None
+) -> ColumnElement[bool]:
     """A condition on `events` that every event about `region` meets (a superset)."""
     events, regions = schema.events, schema.regions
     query = select(regions.c.currency).where(regions.c.region == region)
@@ -61,7 +64,9 @@ def could_be_about(connection: Connection, region: str, upto_seq: int | None):
     return or_(*conditions)
 
 
-def about_region(connection: Connection, region: str, upto_seq: int | None):
+def about_region(
+    connection: Connection, region: str, upto_seq: int | None
+) -> Callable[[Sequence[Any]], Iterable[Any]]:
     """A function from a batch of `events` rows to those that touch `region` or name it as
     their region (the regions' currencies read once, the batch's documents per batch)."""
     regions = schema.regions

@@ -81,9 +81,8 @@ def budget_steps(
 ) -> list[tuple[date, int, Budget]]:
     """(effective, seq, budget after it) for each budget event of the region and year, in
     (effective, seq) order: the budget as of D is the last step with effective ≤ D."""
-    events: list[tuple[date, int, Revision | Transfer]] = [
-        (as_date(event.effective), event.seq, event) for event in (*revisions, *transfers)
-    ]
+    both: list[Revision | Transfer] = [*revisions, *transfers]
+    events = [(as_date(event.effective), event.seq, event) for event in both]
     events.sort(key=lambda item: (item[0], item[1]))
     steps = []
     budget = NO_BUDGET

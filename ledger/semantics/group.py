@@ -34,6 +34,7 @@ def reporting_rate(
     given and differs from both, as the product of the two legs through it."""
     if not goes_via(currency, reporting, via):
         return rates(currency, reporting, on)
+    assert via is not None  # goes_via is false without one
     return rates(currency, via, on) * rates(via, reporting, on)
 
 

@@ -45,7 +45,7 @@ class PolicyState:
         return f"{self.policy}{subject} ({self.mode}) of region {self.region}"
 
 
-def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
+def policy_states(changes: Iterable[Mapping[Any, Any]]) -> list[PolicyState]:
     """The state of each policy after `changes` (rows of the policies read model as mappings,
     all with effective ≤ the date asked and within the knowledge limit), sorted by policy,
     region and subject."""
@@ -79,7 +79,7 @@ def policy_states(changes: Iterable[Mapping[str, Any]]) -> list[PolicyState]:
     return states
 
 
-def enabled_states(changes: Iterable[Mapping[str, Any]], on: date) -> list[PolicyState]:
+def enabled_states(changes: Iterable[Mapping[Any, Any]], on: date) -> list[PolicyState]:
     """The policies switched on at `on`, from any changes (those dated after it are left out)."""
     return [
         state
