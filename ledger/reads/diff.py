@@ -9,8 +9,9 @@ ledger.semantics.periods.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,7 +24,14 @@ from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
 from ledger.reads.spend import spend_rows
-from ledger.semantics.periods import CLOSED, PERIOD_TYPES, next_state, period_states, touches
+from ledger.semantics.periods import (
+    CLOSED,
+    PERIOD_TYPES,
+    PeriodState,
+    next_state,
+    period_states,
+    touches,
+)
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
 
@@ -65,7 +73,7 @@ def period_rows(
     rows = []
     for opened in region_rows(connection, as_of, upto_seq, region):
         state = states.get(opened.region)
-        row = {
+        row: dict[str, Any] = {
             "region": opened.region,
             "closed_through": None,
             "seq": None,
@@ -102,7 +110,8 @@ def period_history(
         query = query.where(events.c.seq <= upto_seq)
     effective = {row.seq: as_date(row.effective) for row in connection.execute(query)}
     opened = {row.region for row in region_rows(connection, as_of, upto_seq, region)}
-    rows, state = [], {}
+    rows: list[dict[str, Any]] = []
+    state: dict[str, PeriodState] = {}
     for seq, type_, payload, recorded_at, actor, reason in _period_events(connection, upto_seq):
         code = payload["region"]
         state[code] = next_state(state.get(code), seq, type_, payload)
@@ -141,7 +150,7 @@ def close_events(connection: Connection, region: str, upto_seq: int | None) -> l
     ]
 
 
-def _printed(value) -> str | None:
+def _printed(value: Decimal | Fraction | int | None) -> str | None:
     return None if value is None else format_amount(value)
 
 
@@ -156,10 +165,13 @@ def budget_diff(
 ) -> list[dict[str, Any]]:
     """Per region, the budget report at both limits, where budget or committed print differently.
     The `_before` cells are empty for a region not known at the earlier limit."""
-    kwargs = {"as_of": as_of, "year": year, "region": region}
-    earlier = {row["region"]: row for row in budget_rows(connection, upto_seq=before, **kwargs)}
+
+    def at(limit: int | None) -> list[dict[str, Any]]:
+        return budget_rows(connection, as_of=as_of, year=year, region=region, upto_seq=limit)
+
+    earlier = {row["region"]: row for row in at(before)}
     rows = []
-    for now in budget_rows(connection, upto_seq=after, **kwargs):
+    for now in at(after):
         then = earlier.get(now["region"], {})
         if all(_printed(then.get(name)) == _printed(now[name]) for name in ("budget", "committed")):
             continue
@@ -183,7 +195,9 @@ def budget_diff(
     return rows
 
 
-def _change(before, after):
+def _change(
+    before: Decimal | Fraction | int | None, after: Decimal | Fraction | int | None
+) -> Fraction | None:
     """after − before, exact; None when either side is missing."""
     if before is None or after is None:
         return None
@@ -205,10 +219,13 @@ def spend_diff(
     """Per region, the spend report at both limits, where committed, received, invoiced or paid
     print differently. The `_before` cells are empty for a region not known at the earlier
     limit."""
-    kwargs = {"as_of": as_of, "year": year, "region": region}
-    earlier = {row["region"]: row for row in spend_rows(connection, upto_seq=before, **kwargs)}
+
+    def at(limit: int | None) -> list[dict[str, Any]]:
+        return spend_rows(connection, as_of=as_of, year=year, region=region, upto_seq=limit)
+
+    earlier = {row["region"]: row for row in at(before)}
     rows = []
-    for now in spend_rows(connection, upto_seq=after, **kwargs):
+    for now in at(after):
         then = earlier.get(now["region"], {})
         if all(_printed(then.get(name)) == _printed(now[name]) for name in SPEND_LAYERS):
             continue
@@ -318,8 +335,14 @@ def event_diff(
 class KnownDocuments:
     """What `touches` asks, answered from the read models within the later knowledge limit."""
 
-    def __init__(self, connection, payloads, by_currency, upto_seq):
-        def codes(key):
+    def __init__(
+        self,
+        connection: Connection,
+        payloads: Sequence[Mapping[str, Any]],
+        by_currency: Mapping[str, Sequence[str]],
+        upto_seq: int | None,
+    ) -> None:
+        def codes(key: str) -> list[str]:
             return [p[key] for p in payloads if type(p.get(key)) is str]
 
         self._orders = _document_regions(connection, "orders", "order_id", codes("order"), upto_seq)
@@ -331,19 +354,19 @@ class KnownDocuments:
         self._connection = connection
         self._upto_seq = upto_seq
 
-    def order_region(self, order):
+    def order_region(self, order: str) -> str | None:
         return self._orders.get(order)
 
-    def lease_region(self, lease):
+    def lease_region(self, lease: str) -> str | None:
         return self._leases.get(lease)
 
-    def invoice_region(self, invoice):
+    def invoice_region(self, invoice: str) -> str | None:
         return self._invoices.get(invoice)
 
-    def currency_regions(self, currency):
+    def currency_regions(self, currency: str) -> Sequence[str]:
         return self._by_currency.get(currency, ())
 
-    def supplier_regions(self, supplier):
+    def supplier_regions(self, supplier: str) -> list[str]:
         limit = "" if self._upto_seq is None else f" AND seq <= {int(self._upto_seq)}"
         return [
             region
