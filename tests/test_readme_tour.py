@@ -5,6 +5,7 @@ skipped (the test's own virtualenv is on PATH, as `. .venv/bin/activate` would p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -81,3 +82,41 @@ def test_the_readme_commands_run_top_to_bottom_in_a_fresh_folder(tmp_path):
     assert {"ledger.db", "tour.db", "events.csv", "report.html", "cn.html"} <= {
         path.name for path in tmp_path.iterdir()
     }
+
+
+def test_the_readme_csv_example_imports_as_the_json_line_beside_it(tmp_path):
+    """The README's CSV example is a working import file: it records the same order as the JSON
+    Lines example above it (once the region and the supplier it names exist)."""
+    from click.testing import CliRunner
+
+    from commands import main
+
+    text = README.read_text(encoding="utf-8")
+    csv_block = re.search(r"```csv\n(.*?)```", text, re.DOTALL)
+    json_block = re.search(r"```json\n(.*?)```", text, re.DOTALL)
+    assert csv_block and json_block
+    world = tmp_path / "world.jsonl"
+    world.write_text(
+        '{"type": "region.opened", "effective": "2025-01-01", "region": "CN", "name": "China",'
+        ' "country": "CN", "currency": "CNY"}\n'
+        '{"type": "supplier.registered", "effective": "2025-01-01", "supplier": "huawei",'
+        ' "name": "Huawei", "country": "CN"}\n',
+        encoding="utf-8",
+    )
+    example = tmp_path / "order.csv"
+    example.write_text(csv_block.group(1), encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    runner = CliRunner()
+    for args in (["init"], ["import", str(world)], ["import", str(example)]):
+        result = runner.invoke(main, ["--db", db, "--actor", "t", *args])
+        assert result.exit_code == 0, result.output
+    logged = runner.invoke(main, ["--db", db, "log", "--format", "json", "--type", "order.placed"])
+    assert logged.exit_code == 0, logged.output
+    line = json.loads(json_block.group(1).replace("5b1c…", "x"))
+    recorded = json.loads(logged.output)
+    recorded = recorded[0] if isinstance(recorded, list) else recorded
+    payload = recorded["payload"]
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    for field in ("order", "region", "supplier", "sku", "quantity", "unit_price", "currency"):
+        assert payload[field] == line[field], field
+    assert recorded["actor"] == line["actor"] and recorded["effective"] == line["effective"]
