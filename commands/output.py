@@ -6,8 +6,9 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -216,7 +217,9 @@ NUMBERS = frozenset(
 )
 
 
-def _table(out, rows: Iterable[dict], columns: Sequence[tuple[str, str]], pager: bool) -> None:
+def _table(
+    out, rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]], pager: bool
+) -> None:
     """A table for people (commands/tables.py), laid out as its report says (commands/layouts.py),
     through a pager when it is longer than the terminal."""
     from commands.layouts import TOTAL, layout_for
@@ -226,7 +229,7 @@ def _table(out, rows: Iterable[dict], columns: Sequence[tuple[str, str]], pager:
     if layout.reshape is not None:
         columns, rows = layout.reshape(list(columns), rows)
     if layout.arrange is not None:
-        rows = layout.arrange(list(rows))
+        rows = layout.arrange([dict(row) for row in rows])
     names = [name for name, _ in columns]
 
     def cells(row) -> list[str]:
