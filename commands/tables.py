@@ -172,7 +172,7 @@ class Part:
         t = self.table
         total = isinstance(row, Total)
         if total and not any(row[i] for i in self.columns if i not in t.key):
-            return  # a part of a total row with nothing to add up (the kind, the id and the sku)
+            return  # this part of the total row holds only its keys: nothing added up here
         if total and not self.in_totals:
             yield self.rule()
         self.in_totals = total
@@ -224,7 +224,7 @@ class Layout:
                 self.parts = [Part(self, everything, self._spread(everything, gap), gap)]
                 return
         if keys is not None:
-            self.parts = self._split(keys)
+            self.parts = self._split()
 
     def _need(self, columns: list[int], widths: list[int], gap: str) -> int:
         return sum(widths[i] for i in columns) + cell_len(gap) * (len(columns) - 1)
@@ -247,7 +247,7 @@ class Layout:
             spare -= 1
         return [widths[i] for i in columns]
 
-    def _split(self, keys: Sequence[str]) -> list[Part] | None:
+    def _split(self) -> list[Part] | None:
         """Parts that each hold the key columns and as many of the others, in order, as fit."""
         key = self.key
         packing = [
