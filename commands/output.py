@@ -6,8 +6,9 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -146,12 +147,20 @@ def output_options(function):
 
 
 def table_value(value, kind: str) -> str:
+    """A value as a table shows it: amounts with thousands separators, a share or utilization
+    as a percentage (two decimals: exactly the CSV's four), yes or no."""
     if value is None:
         return ""
     if kind == AMOUNT:
         from ledger.money import round_half_up
 
         return f"{round_half_up(value):,}"
+    if kind == FRACTION:
+        from ledger.money import percent
+
+        return percent(value)
+    if kind == BOOL:
+        return "yes" if value else "no"
     if kind == TEXT:
         return str(value)
     return cell(value, kind)
@@ -163,10 +172,10 @@ def render(
     fmt: str | None,
     output: str | None,
     *,
-    pager: bool = False,
+    pager: bool = True,
 ) -> None:
     """Write rows (any iterable: a table streams them) as a table, CSV or JSON to stdout or -o;
-    with pager, a table on a terminal goes through $PAGER (less)."""
+    a table on a terminal longer than the screen goes through $PAGER (less) unless not pager."""
     context = click.get_current_context(silent=True)
     excel = bool(context and context.meta.get(EXCEL))
     if excel and fmt not in (None, "csv"):
@@ -198,32 +207,52 @@ def _write(
     elif fmt == "json":
         out.write(json_text(rows, columns))
     else:
-        _table(
-            out,
-            names,
-            ([table_value(row.get(n), k) for n, k in columns] for row in rows),
-            right={
-                n
-                for n, k in columns
-                if k in (AMOUNT, FRACTION) or n in ("seq", "year", "quantity", "units")
-            },
-            pager=pager,
-        )
+        _table(out, rows, columns, pager)
+
+
+# Columns of numbers whose kind does not say so.
+NUMBERS = frozenset(
+    {"seq", "used_seq", "year", "quantity", "units", "rate", "threshold", "tolerance"}
+    | {"before", "after", "change"}
+)
 
 
 def _table(
-    out, names: list[str], rows: Iterable[list[str]], right: set[str], pager: bool = False
+    out, rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]], pager: bool
 ) -> None:
-    """A table for people (see commands/tables.py), through a pager when asked and on a terminal."""
-    from commands.tables import output_width, table_lines
+    """A table for people (commands/tables.py), laid out as its report says (commands/layouts.py),
+    through a pager when it is longer than the terminal."""
+    from commands.layouts import TOTAL, layout_for
+    from commands.tables import Alarm, Total, colour_on, output_width, page, table_lines
 
-    terminal = bool(getattr(out, "isatty", None) and out.isatty())
-    color = terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
-    lines = table_lines(names, rows, right, output_width(out), bold=color)
-    if pager and terminal:
-        # As git does: less quits at once when the table fits one screen, and keeps it on screen.
-        os.environ.setdefault("LESS", "-FRX")
-        click.echo_via_pager((line + "\n" for line in lines), color=color)
-        return
-    for line in lines:
-        out.write(line + "\n")
+    layout = layout_for([name for name, _ in columns])
+    if layout.reshape is not None:
+        columns, rows = layout.reshape(list(columns), rows)
+    if layout.arrange is not None:
+        rows = layout.arrange([dict(row) for row in rows])
+    names = [name for name, _ in columns]
+
+    def cells(row) -> list[str]:
+        shown = []
+        for name, kind in columns:
+            value = row.get(name)
+            own = layout.formats.get(name)
+            text = own(value) if own and value is not None else table_value(value, kind)
+            shown.append(Alarm(text) if layout.alarm and layout.alarm(row, name) else text)
+        return Total(shown) if row.get(TOTAL) else shown
+
+    colour = colour_on(out)
+    lines = table_lines(
+        names,
+        (cells(row) for row in rows),
+        right={n for n, k in columns if k in (AMOUNT, FRACTION, RATE, INTEGER) or n in NUMBERS},
+        width=output_width(out),
+        labels=[layout.label(name) for name in names],
+        keys=layout.keys,
+        colour=colour,
+    )
+    if pager:
+        page(lines, out, colour=colour)
+    else:
+        for line in lines:
+            out.write(line + "\n")

@@ -31,7 +31,7 @@ def test_demo_shows_budget_as_known_then_shares_spend_group_and_compliance(run):
     assert "21,110,800,000.00" in out  # the same as known on 2025-07-05, before two corrections
     assert "41,576,110,000.00" in out  # CN at year end, after the October budget revision
     assert "41,642,500,000.00" in out  # CN's budget at year end: 42 bn less the transfer
-    assert "0.5045" in out  # Nvidia's share of CN purchases at mid-year
+    assert "50.45%" in out  # Nvidia's share of CN purchases at mid-year
     assert "billed for goods not received" in out  # CN-PO-0006 on 2025-05-31
     assert "1,410,000,000.00" in out  # what CN owes at mid-year (payable)
     assert "13,214,125,874.13" in out  # the group's budget at year end, in USD
