@@ -61,9 +61,9 @@ def approve(obj, approved_id, digest, reason, approval, effective, event_id):
 
     \b
     Example:
-      ledger --actor bob approve 7c1e5b52-8d3f-4f0a-9a35-2f7c9e0b1d44 --approval A-1 \\
-        --digest 85a64f6b4cea8d2bc15e8997ab80b45a80b47194a68962c1d7e61c7e45b83ab4 \\
-        --reason "price increase agreed"
+      ledger --actor bob approve 7c1e5b52-8d3f-4f0a-9a35-2f7c9e0b1d44 \\
+        --approval A-1 --reason "price increase agreed" \\
+        --digest 85a64f6b4cea8d2bc15e8997ab80b45a80b47194a68962c1d7e61c7e45b83ab4
     """
     result = obj.ledger.approve(
         approved_id,

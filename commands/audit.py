@@ -7,10 +7,41 @@ import sys
 
 import click
 
+from commands.facts import JSON, emit, facts_format, failures_reported
 from commands.options import DATE, SEQ, IntegerType
 from commands.output import PLAIN, TEXT, output_options, render, written
+from ledger.views import JSON_VALUE
 
 PROGRESS_MIN_BYTES = 1 << 20
+
+
+class _InputFormat(click.Choice):
+    """The import file's format; `json` is most likely meant for the output, so say where."""
+
+    def convert(self, value, param, ctx):
+        if value == JSON:
+            self.fail(
+                "'json' is not a file format here (the file is jsonl or csv); "
+                "for the report as JSON give --output-format json",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def _bad_lines(error) -> dict:
+    """In the JSON of a rejected file: every bad line, as stderr lists them."""
+    from ledger.errors import BatchError
+
+    if not isinstance(error, BatchError):
+        return {}
+    count = len(error.problems)
+    return {
+        "error": f"nothing was written ({count} bad line{'' if count == 1 else 's'})",
+        "problems": [
+            {"line": problem.line, "error": problem.message} for problem in error.problems
+        ],
+    }
 
 
 @click.command("import")
@@ -22,37 +53,51 @@ PROGRESS_MIN_BYTES = 1 << 20
 )
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv"]),
+    "input_format",
+    type=_InputFormat(["jsonl", "csv"]),
     help="The file's format [default: from its extension, .jsonl or .csv].",
 )
+@facts_format("--output-format")
 @click.pass_obj
-def import_(obj, file, dry_run, fmt):
+def import_(obj, file, dry_run, input_format, fmt):
     """Import events from a JSON Lines (.jsonl) or CSV (.csv) file, all or nothing.
 
     Each line holds the envelope fields (event_id, type, effective, actor, reason) and the
     payload fields at top level. Every bad line is reported with its number and nothing is
     written; importing the same file again adds nothing. A line may be at most 1 MiB long.
     --dry-run checks the file the same way and prints, per event type, what would be added
-    (same exit status as the import itself).
+    (same exit status as the import itself). --format names the file's format; the report's
+    own format is --output-format (text or json).
 
     \b
     Example:
       ledger import fixtures/demo.jsonl --dry-run
-      ledger import events.txt --format csv
+      ledger import events.txt --format csv --output-format json
     """
-    options = {"actor": obj.actor_name(), "format": fmt, "dry_run": dry_run}
-    size = os.path.getsize(file)
-    if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
-        from rich.progress import Progress
+    from commands.progress import counted
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"importing {os.path.basename(file)}", total=size)
-            result = obj.ledger.import_file(
-                file, progress=lambda n: bar.advance(task, n), **options
-            )
-    else:
-        result = obj.ledger.import_file(file, **options)
+    options = {"actor": obj.actor_name(), "format": input_format, "dry_run": dry_run}
+    size = os.path.getsize(file)
+    facts = {"file": file, "dry_run": dry_run}
+    with failures_reported(fmt, facts, details=_bad_lines):
+        if size >= PROGRESS_MIN_BYTES:
+            with counted(f"importing {os.path.basename(file)}", size, unit="bytes") as bar:
+                result = obj.ledger.import_file(file, progress=bar, **options)
+        else:
+            result = obj.ledger.import_file(file, **options)
+    if fmt == JSON:
+        emit(
+            {
+                "ok": True,
+                **facts,
+                "added": result.added,
+                "already_recorded": result.already_recorded,
+                "first_seq": result.first_seq,
+                "last_seq": result.last_seq,
+                "added_by_type": dict(sorted(result.added_by_type.items())),
+            }
+        )
+        return
     if dry_run:
         noun = "event" if result.added == 1 else "events"
         click.echo(
@@ -127,8 +172,9 @@ def export_events(obj, output, upto_seq, excel):
     is_flag=True,
     help="Also re-check every event against the entry rules, in log order (slower).",
 )
+@facts_format()
 @click.pass_obj
-def verify(obj, export_file, anchor_file, deep):
+def verify(obj, export_file, anchor_file, deep, fmt):
     """Re-check the hash chain and the seq sequence, and account for every row of the log;
     exit 1 naming the first bad seq.
 
@@ -140,39 +186,88 @@ def verify(obj, export_file, anchor_file, deep):
     \b
     Example:
       ledger verify
-      ledger verify --deep
+      ledger verify --deep --format json
       ledger verify --export events.csv --anchor anchor.json
     """
+    if export_file and deep:
+        raise click.UsageError("--deep checks the database; give --export or --deep, not both")
+    facts = {
+        "checked": "export" if export_file else "database",
+        "file": export_file,
+        "deep": deep,
+    }
+    with failures_reported(fmt, facts):
+        if anchor_file:
+            _verify_anchor(obj, export_file, anchor_file, fmt, facts)
+        else:
+            _verify(obj, export_file, deep, fmt, facts)
+
+
+def _verify(obj, export_file, deep, fmt, facts) -> None:
+    from commands.progress import progress
     from ledger.app import Ledger
     from ledger.errors import IntegrityError
 
-    if export_file and deep:
-        raise click.UsageError("--deep checks the database; give --export or --deep, not both")
-    if anchor_file:
-        _verify_anchor(obj, export_file, anchor_file)
-        return
     finding = None
     if export_file:
         report = Ledger.verify_export(export_file)
     elif deep:
-        report, finding = obj.ledger.verify_deep()
+        with progress("checking the chain") as update:
+            report, finding = obj.ledger.verify_deep(progress=_deep_steps(update))
     else:
         report = obj.ledger.verify()
+    facts.update(
+        events=report.count,
+        head=report.head,
+        broken_seq=report.broken_seq,
+        problem=report.problem,
+    )
+    if deep:
+        # Each check says True or False once it ran, None when an earlier one stopped it.
+        rules_broken = finding is not None and not _read_models(finding)
+        facts.update(
+            entry_rules_pass=None if not report.ok else not rules_broken,
+            read_models_match=None if not report.ok or rules_broken else finding is None,
+            finding=finding,
+        )
     if not report.ok:
         raise IntegrityError(
             f"seq {report.broken_seq}: {report.problem} ({report.count} events before it verify)"
         )
     if finding is not None:
-        if finding.startswith("read models:"):
+        if _read_models(finding):
             raise IntegrityError(f"{finding} (the chain verifies, every event passes the rules)")
         raise IntegrityError(f"{finding} (the chain verifies; this event breaks an entry rule)")
+    if fmt == JSON:
+        emit({"ok": True, **facts})
+        return
     rules = (
         ", every event passes the entry rules and the read models match a replay" if deep else ""
     )
     click.echo(f"ok: {report.count} events, head {report.head}{rules}")
 
 
-def _verify_anchor(obj, export_file, anchor_file):
+def _read_models(finding: str | None) -> bool:
+    return bool(finding) and finding.startswith("read models:")
+
+
+def _deep_steps(update):
+    """The replay's progress, named by step: after the last event come the read models."""
+    if update is None:
+        return None
+
+    def step(done: int, total: int) -> None:
+        label = (
+            "comparing the read models with the replay"
+            if done >= total
+            else "replaying the log through the entry rules"
+        )
+        update(done, total, label)
+
+    return step
+
+
+def _verify_anchor(obj, export_file, anchor_file, fmt, facts) -> None:
     from ledger.anchor import read_anchor, verify_against, verify_export_against
     from ledger.errors import IntegrityError
 
@@ -181,6 +276,20 @@ def _verify_anchor(obj, export_file, anchor_file):
         report = verify_export_against(export_file, anchor)
     else:
         report = verify_against(obj.ledger, anchor)
+    facts.update(
+        events=report.chain.count,
+        head=report.chain.head,
+        broken_seq=report.chain.broken_seq,
+        problem=report.chain.problem,
+        anchor={
+            "file": anchor_file,
+            "seq": anchor.seq,
+            "hash": anchor.hash,
+            "taken_at": anchor.taken_at,
+            "extended": report.problem is None if report.chain.ok else None,
+            "problem": report.problem,
+        },
+    )
     if not report.chain.ok:
         raise IntegrityError(
             f"seq {report.chain.broken_seq}: {report.chain.problem} "
@@ -188,6 +297,9 @@ def _verify_anchor(obj, export_file, anchor_file):
         )
     if not report.ok:
         raise IntegrityError(f"anchor {anchor_file}: {report.problem}")
+    if fmt == JSON:
+        emit({"ok": True, **facts})
+        return
     click.echo(
         f"ok: {report.chain.count} events, head {report.chain.head}, "
         f"extends the anchor at seq {anchor.seq} taken {anchor.taken_at}"
@@ -246,13 +358,27 @@ def rebuild(obj, check):
     Example:
       ledger rebuild --check
     """
+    from commands.progress import progress
     from ledger.errors import IntegrityError
 
-    report = obj.ledger.rebuild(check=check)
+    with progress("reading the log") as update:
+        report = obj.ledger.rebuild(check=check, progress=_rebuild_steps(update, check))
     if check and report.differences:
         raise IntegrityError("read models differ from the log: " + "; ".join(report.differences))
     verb = "checked" if check else "rebuilt"
     click.echo(f"{verb}: {report.events} events, {report.rows} read-model rows")
+
+
+def _rebuild_steps(update, check: bool):
+    if update is None:
+        return None
+    replaying = "replaying the log" if check else "rebuilding the read models"
+    after = "comparing with the read models" if check else "counting the rows"
+
+    def step(done: int, total: int) -> None:
+        update(done, total, after if done >= total else replaying)
+
+    return step
 
 
 def _known_types(_ctx, _param, types: tuple[str, ...]) -> tuple[str, ...]:
@@ -269,12 +395,13 @@ def _known_types(_ctx, _param, types: tuple[str, ...]) -> tuple[str, ...]:
     return types
 
 
+# The payload is its canonical text in a table and a CSV, and the object itself in JSON.
 LOG_COLUMNS = [
     ("seq", PLAIN),
     ("effective", PLAIN),
     ("type", PLAIN),
     ("actor", TEXT),
-    ("payload", PLAIN),
+    ("payload", JSON_VALUE),
     ("reason", TEXT),
     ("recorded_at", PLAIN),
     ("event_id", PLAIN),
@@ -337,7 +464,6 @@ def log(
       ledger log --after-seq 100 --limit 50 --no-pager
     """
     from ledger.app import Knowledge
-    from ledger.chain import canonical
 
     obj.ledger.check_region(region)
     events = obj.ledger.iter_log(
@@ -356,7 +482,7 @@ def log(
         nonlocal found
         for event in events:
             found = True
-            yield {**event.__dict__, "payload": canonical(event.payload)}
+            yield event.__dict__
 
     render(rows(), LOG_COLUMNS, fmt, output, pager=not no_pager)
     if document and not found:

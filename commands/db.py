@@ -11,8 +11,10 @@ def db():
 
     \b
     Example:
-      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger db grant-writer ledger_writer
-      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger db grant-reader auditor
+      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger \\
+        db grant-writer ledger_writer
+      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger \\
+        db grant-reader auditor
     """
 
 
@@ -34,7 +36,8 @@ def grant_writer(obj, role):
 
     \b
     Example:
-      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger db grant-writer ledger_writer
+      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger \\
+        db grant-writer ledger_writer
     """
     _grant(obj, role, "writer")
 
@@ -48,7 +51,8 @@ def grant_reader(obj, role):
 
     \b
     Example:
-      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger db grant-reader auditor
+      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger \\
+        db grant-reader auditor
     """
     _grant(obj, role, "reader")
 
@@ -63,7 +67,8 @@ def grant_controller(obj, role):
 
     \b
     Example:
-      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger db grant-controller carol
+      ledger --db postgresql+psycopg://postgres@127.0.0.1/ledger \\
+        db grant-controller carol
     """
     _grant(obj, role, "controller")
 

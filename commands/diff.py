@@ -190,7 +190,8 @@ def diff_budget(obj, year, as_of, region, fmt, output, **limits):
     \b
     Example:
       ledger diff budget --as-of 2025-03-31 --region CN --from-close
-      ledger diff budget --as-of 2025-06-30 --from-seq 120 --to-known-at 2025-08-01
+      ledger diff budget --as-of 2025-06-30 --from-seq 120 \\
+        --to-known-at 2025-08-01
     """
     ledger = obj.ledger
     before, after = resolve_limits(ledger, region=region, **limits)

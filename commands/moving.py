@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 
 import click
 
+from commands.facts import JSON, emit, facts_format, failures_reported
+
 
 @contextmanager
 def _progress(label: str):
-    """A factory for the loaders' progress callback: a rich bar on a terminal, else nothing."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
+    """A factory for the loaders' progress callback: a bar on a terminal, else nothing."""
+    from commands.progress import progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with progress(label) as update:
+        if update is None:
+            yield None
+            return
 
         def start(total: int):
-            task = bar.add_task(label, total=total)
-            return lambda count: bar.advance(task, count)
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                done += count
+                update(done, total)
+
+            return advance
 
         yield start
 
@@ -37,8 +43,20 @@ def _described(db) -> str:
         engine.dispose()
 
 
-def _done(verb: str, result, where: str) -> None:
-    if result.copied:
+def _done(verb: str, result, where: str, fmt: str, facts: dict) -> None:
+    if fmt == JSON:
+        emit(
+            {
+                "ok": True,
+                **facts,
+                "copied": result.copied,
+                "already_there": result.already_there,
+                "first_seq": result.already_there + 1 if result.copied else None,
+                "head_seq": result.head_seq,
+                "head_hash": result.head_hash,
+            }
+        )
+    elif result.copied:
         first = result.already_there + 1
         click.echo(
             f"{verb} {result.copied} event{'' if result.copied == 1 else 's'} "
@@ -54,8 +72,9 @@ def _done(verb: str, result, where: str) -> None:
 
 @click.command()
 @click.argument("target", metavar="TARGET")
+@facts_format()
 @click.pass_obj
-def copy(obj, target):
+def copy(obj, target, fmt):
     """Copy the whole log of --db into TARGET (a URL or a SQLite path; created when missing),
     every event exactly as stored, so the head hash is the same; then build TARGET's read models.
 
@@ -69,20 +88,24 @@ def copy(obj, target):
       ledger --db postgresql://ledger@db.internal/ledger copy backup-2025-06-30.db
     """
     from ledger.moving import copy_ledger, opened_target
+    from ledger.redact import hide_password
 
     if not target.strip():
         # An empty TARGET (an unset shell variable) would otherwise mean the default ledger.db.
         raise click.BadParameter("is empty; give a URL or a SQLite path", param_hint="TARGET")
-    source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
-    with opened_target(target, "TARGET") as destination, _progress("copying") as progress:
-        result = copy_ledger(source, destination, progress)
-    _done("copied", result, f"to {_described(target)}")
+    with failures_reported(fmt, {"target": hide_password(target)}):
+        source = obj.ledger  # first: a missing source must not leave a new, empty TARGET behind
+        with opened_target(target, "TARGET") as destination, _progress("copying") as progress:
+            result = copy_ledger(source, destination, progress)
+    described = _described(target)
+    _done("copied", result, f"to {described}", fmt, {"target": described})
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@facts_format()
 @click.pass_obj
-def restore(obj, file):
+def restore(obj, file, fmt):
     """Load an audit export (the CSV of `ledger export events`, with or without --excel's byte
     order mark) into --db, every event exactly as exported, and build the read models.
 
@@ -96,15 +119,18 @@ def restore(obj, file):
     """
     from ledger.moving import check_export, opened_target, restore_export
 
-    checked = check_export(file)  # a bad file creates no database
-    with opened_target(obj.db) as destination, _progress("restoring") as progress:
-        result = restore_export(file, destination, progress, checked=checked)
-    _done("restored", result, f"into {_described(obj.db)}")
+    with failures_reported(fmt, {"file": file}):
+        checked = check_export(file)  # a bad file creates no database
+        with opened_target(obj.db) as destination, _progress("restoring") as progress:
+            result = restore_export(file, destination, progress, checked=checked)
+    described = _described(obj.db)
+    _done("restored", result, f"into {described}", fmt, {"file": file, "target": described})
 
 
 @click.command()
+@facts_format()
 @click.pass_obj
-def status(obj):
+def status(obj, fmt):
     """Show the database (password masked), its backend and server version, the schema
     revision, whether it is read-only, the number of events and the head, each region's
     closed-through date, and on a PostgreSQL standby how far it has replayed.
@@ -112,15 +138,19 @@ def status(obj):
     \b
     Example:
       ledger --db postgresql://auditor@standby.internal/ledger status
+      ledger status --format json
     """
     from ledger.errors import IntegrityError
     from ledger.status import ledger_status
 
     status = ledger_status(obj.open_ledger(create=False, any_revision=True))
-    lines = status.lines()
-    width = max(len(label) for label, _ in lines) + 1
-    for label, value in lines:
-        click.echo(f"{label + ':':<{width}} {value}")
+    if fmt == JSON:
+        emit(status.facts())
+    else:
+        lines = status.lines()
+        width = max(len(label) for label, _ in lines) + 1
+        for label, value in lines:
+            click.echo(f"{label + ':':<{width}} {value}")
     if status.problem:
         raise IntegrityError(status.problem)
 

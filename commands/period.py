@@ -96,7 +96,8 @@ def period_reopen(ctx, region_code, through, reason, effective, event_id):
 
     \b
     Example:
-      ledger period reopen CN --through 2025-01-31 --reason "FX restatement" --effective 2025-04-06
+      ledger period reopen CN --through 2025-01-31 --reason "FX restatement" \\
+        --effective 2025-04-06
     """
     _record(
         ctx,

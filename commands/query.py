@@ -76,7 +76,8 @@ def commitments(obj, year, as_of, known_at, upto_seq, region, fmt, output):
     \b
     Example:
       ledger query commitments --as-of 2025-12-31 --region MY --year 2025
-      ledger query commitments --as-of 2025-03-01 --known-at 2025-02-20 -o commitments.csv
+      ledger query commitments --as-of 2025-03-01 --known-at 2025-02-20 \\
+        -o commitments.csv
     """
     show(
         obj,
@@ -137,7 +138,8 @@ def spend(obj, year, as_of, known_at, upto_seq, region, fmt, output):
     \b
     Example:
       ledger query spend --as-of 2025-06-30 --region CN
-      ledger query spend --year 2025 --as-of 2025-12-31 --upto-seq 120 --format json
+      ledger query spend --year 2025 --as-of 2025-12-31 --upto-seq 120 \\
+        --format json
     """
     show(
         obj,

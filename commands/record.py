@@ -74,7 +74,8 @@ def region():
 
     \b
     Example:
-      ledger region open CN --name China --country CN --currency CNY --effective 2025-01-01
+      ledger region open CN --name China --country CN --currency CNY \\
+        --effective 2025-01-01
     """
 
 
@@ -90,7 +91,8 @@ def region_open(ctx, region_code, name, country, currency, effective, reason, ev
 
     \b
     Example:
-      ledger region open CN --name China --country CN --currency CNY --effective 2025-01-01
+      ledger region open CN --name China --country CN --currency CNY \\
+        --effective 2025-01-01
     """
     _record(
         ctx,
@@ -141,7 +143,8 @@ def supplier():
 
     \b
     Example:
-      ledger supplier register huawei --name Huawei --country CN --effective 2025-01-01
+      ledger supplier register huawei --name Huawei --country CN \\
+        --effective 2025-01-01
     """
 
 
@@ -156,7 +159,8 @@ def supplier_register(ctx, supplier_code, name, country, effective, reason, even
 
     \b
     Example:
-      ledger supplier register huawei --name "Huawei" --country CN --effective 2025-01-01
+      ledger supplier register huawei --name "Huawei" --country CN \\
+        --effective 2025-01-01
     """
     _record(
         ctx,
@@ -180,7 +184,8 @@ def supplier_update(ctx, supplier_code, name, country, effective, reason, event_
 
     \b
     Example:
-      ledger supplier update dcprov --country SG --effective 2025-01-01 --reason "registered in Singapore"
+      ledger supplier update dcprov --country SG --effective 2025-01-01 \\
+        --reason "registered in Singapore"
     """
     if name is None and country is None:
         raise click.UsageError("give --name, --country or both", ctx)
@@ -279,7 +284,8 @@ def budget_transfer(ctx, from_region, to_region, year, amount, effective, reason
 
     \b
     Example:
-      ledger budget transfer CN MY 2025 70000 --effective 2025-06-15 --reason "leased capacity"
+      ledger budget transfer CN MY 2025 70000 --effective 2025-06-15 \\
+        --reason "leased capacity"
     """
     _record(
         ctx,
@@ -388,7 +394,8 @@ def order_cancel(ctx, order_id, effective, reason, event_id):
 
     \b
     Example:
-      ledger order cancel PO-2 --effective 2025-04-01 --reason "export licence withdrawn"
+      ledger order cancel PO-2 --effective 2025-04-01 \\
+        --reason "export licence withdrawn"
     """
     _record(ctx, "order.cancelled", {"order": order_id}, effective, reason, event_id)
 
@@ -401,7 +408,8 @@ def lease():
     Example:
       ledger lease sign L-1 --region MY --lessor dcprov --sku h20 --units 100 \\
           --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD
-      ledger lease review L-1 --owner "DC Provider" --operator "DC Provider" --outcome approved
+      ledger lease review L-1 --owner "DC Provider" --operator "DC Provider" \\
+        --outcome approved
     """
 
 
@@ -439,7 +447,8 @@ def lease_sign(
     \b
     Example:
       ledger lease sign L-1 --region MY --lessor dcprov --sku h20 --units 100 \\
-        --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD --effective 2025-10-01
+        --start 2025-11-15 --months 3 --monthly-payment 50000 --currency USD \\
+        --effective 2025-10-01
     """
     _record(
         ctx,
@@ -517,7 +526,8 @@ def policy():
 
     \b
     Example:
-      ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
+      ledger policy set min_domestic_share --region CN --threshold 0.3 \\
+        --effective 2025-01-01
       ledger policy list --region CN
     """
 
@@ -579,7 +589,8 @@ def policy_set(
 
     \b
     Example:
-      ledger policy set min_domestic_share --region CN --threshold 0.3 --effective 2025-01-01
+      ledger policy set min_domestic_share --region CN --threshold 0.3 \\
+        --effective 2025-01-01
       ledger policy set restricted_sku --region CN --sku h20 --mode block
       ledger policy set three_way_match --region CN --tolerance 0.01 --mode block
     """

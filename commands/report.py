@@ -69,9 +69,11 @@ def report(
     \b
     Example:
       ledger report --as-of 2025-12-31 -o report.html
-      ledger report --as-of 2025-09-01 --known-at 2025-09-02 --region CN -o cn.html
+      ledger report --as-of 2025-09-01 --known-at 2025-09-02 --region CN \\
+        -o cn.html
       ledger report --as-of 2025-06-30 --region CN --from-close -o restated.html
-      ledger report --as-of 2025-12-31 --currency USD --rate-date 2025-06-30 -o group.html
+      ledger report --as-of 2025-12-31 --currency USD --rate-date 2025-06-30 \\
+        -o group.html
     """
     from commands.output import written
     from ledger.report import build_report, render_html, require_matplotlib

@@ -46,7 +46,8 @@ def receipt_record(ctx, receipt_id, order_id, quantity, reference, effective, re
 
     \b
     Example:
-      ledger receipt record R-1 --order PO-1 --quantity 6 --reference DN-4711 --effective 2025-04-10
+      ledger receipt record R-1 --order PO-1 --quantity 6 --reference DN-4711 \\
+        --effective 2025-04-10
     """
     _record(
         ctx,
@@ -103,7 +104,8 @@ def invoice_record(
     Example:
       ledger invoice record INV-1 --supplier huawei --order PO-1 --quantity 8 \\
         --amount 248000 --currency CNY --effective 2025-04-20
-      ledger invoice record INV-9 --supplier dcprov --lease L-1 --amount 50000 --currency USD
+      ledger invoice record INV-9 --supplier dcprov --lease L-1 --amount 50000 \\
+        --currency USD
     """
     if (order_id is None) == (lease_id is None):
         raise click.UsageError("give --order O --quantity Q, or --lease L")
@@ -176,7 +178,8 @@ def payment():
 
     \b
     Example:
-      ledger payment record P-1 --invoice INV-1 --amount 248000 --effective 2025-05-06
+      ledger payment record P-1 --invoice INV-1 --amount 248000 \\
+        --effective 2025-05-06
     """
 
 
@@ -193,7 +196,8 @@ def payment_record(ctx, payment_id, invoice_id, amount, effective, reason, event
 
     \b
     Example:
-      ledger payment record P-1 --invoice INV-1 --amount 248000 --effective 2025-05-06
+      ledger payment record P-1 --invoice INV-1 --amount 248000 \\
+        --effective 2025-05-06
     """
     _record(
         ctx,

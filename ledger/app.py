@@ -402,10 +402,12 @@ class Ledger:
             return ChainReport(report.count, report.head, seq, problem + more)
         return report
 
-    def verify_deep(self) -> tuple[ChainReport, str | None]:
+    def verify_deep(
+        self, *, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[ChainReport, str | None]:
         """verify(), then every event of the chain re-checked against the entry rules (SPEC
         §3.1) in log order, without writing here: (the chain's report, the first rule broken as
-        "seq N: field: problem", or None)."""
+        "seq N: field: problem", or None). `progress(done, total)` follows the replay."""
         report = self.verify()
         if not report.ok:
             return report, None
@@ -417,7 +419,9 @@ class Ledger:
             with connection.begin():
                 upto_seq = chain_head(connection)[0]
                 digests = read_model_digests(connection)
-        return report, first_invalid_event(self, upto_seq=upto_seq, read_models=digests)
+        return report, first_invalid_event(
+            self, upto_seq=upto_seq, read_models=digests, progress=progress
+        )
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
@@ -531,8 +535,15 @@ class Ledger:
 
     # -- read models --------------------------------------------------------------------------
 
-    def rebuild(self, *, check: bool = False, outside_rows_ok: bool = False) -> RebuildReport:
+    def rebuild(
+        self,
+        *,
+        check: bool = False,
+        outside_rows_ok: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RebuildReport:
         """Rebuild every read model from the chain. With check, compare and change nothing.
+        `progress(done, total)` is told after each batch of events replayed.
         Holds the write lock throughout, so appends wait for it (and it for them). A row outside
         the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
         invalid content), raises IntegrityError naming its seq, and nothing is written."""
@@ -551,7 +562,12 @@ class Ledger:
                     raise IntegrityError(
                         f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt"
                     )
-                report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
+                report = rebuild(
+                    connection,
+                    self.store.stream(connection, upto_seq=upto_seq),
+                    progress,
+                    upto_seq,
+                )
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
         except LedgerConstraintError:

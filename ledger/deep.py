@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -40,12 +41,14 @@ def first_invalid_event(
     *,
     upto_seq: int | None = None,
     read_models: dict[str, tuple[int, int]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> str | None:
     """ "seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
     rules refuse, or whose stored form is not the one an append writes; None when all pass.
     With `read_models` (read_model_digests of the ledger, at upto_seq), the read models the
     replay built are then compared with them: "read models: TABLE …" names the first table
-    that differs."""
+    that differs. `progress(done, total)` is told after each batch replayed (total: upto_seq,
+    0 when not given)."""
     from ledger.app import Ledger
     from ledger.events import NewEvent
     from ledger.store import batched
@@ -95,6 +98,8 @@ def first_invalid_event(
                                 f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
                             )
                     appender.end_batch()
+                    if progress is not None:
+                        progress(batch[-1].seq, upto_seq or 0)
             if read_models is not None:
                 with scratch.engine.connect() as connection:
                     replayed = read_model_digests(connection)

@@ -7,13 +7,14 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect
 
 from ledger.db import describe_url
 from ledger.schema import SCHEMA_REVISION
-from ledger.semantics.periods import PERIOD_TYPES
+from ledger.semantics.periods import PERIOD_TYPES, period_states
 from ledger.sql import markers
 from ledger.upcasting import upcast
 
@@ -65,6 +66,43 @@ class Status:
                 "run `ledger init` to upgrade it; events are never rewritten)"
             )
         return self.schema_revision
+
+    def facts(self) -> dict:
+        """What lines() says, as JSON values for programs: counts as integers, times as ISO
+        text, None for what does not apply (controllers and bound actors on SQLite, the head of
+        an empty log, the replay of a primary); "ok" false and "error" when rows lie beyond
+        the chain."""
+        return {
+            "ok": self.problem is None,
+            "database": self.database,
+            "backend": self.backend,
+            "server_version": self.server_version,
+            "schema_revision": self.schema_revision,
+            "schema_revision_read": SCHEMA_REVISION,
+            "read_only": self.read_only,
+            "standby": self.standby,
+            "events": self.events,
+            "head": (
+                {
+                    "seq": self.head_seq,
+                    "hash": self.head_hash,
+                    "recorded_at": self.head_recorded_at,
+                }
+                if self.head_seq
+                else None
+            ),
+            "controllers_enforced": (
+                None if self.actors_bound is None else self.controllers is not None
+            ),
+            "controllers": list(self.controllers) if self.controllers is not None else None,
+            "actors_bound": self.actors_bound,
+            "can_change_the_log": [{"role": role, "why": why} for role, why in self.changers],
+            "closed_through": dict(sorted(self.closed_through.items())),
+            "replay": (
+                {"lsn": self.replay_lsn, "last_commit": self.replayed_at} if self.standby else None
+            ),
+            **({"error": self.problem} if self.problem else {}),
+        }
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in the order a person reads them."""
@@ -186,19 +224,36 @@ def _head(connection: Connection) -> tuple[int, tuple | None]:
 
 
 def closed_through(connection: Connection, versioned: bool = True) -> dict[str, str | None]:
-    """Each region's closed-through date (SPEC §4.6): the `through` of its latest period event
-    in seq order, None after a reopen without one. Read from the log by type, so it works on
-    any ledger, whatever read models it has; each payload brought to the current version of its
-    type first (a log older than event versions, `versioned` False, holds version 1 only)."""
+    """Each region's closed-through date, as ISO text (None: its books are open again), folded
+    by the closed-books rule itself (ledger.semantics.periods). Read from the log by type, so
+    it works on any ledger, whatever read models it has; each payload brought to the current
+    version of its type first (a log older than event versions, `versioned` False, holds
+    version 1 only). Status reads without verifying: a period event whose payload names no
+    region, or no date as a date, is left out rather than stopping the report."""
     version = "version" if versioned else "1"
     rows = connection.exec_driver_sql(
-        f"SELECT type, {version}, payload FROM events WHERE type IN ({markers(connection, 2)}) "
-        "ORDER BY seq",
+        f"SELECT seq, type, {version}, payload FROM events "
+        f"WHERE type IN ({markers(connection, 2)}) ORDER BY seq",
         PERIOD_TYPES,
     )
-    closed: dict[str, str | None] = {}
-    for type_, stored_version, payload in rows:
-        document = upcast(type_, stored_version, json.loads(payload))
-        if isinstance(document, dict) and isinstance(document.get("region"), str):
-            closed[document["region"]] = document.get("through")
-    return closed
+    readable = (
+        (seq, type_, document)
+        for seq, type_, stored_version, payload in rows
+        if _readable(document := upcast(type_, stored_version, json.loads(payload)))
+    )
+    return {
+        region: state.closed_through.isoformat() if state.closed_through else None
+        for region, state in period_states(readable).items()
+    }
+
+
+def _readable(document: object) -> bool:
+    if not (isinstance(document, dict) and isinstance(document.get("region"), str)):
+        return False
+    through = document.get("through")
+    if through is None:
+        return True
+    try:
+        return isinstance(through, str) and bool(date.fromisoformat(through))
+    except ValueError:
+        return False

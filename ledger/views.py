@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from ledger.app import Knowledge, Ledger
 
 # Column kinds: how a value is written. "text" is free text and gets the CSV formula guard;
-# "integer" is written as a number in JSON (year, seq).
+# "integer" is written as a number in JSON (year, seq); "json" is a JSON value (an event's
+# payload), its canonical text in a cell and the value itself in JSON output.
 AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER, RATE = (
     "amount",
     "fraction",
@@ -52,6 +53,7 @@ AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER, RATE = (
     "integer",
     "rate",
 )
+JSON_VALUE = "json"
 
 
 # -- cells ----------------------------------------------------------------------------------------
@@ -59,9 +61,11 @@ AMOUNT, FRACTION, TEXT, PLAIN, BOOL, INTEGER, RATE = (
 
 def cell(value, kind: str) -> str:
     """A value as a CSV cell (exact until here, rounded half up only now)."""
-    from ledger.chain import guard
+    from ledger.chain import canonical, guard
     from ledger.money import format_amount, format_fraction4, format_rate
 
+    if kind == JSON_VALUE:
+        return canonical(value)  # a payload of null (a forged row) is shown as null
     if value is None:
         return ""
     if kind == AMOUNT:
@@ -83,6 +87,8 @@ def json_value(value, kind: str):
         return None
     if kind in (AMOUNT, FRACTION, RATE):
         return cell(value, kind)
+    if kind == JSON_VALUE:
+        return value
     if isinstance(value, (Decimal, Fraction)):
         return str(value)
     if isinstance(value, (bool, int)):

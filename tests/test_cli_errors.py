@@ -511,7 +511,7 @@ class TestLog:
             (7, "order.placed"),
             (8, "order.amended"),
         ]
-        assert order[1]["payload"] == '{"order":"PO-2","quantity":5}'
+        assert order[1]["payload"] == {"order": "PO-2", "quantity": 5}
         assert [row["type"] for row in lease] == ["lease.signed", "lease.terminated"]
 
     def test_log_filters_combine_and_json_has_the_csv_columns(self, run):

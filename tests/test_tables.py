@@ -220,10 +220,7 @@ def test_control_characters_are_escaped_in_tables_and_exact_in_csv_and_json(run)
     exported = list(csv.DictReader(io.StringIO(run("log", "--format", "csv").stdout)))
     assert json.loads(exported[0]["payload"])["name"] == hostile
     assert exported[0]["reason"] == "bell\x07 and\nnewline"
-    assert (
-        json.loads(json.loads(run("log", "--format", "json").stdout)[0]["payload"])["name"]
-        == hostile
-    )
+    assert json.loads(run("log", "--format", "json").stdout)[0]["payload"]["name"] == hostile
 
 
 def test_log_limit_and_after_seq(demo, run):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
@@ -30,11 +30,17 @@ def snapshot(connection: Connection) -> None:
         )
 
 
-def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
+def rebuild(
+    connection: Connection,
+    events: Iterable[StoredEvent],
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> RebuildReport:
     """Empty the read models and replay the log into them, in seq order, in this transaction,
     through the same writer as appends (without the checks: the log is what it is). An event
     whose content the read models cannot take (a hash computed by its writer over a quantity of
-    -5 or an unknown region) raises IntegrityError naming its seq."""
+    -5 or an unknown region) raises IntegrityError naming its seq. `progress(done, total)` is
+    told after each batch (total: the number of events, 0 when not known)."""
     from ledger.store import Appender, batched
 
     for table in reversed(schema.READ_MODELS):
@@ -69,6 +75,8 @@ def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildRep
                 ) from None
         appender.end_batch()
         count += len(batch)
+        if progress is not None:
+            progress(count, total)
     rows = sum(
         connection.execute(select(func.count()).select_from(table)).scalar()
         for table in schema.READ_MODELS
