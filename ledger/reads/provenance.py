@@ -19,5 +19,6 @@ def last_included(connection: Connection, upto_seq: int | None) -> tuple[int, st
     if upto_seq == 0:
         return 0, GENESIS_HASH
     events = schema.events
-    found = connection.execute(select(events.c.hash).where(events.c.seq == upto_seq)).scalar()
+    # Every seq up to the verified head is in the log.
+    found = connection.execute(select(events.c.hash).where(events.c.seq == upto_seq)).scalar_one()
     return upto_seq, found

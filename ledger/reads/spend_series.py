@@ -59,11 +59,12 @@ def spend_series(
     sweep = SpendSweep(connection, regions, year, as_of, upto_seq, region)
     everything = {("order", c) for c in sweep.order_rows} | {("lease", c) for c in sweep.lease_rows}
     for day in sorted(d for d in {start, *changed, *days} if start <= d < as_of):
-        for key in everything if day == start else changed.get(day, ()):
+        for key in everything if day == start else changed.get(day, set()):
             if key in values:
                 where, old = values.pop(key)
                 totals[where] = [t - o for t, o in zip(totals[where], old, strict=True)]
-            found = sweep.value(*key, day)
+            kind, code = key
+            found = sweep.value(kind, code, day)
             if found is not None and found[0] in totals:
                 where, new = values[key] = found
                 totals[where] = [t + n for t, n in zip(totals[where], new, strict=True)]
@@ -144,6 +145,7 @@ class SpendSweep:
     def value(self, kind: str, code: str, day: date) -> tuple[str, list[Fraction]] | None:
         """The document's region and its received, invoiced and paid charged to the year as of
         `day`, in the region's currency (None before it was placed or signed)."""
+        amounts: list[Decimal | int]
         if kind == "order":
             row = self.order_rows.get(code)
             if row is None or as_date(row.effective) > day:
@@ -156,31 +158,25 @@ class SpendSweep:
             ]
             state = order_state(as_placed(row.quantity, row.unit_price), changes)
             totals = billed(later.invoices.get(code, ()), later.voided, later.payments, day)
-            received = received_quantity(later.receipts.get(code, ()), day)
-            amounts = [order_received_value(received, state.unit_price), totals.amount, totals.paid]
+            units = received_quantity(later.receipts.get(code, ()), day)
+            amounts = [order_received_value(units, state.unit_price), totals.amount, totals.paid]
         else:
             row = self.lease_rows.get(code)
             if row is None or as_date(row.effective) > day:
                 return None
             later = self.leases
             ended = self.terminations.get(code)
-            terminated = None
+            terminated, fee = None, Decimal(0)
             if ended is not None and as_date(ended.effective) <= day:
-                terminated = as_date(ended.effective)
+                terminated, fee = as_date(ended.effective), ended.fee or Decimal(0)
             received = lease_received_per_year(
-                as_date(row.start),
-                row.months,
-                row.monthly_payment,
-                day,
-                terminated,
-                (ended.fee if terminated else None) or 0,
+                as_date(row.start), row.months, row.monthly_payment, day, terminated, fee
             ).get(self.year, Decimal(0))
             invoices = [
                 i for i in later.invoices.get(code, ()) if as_date(i["effective"]).year == self.year
             ]
-            billed_in_year = billed_per_year(invoices, later.voided, later.payments, day)
-            totals = billed_in_year.get(self.year)
-            amounts = [received, totals.amount if totals else 0, totals.paid if totals else 0]
+            in_year = billed_per_year(invoices, later.voided, later.payments, day).get(self.year)
+            amounts = [received, in_year.amount if in_year else 0, in_year.paid if in_year else 0]
         placed = as_date(row.effective)
         booked = self.rate.rate(self.rate.booking(row.currency, self.currency[row.region], placed))
         return row.region, [Fraction(a) * booked if a else Fraction(0) for a in amounts]

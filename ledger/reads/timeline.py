@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import Connection, literal, or_, select, union
+from sqlalchemy import ColumnElement, Connection, Select, Table, literal, or_, select, union
 
 from ledger import schema
 from ledger.dates import add_months, as_date
@@ -63,7 +63,7 @@ def document_days(
         schema.lease_terminations,
     )
 
-    def days(table, *where):
+    def days(table: Table, *where: ColumnElement[bool]) -> Select:
         conditions = [table.c.effective >= start, table.c.effective <= end, *where]
         if upto_seq is not None:
             conditions.append(table.c.seq <= upto_seq)
@@ -103,7 +103,7 @@ def spend_change_days(
     changes, leases, terminations = schema.order_changes, schema.leases, schema.lease_terminations
     regions = list(regions)
 
-    def within(table, *where):
+    def within(table: Table, *where: ColumnElement[bool]) -> list[ColumnElement[bool]]:
         conditions = [table.c.effective >= start, table.c.effective <= end, *where]
         if upto_seq is not None:
             conditions.append(table.c.seq <= upto_seq)

@@ -159,6 +159,11 @@ class Report:
     restatements: list[Restatement] | None = None  # with --from-seq or --from-close
     group: GroupView | None = None  # with --currency
 
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """How many compliance rows have each status, violations first."""
+        return {s: sum(1 for r in self.compliance if r["status"] == s) for s in STATUS_ORDER}
+
 
 def build_report(
     ledger: Ledger,
@@ -438,7 +443,7 @@ def _fill_spend(
             report.spend_dates.append(day)
             report.spend.append({"committed": committed, **amounts})
     for row in spend_rows(connection, as_of=as_of, year=year, region=region, upto_seq=upto_seq):
-        report = by_code.get(row["region"])
-        if report is not None:
-            report.spend_dates.append(as_of)
-            report.spend.append(row)
+        found = by_code.get(row["region"])
+        if found is not None:
+            found.spend_dates.append(as_of)
+            found.spend.append(row)

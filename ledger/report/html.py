@@ -7,7 +7,6 @@ import html
 from datetime import date
 from typing import Any
 
-from ledger.reads.compliance import STATUS_ORDER
 from ledger.report.charts import burndown_svg, group_svg, shares_svg, spend_svg
 from ledger.report.data import GroupView, RegionReport, Report
 from ledger.report.figures import amount, percent, rate
@@ -321,8 +320,7 @@ def render_html(report: Report) -> str:
         "compliance",
         [html.escape(r["status"]) for r in report.compliance],
     )
-    counts = {s: sum(1 for r in report.compliance if r["status"] == s) for s in STATUS_ORDER}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    summary = ", ".join(f"{n} {s}" for s, n in report.status_counts.items())
     nav = "".join(
         f'<a href="#region-{html.escape(r.code)}">{html.escape(r.code)}</a>' for r in report.regions
     )

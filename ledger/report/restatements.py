@@ -64,7 +64,10 @@ def restatements(
             )
             for limit in (before, upto_seq)
         )
-        limits = {"as_of": as_of, "region": code, "after": upto_seq}
+        documents = commitment_diff(
+            connection, as_of=as_of, region=code, before=before, after=upto_seq
+        )
+        events = event_diff(connection, as_of=as_of, region=code, before=before, after=upto_seq)
         found.append(
             Restatement(
                 code,
@@ -72,8 +75,8 @@ def restatements(
                 from_close=from_seq is None,
                 then=then,
                 now=now,
-                documents=commitment_diff(connection, before=before, **limits),
-                events=list(event_diff(connection, before=before, **limits)),
+                documents=documents,
+                events=list(events),
             )
         )
     return found
