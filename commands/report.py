@@ -89,9 +89,9 @@ def report(
     ledger = obj.ledger
     ledger.check_region(region)
     obj.knowledge(known_at, upto_seq)  # says so when the limit leaves out every event
-    db = hide_password(obj.db) if obj.db else "ledger.db"
-    if obj.db and ledger.engine.url.get_backend_name() == "sqlite" and "://" not in obj.db:
-        db = obj.db  # a plain file path, as given
+    # The database as the provenance's command names it: a plain file path as given, a URL
+    # without its password.
+    db = (obj.db if "://" not in obj.db else hide_password(obj.db)) if obj.db else "ledger.db"
     built = build_report(
         ledger,
         as_of=as_of,

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from ledger import schema
 from ledger.chain import (
@@ -647,6 +647,11 @@ class Ledger:
     def _query(self, function, **kwargs) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
             return function(connection, **kwargs)
+
+    def snapshot(self) -> Connection:
+        """A connection whose reads all see one state of the database, for a caller that runs
+        many functions of ledger.reads together (the report): `with ledger.snapshot() as c:`."""
+        return read_snapshot(self.engine)
 
     def query_budget(
         self,

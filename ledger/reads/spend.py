@@ -44,8 +44,8 @@ LAYERS = ("received", "invoiced", "paid")
 
 
 @dataclass
-class _Later:
-    """The later life of some documents within the limit: receipts per order, invoices per
+class SpendHistory:
+    """What followed some documents within the limit: receipts per order, invoices per
     document, voids and payments per invoice."""
 
     receipts: dict[str, list[tuple]] = field(default_factory=dict)
@@ -63,7 +63,7 @@ def _filters(table, region: str | None, year: int | None) -> list:
     return conditions
 
 
-def _later_life(
+def spend_history(
     connection: Connection,
     as_of: date,
     upto_seq: int | None,
@@ -73,7 +73,7 @@ def _later_life(
     year: int | None = None,
     ids: Collection[str] | None = None,
     payments: bool = True,
-) -> _Later:
+) -> SpendHistory:
     """The receipts (orders only), invoices, voids and payments (unless `payments` is false) of
     the documents of one kind of a region and year (either may be None: all), or of the
     documents `ids`."""
@@ -84,7 +84,7 @@ def _later_life(
         schema.invoice_voids,
         schema.payments,
     )
-    later = _Later()
+    later = SpendHistory()
     if kind == "order":
         query = select(
             receipts.c.order_id, receipts.c.quantity, receipts.c.effective, receipts.c.seq
@@ -166,7 +166,7 @@ def order_facts(
 ) -> list[OrderFacts]:
     """The orders (of a region and year, or `ids`) with a receipt or an invoice within the
     limit, sorted by id (`paid` 0 unless `payments`)."""
-    later = _later_life(
+    later = spend_history(
         connection,
         as_of,
         upto_seq,
@@ -325,7 +325,7 @@ def _lease_amounts(
     signed = list(connection.execute(query))
     if not signed:
         return
-    later = _later_life(
+    later = spend_history(
         connection,
         as_of,
         upto_seq,
@@ -499,11 +499,13 @@ def invoice_rows(
 __all__ = [
     "LAYERS",
     "OrderFacts",
+    "SpendHistory",
     "document_amounts",
     "document_layers",
     "document_totals",
     "invoice_rows",
     "matched_orders",
     "order_facts",
+    "spend_history",
     "spend_rows",
 ]

@@ -2,7 +2,7 @@
 the log and restatements. Every page takes the as-of date and the knowledge limit from its URL
 and keeps them in every link; every figure links to what it is made of (a region's total to its
 documents, a document to its events). Text from the log is escaped by the templates
-(autoescape); the charts are the report's own (ledger/report.py)."""
+(autoescape); the charts are the report's own (ledger/report/charts.py)."""
 
 from __future__ import annotations
 
@@ -245,18 +245,15 @@ def region_documents(request, ledger, scope):
 
 def _charts(ledger, scope: Scope, code: str) -> tuple[str, str, str, str | None]:
     """The report's burn-down, shares and spend charts of one region (inline SVG)."""
-    from ledger.report import ReportUnavailable, build_report, burndown_svg, shares_svg, spend_svg
+    from ledger.report import ReportUnavailable, burndown_svg, region_figures, shares_svg, spend_svg
 
     try:
         with CHARTS:
-            report = build_report(
-                ledger,
-                as_of=scope.as_of,
-                year=scope.year,
-                region=code,
-                upto_seq=scope.knowledge.upto_seq,
+            section = region_figures(
+                ledger, code, as_of=scope.as_of, year=scope.year, upto_seq=scope.knowledge.upto_seq
             )
-            (section,) = report.regions
+            if section is None:
+                return "", "", "", None
             return (
                 burndown_svg(section, as_of=scope.as_of, year=scope.year),
                 shares_svg(section, as_of=scope.as_of, year=scope.year),
