@@ -27,6 +27,7 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.errors import LedgerError
 from ledger.money import round_half_up
+from ledger.reads.limits import as_of_date
 
 GENESIS_HASH = "0" * 64
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
@@ -175,7 +176,7 @@ def build_report(
 ) -> Report:
     """Gather everything the report shows. `db` and `output` only go into the command printed
     in the provenance, which pins the as-of date and the last seq included."""
-    as_of = as_of or date.today()
+    as_of = as_of_date(as_of)
     year = year or as_of.year
     knowledge = ledger.knowledge(known_at=known_at, upto_seq=upto_seq)
     last_seq, last_hash = _last_included(ledger, knowledge.upto_seq)
