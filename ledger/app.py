@@ -358,18 +358,22 @@ class Ledger:
     ) -> Iterator[StoredEvent]:
         """As `log`, but yielding events as they are read (a server-side cursor on PostgreSQL),
         so that a long listing starts at once and holds one batch in memory."""
-        from ledger.reads.log import iter_log
+        from ledger.reads.log import log_listing
+        from ledger.store import row_to_event
 
-        return iter_log(
-            self.engine,
-            types=types,
-            effective_from=effective_from,
-            effective_to=effective_to,
-            region=region,
-            document=document,
-            knowledge=knowledge,
-            limit=limit,
-            after_seq=after_seq,
+        return map(
+            row_to_event,
+            log_listing(
+                self.engine,
+                types=types,
+                effective_from=effective_from,
+                effective_to=effective_to,
+                region=region,
+                document=document,
+                knowledge=knowledge,
+                limit=limit,
+                after_seq=after_seq,
+            ),
         )
 
     # -- read models --------------------------------------------------------------------------

@@ -1,20 +1,16 @@
-"""The log as a listing (`ledger log`): stored events filtered by type, effective dates, region,
-document and knowledge limit, streamed in seq order; and how many events lie outside a set of
-event ids (`demo` on a ledger that holds other events)."""
+"""The log as a listing (`ledger log`): the rows of stored events filtered by type, effective
+dates, region, document and knowledge limit, streamed in seq order; and how many events lie
+outside a set of event ids (`demo` on a ledger that holds other events)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, func, or_, select
 
 from ledger import schema
 from ledger.reads.limits import Knowledge
-
-if TYPE_CHECKING:
-    from ledger.events import StoredEvent
 
 LOG_BATCH = 1000  # rows per fetch while the log streams
 # The payload fields that name a document, for `log --id`.
@@ -28,7 +24,7 @@ def names_document(connection: Connection, document: str) -> ColumnElement[bool]
     return or_(*(payload_has(connection, field, document) for field in DOCUMENT_FIELDS))
 
 
-def iter_log(
+def log_listing(
     engine: Engine,
     *,
     types: tuple[str, ...] = (),
@@ -39,13 +35,12 @@ def iter_log(
     knowledge: Knowledge = Knowledge(),
     limit: int | None = None,
     after_seq: int | None = None,
-) -> Iterator[StoredEvent]:
-    """Events matching every filter given, yielded as they are read (a server-side cursor on
+) -> Iterator[Row]:
+    """The `events` rows matching every filter given, yielded as they are read (a server-side cursor on
     PostgreSQL), so that a long listing starts at once and holds one batch in memory. A region
     keeps the events that touch it and those that name it as their region (its opening and
     period events)."""
     from ledger.reads.touching import about_region, could_be_about
-    from ledger.store import row_to_event
 
     events = schema.events
     query = select(events).order_by(events.c.seq)
@@ -68,8 +63,7 @@ def iter_log(
             query = query.where(names_document(connection, document))
         result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
         if not region:
-            for row in result:
-                yield row_to_event(row)
+            yield from result
             return
         # Whether an amendment or a payment touches the region depends on its document: decided
         # per batch, looked up on a second connection while the first streams.
@@ -78,7 +72,7 @@ def iter_log(
             about = about_region(lookups, region, knowledge.upto_seq)
             for rows in result.partitions(LOG_BATCH):
                 for row in about(rows):
-                    yield row_to_event(row)
+                    yield row
                     if left is not None:
                         left -= 1
                         if left == 0:
