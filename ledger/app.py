@@ -278,7 +278,8 @@ class Ledger:
         if strays:
             seq, problem = strays[0]
             more = f" (and {len(strays) - 1} more such rows)" if len(strays) > 1 else ""
-            return ChainReport(report.count, report.head, seq, problem + more)
+            # The seq as the row holds it: SQLite lets a writer store any type there.
+            return ChainReport(report.count, report.head, seq, problem + more)  # type: ignore[arg-type]
         return report
 
     def verify_deep(self) -> tuple[ChainReport, str | None]:

@@ -327,7 +327,9 @@ def make_read_only(engine: Engine) -> Engine:
             # Each transaction too, as the first statement (a pooler in transaction mode may hand
             # out a server session without the default). Through the driver's own cursor: the
             # connection's options may ask for a server-side cursor, which only takes a query.
-            cursor = connection.connection.dbapi_connection.cursor()
+            driver_connection = connection.connection.dbapi_connection
+            assert driver_connection is not None  # a connection in use has its driver's
+            cursor = driver_connection.cursor()
             try:
                 cursor.execute("SET TRANSACTION READ ONLY")
             finally:

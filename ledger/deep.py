@@ -113,9 +113,9 @@ def _parsed(batch: list[StoredEvent]) -> list[tuple[StoredEvent, NewEvent | Prob
             )
         except LedgerError as error:
             return [*parsed, (stored, Problem(stored.seq, str(error)))]
-        problem = _stored_form(payload, stored, event)
-        if problem:
-            return [*parsed, (stored, Problem(stored.seq, problem))]
+        different = _stored_form(payload, stored, event)
+        if different:
+            return [*parsed, (stored, Problem(stored.seq, different))]
         parsed.append((stored, event))
     return parsed
 

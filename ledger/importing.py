@@ -8,7 +8,7 @@ and any problem rolls the whole transaction back, reported together with every o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ class ImportResult:
 
 def append_batches(
     appender: Appender, batches: Iterable[Sequence[tuple[Key, NewEvent | Problem]]]
-) -> Iterator[tuple[Key, NewEvent | None, Appended | LedgerError | Problem]]:
+) -> Generator[tuple[Key, NewEvent | None, Appended | LedgerError | Problem], None, None]:
     """Append the events of each batch, in order: (key, event, its Appended) for one appended
     or already recorded, (key, event, the LedgerError) for one the checks refuse, and (key,
     None, the Problem) for an item that is a problem already (those of a batch come first).
@@ -142,7 +142,7 @@ def import_file(
     batches = parsed_file(
         path, actor, IMPORT_BATCH, progress=progress, format=format, parallel=parallel
     )
-    with closing(batches):
+    with closing(batches):  # type: ignore[type-var]  # a generator, though typed as an Iterator
         result = import_batches(store, batches, dry_run=dry_run)
     if result.added + result.already_recorded == 0:
         raise LedgerError(f"no events in {path}")
