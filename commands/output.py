@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +37,8 @@ def written(path: str, *, newline: str | None = "") -> Iterator:
     /dev/full or a pipe is written in place. Any failure becomes one `cannot write FILE: reason`
     error (a LedgerError, exit 1). An existing file the user may not write is refused, as writing
     it in place would be, although the rename itself would be allowed."""
+    import tempfile
+
     from ledger.errors import LedgerError
 
     def failed(error: OSError) -> LedgerError:

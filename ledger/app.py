@@ -1,89 +1,50 @@
 """The `Ledger` facade: the one place that wires the store, the rules and the read models, for the
-CLI, for tests and for notebooks alike."""
+CLI, for tests and for notebooks alike. Its methods delegate: the SQL of each read is in
+ledger.reads, the import loop in ledger.importing, the log's own reading in ledger.log.
+
+A query loads only the read it makes. Recording, importing and rebuilding load the event models
+and the writer when first used: a query or a verification never needs them, and they are a good
+part of a command's start-up.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, or_, select
-
-from ledger import schema
-from ledger.chain import (
-    EXPORT_COLUMNS,
-    ChainReport,
-    canonical,
-    verify_export_stream,
-    verify_rows,
-)
-from ledger.dates import parse_known_at
-from ledger.db import make_engine, read_snapshot, write_transaction
-from ledger.errors import (
-    BatchError,
-    LedgerDatabaseError,
-    LedgerError,
-    Problem,
-    SchemaError,
-    UnapprovedError,
-    ValidationError,
-)
-from ledger.io import export_lines, write_csv
-from ledger.log import chain_head, head, log_pages, log_rows, stray_rows
+from ledger.db import make_engine, read_snapshot, sqlite_file, write_transaction
+from ledger.errors import LedgerDatabaseError, LedgerError, SchemaError
 from ledger.migrate import ensure_schema, require_schema, upgrade
-from ledger.reads.budget import budget_rows
-from ledger.reads.commitments import commitment_rows
-from ledger.reads.compliance import compliance_rows
-from ledger.reads.diff import (
-    budget_diff,
-    close_events,
-    commitment_diff,
-    event_diff,
-    period_history,
-    period_rows,
-    spend_diff,
-)
-from ledger.reads.group import group_rows
-from ledger.reads.lists import budget_list, fx_list, region_list, supplier_list, transfer_list
-from ledger.reads.policies import policy_rows, policy_series
-from ledger.reads.series import region_series
-from ledger.reads.shares import share_rows
-from ledger.reads.spend import invoice_rows, spend_rows
-from ledger.reads.touching import about_region, could_be_about
+from ledger.reads.limits import Knowledge, as_of_date
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from ledger.chain import ChainReport
+    from ledger.errors import Problem
     from ledger.events import NewEvent, StoredEvent
+    from ledger.importing import ImportResult
     from ledger.projections.rebuild import RebuildReport
     from ledger.store import Appended, Store
 
-# Recording, importing and rebuilding load the event models and the writer when first used: a
-# query or a verification never needs them, and they are a good part of a command's start-up.
+__all__ = ["Knowledge", "Ledger", "default_actor"]
 
-
-def _sqlite_file(engine: Engine) -> Path | None:
-    """The file of a SQLite database; None for another backend or an in-memory database."""
-    database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):
-        return None  # a SQLite URI: the driver decides
-    return Path(database)
+Read = TypeVar("Read")
 
 
 def _refuse_directory(engine: Engine) -> None:
-    path = _sqlite_file(engine)
+    path = sqlite_file(engine)
     if path is not None and path.is_dir():
         raise LedgerError(f"--db: {path} is a directory, not a ledger file")
 
 
 def _refuse_missing_file(engine: Engine) -> None:
-    path = _sqlite_file(engine)
+    path = sqlite_file(engine)
     if path is not None and not path.exists():
         raise SchemaError(f"no ledger at {path} (create one with ledger init)")
 
@@ -91,7 +52,7 @@ def _refuse_missing_file(engine: Engine) -> None:
 def _where(engine: Engine) -> str:
     """Where a ledger was looked for, for a message: a SQLite path, else the URL without its
     password."""
-    path = _sqlite_file(engine)
+    path = sqlite_file(engine)
     if path is not None:
         return f"at {path}"
     from ledger.db import describe_url
@@ -108,38 +69,6 @@ def default_actor() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "unknown"
-
-
-# Lines checked together: their documents are looked up in one query, their rows written in one
-# executemany per table.
-IMPORT_BATCH = 5000
-LOG_BATCH = 1000  # rows per fetch when `iter_log` streams the log
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    added: int
-    already_recorded: int
-    first_seq: int | None
-    last_seq: int | None
-    added_by_type: dict[str, int] = field(default_factory=dict)
-    dry_run: bool = False
-
-
-class _DryRunDone(Exception):
-    """Leaves the import's transaction by an exception, so that it is rolled back."""
-
-    def __init__(self, result: ImportResult):
-        self.result = result
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    """What a query may see: events with seq ≤ upto_seq (None: everything). `note` says when
-    the limit leaves out every event of a log that has some (an empty answer is then no answer)."""
-
-    upto_seq: int | None = None
-    note: str | None = field(default=None, compare=False)
 
 
 class Ledger:
@@ -276,62 +205,9 @@ class Ledger:
         """All or nothing: every line is checked (against the log and the lines before it); any
         problem rolls the whole batch back and is reported with every other one. A dry run
         checks the same way, in the same transaction, and then rolls it back."""
-        from ledger.pipeline import parsed_batches
+        from ledger.importing import import_lines
 
-        batches = parsed_batches(lines, actor or self.recording_actor(), IMPORT_BATCH)
-        return self._import_batches(batches, dry_run=dry_run)
-
-    def _import_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
-        """Append the lines of an import, given in batches of (line number, NewEvent or Problem)
-        in file order."""
-        from ledger.pipeline import collection_paused
-
-        try:
-            with collection_paused():
-                return self._append_batches(batches, dry_run=dry_run)
-        except _DryRunDone as done:
-            return done.result
-
-    def _append_batches(self, batches: Iterable[list], *, dry_run: bool) -> ImportResult:
-        problems: list[Problem] = []
-        added = already = 0
-        first = last = None
-        by_type: dict[str, int] = {}
-        with self.store.appending() as appender:
-            for batch in batches:
-                parsed: list[tuple[int, NewEvent]] = []
-                for number, item in batch:
-                    if isinstance(item, Problem):
-                        problems.append(item)
-                    else:
-                        parsed.append((number, item))
-                appender.prefetch(event for _, event in parsed)
-                for number, event in parsed:
-                    try:
-                        result = appender.append(event)
-                    except UnapprovedError as error:
-                        problems.append(Problem(number, error.for_import()))
-                        continue
-                    except LedgerError as error:
-                        problems.append(Problem(number, str(error)))
-                        continue
-                    if result.already_recorded:
-                        already += 1
-                    else:
-                        added += 1
-                        by_type[event.type] = by_type.get(event.type, 0) + 1
-                        first = first or result.seq
-                        last = result.seq
-                # Even after a problem: later lines are checked against the earlier ones, and
-                # the transaction is rolled back at the end, so nothing is kept.
-                appender.end_batch()
-            if problems:
-                raise BatchError(sorted(problems, key=lambda problem: problem.line))
-            if dry_run:
-                # Every row was written inside the transaction (so the database's own checks
-                # ran too); leaving by an exception rolls it back.
-                raise _DryRunDone(ImportResult(added, already, first, last, by_type, True))
-        return ImportResult(added, already, first, last, by_type)
+        return import_lines(self.store, lines, actor or self.recording_actor(), dry_run=dry_run)
 
     def import_file(
         self,
@@ -349,22 +225,17 @@ class Ledger:
         validated in a second process while this one writes (`parallel`: None decides by the
         file's size and whether a core is idle, False never, True whenever the system can); the
         outcome is the same either way."""
-        from ledger.pipeline import can_fork, parsed_file, worth_a_second_process
+        from ledger.importing import import_file
 
-        parallel = can_fork() and (worth_a_second_process(path) if parallel is None else parallel)
-        batches = parsed_file(
+        return import_file(
+            self.store,
             path,
             actor or self.recording_actor(),
-            IMPORT_BATCH,
             progress=progress,
             format=format,
+            dry_run=dry_run,
             parallel=parallel,
         )
-        with closing(batches):
-            result = self._import_batches(batches, dry_run=dry_run)
-        if result.added + result.already_recorded == 0:
-            raise LedgerError(f"no events in {path}")
-        return result
 
     # -- reading the log ----------------------------------------------------------------------
 
@@ -374,11 +245,16 @@ class Ledger:
             yield from self.store.stream(connection, upto_seq=upto_seq)
 
     def head(self) -> tuple[int, str]:
-        with self.engine.connect() as connection:
-            return head(connection)
+        from ledger.log import head
+
+        return self._read(head)
 
     def export_events(self, out: IO[str], *, upto_seq: int | None = None) -> int:
         """Write the log as CSV (SPEC §5), a page at a time; returns the number of rows."""
+        from ledger.chain import EXPORT_COLUMNS
+        from ledger.io import export_lines, write_csv
+        from ledger.log import log_pages
+
         write_csv(out, EXPORT_COLUMNS, [])
         count = 0
         with self.engine.connect() as connection:
@@ -391,6 +267,9 @@ class Ledger:
         """Re-check the chain of the whole log, straight from the stored rows, then account for
         every row of the table: one outside the chain 1…N, or a second row for a seq, fails. In
         one snapshot, so that appends committed meanwhile are neither half seen nor miscounted."""
+        from ledger.chain import ChainReport, verify_rows
+        from ledger.log import log_rows, stray_rows
+
         with read_snapshot(self.engine) as connection:
             report = verify_rows(log_rows(connection))
             if not report.ok:
@@ -399,19 +278,21 @@ class Ledger:
         if strays:
             seq, problem = strays[0]
             more = f" (and {len(strays) - 1} more such rows)" if len(strays) > 1 else ""
-            return ChainReport(report.count, report.head, seq, problem + more)
+            # The seq as the row holds it: SQLite lets a writer store any type there.
+            return ChainReport(report.count, report.head, seq, problem + more)  # type: ignore[arg-type]
         return report
 
     def verify_deep(
         self, *, progress: Callable[[int, int], None] | None = None
     ) -> tuple[ChainReport, str | None]:
-        """verify(), then every event of the chain re-checked against the entry rules (SPEC
-        §3.1) in log order, without writing here: (the chain's report, the first rule broken as
+        """verify(), then every event of the chain re-checked against the entry rules in log
+        order, without writing here: (the chain's report, the first rule broken as
         "seq N: field: problem", or None). `progress(done, total)` follows the replay."""
         report = self.verify()
         if not report.ok:
             return report, None
         from ledger.deep import first_invalid_event, read_model_digests
+        from ledger.log import chain_head
 
         # The read models and the head they stand for, in one snapshot: appends committed
         # meanwhile are left for the next check.
@@ -420,13 +301,18 @@ class Ledger:
                 upto_seq = chain_head(connection)[0]
                 digests = read_model_digests(connection)
         return report, first_invalid_event(
-            self, upto_seq=upto_seq, read_models=digests, progress=progress
+            self.events(upto_seq=upto_seq),
+            read_models=digests,
+            progress=progress,
+            total=upto_seq,
         )
 
     @staticmethod
     def verify_export(path: str | Path) -> ChainReport:
         """Re-check an exported CSV without the database, strictly (ledger.chain.read_export):
         raises IntegrityError naming the line and seq of the first problem."""
+        from ledger.chain import verify_export_stream
+
         try:
             # utf-8-sig: an export written with --excel starts with a byte order mark.
             with open(path, newline="", encoding="utf-8-sig") as stream:
@@ -480,58 +366,23 @@ class Ledger:
     ) -> Iterator[StoredEvent]:
         """As `log`, but yielding events as they are read (a server-side cursor on PostgreSQL),
         so that a long listing starts at once and holds one batch in memory."""
+        from ledger.reads.log import log_listing
         from ledger.store import row_to_event
 
-        events = schema.events
-        query = select(events).order_by(events.c.seq)
-        if types:
-            query = query.where(events.c.type.in_(types))
-        if effective_from:
-            query = query.where(events.c.effective >= effective_from)
-        if effective_to:
-            query = query.where(events.c.effective <= effective_to)
-        if region:
-            with self.engine.connect() as connection:
-                query = query.where(could_be_about(connection, region, knowledge.upto_seq))
-        if document:
-            query = query.where(
-                or_(
-                    *(
-                        self._payload_has(field, document)
-                        for field in ("order", "lease", "receipt", "invoice", "payment")
-                    )
-                )
-            )
-        if knowledge.upto_seq is not None:
-            query = query.where(events.c.seq <= knowledge.upto_seq)
-        if after_seq is not None:
-            query = query.where(events.c.seq > after_seq)
-        if limit and not region:
-            query = query.limit(limit)
-        with self.engine.connect() as connection:
-            result = connection.execution_options(yield_per=LOG_BATCH).execute(query)
-            if not region:
-                for row in result:
-                    yield row_to_event(row)
-                return
-            # Whether an amendment or a payment touches the region depends on its document:
-            # decided per batch, looked up on a second connection while the first streams.
-            left = limit or None
-            with self.engine.connect() as lookups:
-                about = about_region(lookups, region, knowledge.upto_seq)
-                for rows in result.partitions(LOG_BATCH):
-                    for row in about(rows):
-                        yield row_to_event(row)
-                        if left is not None:
-                            left -= 1
-                            if left == 0:
-                                return
-
-    def _payload_has(self, field: str, code: str):
-        """The stored payload holds field: code. A plain substring test on the canonical text:
-        codes are case-sensitive, and SQLite's LIKE ignores ASCII case, so not LIKE."""
-        position = func.strpos if self.engine.dialect.name == "postgresql" else func.instr
-        return position(schema.events.c.payload, canonical({field: code})[1:-1]) > 0
+        return map(
+            row_to_event,
+            log_listing(
+                self.engine,
+                types=types,
+                effective_from=effective_from,
+                effective_to=effective_to,
+                region=region,
+                document=document,
+                knowledge=knowledge,
+                limit=limit,
+                after_seq=after_seq,
+            ),
+        )
 
     # -- read models --------------------------------------------------------------------------
 
@@ -548,7 +399,7 @@ class Ledger:
         the chain (unless outside_rows_ok), or an event the read models cannot take (valid hash,
         invalid content), raises IntegrityError naming its seq, and nothing is written."""
         from ledger.errors import IntegrityError, LedgerConstraintError
-        from ledger.log import chain_head
+        from ledger.log import chain_head, stray_rows
         from ledger.projections.rebuild import RebuildReport, compare, rebuild, snapshot
 
         try:
@@ -587,71 +438,40 @@ class Ledger:
         """The knowledge limit of a query: --known-at T or --upto-seq N, never both. Because
         recorded_at never decreases along seq, "known at T" is "seq up to the last one recorded
         by T"."""
-        if known_at is not None and upto_seq is not None:
-            raise ValidationError("give --known-at or --upto-seq, not both", "known_at")
-        if upto_seq is not None:
-            if upto_seq < 0:
-                raise ValidationError("must not be negative", "upto_seq")
-            note = None
-            if upto_seq == 0:
-                with self.engine.connect() as connection:
-                    if connection.execute(select(schema.events.c.seq).limit(1)).first():
-                        note = "--upto-seq 0 leaves out every event (the first is seq 1)"
-            return Knowledge(upto_seq, note)
-        if known_at is None:
-            return Knowledge()
-        try:
-            limit = parse_known_at(known_at)
-        except ValueError as error:
-            raise ValidationError(str(error), "known_at") from None
-        events = schema.events
-        with self.engine.connect() as connection:
-            seq = connection.execute(
-                select(func.max(events.c.seq)).where(events.c.recorded_at <= limit)
-            ).scalar()
-            first = (
-                None
-                if seq
-                else connection.execute(
-                    select(events.c.recorded_at).order_by(events.c.seq).limit(1)
-                ).scalar()
-            )
-        note = None
-        if first is not None:
-            note = f"no event was recorded by {limit} (the first was recorded at {first})"
-        return Knowledge(seq or 0, note)
+        from ledger.reads.limits import knowledge_limit
+
+        return self._read(knowledge_limit, known_at=known_at, upto_seq=upto_seq)
 
     def check_region(self, code: str | None) -> None:
         """Refuse a region code that no event of the log names as a region, naming the known
         ones: a typo must not read as an empty answer. Every region ever opened counts, whatever
         the as-of date or knowledge limit (those still give no rows for a region opened later)."""
-        if code is None:
-            return
-        regions = schema.regions
-        with self.engine.connect() as connection:
-            known = sorted(connection.execute(select(regions.c.region)).scalars())
-        if code in known:
-            return
-        listing = ", ".join(known) if known else "none (no region has been opened)"
-        raise ValidationError(f"unknown region {code[:64]!r}; known: {listing}")
+        from ledger.reads.limits import check_region
+
+        self._read(check_region, code=code)
 
     def events_other_than(self, event_ids: Iterable[str]) -> int:
         """How many events of the log have an event_id outside the given ones."""
-        events = schema.events
-        wanted = sorted(set(event_ids))
-        with self.engine.connect() as connection:
-            return connection.execute(
-                select(func.count()).select_from(events).where(events.c.event_id.not_in(wanted))
-            ).scalar()
+        from ledger.reads.log import events_other_than
 
-    def _query(self, function, **kwargs) -> list[dict[str, Any]]:
+        return self._read(events_other_than, event_ids=event_ids)
+
+    def _read(self, read: Callable[..., Read], /, **arguments: Any) -> Read:
+        """One read of ledger.reads, in one connection."""
         with self.engine.connect() as connection:
-            return function(connection, **kwargs)
+            return read(connection, **arguments)
 
     def snapshot(self) -> Connection:
         """A connection whose reads all see one state of the database, for a caller that runs
         many functions of ledger.reads together (the report): `with ledger.snapshot() as c:`."""
         return read_snapshot(self.engine)
+
+    def _read_year(
+        self, read: Callable[..., Read], /, as_of: date | None, year: int | None, **arguments: Any
+    ) -> Read:
+        """A report of one budget year as of a date: by default the as-of date's year."""
+        day = as_of_date(as_of)
+        return self._read(read, as_of=day, year=year or day.year, **arguments)
 
     def query_budget(
         self,
@@ -662,14 +482,9 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Budget, committed, remaining and utilization per region for one year, as of a date."""
-        as_of = as_of or date.today()
-        return self._query(
-            budget_rows,
-            as_of=as_of,
-            year=year or as_of.year,
-            region=region,
-            upto_seq=knowledge.upto_seq,
-        )
+        from ledger.reads.budget import budget_rows
+
+        return self._read_year(budget_rows, as_of, year, region=region, upto_seq=knowledge.upto_seq)
 
     def query_commitments(
         self,
@@ -681,9 +496,11 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every order and lease placed or signed by the as-of date, with its committed total
         (and, with `year`, the part of it charged to that budget year)."""
-        return self._query(
+        from ledger.reads.commitments import commitment_rows
+
+        return self._read(
             commitment_rows,
-            as_of=as_of or date.today(),
+            as_of=as_of_date(as_of),
             region=region,
             upto_seq=knowledge.upto_seq,
             year=year,
@@ -699,14 +516,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Supplier shares of each region's orders charged to one year, as of a date."""
-        as_of = as_of or date.today()
-        return self._query(
-            share_rows,
-            as_of=as_of,
-            year=year or as_of.year,
-            region=region,
-            basis=basis,
-            upto_seq=knowledge.upto_seq,
+        from ledger.reads.shares import share_rows
+
+        return self._read_year(
+            share_rows, as_of, year, region=region, basis=basis, upto_seq=knowledge.upto_seq
         )
 
     def query_spend(
@@ -719,14 +532,9 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Budget, committed, received, invoiced, paid, open, payable and remaining per region
         for one year, as of a date (SPEC §4.7)."""
-        as_of = as_of or date.today()
-        return self._query(
-            spend_rows,
-            as_of=as_of,
-            year=year or as_of.year,
-            region=region,
-            upto_seq=knowledge.upto_seq,
-        )
+        from ledger.reads.spend import spend_rows
+
+        return self._read_year(spend_rows, as_of, year, region=region, upto_seq=knowledge.upto_seq)
 
     def query_group(
         self,
@@ -744,12 +552,12 @@ class Ledger:
         group total (region `*`; not with a region). `via` converts through a third currency
         when a region's currency has no rate of its own to `currency`."""
         from ledger.events import parse_currency
+        from ledger.reads.group import group_rows
 
-        as_of = as_of or date.today()
-        return self._query(
+        return self._read_year(
             group_rows,
-            as_of=as_of,
-            year=year or as_of.year,
+            as_of,
+            year,
             region=region,
             upto_seq=knowledge.upto_seq,
             currency=parse_currency(currency, "currency"),
@@ -765,8 +573,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every invoice received by the as-of date, with what is paid of it and its status."""
-        return self._query(
-            invoice_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        from ledger.reads.spend import invoice_rows
+
+        return self._read(
+            invoice_rows, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def series(
@@ -775,8 +585,11 @@ class Ledger:
         """Budget, committed and supplier shares of one region and year at each of `dates` (in
         date order, duplicates once), computed in one sweep: each point equals query_budget and
         query_shares for the region at its date (see ledger.reads.series)."""
-        with self.engine.connect() as connection:
-            return region_series(connection, region, year, list(dates), knowledge.upto_seq)
+        from ledger.reads.series import region_series
+
+        return self._read(
+            region_series, region=region, year=year, dates=list(dates), upto_seq=knowledge.upto_seq
+        )
 
     def compliance(
         self,
@@ -786,11 +599,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
-        return self._query(
-            compliance_rows,
-            as_of=as_of or date.today(),
-            region=region,
-            upto_seq=knowledge.upto_seq,
+        from ledger.reads.compliance import compliance_rows
+
+        return self._read(
+            compliance_rows, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def policies(
@@ -801,8 +613,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every policy set by the as-of date, enabled or not, with its settings then."""
-        return self._query(
-            policy_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        from ledger.reads.policies import policy_rows
+
+        return self._read(
+            policy_rows, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def policy_series(
@@ -810,7 +624,9 @@ class Ledger:
     ) -> dict[date, dict[str, Any] | None]:
         """The first enabled `policy` of `region` in force at each date (a `policies` row), or
         None, reading the region's policy changes once."""
-        return self._query(
+        from ledger.reads.policies import policy_series
+
+        return self._read(
             policy_series,
             region=region,
             policy=policy,
@@ -828,15 +644,19 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Regions opened by the as-of date, by code, with their country, currency and opening date."""
-        return self._query(
-            region_list, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        from ledger.reads.lists import region_list
+
+        return self._read(
+            region_list, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def suppliers(
         self, *, as_of: date | None = None, knowledge: Knowledge = Knowledge()
     ) -> list[dict[str, Any]]:
         """Suppliers and lessors registered by the as-of date, by code."""
-        return self._query(supplier_list, as_of=as_of or date.today(), upto_seq=knowledge.upto_seq)
+        from ledger.reads.lists import supplier_list
+
+        return self._read(supplier_list, as_of=as_of_date(as_of), upto_seq=knowledge.upto_seq)
 
     def fx_rates(
         self,
@@ -847,12 +667,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Every rate event in effect by the as-of date, in (effective, seq) order."""
-        return self._query(
-            fx_list,
-            as_of=as_of or date.today(),
-            base=base,
-            quote=quote,
-            upto_seq=knowledge.upto_seq,
+        from ledger.reads.lists import fx_list
+
+        return self._read(
+            fx_list, as_of=as_of_date(as_of), base=base, quote=quote, upto_seq=knowledge.upto_seq
         )
 
     def budgets(
@@ -865,9 +683,11 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every budget revision in effect by the as-of date (all years unless `year`), in
         (effective, seq) order, with its reason."""
-        return self._query(
+        from ledger.reads.lists import budget_list
+
+        return self._read(
             budget_list,
-            as_of=as_of or date.today(),
+            as_of=as_of_date(as_of),
             year=year,
             region=region,
             upto_seq=knowledge.upto_seq,
@@ -878,7 +698,7 @@ class Ledger:
         approves when the log holds it."""
         from ledger.reads.approvals import approval_list
 
-        return self._query(approval_list, upto_seq=knowledge.upto_seq)
+        return self._read(approval_list, upto_seq=knowledge.upto_seq)
 
     def approve(
         self,
@@ -923,9 +743,11 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every budget transfer in effect by the as-of date (all years unless `year`; from or
         to `region` when given), in (effective, seq) order, with what the receiver gained."""
-        return self._query(
+        from ledger.reads.lists import transfer_list
+
+        return self._read(
             transfer_list,
-            as_of=as_of or date.today(),
+            as_of=as_of_date(as_of),
             year=year,
             region=region,
             upto_seq=knowledge.upto_seq,
@@ -941,8 +763,10 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Per region opened by the as-of date: its closed-through date and latest period event."""
-        return self._query(
-            period_rows, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        from ledger.reads.diff import period_rows
+
+        return self._read(
+            period_rows, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def period_history(
@@ -954,8 +778,10 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Every period event of the regions opened by the as-of date, in seq order, with the
         closed-through date it left."""
-        return self._query(
-            period_history, as_of=as_of or date.today(), region=region, upto_seq=knowledge.upto_seq
+        from ledger.reads.diff import period_history
+
+        return self._read(
+            period_history, as_of=as_of_date(as_of), region=region, upto_seq=knowledge.upto_seq
         )
 
     def last_close(
@@ -964,20 +790,9 @@ class Ledger:
         """The knowledge limit right after one of the region's `period.closed` events within
         `knowledge`: what the figures reported at that close were computed from. `which`: None
         for the last close, a seq for that close, a date for the last close through that day."""
-        closes = self._query(close_events, region=region, upto_seq=knowledge.upto_seq)
-        if not closes:
-            raise LedgerError(
-                f"region {region}: no period.closed is known, so there is no close to "
-                "compare from; give --from-seq or --from-known-at"
-            )
-        if which is None:
-            return Knowledge(closes[-1][0])
-        found = [seq for seq, through in closes if which in (seq, through)]
-        if not found:
-            known = ", ".join(f"seq {seq} through {through.isoformat()}" for seq, through in closes)
-            asked = f"seq {which}" if isinstance(which, int) else f"through {which.isoformat()}"
-            raise LedgerError(f"region {region}: no close {asked}; its closes: {known}")
-        return Knowledge(found[-1])
+        from ledger.reads.limits import close_limit
+
+        return self._read(close_limit, region=region, knowledge=knowledge, which=which)
 
     def diff_budget(
         self,
@@ -989,15 +804,10 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The budget report as of a date at two knowledge limits: rows that print differently."""
+        from ledger.reads.diff import budget_diff
 
-        as_of = as_of or date.today()
-        return self._query(
-            budget_diff,
-            as_of=as_of,
-            year=year or as_of.year,
-            region=region,
-            before=before.upto_seq,
-            after=after.upto_seq,
+        return self._read_year(
+            budget_diff, as_of, year, region=region, before=before.upto_seq, after=after.upto_seq
         )
 
     def diff_spend(
@@ -1010,14 +820,10 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The spend report as of a date at two knowledge limits: rows that print differently."""
-        as_of = as_of or date.today()
-        return self._query(
-            spend_diff,
-            as_of=as_of,
-            year=year or as_of.year,
-            region=region,
-            before=before.upto_seq,
-            after=after.upto_seq,
+        from ledger.reads.diff import spend_diff
+
+        return self._read_year(
+            spend_diff, as_of, year, region=region, before=before.upto_seq, after=after.upto_seq
         )
 
     def diff_commitments(
@@ -1029,9 +835,11 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """Orders and leases whose status or committed total differs between two limits."""
-        return self._query(
+        from ledger.reads.diff import commitment_diff
+
+        return self._read(
             commitment_diff,
-            as_of=as_of or date.today(),
+            as_of=as_of_date(as_of),
             region=region,
             before=before.upto_seq,
             after=after.upto_seq,
@@ -1046,9 +854,11 @@ class Ledger:
         region: str | None = None,
     ) -> list[dict[str, Any]]:
         """The events between two limits, effective by the as-of date, that touch a region."""
-        return self._query(
-            lambda connection, **kwargs: list(event_diff(connection, **kwargs)),
-            as_of=as_of or date.today(),
+        from ledger.reads.diff import event_diff
+
+        return self._read(
+            event_diff,
+            as_of=as_of_date(as_of),
             region=region,
             before=before.upto_seq or 0,
             after=after.upto_seq,

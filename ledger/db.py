@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ledger.errors import LedgerConstraintError, LedgerDatabaseError, LedgerError, LockTimeoutError
@@ -76,13 +76,27 @@ def make_engine(value: str | os.PathLike | None = None) -> Engine:
         raise LedgerError(f"--db: cannot use {url!r}: {error}") from None
 
 
+def sqlite_file(target: Engine | URL | str) -> Path | None:
+    """The file of a SQLite database given by path (an engine, a URL or its text); None for
+    another backend, an in-memory database or a SQLite URI (`file:…`, which the driver reads)."""
+    url = target.url if isinstance(target, Engine) else make_url(target)
+    database = url.database
+    if (
+        url.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return None
+    return Path(database)
+
+
 def _on_read_only_medium(url: str) -> Path | None:
     """The file of a SQLite URL when it lies on a read-only file system (a read-only mount, a
     snapshot): SQLite cannot create the WAL index there, so it must be opened read-only."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    path = sqlite_file(url)
+    if path is None:
         return None
-    path = Path(database)
     try:
         return path if path.is_file() and os.statvfs(path).f_flag & os.ST_RDONLY else None
     except OSError:
@@ -313,7 +327,9 @@ def make_read_only(engine: Engine) -> Engine:
             # Each transaction too, as the first statement (a pooler in transaction mode may hand
             # out a server session without the default). Through the driver's own cursor: the
             # connection's options may ask for a server-side cursor, which only takes a query.
-            cursor = connection.connection.dbapi_connection.cursor()
+            driver_connection = connection.connection.dbapi_connection
+            assert driver_connection is not None  # a connection in use has its driver's
+            cursor = driver_connection.cursor()
             try:
                 cursor.execute("SET TRANSACTION READ ONLY")
             finally:

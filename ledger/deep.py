@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,82 +27,53 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, select
 
 from ledger.chain import canonical
-from ledger.errors import LedgerError, UnapprovedError
+from ledger.errors import LedgerError, Problem, UnapprovedError
 from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
-    from ledger.app import Ledger
-    from ledger.events import StoredEvent
+    from ledger.events import NewEvent, StoredEvent
 
 REPLAY_BATCH = 5000
 
 
 def first_invalid_event(
-    ledger: Ledger,
+    events: Iterable[StoredEvent],
     *,
-    upto_seq: int | None = None,
     read_models: dict[str, tuple[int, int]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
 ) -> str | None:
-    """ "seq N: field: problem" for the first event of the log (up to upto_seq) that the entry
-    rules refuse, or whose stored form is not the one an append writes; None when all pass.
-    With `read_models` (read_model_digests of the ledger, at upto_seq), the read models the
-    replay built are then compared with them: "read models: TABLE …" names the first table
-    that differs. `progress(done, total)` is told after each batch replayed (total: upto_seq,
-    0 when not given)."""
-    from ledger.app import Ledger
-    from ledger.events import NewEvent
-    from ledger.store import batched
-    from ledger.upcasting import upcast
+    """ "seq N: field: problem" for the first of the log's `events` (in seq order) that the
+    entry rules refuse, or whose stored form is not the one an append writes; None when all
+    pass. With `read_models` (read_model_digests of the ledger, at the last of `events`), the
+    read models the replay built are then compared with them: "read models: TABLE …" names the
+    first table that differs. `progress(done, total)` is told after each batch replayed."""
+    from ledger.db import make_engine
+    from ledger.importing import append_batches
+    from ledger.migrate import ensure_schema
+    from ledger.rules import check_event
+    from ledger.store import Store, batched
 
     with tempfile.TemporaryDirectory(prefix="ledger-deep-") as folder:
-        scratch = Ledger.open(Path(folder) / "scratch.db")
+        scratch = make_engine(Path(folder) / "scratch.db")
         try:
-            with scratch.store.appending() as appender:
-                for batch in batched(ledger.events(upto_seq=upto_seq), REPLAY_BATCH):
-                    parsed: list[tuple[StoredEvent, NewEvent]] = []
-                    for stored in batch:
-                        if not isinstance(stored.payload, dict):
-                            return f"seq {stored.seq}: payload: not a JSON object"
-                        try:
-                            payload = upcast(stored.type, stored.version, stored.payload)
-                        except (LedgerError, LookupError, TypeError, ValueError) as error:
-                            return (
-                                f"seq {stored.seq}: {stored.type} version {stored.version} cannot be "
-                                f"upcast ({str(error)[:200] or type(error).__name__})"
-                            )
-                        try:
-                            event = NewEvent.create(
-                                stored.type,
-                                stored.effective,
-                                payload,
-                                actor=stored.actor,
-                                reason=stored.reason,
-                                event_id=stored.event_id,
-                            )
-                        except LedgerError as error:
-                            return f"seq {stored.seq}: {error}"
-                        problem = _stored_form(payload, stored, event)
-                        if problem:
-                            return f"seq {stored.seq}: {problem}"
-                        parsed.append((stored, event))
-                    appender.prefetch(event for _, event in parsed)
-                    for stored, event in parsed:
-                        try:
-                            appended = appender.append(event)
-                        except UnapprovedError as error:
-                            return f"seq {stored.seq}: {error.for_verify()}"
-                        except LedgerError as error:
-                            return f"seq {stored.seq}: {error}"
-                        if appended.already_recorded:
-                            return (
-                                f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
-                            )
-                    appender.end_batch()
-                    if progress is not None:
-                        progress(batch[-1].seq, upto_seq or 0)
+            ensure_schema(scratch)
+            store = Store(scratch, check_event)
+            batches = (_parsed(batch) for batch in batched(events, REPLAY_BATCH))
+            with store.appending() as appender, closing(append_batches(appender, batches)) as steps:
+                for stored, _event, outcome in steps:
+                    if isinstance(outcome, Problem):
+                        return f"seq {stored.seq}: {outcome.message}"
+                    if isinstance(outcome, UnapprovedError):
+                        return f"seq {stored.seq}: {outcome.for_verify()}"
+                    if isinstance(outcome, LedgerError):
+                        return f"seq {stored.seq}: {outcome}"
+                    if outcome.already_recorded:
+                        return f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
+                    if progress is not None and stored.seq % REPLAY_BATCH == 0:
+                        progress(stored.seq, total)
             if read_models is not None:
-                with scratch.engine.connect() as connection:
+                with scratch.connect() as connection:
                     replayed = read_model_digests(connection)
                 for name, (rows, digest) in read_models.items():
                     if replayed.get(name) != (rows, digest):
@@ -112,8 +84,44 @@ def first_invalid_event(
                             "removed); `ledger rebuild` builds them again from the log"
                         )
         finally:
-            scratch.close()
+            scratch.dispose()
     return None
+
+
+def _parsed(batch: list[StoredEvent]) -> list[tuple[StoredEvent, NewEvent | Problem]]:
+    """Each stored event of a batch as the NewEvent an append would take, up to the first that
+    cannot be one (its Problem, which ends the batch)."""
+    from ledger.events import NewEvent
+    from ledger.upcasting import upcast
+
+    parsed: list[tuple[StoredEvent, NewEvent | Problem]] = []
+    for stored in batch:
+        if not isinstance(stored.payload, dict):
+            return [*parsed, (stored, Problem(stored.seq, "payload: not a JSON object"))]
+        try:
+            payload = upcast(stored.type, stored.version, stored.payload)
+        except (LedgerError, LookupError, TypeError, ValueError) as error:
+            problem = (
+                f"{stored.type} version {stored.version} cannot be "
+                f"upcast ({str(error)[:200] or type(error).__name__})"
+            )
+            return [*parsed, (stored, Problem(stored.seq, problem))]
+        try:
+            event = NewEvent.create(
+                stored.type,
+                stored.effective,
+                payload,
+                actor=stored.actor,
+                reason=stored.reason,
+                event_id=stored.event_id,
+            )
+        except LedgerError as error:
+            return [*parsed, (stored, Problem(stored.seq, str(error)))]
+        different = _stored_form(payload, stored, event)
+        if different:
+            return [*parsed, (stored, Problem(stored.seq, different))]
+        parsed.append((stored, event))
+    return parsed
 
 
 def _normal(value):

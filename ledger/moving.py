@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 
 from ledger import schema
 from ledger.chain import ENVELOPE_PROBLEMS, canonical, read_export, verify_rows
-from ledger.db import describe_url, lock_for_append, make_engine
+from ledger.db import describe_url, lock_for_append, make_engine, sqlite_file
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import LOG_COLUMNS, head, log_pages, log_rows, stray_rows
 from ledger.privileges import require_owner_when_enforced
@@ -475,7 +475,7 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
         engine = make_engine(db)
     except LedgerError as error:
         raise named(error) from None
-    path = _sqlite_path(engine)
+    path = sqlite_file(engine)
     url = engine.url
     engine.dispose()
     if path is not None and not path.parent.is_dir():
@@ -560,24 +560,11 @@ def _drop_postgres_database(url, name: str) -> None:
         server.dispose()
 
 
-def _sqlite_path(engine: Engine) -> Path | None:
-    """The file of a SQLite database given by path (None for another backend, memory or a URI)."""
-    database = engine.url.database
-    if (
-        engine.url.get_backend_name() != "sqlite"
-        or not database
-        or database == ":memory:"
-        or database.startswith("file:")
-    ):
-        return None
-    return Path(database)
-
-
 def _same_database(one: Engine, other: Engine) -> bool:
     """Whether two engines reach the same ledger, however their URLs are spelled (a relative and
     an absolute path, a symlink, localhost and 127.0.0.1): a copy onto its own source would
     report "up to date" and leave the user without the copy they asked for."""
-    first, second = _sqlite_path(one), _sqlite_path(other)
+    first, second = sqlite_file(one), sqlite_file(other)
     if first is not None or second is not None:
         return (
             first is not None

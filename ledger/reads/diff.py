@@ -9,7 +9,7 @@ ledger.semantics.periods.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -294,7 +294,7 @@ def event_diff(
     region: str | None,
     before: int,
     after: int | None,
-) -> Iterator[dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """The events with before < seq ≤ after and effective ≤ as_of that touch a region (with
     `region`: that touch it), in seq order, with the regions they touch among those known at
     the later limit."""
@@ -316,20 +316,24 @@ def event_diff(
     rows = [row for row in connection.execute(query) if row.type not in PERIOD_TYPES]
     payloads = [upcast(row.type, row.version, json.loads(row.payload)) for row in rows]
     lookups = KnownDocuments(connection, payloads, by_currency, after)
+    found = []
     for row, payload in zip(rows, payloads, strict=True):
         touched = set(touches(row.type, payload, lookups)) & known_regions
         if not touched or (region is not None and region not in touched):
             continue
-        yield {
-            "seq": row.seq,
-            "type": row.type,
-            "effective": as_date(row.effective),
-            "recorded_at": row.recorded_at,
-            "actor": row.actor,
-            "reason": row.reason,
-            "regions": ";".join(sorted(touched)),
-            "payload": row.payload,
-        }
+        found.append(
+            {
+                "seq": row.seq,
+                "type": row.type,
+                "effective": as_date(row.effective),
+                "recorded_at": row.recorded_at,
+                "actor": row.actor,
+                "reason": row.reason,
+                "regions": ";".join(sorted(touched)),
+                "payload": row.payload,
+            }
+        )
+    return found
 
 
 class KnownDocuments:

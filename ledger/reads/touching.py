@@ -39,7 +39,7 @@ THROUGH_THE_LOG = (
 )
 
 
-def _payload_has(connection: Connection, field: str, code: str) -> ColumnElement[bool]:
+def payload_has(connection: Connection, field: str, code: str) -> ColumnElement[bool]:
     """The stored payload holds field: code. A plain substring test on the canonical text:
     codes are case-sensitive, and SQLite's LIKE ignores ASCII case, so not LIKE."""
     position = func.strpos if connection.dialect.name == "postgresql" else func.instr
@@ -55,12 +55,12 @@ def could_be_about(
     if upto_seq is not None:
         query = query.where(regions.c.seq <= upto_seq)
     currency = connection.execute(query).scalar()
-    conditions = [_payload_has(connection, field, region) for field in NAMING_FIELDS]
+    conditions = [payload_has(connection, field, region) for field in NAMING_FIELDS]
     conditions.append(events.c.type.in_(THROUGH_THE_LOG))
     if currency is not None:
         rates = events.c.type == RATE_TYPE
-        conditions.append(rates & _payload_has(connection, "base", currency))
-        conditions.append(rates & _payload_has(connection, "quote", currency))
+        conditions.append(rates & payload_has(connection, "base", currency))
+        conditions.append(rates & payload_has(connection, "quote", currency))
     return or_(*conditions)
 
 

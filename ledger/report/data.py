@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from ledger.events import parse_currency
 from ledger.reads.compliance import STATUS_ORDER, compliance_rows
 from ledger.reads.group import group_rows
+from ledger.reads.limits import as_of_date
 from ledger.reads.lists import region_list
 from ledger.reads.policies import policy_rows, policy_series
 from ledger.reads.provenance import last_included
@@ -182,7 +183,7 @@ def build_report(
 ) -> Report:
     """Gather everything the report shows. `db` and `output` only go into the command printed
     in the provenance, which pins the as-of date and the last seq included."""
-    as_of = as_of or date.today()
+    as_of = as_of_date(as_of)
     knowledge = ledger.knowledge(known_at=known_at, upto_seq=upto_seq)
     if currency is not None:
         currency = parse_currency(currency, "currency")

@@ -22,6 +22,7 @@ from ledger import views
 from ledger.app import Knowledge
 from ledger.errors import LedgerError
 from ledger.money import round_half_up
+from ledger.reads.limits import as_of_date
 from ledger.views import AMOUNT, FRACTION, OptionError, cell
 
 TEMPLATES = Environment(
@@ -100,7 +101,7 @@ def scope_of(request: Request, ledger) -> Scope:
     note = knowledge.note
     if knowledge.upto_seq is None:
         knowledge = Knowledge(head)
-    as_of = values.get("as_of") or date.today()
+    as_of = as_of_date(values.get("as_of"))
     return Scope(as_of, values.get("year") or as_of.year, knowledge, given, head, note=note)
 
 
