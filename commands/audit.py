@@ -248,7 +248,7 @@ def _verify(obj, export_file, deep, fmt, facts) -> None:
 
 
 def _read_models(finding: str | None) -> bool:
-    return bool(finding) and finding.startswith("read models:")
+    return finding is not None and finding.startswith("read models:")
 
 
 def _deep_steps(update):

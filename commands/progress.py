@@ -115,8 +115,7 @@ def progress(label: str, *, unit: str = "events") -> Iterator[Update | None]:
 
         def update(done: int, total: int, label: str | None = None) -> None:
             eta.report(done, total)
-            changes = {"description": label} if label else {}
-            bar.update(task, completed=done, total=total or None, **changes)
+            bar.update(task, completed=done, total=total or None, description=label)
 
         yield update
 

@@ -168,17 +168,18 @@ def ledger_status(ledger: Ledger) -> Status:
         else:
             version = sqlite3.sqlite_version
             path = engine.url.database
-            read_only = bool(path) and os.path.exists(path) and not os.access(path, os.W_OK)
+            read_only = path is not None and os.path.exists(path) and not os.access(path, os.W_OK)
             standby = False
         has_log = inspect(connection).has_table("events")
         events, head = _head(connection) if has_log else (0, None)
-        replay = (None, None)
+        replay: tuple | None = None
         if standby:
             replay = connection.exec_driver_sql(
                 "SELECT pg_last_wal_replay_lsn()::text, "
                 "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
                 '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
             ).first()
+        replay_lsn, replayed_at = replay if replay else (None, None)
         versioned = has_log and any(
             column["name"] == "version" for column in inspect(connection).get_columns("events")
         )
@@ -188,7 +189,7 @@ def ledger_status(ledger: Ledger) -> Status:
             from ledger.privileges import role_rules_of
 
             rules = role_rules_of(connection)
-        changers = ()
+        changers: tuple[tuple[str, str], ...] = ()
         if postgres and has_log:
             from ledger.privileges import roles_that_can_change_the_log
 
@@ -205,20 +206,20 @@ def ledger_status(ledger: Ledger) -> Status:
         head_hash=head[1] if head else None,
         head_recorded_at=head[2] if head else None,
         closed_through=closed,
-        replay_lsn=replay[0],
-        replayed_at=replay[1],
+        replay_lsn=replay_lsn,
+        replayed_at=replayed_at,
         controllers=rules.controllers if rules else None,
         actors_bound=rules.actors_bound if rules else None,
         changers=changers,
     )
 
 
-def _head(connection: Connection) -> tuple[int, tuple | None]:
+def _head(connection: Connection) -> tuple[int, tuple[int, str, str] | None]:
     """The number of rows and the head the next append extends (the end of the run of seqs from
     1), not the highest seq: a row forged far beyond the chain must not show as its head."""
     from ledger.log import chain_head
 
-    count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
+    count = connection.exec_driver_sql("SELECT count(*) FROM events").scalar() or 0
     seq, digest, recorded_at = chain_head(connection)
     return count, (seq, digest, recorded_at) if seq else None
 
