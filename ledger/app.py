@@ -58,9 +58,10 @@ from ledger.reads.spend import invoice_rows, spend_rows
 from ledger.reads.touching import about_region, could_be_about
 
 if TYPE_CHECKING:
-    from ledger.events import NewEvent, StoredEvent
+    from ledger.events import NewEvent
     from ledger.projections.rebuild import RebuildReport
     from ledger.store import Appended, Store
+    from ledger.stored import StoredEvent
 
 # Recording, importing and rebuilding load the event models and the writer when first used: a
 # query or a verification never needs them, and they are a good part of a command's start-up.
@@ -722,7 +723,7 @@ class Ledger:
         reporting currency, at the rates in force on `rate_date` (default: as_of), then the
         group total (region `*`; not with a region). `via` converts through a third currency
         when a region's currency has no rate of its own to `currency`."""
-        from ledger.events import parse_currency
+        from ledger.fields import parse_currency
 
         as_of = as_of or date.today()
         return self._query(
@@ -873,7 +874,8 @@ class Ledger:
         """Record approval.granted for one version (digest) of the event `event_id`. The approval
         id defaults to one made from the event id; the approval's own envelope event_id follows
         from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
-        from ledger.events import approval_event_id, parse_event_id
+        from ledger.events import approval_event_id
+        from ledger.fields import parse_event_id
 
         event_id = parse_event_id(event_id)
         approval = approval or f"A-{event_id}"

@@ -30,7 +30,7 @@ from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
-    from ledger.events import StoredEvent
+    from ledger.stored import StoredEvent
 
 REPLAY_BATCH = 5000
 
