@@ -22,11 +22,16 @@ from sqlalchemy import Connection, func, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.kinds import PREFETCH_FIELDS, kind_of, touches
 from ledger.money import as_decimal
-from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
+from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states
 from ledger.sql import for_driver, select_in
+from ledger.upcasting import upcast
 
 Row = dict[str, Any]
+# The documents `prefetch` reads, by the payload field that names one (the `prefetch` of a type's
+# entry in ledger.kinds names some of these).
+PREFETCHABLE = ("order", "lease", "invoice", "receipt", "payment")
 
 
 class CurrentLog:
@@ -80,8 +85,6 @@ class CurrentLog:
         self.payment_codes: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
-        from ledger.upcasting import upcast
-
         events = schema.events
         self.periods: dict[str, PeriodState] = period_states(
             (seq, type_, upcast(type_, version, json.loads(payload)))
@@ -276,23 +279,20 @@ class CurrentLog:
         ]
 
     def prefetch_for(self, payloads: Iterable[Any]) -> None:
-        """Prefetch the documents a batch of payloads (models or stored dicts) names."""
-        orders, leases, invoices, receipts, payments = [], [], [], [], []
+        """Prefetch the documents a batch of payloads names: of a typed payload, the fields its
+        type's entry in the registry names; of a stored dict (whose type is not at hand), every
+        field some type prefetches by."""
+        codes: dict[str, list[str]] = {name: [] for name in PREFETCHABLE}
         for payload in payloads:
-            fields = payload if isinstance(payload, dict) else payload.__dict__
-            for key, into in (
-                ("order", orders),
-                ("lease", leases),
-                ("invoice", invoices),
-                ("receipt", receipts),
-                ("payment", payments),
-            ):
-                code = fields.get(key)
+            if isinstance(payload, dict):
+                fields, names = payload, PREFETCH_FIELDS
+            else:
+                fields, names = payload.__dict__, kind_of(payload.type).prefetch
+            for name in names:
+                code = fields.get(name)
                 if type(code) is str:
-                    into.append(code)
-        self.prefetch(
-            orders=orders, leases=leases, invoices=invoices, receipts=receipts, payments=payments
-        )
+                    codes[name].append(code)
+        self.prefetch(**{f"{name}s": found for name, found in codes.items()})
 
     def prefetch(
         self,

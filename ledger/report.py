@@ -27,9 +27,9 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.errors import LedgerError
 from ledger.money import round_half_up
+from ledger.reads.compliance import STATUS_ORDER
 
 GENESIS_HASH = "0" * 64
-STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
 # The Okabe–Ito palette (safe for the common colour-vision deficiencies) and its tints: domestic
 # suppliers in blues and greens, solid; foreign ones in neutral sand, grey and purple, hatched —
 # told apart by pattern as well as colour, and never in an alarm red, since foreign is not wrong.
