@@ -35,7 +35,6 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.io import export_lines, write_csv
-from ledger.kinds import ID_FIELDS
 from ledger.log import chain_head, head, log_pages, log_rows, stray_rows
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.budget import budget_rows
@@ -492,6 +491,8 @@ class Ledger:
             with self.engine.connect() as connection:
                 query = query.where(could_be_about(connection, region, knowledge.upto_seq))
         if document:
+            from ledger.kinds import ID_FIELDS
+
             query = query.where(or_(*(self._payload_has(field, document) for field in ID_FIELDS)))
         if knowledge.upto_seq is not None:
             query = query.where(events.c.seq <= knowledge.upto_seq)

@@ -55,6 +55,18 @@ def _string(value: object) -> str:
     return value
 
 
+@cache
+def iso_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """The ISO 4217 currency codes and ISO 3166-1 alpha-2 country codes, from pycountry (which
+    follows the Debian iso-codes data), read once on first use."""
+    import pycountry
+
+    return (
+        frozenset(currency.alpha_3 for currency in pycountry.currencies),
+        frozenset(country.alpha_2 for country in pycountry.countries),
+    )
+
+
 @native(lambda: core_schema.str_schema(strict=True, pattern=_anchored(CODE_PATTERN)))
 def _code(value: object) -> str:
     text = _string(value)
@@ -83,18 +95,6 @@ def _country(value: object) -> str:
     if text not in iso_codes()[1]:
         raise ValueError(f"{text!r} is not an ISO 3166-1 alpha-2 country code")
     return text
-
-
-@cache
-def iso_codes() -> tuple[frozenset[str], frozenset[str]]:
-    """The ISO 4217 currency codes and ISO 3166-1 alpha-2 country codes, from pycountry (which
-    follows the Debian iso-codes data), read once on first use."""
-    import pycountry
-
-    return (
-        frozenset(currency.alpha_3 for currency in pycountry.currencies),
-        frozenset(country.alpha_2 for country in pycountry.countries),
-    )
 
 
 def check_text(text: str) -> str:

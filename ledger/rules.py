@@ -1,12 +1,12 @@
 """Validation at entry (SPEC §3.1): an event must fit what the log already knows at its date —
 references and lifecycle, closed books (§4.6) and block-mode policies (§4.5).
 
-Each type's own checks are its entry in the registry (ledger.kinds); this module runs them in the
-order of SPEC §3.1 and holds what is common to every type: closed books, the block-mode policies
-in force and the one place an approval lifts their refusal. Checks ask `CurrentLog`, which holds
-the log's state inside the append transaction (including the events appended earlier in it), so
-an event may refer to an earlier event of the same import file. Every check looks at the event's
-own effective date. The rules themselves (policy state, order state, lease schedule, booked rate,
+Each type's own checks are its entry in the registry (ledger.kinds); this module runs them in
+their order and holds what is common to every type: closed books, the block-mode policies in
+force and the one place an approval lifts their refusal. Checks ask `CurrentLog`, which holds the
+log's state inside the append transaction (including the events appended earlier in it), so an
+event may refer to an earlier event of the same import file. Every check looks at the event's own
+effective date. The rules themselves (policy state, order state, lease schedule, booked rate,
 closed periods) are in ledger.semantics; a budget cap reads committed and the budget through
 ledger.reads, at full knowledge.
 """
@@ -22,8 +22,8 @@ from ledger.chain import event_digest
 from ledger.current import CurrentLog
 from ledger.errors import BlockedError, UnapprovedError, ValidationError
 from ledger.events import NewEvent
-from ledger.kinds import Held, kind_of
-from ledger.kinds.base import Commitment
+from ledger.kinds import Held, kind_of, touches
+from ledger.kinds.base import Commitment, blocked_by
 from ledger.money import money
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount
@@ -34,10 +34,10 @@ from ledger.semantics.policies import PolicyState, policy_states
 
 def check_event(current: CurrentLog, event: NewEvent) -> None:
     """Raise ValidationError, naming the field, if the event does not fit the log."""
-    # The order of SPEC §3.1: types and ranges (parsing), references and lifecycle (the type's
+    # The order of the checks: types and ranges (parsing), references and lifecycle (the type's
     # own checks), closed books, block-mode policies (with the approval that may lift their
     # refusal).
-    kind_of(event.type).check(current, event)
+    kind_of(event.type).check(current, event.payload, event.effective, event.reason)
     check_closed_books(current, event)
     try:
         check_block_policies(current, event)
@@ -82,9 +82,8 @@ def check_closed_books(current: CurrentLog, event: NewEvent) -> None:
     later. One in-memory lookup per event while no region is closed."""
     if not current.periods:
         return
-    state = closed_against(
-        current.touched_regions(event.type, event.payload), event.effective, current.periods
-    )
+    regions = touches(event.type, event.payload.__dict__, current)
+    state = closed_against(regions, event.effective, current.periods)
     if state is not None:
         raise ValidationError(closed_message(state, event.effective), "effective")
 
@@ -93,10 +92,10 @@ def check_closed_books(current: CurrentLog, event: NewEvent) -> None:
 
 
 def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
-    """Reject an event that a block-mode policy in force at its effective date forbids (SPEC
-    §3.1, §4.5): what the policies judge of it is its type's `block` in the registry (an order
-    placed or amended, a lease signed, a payment). Full knowledge: the log as it is now,
-    including the earlier lines of the same import."""
+    """Reject an event that a block-mode policy in force at its effective date forbids: what the
+    policies judge of it is its type's `block` in the registry (an order placed or amended, a
+    lease signed, a payment). Full knowledge: the log as it is now, including the earlier lines
+    of the same import."""
     payload = event.payload
     held = kind_of(event.type).block(current, payload)
     if held is None or held.region not in current.policy_changes:
@@ -108,8 +107,7 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
             field, value = held.restricted[state.policy]
             if state.subject == value:
                 raise BlockedError(
-                    f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
-                    f"{held.document} with {field} {value} is not allowed",
+                    f"{blocked_by(state)}: {held.document} with {field} {value} is not allowed",
                     field,
                 )
     for state in blocking:
@@ -146,7 +144,7 @@ def _check_budget_cap(
     """For each year the event charges that has a budget recorded as of its date E: refuse it when
     it raises committed as of E and leaves it above the budget as of E. What it adds is in the
     region's currency at the booked rate (a new document: all of it; an amendment: the order's
-    value after it less before, SPEC §4.2)."""
+    value after it less before)."""
     on = event.effective
     connection = current.connection
     region = held.region

@@ -42,7 +42,7 @@ def kind_of(event_type: str) -> Kind:
 
 
 def touches(event_type: str, payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    """The regions an event touches (each once, SPEC §4.6), by its type's rule: its payload's
+    """The regions an event touches (each once), by its type's rule: its payload's
     region (or both regions of a transfer); the region of the order, lease or invoice it changes,
     receives, bills, voids or pays; for a rate, every region whose currency is the base or the
     quote; for a supplier's update, every region with an order or lease of that supplier. Region

@@ -1,25 +1,20 @@
-"""Four eyes (SPEC §4.9): an approval lets one exact version of one event through the block-mode
+"""Four eyes: an approval lets one exact version of one event through the block-mode
 policies that refuse it. Where an approval lifts a refusal is ledger.rules.lift_or_refuse."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import ValidationError
-from ledger.events import ApprovalGranted, NewEvent
-from ledger.kinds.base import Kind, Subject, TableRows, never_held
+from ledger.events import ApprovalGranted
+from ledger.kinds.base import Kind, Log, Subject, TableRows, never_held
 from ledger.semantics.periods import no_region
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_approval(current: CurrentLog, event: NewEvent) -> None:
+def check_approval(current: Log, payload: ApprovalGranted, on: date, reason: str | None) -> None:
     """An approval is new, has a reason, and comes before the event it approves: that event is
     not in the log yet, and no other approval names it."""
-    payload, reason = event.payload, event.reason
     if reason is None or not reason.strip():
         raise ValidationError("an approval needs a reason (--reason TEXT)", "reason")
     if current.approval(payload.approval) is not None:
@@ -40,7 +35,9 @@ def check_approval(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def approval_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def approval_rows(
+    seq: int, effective: date, actor: str, payload: ApprovalGranted, current: Log
+) -> TableRows:
     row = {
         "approval": payload.approval,
         "event_id": payload.event_id,

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import ValidationError
-from ledger.events import BudgetRevised, BudgetTransferred, NewEvent
-from ledger.kinds.base import Kind, Subject, TableRows, never_held, region_as_of, require_rate
+from ledger.events import BudgetRevised, BudgetTransferred
+from ledger.kinds.base import Kind, Log, Subject, TableRows, never_held, region_as_of, require_rate
 from ledger.money import money
 from ledger.reads.regions import budget_of
 from ledger.semantics.periods import own_region, regions_of_transfer
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_revision(current: CurrentLog, event: NewEvent) -> None:
+def check_revision(current: Log, payload: BudgetRevised, on: date, reason: str | None) -> None:
     """The region is opened by the revision's date, and the budget is in its currency."""
-    payload = event.payload
-    region = region_as_of(current, payload.region, event.effective)
+    region = region_as_of(current, payload.region, on)
     if payload.currency is not None and payload.currency != region["currency"]:
         raise ValidationError(
             f"{payload.currency} is not the currency of region {payload.region} "
@@ -30,7 +25,9 @@ def check_revision(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def revision_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def revision_rows(
+    seq: int, effective: date, actor: str, payload: BudgetRevised, current: Log
+) -> TableRows:
     row = {
         "region": payload.region,
         "year": payload.year,
@@ -41,11 +38,10 @@ def revision_rows(seq: int, effective: date, actor: str, payload, current: Curre
     return [(schema.budgets, row)]
 
 
-def check_transfer(current: CurrentLog, event: NewEvent) -> None:
+def check_transfer(current: Log, payload: BudgetTransferred, on: date, reason: str | None) -> None:
     """Both regions opened by `on`, each with a budget recorded for the year as of `on`, a rate
     between their currencies in force when they differ, and the source's budget as of `on` not
-    below zero afterwards (SPEC §3.1). Never refused by a budget cap (§4.5)."""
-    payload, on = event.payload, event.effective
+    below zero afterwards. Never refused by a budget cap."""
     source = region_as_of(current, payload.from_region, on, "from_region")
     target = region_as_of(current, payload.to_region, on, "to_region")
     require_rate(current, source["currency"], target["currency"], on, "to_region")
@@ -74,7 +70,9 @@ def check_transfer(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def transfer_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def transfer_rows(
+    seq: int, effective: date, actor: str, payload: BudgetTransferred, current: Log
+) -> TableRows:
     row = {
         "from_region": payload.from_region,
         "to_region": payload.to_region,

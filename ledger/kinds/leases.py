@@ -1,18 +1,17 @@
-"""Leases: signed (a schedule of monthly payments), terminated (with a fee) and reviewed
-(SPEC §4.3, §4.5)."""
+"""Leases: signed (a schedule of monthly payments), terminated (with a fee) and reviewed."""
 
 from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import ValidationError
-from ledger.events import LeaseReviewed, LeaseSigned, LeaseTerminated, NewEvent
+from ledger.events import LeaseReviewed, LeaseSigned, LeaseTerminated
 from ledger.kinds.base import (
     Held,
     Kind,
+    Log,
     Subject,
     TableRows,
     lease_as_of,
@@ -25,12 +24,8 @@ from ledger.semantics.leases import charges_per_year, payments_per_year
 from ledger.semantics.periods import own_region, region_of_lease
 from ledger.semantics.rates import RateBook
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_signed(current: CurrentLog, event: NewEvent) -> None:
-    payload, on = event.payload, event.effective
+def check_signed(current: Log, payload: LeaseSigned, on: date, reason: str | None) -> None:
     if current.lease(payload.lease) is not None:
         raise ValidationError(f"{payload.lease!r} is already signed", "lease")
     region = region_as_of(current, payload.region, on)
@@ -38,7 +33,7 @@ def check_signed(current: CurrentLog, event: NewEvent) -> None:
     require_rate(current, payload.currency, region["currency"], on)
 
 
-def signed_held(current: CurrentLog, payload) -> Held:
+def signed_held(current: Log, payload: LeaseSigned) -> Held:
     return Held(
         region=payload.region,
         document=f"lease {payload.lease}",
@@ -52,7 +47,7 @@ def signed_held(current: CurrentLog, payload) -> Held:
 
 
 def signed_commitment(
-    current: CurrentLog, payload, on: date, rate: RateBook, currency: str
+    current: Log, payload: LeaseSigned, on: date, rate: RateBook, currency: str
 ) -> dict[int, Fraction]:
     """A new lease commits each year's payments, at the rate booked on its signing."""
     booked = rate(payload.currency, currency, on)
@@ -60,7 +55,9 @@ def signed_commitment(
     return {year: Fraction(charge) * booked for year, charge in charges.items()}
 
 
-def signed_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def signed_rows(
+    seq: int, effective: date, actor: str, payload: LeaseSigned, current: Log
+) -> TableRows:
     """The lease, and how many of its payments fall in each budget year."""
     lease = {
         "lease": payload.lease,
@@ -82,15 +79,15 @@ def signed_rows(seq: int, effective: date, actor: str, payload, current: Current
     return rows
 
 
-def check_terminated(current: CurrentLog, event: NewEvent) -> None:
-    lease = event.payload.lease
-    lease_as_of(current, lease, event.effective)
+def check_terminated(current: Log, payload: LeaseTerminated, on: date, reason: str | None) -> None:
+    lease = payload.lease
+    lease_as_of(current, lease, on)
     if current.is_terminated(lease):
         raise ValidationError(f"{lease!r} is already terminated", "lease")
 
 
 def terminated_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: LeaseTerminated, current: Log
 ) -> TableRows:
     row = {
         "lease": payload.lease,
@@ -102,11 +99,13 @@ def terminated_rows(
     return [(schema.lease_terminations, row)]
 
 
-def check_reviewed(current: CurrentLog, event: NewEvent) -> None:
-    lease_as_of(current, event.payload.lease, event.effective)
+def check_reviewed(current: Log, payload: LeaseReviewed, on: date, reason: str | None) -> None:
+    lease_as_of(current, payload.lease, on)
 
 
-def reviewed_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def reviewed_rows(
+    seq: int, effective: date, actor: str, payload: LeaseReviewed, current: Log
+) -> TableRows:
     row = {
         "lease": payload.lease,
         "owner": payload.owner,

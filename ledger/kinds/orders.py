@@ -1,20 +1,22 @@
-"""Orders: placed, amended (quantity or unit price from a date on) and cancelled (SPEC §4.2)."""
+"""Orders: placed, amended (quantity or unit price from a date on) and cancelled."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import ValidationError
-from ledger.events import NewEvent, OrderAmended, OrderCancelled, OrderPlaced
+from ledger.events import OrderAmended, OrderCancelled, OrderPlaced
 from ledger.kinds.base import (
     Held,
     Kind,
+    Log,
     Subject,
     TableRows,
+    known,
     never_held,
     order_open_as_of,
     region_as_of,
@@ -26,9 +28,6 @@ from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import own_region, region_of_order
 from ledger.semantics.rates import RateBook
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
-
 # A change as CurrentLog keeps it: (kind, quantity, unit_price, effective, seq).
 _EFFECTIVE_SEQ = itemgetter(3, 4)
 
@@ -36,8 +35,7 @@ _EFFECTIVE_SEQ = itemgetter(3, 4)
 # -- order.placed ---------------------------------------------------------------------------------
 
 
-def check_placed(current: CurrentLog, event: NewEvent) -> None:
-    payload, on = event.payload, event.effective
+def check_placed(current: Log, payload: OrderPlaced, on: date, reason: str | None) -> None:
     if current.order(payload.order) is not None:
         raise ValidationError(f"{payload.order!r} is already placed", "order")
     region = region_as_of(current, payload.region, on)
@@ -45,7 +43,7 @@ def check_placed(current: CurrentLog, event: NewEvent) -> None:
     require_rate(current, payload.currency, region["currency"], on)
 
 
-def placed_held(current: CurrentLog, payload) -> Held:
+def placed_held(current: Log, payload: OrderPlaced) -> Held:
     return Held(
         region=payload.region,
         document=f"order {payload.order}",
@@ -59,14 +57,16 @@ def placed_held(current: CurrentLog, payload) -> Held:
 
 
 def placed_commitment(
-    current: CurrentLog, payload, on: date, rate: RateBook, currency: str
+    current: Log, payload: OrderPlaced, on: date, rate: RateBook, currency: str
 ) -> dict[int, Fraction]:
     """A new order commits all of its value, at the rate booked on its date."""
     value = as_placed(payload.quantity, payload.unit_price).value
     return {on.year: Fraction(value) * rate(payload.currency, currency, on)}
 
 
-def placed_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def placed_rows(
+    seq: int, effective: date, actor: str, payload: OrderPlaced, current: Log
+) -> TableRows:
     row = {
         "order_id": payload.order,
         "region": payload.region,
@@ -86,14 +86,14 @@ def placed_rows(seq: int, effective: date, actor: str, payload, current: Current
 # -- order.amended and order.cancelled ------------------------------------------------------------
 
 
-def check_amended(current: CurrentLog, event: NewEvent) -> None:
-    order_open_as_of(current, event.payload.order, event.effective)
+def check_amended(current: Log, payload: OrderAmended, on: date, reason: str | None) -> None:
+    order_open_as_of(current, payload.order, on)
 
 
-def amended_held(current: CurrentLog, payload) -> Held:
+def amended_held(current: Log, payload: OrderAmended) -> Held:
     # Amendments change neither supplier nor sku: only a budget cap can block them.
     return Held(
-        region=current.order(payload.order)["region"],
+        region=known(current.order(payload.order), "order", payload.order)["region"],
         document=f"order {payload.order}",
         field="order",
         commitment=amended_commitment,
@@ -101,13 +101,13 @@ def amended_held(current: CurrentLog, payload) -> Held:
 
 
 def amended_commitment(
-    current: CurrentLog, payload, on: date, rate: RateBook, currency: str
+    current: Log, payload: OrderAmended, on: date, rate: RateBook, currency: str
 ) -> dict[int, Fraction]:
-    """The order's value after the amendment less before (SPEC §4.2), charged to the order's
+    """The order's value after the amendment less before, charged to the order's
     year at the rate booked on its placement. The order and its changes are those the write
     transaction holds (earlier lines of the same import included), in force on the amendment's
     date, in date order."""
-    order = current.order(payload.order)
+    order = known(current.order(payload.order), "order", payload.order)
     changes = sorted(
         (change for change in current.order_changes(payload.order) if change[3] <= on),
         key=_EFFECTIVE_SEQ,
@@ -118,16 +118,18 @@ def amended_commitment(
     return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
 
 
-def amended_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def amended_rows(
+    seq: int, effective: date, actor: str, payload: OrderAmended, current: Log
+) -> TableRows:
     return change_rows(
         seq, effective, payload.order, "amended", payload.quantity, payload.unit_price, current
     )
 
 
-def check_cancelled(current: CurrentLog, event: NewEvent) -> None:
+def check_cancelled(current: Log, payload: OrderCancelled, on: date, reason: str | None) -> None:
     """An open order with no receipts or invoices in the log (one with them is amended)."""
-    order = event.payload.order
-    order_open_as_of(current, order, event.effective)
+    order = payload.order
+    order_open_as_of(current, order, on)
     what = []
     if current.order_receipts(order):
         what.append("receipts")
@@ -141,7 +143,7 @@ def check_cancelled(current: CurrentLog, event: NewEvent) -> None:
 
 
 def cancelled_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: OrderCancelled, current: Log
 ) -> TableRows:
     return change_rows(seq, effective, payload.order, "cancelled", None, None, current)
 
@@ -152,24 +154,24 @@ def change_rows(
     order_id: str,
     kind: str,
     quantity: int | None,
-    unit_price,
-    current: CurrentLog,
+    unit_price: Decimal | None,
+    current: Log,
 ) -> TableRows:
     """The order_changes row of an amendment or cancellation, with the signed difference it
-    makes to its order's value and units as the log stands now (SPEC §4.2 folded over the
+    makes to its order's value and units as the log stands now (its state folded over the
     order's changes known, before and after it, in (effective, seq) order); and the order's
     orders_replayed row when this change is the first to arrive back-dated."""
-    order = current.order(order_id)
-    known = current.order_changes(order_id)
+    order = known(current.order(order_id), "order", order_id)
+    earlier = current.order_changes(order_id)
     placed = as_placed(order["quantity"], order["unit_price"])
-    in_order = sorted(known, key=_EFFECTIVE_SEQ)
+    in_order = sorted(earlier, key=_EFFECTIVE_SEQ)
     before = order_state(placed, in_order)
     change = (kind, quantity, unit_price, effective, seq)
-    back_dated = bool(known) and effective < in_order[-1][3]
+    back_dated = bool(earlier) and effective < in_order[-1][3]
     # Replayed already when the changes before this one were not in date order themselves.
-    replayed_before = in_order != known
+    replayed_before = in_order != earlier
     if back_dated:
-        after = order_state(placed, sorted([*known, change], key=_EFFECTIVE_SEQ))
+        after = order_state(placed, sorted([*earlier, change], key=_EFFECTIVE_SEQ))
     else:
         after = order_state(before, (change,))
     row = {

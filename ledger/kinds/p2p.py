@@ -1,22 +1,24 @@
 """Procure to pay: goods received against an order, invoices received (for an order or a lease)
-and voided, payments made (SPEC §4.7, §4.8), and the block-mode policies that hold a payment back
-(three-way match, lease review)."""
+and voided, payments made, and the block-mode policies that hold a payment back (three-way
+match, lease review)."""
 
 from __future__ import annotations
 
 from datetime import date
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import BlockedError, ValidationError
-from ledger.events import GoodsReceived, InvoiceReceived, InvoiceVoided, NewEvent, PaymentMade
+from ledger.events import GoodsReceived, InvoiceReceived, InvoiceVoided, PaymentMade
 from ledger.kinds.base import (
     Held,
     Kind,
+    Log,
     Subject,
     TableRows,
+    blocked_by,
     invoice_as_of,
+    known,
     lease_as_of,
     never_held,
     order_placed_never_cancelled,
@@ -33,22 +35,19 @@ from ledger.semantics.spend import (
     received_quantity,
 )
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
-
-
 # -- goods.received -------------------------------------------------------------------------------
 
 
-def check_receipt(current: CurrentLog, event: NewEvent) -> None:
-    payload = event.payload
+def check_receipt(current: Log, payload: GoodsReceived, on: date, reason: str | None) -> None:
     if current.has_receipt(payload.receipt):
         raise ValidationError(f"{payload.receipt!r} is already recorded", "receipt")
-    order_placed_never_cancelled(current, payload.order, event.effective, "goods")
+    order_placed_never_cancelled(current, payload.order, on, "goods")
 
 
-def receipt_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
-    order = current.order(payload.order)
+def receipt_rows(
+    seq: int, effective: date, actor: str, payload: GoodsReceived, current: Log
+) -> TableRows:
+    order = known(current.order(payload.order), "order", payload.order)
     row = {
         "receipt": payload.receipt,
         "order_id": payload.order,
@@ -65,17 +64,16 @@ def receipt_rows(seq: int, effective: date, actor: str, payload, current: Curren
 # -- invoice.received and invoice.voided ----------------------------------------------------------
 
 
-def check_invoice(current: CurrentLog, event: NewEvent) -> None:
+def check_invoice(current: Log, payload: InvoiceReceived, on: date, reason: str | None) -> None:
     """A new invoice, from its document's supplier or lessor, in its document's currency, for an
     order placed and never cancelled or a lease signed by its date."""
-    payload, on = event.payload, event.effective
     if current.invoice(payload.invoice) is not None:
         raise ValidationError(f"{payload.invoice!r} is already received", "invoice")
     if payload.order is not None:
         document = order_placed_never_cancelled(current, payload.order, on, "invoices")
         counterparty, noun = document["supplier"], f"order {payload.order!r}"
     else:
-        document = lease_as_of(current, payload.lease, on)
+        document = lease_as_of(current, payload.document, on)
         counterparty, noun = document["lessor"], f"lease {payload.lease!r}"
     if payload.supplier != counterparty:
         role = "supplier" if payload.order is not None else "lessor"
@@ -90,12 +88,14 @@ def check_invoice(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def invoice_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def invoice_rows(
+    seq: int, effective: date, actor: str, payload: InvoiceReceived, current: Log
+) -> TableRows:
     if payload.order is not None:
-        document = current.order(payload.order)
+        document = known(current.order(payload.order), "order", payload.order)
         year = document["year"]
     else:
-        document = current.lease(payload.lease)
+        document = known(current.lease(payload.document), "lease", payload.document)
         year = effective.year  # a lease's invoice is charged to its own year
     row = {
         "invoice": payload.invoice,
@@ -115,10 +115,10 @@ def invoice_rows(seq: int, effective: date, actor: str, payload, current: Curren
     return [(schema.invoices, row)]
 
 
-def check_void(current: CurrentLog, event: NewEvent) -> None:
+def check_void(current: Log, payload: InvoiceVoided, on: date, reason: str | None) -> None:
     """A received invoice, not voided yet, without payments."""
-    invoice = event.payload.invoice
-    invoice_as_of(current, invoice, event.effective)
+    invoice = payload.invoice
+    invoice_as_of(current, invoice, on)
     if current.voided_on(invoice) is not None:
         raise ValidationError(f"invoice {invoice!r} is already voided", "invoice")
     if current.invoice_payments(invoice):
@@ -127,8 +127,10 @@ def check_void(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def void_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
-    invoice = current.invoice(payload.invoice)
+def void_rows(
+    seq: int, effective: date, actor: str, payload: InvoiceVoided, current: Log
+) -> TableRows:
+    invoice = known(current.invoice(payload.invoice), "invoice", payload.invoice)
     row = {
         "invoice": payload.invoice,
         "region": invoice["region"],
@@ -142,9 +144,8 @@ def void_rows(seq: int, effective: date, actor: str, payload, current: CurrentLo
 # -- payment.made ---------------------------------------------------------------------------------
 
 
-def check_payment(current: CurrentLog, event: NewEvent) -> None:
+def check_payment(current: Log, payload: PaymentMade, on: date, reason: str | None) -> None:
     """A new payment of an invoice received and not voided, within what is still to pay."""
-    payload, on = event.payload, event.effective
     if current.has_payment(payload.payment):
         raise ValidationError(f"{payload.payment!r} is already recorded", "payment")
     invoice = invoice_as_of(current, payload.invoice, on)
@@ -164,25 +165,25 @@ def check_payment(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def payment_held(current: CurrentLog, payload) -> Held:
+def payment_held(current: Log, payload: PaymentMade) -> Held:
     # The payment, not the invoice, is held back: the invoice is a fact, the payment our own
     # decision.
     return Held(
-        region=current.invoice(payload.invoice)["region"],
+        region=known(current.invoice(payload.invoice), "invoice", payload.invoice)["region"],
         document=f"payment {payload.payment}",
         field="invoice",
         judges={"three_way_match": three_way_match, "lease_review": lease_review},
     )
 
 
-def three_way_match(current: CurrentLog, payload, on: date, state: PolicyState) -> None:
+def three_way_match(current: Log, payload: PaymentMade, on: date, state: PolicyState) -> None:
     """Refuse a payment of an invoice whose order is a three-way-match exception as of the
-    payment's date (SPEC §4.5): the whole log, read as of that date."""
-    invoice = current.invoice(payload.invoice)
+    payment's date: the whole log, read as of that date."""
+    invoice = known(current.invoice(payload.invoice), "invoice", payload.invoice)
     if invoice["kind"] != "order":
         return
     order_id = invoice["document"]
-    order = current.order(order_id)
+    order = known(current.order(order_id), "order", order_id)
     changes = sorted(
         (change for change in current.order_changes(order_id) if change[3] <= on),
         key=itemgetter(3, 4),
@@ -202,22 +203,22 @@ def three_way_match(current: CurrentLog, payload, on: date, state: PolicyState) 
     if failures:
         detail = match_detail(failures, now, received, totals, state.tolerance, order["currency"])
         raise BlockedError(
-            f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+            f"{blocked_by(state)}: "
             f"payment {payload.payment} of invoice {payload.invoice} is held back, order "
             f"{order_id} is an exception ({detail})",
             "invoice",
         )
 
 
-def lease_review(current: CurrentLog, payload, on: date, state: PolicyState) -> None:
+def lease_review(current: Log, payload: PaymentMade, on: date, state: PolicyState) -> None:
     """Refuse a payment of an invoice of a lease the policy holds (signed on or after its
     effective date, not terminated by the payment's date) whose latest review with effective ≤
-    the payment's date is not an approval (SPEC §4.5)."""
-    invoice = current.invoice(payload.invoice)
+    the payment's date is not an approval."""
+    invoice = known(current.invoice(payload.invoice), "invoice", payload.invoice)
     if invoice["kind"] != "lease":
         return
     lease_id = invoice["document"]
-    lease = current.lease(lease_id)
+    lease = known(current.lease(lease_id), "lease", lease_id)
     if lease["effective"] < state.since:
         return
     terminated = current.terminated_on(lease_id)
@@ -235,15 +236,17 @@ def lease_review(current: CurrentLog, payload, on: date, state: PolicyState) -> 
         else f"it has no review by {on.isoformat()}"
     )
     raise BlockedError(
-        f"blocked by {state.describe()}, in force since {state.since.isoformat()}: "
+        f"{blocked_by(state)}: "
         f"payment {payload.payment} of invoice {payload.invoice} is held back, lease "
         f"{lease_id} is not cleared ({why}); record an approved `ledger lease review` first",
         "invoice",
     )
 
 
-def payment_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
-    invoice = current.invoice(payload.invoice)
+def payment_rows(
+    seq: int, effective: date, actor: str, payload: PaymentMade, current: Log
+) -> TableRows:
+    invoice = known(current.invoice(payload.invoice), "invoice", payload.invoice)
     row = {
         "payment": payload.payment,
         "invoice": payload.invoice,

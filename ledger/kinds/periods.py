@@ -1,23 +1,19 @@
-"""Closed books: a region's period closed through a date, and reopened back to an earlier one
-(SPEC §4.6). Period events have no read model: the log is read by type for them
-(ledger.semantics.periods), and CurrentLog follows them as they are appended."""
+"""Closed books: a region's period closed through a date, and reopened back to an earlier one.
+Period events have no read model: the log is read by type for them (ledger.semantics.periods),
+and CurrentLog follows them as they are appended."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
 
 from ledger.errors import ValidationError
-from ledger.events import NewEvent, PeriodClosed, PeriodReopened
-from ledger.kinds.base import Kind, Subject, never_held, no_rows, region_as_of
+from ledger.events import PeriodClosed, PeriodReopened
+from ledger.kinds.base import Kind, Log, Subject, never_held, no_rows, region_as_of
 from ledger.semantics.periods import no_region
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_close(current: CurrentLog, event: NewEvent) -> None:
+def check_close(current: Log, payload: PeriodClosed, on: date, reason: str | None) -> None:
     """A close of an opened region, through a day already reached, further than the last one."""
-    payload, on = event.payload, event.effective
     region_as_of(current, payload.region, on)
     if payload.through > on:
         raise ValidationError(
@@ -38,9 +34,8 @@ def check_close(current: CurrentLog, event: NewEvent) -> None:
         )
 
 
-def check_reopen(current: CurrentLog, event: NewEvent) -> None:
+def check_reopen(current: Log, payload: PeriodReopened, on: date, reason: str | None) -> None:
     """A reopening has a reason, and keeps closed less than is closed now."""
-    payload, reason = event.payload, event.reason
     if reason is None or not reason.strip():
         raise ValidationError("a reopening needs a reason (--reason TEXT)", "reason")
     if payload.region not in current.regions:

@@ -1,27 +1,32 @@
-"""Policies: a region's policy switched on, changed or switched off (SPEC §4.5)."""
+"""Policies: a region's policy switched on, changed or switched off."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ledger import schema
-from ledger.events import NewEvent, PolicyChanged
-from ledger.kinds.base import Kind, Subject, TableRows, never_held, region_as_of, supplier_as_of
+from ledger.events import PolicyChanged
+from ledger.kinds.base import (
+    Kind,
+    Log,
+    Subject,
+    TableRows,
+    never_held,
+    region_as_of,
+    supplier_as_of,
+)
 from ledger.semantics.periods import own_region
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_change(current: CurrentLog, event: NewEvent) -> None:
-    payload, on = event.payload, event.effective
+def check_change(current: Log, payload: PolicyChanged, on: date, reason: str | None) -> None:
     region_as_of(current, payload.region, on)
     if payload.supplier is not None:
         supplier_as_of(current, payload.supplier, on, "supplier")
 
 
-def change_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def change_rows(
+    seq: int, effective: date, actor: str, payload: PolicyChanged, current: Log
+) -> TableRows:
     row = {
         "policy": payload.policy,
         "region": payload.region,

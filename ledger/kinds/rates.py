@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.events import FxRateSet
-from ledger.kinds.base import Kind, Subject, TableRows, never_held, no_checks
+from ledger.kinds.base import Kind, Log, Subject, TableRows, never_held, no_checks
 from ledger.semantics.periods import regions_of_rate
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def rate_set_rows(seq: int, effective: date, actor: str, payload, current: CurrentLog) -> TableRows:
+def rate_set_rows(
+    seq: int, effective: date, actor: str, payload: FxRateSet, current: Log
+) -> TableRows:
     row = {
         "base": payload.base,
         "quote": payload.quote,

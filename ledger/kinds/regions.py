@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from ledger import schema
 from ledger.errors import ValidationError
-from ledger.events import NewEvent, RegionOpened, RegionUpdated, SupplierRegistered, SupplierUpdated
+from ledger.events import RegionOpened, RegionUpdated, SupplierRegistered, SupplierUpdated
 from ledger.kinds.base import (
     Kind,
+    Log,
     Subject,
     TableRows,
     never_held,
@@ -18,18 +18,14 @@ from ledger.kinds.base import (
 )
 from ledger.semantics.periods import no_region, own_region, regions_of_supplier
 
-if TYPE_CHECKING:
-    from ledger.current import CurrentLog
 
-
-def check_region_opened(current: CurrentLog, event: NewEvent) -> None:
-    payload = event.payload
+def check_region_opened(current: Log, payload: RegionOpened, on: date, reason: str | None) -> None:
     if payload.region in current.regions:
         raise ValidationError(f"{payload.region!r} is already opened", "region")
 
 
 def region_opened_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: RegionOpened, current: Log
 ) -> TableRows:
     row = {
         "region": payload.region,
@@ -42,12 +38,14 @@ def region_opened_rows(
     return [(schema.regions, row)]
 
 
-def check_region_updated(current: CurrentLog, event: NewEvent) -> None:
-    region_as_of(current, event.payload.region, event.effective)
+def check_region_updated(
+    current: Log, payload: RegionUpdated, on: date, reason: str | None
+) -> None:
+    region_as_of(current, payload.region, on)
 
 
 def region_updated_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: RegionUpdated, current: Log
 ) -> TableRows:
     row = {
         "region": payload.region,
@@ -59,14 +57,15 @@ def region_updated_rows(
     return [(schema.region_updates, row)]
 
 
-def check_supplier_registered(current: CurrentLog, event: NewEvent) -> None:
-    payload = event.payload
+def check_supplier_registered(
+    current: Log, payload: SupplierRegistered, on: date, reason: str | None
+) -> None:
     if payload.supplier in current.suppliers:
         raise ValidationError(f"{payload.supplier!r} is already registered", "supplier")
 
 
 def supplier_registered_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: SupplierRegistered, current: Log
 ) -> TableRows:
     row = {
         "supplier": payload.supplier,
@@ -78,12 +77,14 @@ def supplier_registered_rows(
     return [(schema.suppliers, row)]
 
 
-def check_supplier_updated(current: CurrentLog, event: NewEvent) -> None:
-    supplier_as_of(current, event.payload.supplier, event.effective, "supplier")
+def check_supplier_updated(
+    current: Log, payload: SupplierUpdated, on: date, reason: str | None
+) -> None:
+    supplier_as_of(current, payload.supplier, on, "supplier")
 
 
 def supplier_updated_rows(
-    seq: int, effective: date, actor: str, payload, current: CurrentLog
+    seq: int, effective: date, actor: str, payload: SupplierUpdated, current: Log
 ) -> TableRows:
     row = {
         "supplier": payload.supplier,

@@ -43,7 +43,8 @@ class OrderBuckets:
     pending sum for one of them becomes an update of the stored row instead of a new row."""
 
     def __init__(self, head_seq: int):
-        self.start_block = head_seq // schema.BUCKET_SEQS if head_seq else None
+        # The block whose stored buckets can still grow (read at the first flush, if any).
+        self.start_block = head_seq // schema.BUCKET_SEQS
         self.pending: dict[tuple, list] = {}
         self.stored: dict[tuple, list] | None = None if head_seq else {}
 
@@ -73,7 +74,8 @@ class OrderBuckets:
             return [], []
         if self.stored is None:
             self.stored = self._read_block(connection, self.start_block)
-        inserts, updates = [], []
+        inserts: list[dict] = []
+        updates: list[dict] = []
         for key, (value, units, count) in self.pending.items():
             stored = self.stored.get(key)
             if stored is not None:
