@@ -95,7 +95,7 @@ def supplier_list(obj, as_of, known_at, upto_seq, fmt, output):
 
 def _currency(_ctx, _param, value: str | None) -> str | None:
     """A mistyped code would list nothing, which reads as "no rates": refuse it instead."""
-    from ledger.events import iso_codes
+    from ledger.fields import iso_codes
 
     if value is not None and value not in iso_codes()[0]:
         raise click.BadParameter(f"{value!r} is not an ISO 4217 currency code (e.g. USD)")

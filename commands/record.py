@@ -53,19 +53,10 @@ def _record(ctx: click.Context, type: str, payload: dict, effective, reason, eve
 
 
 def _subject(type: str, payload: dict) -> str:
-    """What the event is about, for people: PO-1, USD/CNY, CN 2025, min_domestic_share CN."""
-    if type == "fx.rate_set":
-        return f"{payload['base']}/{payload['quote']}"
-    if type == "budget.revised":
-        return f"{payload['region']} {payload['year']}"
-    if type == "budget.transferred":
-        return f"{payload['from_region']} -> {payload['to_region']} {payload['year']}"
-    if type == "policy.changed":
-        return f"{payload['policy']} {payload['region']}"
-    for key in ("receipt", "payment", "invoice", "order", "lease", "supplier", "region"):
-        if payload.get(key) is not None:
-            return str(payload[key])
-    return ""
+    """What the event is about, for people (PO-1, USD/CNY, CN 2025): its type's subject."""
+    from ledger.kinds import subject
+
+    return subject(type, payload)
 
 
 @click.group()

@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 
     from ledger.chain import ChainReport
     from ledger.errors import Problem
-    from ledger.events import NewEvent, StoredEvent
+    from ledger.events import NewEvent
     from ledger.importing import ImportResult
     from ledger.projections.rebuild import RebuildReport
     from ledger.store import Appended, Store
+    from ledger.stored import StoredEvent
 
 __all__ = ["Knowledge", "Ledger", "default_actor"]
 
@@ -551,7 +552,7 @@ class Ledger:
         reporting currency, at the rates in force on `rate_date` (default: as_of), then the
         group total (region `*`; not with a region). `via` converts through a third currency
         when a region's currency has no rate of its own to `currency`."""
-        from ledger.events import parse_currency
+        from ledger.fields import parse_currency
         from ledger.reads.group import group_rows
 
         return self._read_year(
@@ -714,7 +715,8 @@ class Ledger:
         """Record approval.granted for one version (digest) of the event `event_id`. The approval
         id defaults to one made from the event id; the approval's own envelope event_id follows
         from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
-        from ledger.events import approval_event_id, parse_event_id
+        from ledger.events import approval_event_id
+        from ledger.fields import parse_event_id
 
         event_id = parse_event_id(event_id)
         approval = approval or f"A-{event_id}"

@@ -22,11 +22,16 @@ from sqlalchemy import Connection, func, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.kinds import PREFETCH_FIELDS, kind_of
+from ledger.kinds.base import Row
 from ledger.money import as_decimal
-from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states, touches
+from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states
 from ledger.sql import for_driver, select_in
+from ledger.upcasting import upcast
 
-Row = dict[str, Any]
+# The documents `prefetch` reads, by the payload field that names one (the `prefetch` of a type's
+# entry in ledger.kinds names some of these).
+PREFETCHABLE = ("order", "lease", "invoice", "receipt", "payment")
 
 
 class CurrentLog:
@@ -80,8 +85,6 @@ class CurrentLog:
         self.payment_codes: dict[str, bool] = {}
         # Region → its books after its latest period event (SPEC §4.6). Period events are few:
         # read by type from the log (index on type), then kept up to date as they are appended.
-        from ledger.upcasting import upcast
-
         events = schema.events
         self.periods: dict[str, PeriodState] = period_states(
             (seq, type_, upcast(type_, version, json.loads(payload)))
@@ -241,21 +244,17 @@ class CurrentLog:
 
     # -- what `touches` asks (ledger.semantics.periods.Lookups) -----------------------------------
 
-    def touched_regions(self, event_type: str, payload) -> tuple[str, ...]:
-        """The regions an event about to be appended touches (SPEC §4.6)."""
-        return touches(event_type, payload.__dict__, self)
-
     def order_region(self, order_id: str) -> str | None:
         row = self.order(order_id)
-        return row and row["region"]
+        return None if row is None else row["region"]
 
     def lease_region(self, lease: str) -> str | None:
         row = self.lease(lease)
-        return row and row["region"]
+        return None if row is None else row["region"]
 
     def invoice_region(self, invoice: str) -> str | None:
         row = self.invoice(invoice)
-        return row and row["region"]
+        return None if row is None else row["region"]
 
     def currency_regions(self, currency: str) -> list[str]:
         return self.regions_of_currency(currency)
@@ -276,23 +275,20 @@ class CurrentLog:
         ]
 
     def prefetch_for(self, payloads: Iterable[Any]) -> None:
-        """Prefetch the documents a batch of payloads (models or stored dicts) names."""
-        orders, leases, invoices, receipts, payments = [], [], [], [], []
+        """Prefetch the documents a batch of payloads names: of a typed payload, the fields its
+        type's entry in the registry names; of a stored dict (whose type is not at hand), every
+        field some type prefetches by."""
+        codes: dict[str, list[str]] = {name: [] for name in PREFETCHABLE}
         for payload in payloads:
-            fields = payload if isinstance(payload, dict) else payload.__dict__
-            for key, into in (
-                ("order", orders),
-                ("lease", leases),
-                ("invoice", invoices),
-                ("receipt", receipts),
-                ("payment", payments),
-            ):
-                code = fields.get(key)
+            if isinstance(payload, dict):
+                fields, names = payload, PREFETCH_FIELDS
+            else:
+                fields, names = payload.__dict__, kind_of(payload.type).prefetch
+            for name in names:
+                code = fields.get(name)
                 if type(code) is str:
-                    into.append(code)
-        self.prefetch(
-            orders=orders, leases=leases, invoices=invoices, receipts=receipts, payments=payments
-        )
+                    codes[name].append(code)
+        self.prefetch(**{f"{name}s": found for name, found in codes.items()})
 
     def prefetch(
         self,
@@ -320,9 +316,9 @@ class CurrentLog:
         invoices = [code for code in set(invoices) if code not in self.invoices]
         if invoices:
             self._prefetch_invoices(invoices)
-            found = [self.invoices[code] for code in invoices if self.invoices[code]]
-            orders = [*orders, *(row["document"] for row in found if row["kind"] == "order")]
-            leases = [*leases, *(row["document"] for row in found if row["kind"] == "lease")]
+            billed = [row for row in map(self.invoices.get, invoices) if row is not None]
+            orders = [*orders, *(row["document"] for row in billed if row["kind"] == "order")]
+            leases = [*leases, *(row["document"] for row in billed if row["kind"] == "lease")]
         wanted = [code for code in set(orders) if code not in self.orders]
         for code in wanted:
             self.orders[code] = None
@@ -354,17 +350,17 @@ class CurrentLog:
         # Only an order already placed can have changes (or receipts, or invoices): nearly every
         # order a batch names that is not in the database yet is one the batch places.
         wanted = [code for code in wanted if self.orders[code] is not None]
-        found: dict[str, list[tuple]] = {}
+        changes_of: dict[str, list[tuple]] = {}
         for order_id, kind, quantity, unit_price, effective, seq in select_in(
             self.connection,
             "SELECT order_id, kind, quantity, unit_price, effective, seq FROM order_changes "
             "WHERE order_id",
             wanted,
         ):
-            found.setdefault(order_id, []).append(
+            changes_of.setdefault(order_id, []).append(
                 (kind, quantity, unit_price, as_date(effective), seq)
             )
-        for order_id, changes in found.items():
+        for order_id, changes in changes_of.items():
             self.changes[order_id] = sorted(changes, key=itemgetter(4))
         for order_id, quantity, effective, seq in select_in(
             self.connection,
@@ -372,8 +368,8 @@ class CurrentLog:
             wanted,
         ):
             self.receipts.setdefault(order_id, []).append((quantity, as_date(effective), seq))
-        for receipts in self.receipts.values():
-            receipts.sort(key=itemgetter(2))
+        for order_receipts in self.receipts.values():
+            order_receipts.sort(key=itemgetter(2))
         documents = wanted
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:

@@ -31,7 +31,8 @@ from ledger.errors import LedgerError, Problem, UnapprovedError
 from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
-    from ledger.events import NewEvent, StoredEvent
+    from ledger.events import NewEvent
+    from ledger.stored import StoredEvent
 
 REPLAY_BATCH = 5000
 

@@ -1,241 +1,49 @@
-"""The event types of the ledger: strict pydantic payload models, the envelope, the type registry."""
+"""The event types of the ledger: strict pydantic payload models, the registry of models by
+type (PAYLOAD_TYPES), and an event as a caller proposes it (NewEvent).
+
+The field types the models are built from are in ledger.fields; an event as the log holds it is
+ledger.stored.StoredEvent; what each type means to the rest of the house (its checks, the
+regions it touches, its read-model rows) is its entry in ledger.kinds.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any, ClassVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
-from pydantic_core import CoreSchema, core_schema
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ledger.chain import canonical
+from ledger.dates import last_payment
 from ledger.errors import ValidationError
-from ledger.money import (
-    MAX_FRACTION_DIGITS,
-    MAX_INTEGER_DIGITS,
-    canonical_decimal,
-    parse_decimal,
-    parse_integer,
+from ledger.fields import (
+    FIELD_NAME_PATTERN,
+    Code,
+    Count,
+    Country,
+    Currency,
+    Day,
+    Digest,
+    Flag,
+    Fraction01,
+    Money,
+    Positive,
+    Text,
+    Uuid,
+    Year,
+    bounded_integer,
+    choice,
+    parse_actor,
+    parse_date,
+    parse_event_id,
+    parse_reason,
 )
-
-CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
-COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MAX_TEXT_LENGTH = 1000
-FIELD_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.]{1,64}")
-UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def native(schema: Callable[[], CoreSchema]):
-    """Give an exact validator a pydantic-core schema (made on first use) that accepts only
-    values the validator accepts, and gives the same value for each: the fast path of an import
-    (ledger.records) runs it in Rust instead of the function, and hands anything it refuses to
-    the function, whose message is the one reported."""
-
-    def mark(function):
-        function.native_schema = schema
-        return function
-
-    return mark
-
-
-def _anchored(pattern: re.Pattern) -> str:
-    """A pattern used with fullmatch, as a pydantic-core pattern (which searches)."""
-    return f"^(?:{pattern.pattern})$"
-
-
-def _string(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-@native(lambda: core_schema.str_schema(strict=True, pattern=_anchored(CODE_PATTERN)))
-def _code(value: object) -> str:
-    text = _string(value)
-    if not CODE_PATTERN.fullmatch(text):
-        raise ValueError(
-            f"{text[:70]!r} is not a valid code (letters, digits, '.', '_', '-'; at most 64)"
-        )
-    return text
-
-
-@native(lambda: core_schema.literal_schema(sorted(iso_codes()[0])))
-def _currency(value: object) -> str:
-    text = _string(value)
-    if not CURRENCY_PATTERN.fullmatch(text):
-        raise ValueError(f"{text[:20]!r} is not an ISO 4217 currency code (three capital letters)")
-    if text not in iso_codes()[0]:
-        raise ValueError(f"{text!r} is not an ISO 4217 currency code")
-    return text
-
-
-@native(lambda: core_schema.literal_schema(sorted(iso_codes()[1])))
-def _country(value: object) -> str:
-    text = _string(value)
-    if not COUNTRY_PATTERN.fullmatch(text):
-        raise ValueError(f"{text[:20]!r} is not an ISO 3166 country code (two capital letters)")
-    if text not in iso_codes()[1]:
-        raise ValueError(f"{text!r} is not an ISO 3166-1 alpha-2 country code")
-    return text
-
-
-@cache
-def iso_codes() -> tuple[frozenset[str], frozenset[str]]:
-    """The ISO 4217 currency codes and ISO 3166-1 alpha-2 country codes, from pycountry (which
-    follows the Debian iso-codes data), read once on first use."""
-    import pycountry
-
-    return (
-        frozenset(currency.alpha_3 for currency in pycountry.currencies),
-        frozenset(country.alpha_2 for country in pycountry.countries),
-    )
-
-
-def check_text(text: str) -> str:
-    """Free text: any characters a database can hold and UTF-8 can carry, within a sane length."""
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ValueError(f"is longer than {MAX_TEXT_LENGTH} characters")
-    if "\x00" in text:
-        raise ValueError("contains a NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("is not valid Unicode text") from None
-    return text
-
-
-# Text the fast path takes: no NUL and at least one ASCII letter or digit, so that it is surely
-# not blank by str.strip()'s idea of blank (which differs from a regex's \s); lone surrogates
-# are refused by pydantic-core itself.
-NATIVE_TEXT = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
-
-
-@native(
-    lambda: core_schema.str_schema(strict=True, max_length=MAX_TEXT_LENGTH, pattern=NATIVE_TEXT)
-)
-def _text(value: object) -> str:
-    text = check_text(_string(value))
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return text
-
-
-@native(
-    lambda: core_schema.chain_schema(
-        [
-            core_schema.str_schema(strict=True, pattern=_anchored(DATE_PATTERN)),
-            core_schema.date_schema(),
-        ]
-    )
-)
-def parse_date(value: object) -> date:
-    if isinstance(value, date) and type(value) is date:
-        return value
-    if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    shown = value[:30] if isinstance(value, str) else value
-    raise ValueError(f"{shown!r} is not a date (YYYY-MM-DD)")
-
-
-@native(lambda: core_schema.bool_schema(strict=True))
-def _boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ValueError("must be true or false")
-
-
-def _bounded_integer(low: int, high: int | None = None):
-    @native(lambda: core_schema.int_schema(strict=True, ge=low, le=high))
-    def check(value: object) -> int:
-        number = parse_integer(value)
-        if number < low:
-            raise ValueError(f"must be at least {low}")
-        if high is not None and number > high:
-            raise ValueError(f"must be at most {high}")
-        return number
-
-    return PlainValidator(check)
-
-
-# A decimal the fast path reads natively: plain notation, no sign, no leading zero, within
-# parse_decimal's limits on digits (20 before the point, 12 after) however it is normalized.
-PLAIN_DECIMAL = (
-    rf"^(?:0|[1-9][0-9]{{0,{MAX_INTEGER_DIGITS - 1}}})(?:\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
-)
-
-
-def _bounded_decimal(low: Decimal, high: Decimal | None = None, *, strict_low: bool = False):
-    def native_schema() -> CoreSchema:
-        # Decimal(text) and Decimal(int), as parse_decimal makes them, then the bounds; anything
-        # else (a JSON number read as a Decimal, say) goes to `check` itself.
-        bounds = core_schema.decimal_schema(
-            gt=low if strict_low else None, ge=None if strict_low else low, le=high
-        )
-        return core_schema.union_schema(
-            [
-                core_schema.chain_schema(
-                    [core_schema.str_schema(strict=True, pattern=PLAIN_DECIMAL), bounds]
-                ),
-                core_schema.chain_schema(
-                    [
-                        core_schema.int_schema(strict=True, ge=0, le=10**MAX_INTEGER_DIGITS - 1),
-                        bounds,
-                    ]
-                ),
-                core_schema.no_info_plain_validator_function(check),
-            ],
-            mode="left_to_right",
-        )
-
-    @native(native_schema)
-    def check(value: object) -> Decimal:
-        number = parse_decimal(value)
-        if strict_low and number <= low:
-            raise ValueError(f"must be greater than {low}")
-        if number < low:
-            raise ValueError(f"must be at least {low}")
-        if high is not None and number > high:
-            raise ValueError(f"must be at most {high}")
-        return number
-
-    return PlainValidator(check)
-
-
-def _choice(*options: str):
-    @native(lambda: core_schema.literal_schema(list(options)))
-    def check(value: object) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of {', '.join(options)}")
-        return value
-
-    return PlainValidator(check)
-
-
-Code = Annotated[str, PlainValidator(_code)]
-Currency = Annotated[str, PlainValidator(_currency)]
-Country = Annotated[str, PlainValidator(_country)]
-Text = Annotated[str, PlainValidator(_text)]
-Day = Annotated[date, PlainValidator(parse_date)]
-Flag = Annotated[bool, PlainValidator(_boolean)]
-# Quantities and units: far more than any order or lease holds, and well inside the 64-bit
-# integers the database stores them in (a larger one used to escape as a driver overflow).
-MAX_COUNT = 10**15
-Count = Annotated[int, _bounded_integer(1, MAX_COUNT)]
-Money = Annotated[Decimal, _bounded_decimal(Decimal(0))]
+from ledger.money import canonical_decimal
+from ledger.semantics.periods import CLOSED, REOPENED
 
 
 class Payload(BaseModel):
@@ -302,7 +110,7 @@ class FxRateSet(Payload):
     type: ClassVar[str] = "fx.rate_set"
     base: Currency
     quote: Currency
-    rate: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+    rate: Positive
 
     @model_validator(mode="after")
     def _distinct_pair(self) -> FxRateSet:
@@ -314,7 +122,7 @@ class FxRateSet(Payload):
 class BudgetRevised(Payload):
     type: ClassVar[str] = "budget.revised"
     region: Code
-    year: Annotated[int, _bounded_integer(2000, 2100)]
+    year: Year
     amount: Money
     currency: Currency | None = None
 
@@ -328,7 +136,7 @@ class OrderPlaced(Payload):
     quantity: Count
     unit_price: Money
     currency: Currency
-    purpose: Annotated[str, _choice("training", "inference", "other")] | None = None
+    purpose: Annotated[str, choice("training", "inference", "other")] | None = None
 
 
 class OrderAmended(Payload):
@@ -357,14 +165,12 @@ class LeaseSigned(Payload):
     sku: Code
     units: Count
     start: Day
-    months: Annotated[int, _bounded_integer(1, 600)]
+    months: Annotated[int, bounded_integer(1, 600)]
     monthly_payment: Money
     currency: Currency
 
     @model_validator(mode="after")
     def _schedule_fits_the_calendar(self) -> LeaseSigned:
-        from ledger.dates import last_payment
-
         try:
             last_payment(self.start, self.months)
         except ValueError as error:
@@ -383,7 +189,7 @@ class LeaseReviewed(Payload):
     lease: Code
     owner: Text
     operator: Text
-    outcome: Annotated[str, _choice("approved", "rejected")]
+    outcome: Annotated[str, choice("approved", "rejected")]
     reference: Text | None = None
 
 
@@ -407,17 +213,16 @@ POLICY_SETTINGS = {
 }
 # Settings with a default, filled in when absent (and stored, so the hash covers them).
 POLICY_DEFAULTS = {"basis": "value", "tolerance": Decimal(0)}
-Fraction01 = Annotated[Decimal, _bounded_decimal(Decimal(0), Decimal(1))]
 
 
 class PolicyChanged(Payload):
     type: ClassVar[str] = "policy.changed"
-    policy: Annotated[str, _choice(*POLICY_KINDS)]
+    policy: Annotated[str, choice(*POLICY_KINDS)]
     region: Code
-    mode: Annotated[str, _choice("warn", "block")] = "warn"
+    mode: Annotated[str, choice("warn", "block")] = "warn"
     enabled: Flag = True
     threshold: Fraction01 | None = None
-    basis: Annotated[str, _choice("value", "units")] | None = None
+    basis: Annotated[str, choice("value", "units")] | None = None
     supplier: Code | None = None
     sku: Code | None = None
     tolerance: Fraction01 | None = None
@@ -447,7 +252,7 @@ class PolicyChanged(Payload):
 class PeriodClosed(Payload):
     """The region's books are closed through `through` (SPEC §4.6)."""
 
-    type: ClassVar[str] = "period.closed"
+    type: ClassVar[str] = CLOSED
     region: Code
     through: Day
 
@@ -456,7 +261,7 @@ class PeriodReopened(Payload):
     """The region's books stay closed only through `through` (absent: not at all). The
     envelope's reason is required; the entry rules check it."""
 
-    type: ClassVar[str] = "period.reopened"
+    type: ClassVar[str] = REOPENED
     region: Code
     through: Day | None = None
 
@@ -550,7 +355,7 @@ class PaymentMade(Payload):
     type: ClassVar[str] = "payment.made"
     payment: Code
     invoice: Code
-    amount: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+    amount: Positive
 
 
 class BudgetTransferred(Payload):
@@ -560,8 +365,8 @@ class BudgetTransferred(Payload):
     type: ClassVar[str] = "budget.transferred"
     from_region: Code
     to_region: Code
-    year: Annotated[int, _bounded_integer(2000, 2100)]
-    amount: Annotated[Decimal, _bounded_decimal(Decimal(0), strict_low=True)]
+    year: Year
+    amount: Positive
 
     @model_validator(mode="after")
     def _two_regions(self) -> BudgetTransferred:
@@ -570,34 +375,15 @@ class BudgetTransferred(Payload):
         return self
 
 
-@native(lambda: core_schema.str_schema(strict=True, pattern=f"^{UUID_TEXT}$"))
-def _uuid(value: object) -> str:
-    text = _string(value)
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise ValueError(f"{text[:40]!r} is not a UUID") from None
-
-
-@native(lambda: core_schema.str_schema(strict=True, pattern="^[0-9a-f]{64}$"))
-def _digest(value: object) -> str:
-    text = _string(value)
-    if not re.fullmatch("[0-9a-f]{64}", text):
-        raise ValueError(f"{text[:70]!r} is not a digest (64 lower-case hex characters)")
-    return text
-
-
 class ApprovalGranted(Payload):
     """Four eyes: the exact version (digest) of one event (event_id) may pass the block-mode
     policies that would refuse it, when someone other than the approver records it."""
 
     type: ClassVar[str] = "approval.granted"
     approval: Code
-    event_id: Annotated[str, PlainValidator(_uuid)]
-    digest: Annotated[str, PlainValidator(_digest)]
+    event_id: Uuid
+    digest: Digest
 
-
-PERIOD_TYPES = (PeriodClosed.type, PeriodReopened.type)
 
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     model.type: model
@@ -656,40 +442,6 @@ def parse_payload(event_type: str, fields: dict[str, Any]) -> Payload:
         return model.model_validate(present)
     except pydantic.ValidationError as error:
         raise _describe(error) from None
-
-
-def parse_event_id(value: object) -> str:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    try:
-        return str(uuid.UUID(_string(value)))
-    except ValueError:
-        raise ValidationError(f"{str(value)[:40]!r} is not a UUID", "event_id") from None
-
-
-def parse_currency(value: object, field: str) -> str:
-    """A currency code given outside an event (a report's currency): ISO 4217, or an error
-    naming the option."""
-    try:
-        return _currency(value)
-    except ValueError as error:
-        raise ValidationError(str(error), field) from None
-
-
-def parse_reason(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    try:
-        return check_text(_string(value))
-    except ValueError as error:
-        raise ValidationError(str(error), "reason") from None
-
-
-def parse_actor(value: object) -> str:
-    try:
-        return _text(value)
-    except ValueError as error:
-        raise ValidationError(str(error), "actor") from None
 
 
 def approval_event_id(approval: str) -> str:
@@ -762,33 +514,3 @@ class NewEvent:
             reason=record.get("reason"),
             event_id=event_id,
         )
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as the log holds it: every envelope field, the payload in its stored form."""
-
-    seq: int
-    event_id: str
-    type: str
-    effective: date
-    recorded_at: str
-    actor: str
-    reason: str | None
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
-    # The version of the payload model that stored the payload (outside the hash).
-    version: int = 1
-
-    def typed_payload(self) -> Payload:
-        """The payload as the current model reads it: upcast from its stored version first."""
-        from ledger.upcasting import read_payload
-
-        return read_payload(self.type, self.version, self.payload)
-
-    def current_payload(self) -> dict[str, Any]:
-        """The stored payload brought to the current version of its type (still a dict)."""
-        from ledger.upcasting import upcast
-
-        return upcast(self.type, self.version, self.payload)

@@ -122,7 +122,7 @@ class _Loader:
                 raise _Diverged(seq, f"its {field} differs")
 
     def write(self) -> None:
-        from ledger.events import StoredEvent
+        from ledger.stored import StoredEvent
         from ledger.upcasting import infer_version
 
         batch, self.pending = self.pending, []

@@ -3,7 +3,7 @@ the payload models (tagged by `type`), with the exact parse of `NewEvent.from_re
 
 The validator is each model's own core schema with three changes, so that for every record it
 accepts it gives exactly the event `from_record` gives:
-- a Python validator that carries a `native_schema` (ledger.events.native) is replaced by that
+- a Python validator that carries a `native_schema` (ledger.fields.native) is replaced by that
   schema, which accepts a subset of what the function accepts and gives the same value;
 - null is refused (from_record reads a null field as an absent one, which may then take its
   default), and the envelope fields are ignored (they are validated beside it, and a record
@@ -25,17 +25,8 @@ import pydantic_core
 from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
 from ledger.errors import LedgerError
-from ledger.events import (
-    ENVELOPE_FIELDS,
-    MAX_TEXT_LENGTH,
-    NATIVE_TEXT,
-    PAYLOAD_TYPES,
-    UUID_TEXT,
-    NewEvent,
-    Payload,
-    parse_actor,
-    parse_date,
-)
+from ledger.events import ENVELOPE_FIELDS, PAYLOAD_TYPES, NewEvent, Payload
+from ledger.fields import MAX_TEXT_LENGTH, NATIVE_TEXT, UUID_TEXT, parse_actor, parse_date
 
 # The envelope as the fast path takes it: an event_id already in the form str(uuid.UUID())
 # writes, free text as the exact checks accept it, and null or "" only where they mean absent.

@@ -26,11 +26,12 @@ from ledger.current import CurrentLog
 from ledger.dates import as_date
 from ledger.db import database_error, write_transaction
 from ledger.errors import ClockError, ConflictError, IntegrityError
-from ledger.events import NewEvent, StoredEvent
+from ledger.events import NewEvent
 from ledger.log import LOG_COLUMNS, chain_head, log_rows
 from ledger.money import canonical_decimal
 from ledger.projections.apply import OrderBuckets, read_model_rows
 from ledger.sql import for_driver, markers, select_in
+from ledger.stored import StoredEvent
 
 Check = Callable[[CurrentLog, NewEvent], None]
 # Rows gathered before they are written: a batch of an import, or fewer.

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, func, select
 
 from ledger import schema
 from ledger.errors import IntegrityError, LedgerError
-from ledger.events import StoredEvent
 from ledger.projections.apply import OrderBuckets
+from ledger.stored import StoredEvent
 
 REPLAY_BATCH = 5000
 

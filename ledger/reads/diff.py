@@ -19,19 +19,13 @@ from sqlalchemy import Connection, select
 
 from ledger import schema
 from ledger.dates import as_date
+from ledger.kinds import touches
 from ledger.money import format_amount
 from ledger.reads.budget import budget_rows
 from ledger.reads.commitments import commitment_rows
 from ledger.reads.regions import region_rows
 from ledger.reads.spend import spend_rows
-from ledger.semantics.periods import (
-    CLOSED,
-    PERIOD_TYPES,
-    PeriodState,
-    next_state,
-    period_states,
-    touches,
-)
+from ledger.semantics.periods import CLOSED, PERIOD_TYPES, PeriodState, next_state, period_states
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
 

@@ -13,15 +13,14 @@ from ledger import schema
 from ledger.reads.limits import Knowledge
 
 LOG_BATCH = 1000  # rows per fetch while the log streams
-# The payload fields that name a document, for `log --id`.
-DOCUMENT_FIELDS = ("order", "lease", "receipt", "invoice", "payment")
 
 
 def names_document(connection: Connection, document: str) -> ColumnElement[bool]:
     """The condition of `log --id DOCUMENT`: the payload names it in one of its document fields."""
+    from ledger.kinds import ID_FIELDS  # each event type names the code fields of its subject
     from ledger.reads.touching import payload_has
 
-    return or_(*(payload_has(connection, field, document) for field in DOCUMENT_FIELDS))
+    return or_(*(payload_has(connection, field, document) for field in ID_FIELDS))
 
 
 def log_listing(

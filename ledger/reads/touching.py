@@ -19,24 +19,13 @@ from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from ledger import schema
 from ledger.chain import canonical
+from ledger.kinds import THROUGH_THE_LOG, touches
 from ledger.reads.diff import KnownDocuments
-from ledger.semantics.periods import RATE_TYPE, touches
+from ledger.semantics.periods import RATE_TYPE
 from ledger.upcasting import upcast
 
 # The types whose payload names the region(s) it is about.
 NAMING_FIELDS = ("region", "from_region", "to_region")
-# The types that touch a region through the log (a document, a currency, a supplier).
-THROUGH_THE_LOG = (
-    "order.amended",
-    "order.cancelled",
-    "goods.received",
-    "lease.terminated",
-    "lease.reviewed",
-    "invoice.received",
-    "invoice.voided",
-    "payment.made",
-    "supplier.updated",
-)
 
 
 def payload_has(connection: Connection, field: str, code: str) -> ColumnElement[bool]:

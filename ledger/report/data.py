@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from ledger.events import parse_currency
+from ledger.fields import parse_currency
 from ledger.reads.compliance import STATUS_ORDER, compliance_rows
 from ledger.reads.group import group_rows
 from ledger.reads.limits import as_of_date

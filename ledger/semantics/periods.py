@@ -1,7 +1,9 @@
-"""Closed periods (SPEC §4.6): closed-through dates in log order, and which regions an event touches.
+"""Closed periods (SPEC §4.6): closed-through dates in log order, and the rules by which an event
+touches regions.
 
 Pure functions over values already read: the entry guard (ledger.rules, through ledger.current),
-`period list`, and the restatement diffs all call these, so the rule lives in one place.
+`period list`, `log --region` and the restatement diffs all call these (each event type names
+its touch rule in ledger.kinds), so the rule lives in one place.
 """
 
 from __future__ import annotations
@@ -68,85 +70,69 @@ def _one(region: str | None) -> tuple[str, ...]:
     return (region,) if region else ()
 
 
-def _named(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return (payload["region"],)
+# How an event finds the regions it touches: each event type names one of these rules in its
+# entry of the registry (ledger.kinds), which has no default, so that no type touches nothing by
+# being forgotten. (Tuples, not sets: a rule runs for every event appended.)
+TouchRule = Callable[[Mapping, Lookups], tuple[str, ...]]
 
 
-def _of_order(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return _one(log.order_region(payload["order"]))
-
-
-def _of_lease(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return _one(log.lease_region(payload["lease"]))
-
-
-def _of_invoice(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return _one(log.invoice_region(payload["invoice"]))
-
-
-def _of_billed_document(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    if payload.get("order") is not None:
-        return _of_order(payload, log)
-    return _of_lease(payload, log)
-
-
-def _of_rate(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    # A pair's two currencies differ, so no region is named twice.
-    return (*log.currency_regions(payload["base"]), *log.currency_regions(payload["quote"]))
-
-
-def _of_transfer(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return (payload["from_region"], payload["to_region"])
-
-
-def _of_supplier(payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    return tuple(sorted(set(log.supplier_regions(payload["supplier"]))))
-
-
-def _none(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+def no_region(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """Region openings, supplier registrations, approvals and period events touch none."""
     return ()
 
 
-# Every event type, and how to find the regions it touches. A type missing here is refused by
-# `touches` (and a test walks the registry of payload models against it): a type that silently
-# touched no region would slip past closed books.
-TOUCHES: dict[str, Callable[[Mapping, Lookups], tuple[str, ...]]] = {
-    "region.opened": _none,
-    "supplier.registered": _none,
-    "approval.granted": _none,
-    CLOSED: _none,
-    REOPENED: _none,
-    "order.placed": _named,
-    "lease.signed": _named,
-    "budget.revised": _named,
-    "policy.changed": _named,
-    "region.updated": _named,
-    "order.amended": _of_order,
-    "order.cancelled": _of_order,
-    "goods.received": _of_order,
-    "lease.terminated": _of_lease,
-    "lease.reviewed": _of_lease,
-    "invoice.received": _of_billed_document,
-    "invoice.voided": _of_invoice,
-    "payment.made": _of_invoice,
-    RATE_TYPE: _of_rate,
-    "budget.transferred": _of_transfer,
-    "supplier.updated": _of_supplier,
-}
+def own_region(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """The region the payload names."""
+    return (payload["region"],)
 
 
-def touches(event_type: str, payload: Mapping, log: Lookups) -> tuple[str, ...]:
-    """The regions an event touches (each once): its payload's region (or both regions of a
-    transfer); the region of the order, lease or invoice it changes, receives, bills, voids or
-    pays; for a rate, every region whose currency is the base or the quote; for a supplier's
-    update, every region with an order or lease of that supplier. Region openings, supplier
-    registrations, approvals and period events touch none. (Tuples, not sets: this runs for
-    every event appended.)"""
-    try:
-        rule = TOUCHES[event_type]
-    except KeyError:
-        raise LookupError(f"no rule says which regions a {event_type!r} event touches") from None
-    return rule(payload, log)
+def region_of_order(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """The region of the order it changes or receives."""
+    return _one(log.order_region(payload["order"]))
+
+
+def region_of_lease(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    return _one(log.lease_region(payload["lease"]))
+
+
+def region_of_invoice(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """The region of the invoice it voids or pays."""
+    return _one(log.invoice_region(payload["invoice"]))
+
+
+def region_of_billed_document(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """The region of the order or lease it bills."""
+    if payload.get("order") is not None:
+        return region_of_order(payload, log)
+    return region_of_lease(payload, log)
+
+
+def regions_of_rate(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """Every region whose currency is the base or the quote (a pair's two currencies differ, so
+    no region is named twice)."""
+    return (*log.currency_regions(payload["base"]), *log.currency_regions(payload["quote"]))
+
+
+def regions_of_transfer(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    return (payload["from_region"], payload["to_region"])
+
+
+def regions_of_supplier(payload: Mapping, log: Lookups) -> tuple[str, ...]:
+    """Every region with an order or lease of the supplier (its master data changes there)."""
+    return tuple(sorted(set(log.supplier_regions(payload["supplier"]))))
+
+
+# The rules that reach a region through the log (a document, a supplier), not through the
+# payload's own fields: `log --region` keeps every event of a type with one of these.
+THROUGH_THE_LOG: frozenset[TouchRule] = frozenset(
+    (
+        region_of_order,
+        region_of_lease,
+        region_of_invoice,
+        region_of_billed_document,
+        regions_of_supplier,
+    )
+)
 
 
 def closed_against(

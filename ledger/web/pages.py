@@ -22,6 +22,7 @@ from ledger import views
 from ledger.app import Knowledge
 from ledger.errors import LedgerError
 from ledger.money import round_half_up
+from ledger.reads.compliance import STATUS_ORDER
 from ledger.reads.limits import as_of_date
 from ledger.views import AMOUNT, FRACTION, OptionError, cell
 
@@ -33,7 +34,6 @@ TEMPLATES = Environment(
 )
 # matplotlib's state (rcParams, font cache) is shared by the threads serving requests.
 CHARTS = threading.Lock()
-STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
 LOG_PAGE = 50
 DOCUMENT_PAGE = 200
 # Compliance rows whose subject is a budget year, not an order or lease.
