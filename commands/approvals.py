@@ -8,8 +8,7 @@ import sys
 
 import click
 
-from commands.lists import _limits_only
-from commands.options import DATE, UUID
+from commands.options import DATE, UUID, limits_only
 from commands.output import PLAIN, TEXT, output_options, render
 
 APPROVAL_COLUMNS = [
@@ -93,7 +92,7 @@ def approval():
 
 
 @approval.command("list")
-@_limits_only
+@limits_only
 @output_options
 @click.pass_obj
 def approval_list(obj, as_of, known_at, upto_seq, fmt, output):

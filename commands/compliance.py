@@ -5,27 +5,13 @@ from __future__ import annotations
 import click
 
 from commands.options import knowledge_options
-from commands.output import BOOL, PLAIN, output_options, render
-from commands.record import policy
+from commands.output import output_options
 from commands.views import show
 from ledger.errors import LedgerError
 from ledger.views import VIEWS
 
 # The columns of the compliance view (ledger/views.py), for the demo too.
 COMPLIANCE_COLUMNS = VIEWS["compliance"].columns
-POLICY_COLUMNS = [
-    ("policy", PLAIN),
-    ("region", PLAIN),
-    ("subject", PLAIN),
-    ("mode", PLAIN),
-    ("enabled", BOOL),
-    ("threshold", PLAIN),
-    ("basis", PLAIN),
-    ("since", PLAIN),
-    ("changed", PLAIN),
-    ("seq", PLAIN),
-    ("tolerance", PLAIN),
-]
 
 
 class PolicyViolations(LedgerError):
@@ -65,27 +51,6 @@ def compliance(obj, strict, as_of, known_at, upto_seq, region, fmt, output):
         raise PolicyViolations(
             f"{violations} policy violation{'s' if violations != 1 else ''} (--strict)"
         )
-
-
-@policy.command("list")
-@knowledge_options
-@output_options
-@click.pass_obj
-def policy_list(obj, as_of, known_at, upto_seq, region, fmt, output):
-    """Every policy set by the as-of date, enabled or not, with its settings then.
-
-    `since` is the policy's effective date (enabled without a break; empty while it is
-    switched off); `changed` and `seq` name the change that gave the current settings.
-
-    \b
-    Example:
-      ledger policy list --as-of 2025-09-01 --region CN
-    """
-    ledger = obj.ledger
-    ledger.check_region(region)
-    knowledge = obj.knowledge(known_at, upto_seq)
-    rows = ledger.policies(as_of=as_of, region=region, knowledge=knowledge)
-    render(rows, POLICY_COLUMNS, fmt, output)
 
 
 COMMANDS = [compliance]

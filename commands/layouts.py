@@ -200,7 +200,19 @@ def _remaining_went_negative(row: Row, name: str) -> bool:
 
 @cache
 def _layouts() -> list[tuple[tuple[str, ...], Layout]]:
-    from commands import approvals, compliance, diff, lists, period, query, spend
+    from commands import (
+        approvals,
+        budget,
+        compliance,
+        diff,
+        fx,
+        invoice,
+        period,
+        policy,
+        query,
+        region,
+        supplier,
+    )
     from commands.audit import LOG_COLUMNS
 
     money = ("region", "year", "currency")
@@ -216,7 +228,7 @@ def _layouts() -> list[tuple[tuple[str, ...], Layout]]:
         (query.SHARE_COLUMNS, Layout(keys=("region", "supplier"), arrange=_domestic_subtotals)),
         (compliance.COMPLIANCE_COLUMNS, Layout(keys=("policy", "region", "subject"))),
         (
-            compliance.POLICY_COLUMNS,
+            policy.POLICY_COLUMNS,
             Layout(
                 keys=("policy", "region"),
                 labels={"enabled": "on", "threshold": "thresh", "tolerance": "tol"},
@@ -250,12 +262,12 @@ def _layouts() -> list[tuple[tuple[str, ...], Layout]]:
             ),
         ),
         (diff.EVENT_DIFF_COLUMNS, Layout(keys=("seq",))),
-        (lists.REGION_COLUMNS, Layout(keys=("region",))),
-        (lists.SUPPLIER_COLUMNS, Layout(keys=("supplier",))),
-        (lists.FX_COLUMNS, Layout(keys=("base", "quote"))),
-        (lists.BUDGET_COLUMNS, Layout(keys=("region", "year"))),
-        (lists.TRANSFER_COLUMNS, Layout(keys=("from_region", "to_region", "year"))),
-        (spend.INVOICE_COLUMNS, Layout(keys=("invoice", "currency"))),
+        (region.REGION_COLUMNS, Layout(keys=("region",))),
+        (supplier.SUPPLIER_COLUMNS, Layout(keys=("supplier",))),
+        (fx.FX_COLUMNS, Layout(keys=("base", "quote"))),
+        (budget.BUDGET_COLUMNS, Layout(keys=("region", "year"))),
+        (budget.TRANSFER_COLUMNS, Layout(keys=("from_region", "to_region", "year"))),
+        (invoice.INVOICE_COLUMNS, Layout(keys=("invoice", "currency"))),
         (approvals.APPROVAL_COLUMNS, Layout(keys=("approval",))),
         (period.PERIOD_COLUMNS, Layout(keys=("region",))),
         (period.HISTORY_COLUMNS, Layout(keys=("region", "seq"))),

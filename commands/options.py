@@ -150,3 +150,10 @@ def resolve_knowledge(ledger, known_at, upto_seq):
     if known_at is not None and upto_seq is not None:
         raise click.UsageError("give --known-at or --upto-seq, not both")
     return ledger.knowledge(known_at=known_at, upto_seq=upto_seq)
+
+
+def limits_only(function):
+    """knowledge_options without --region: for lists where a region filter means nothing."""
+    function = knowledge_options(function)
+    function.__click_params__ = [p for p in function.__click_params__ if p.name != "region"]
+    return function

@@ -6,7 +6,7 @@ import click
 
 from commands.options import DATE, UUID, knowledge_options, recording_options
 from commands.output import PLAIN, TEXT, output_options, render
-from commands.record import _record
+from commands.recording import record_event
 
 PERIOD_COLUMNS = [
     ("region", PLAIN),
@@ -62,7 +62,7 @@ def period_close(ctx, region_code, through, effective, reason, event_id):
     Example:
       ledger period close CN --through 2025-06-30 --effective 2025-07-05
     """
-    _record(
+    record_event(
         ctx,
         "period.closed",
         {"region": region_code, "through": through},
@@ -99,7 +99,7 @@ def period_reopen(ctx, region_code, through, reason, effective, event_id):
       ledger period reopen CN --through 2025-01-31 --reason "FX restatement" \\
         --effective 2025-04-06
     """
-    _record(
+    record_event(
         ctx,
         "period.reopened",
         {"region": region_code, "through": through},

@@ -1,4 +1,4 @@
-"""The money after the promise: goods received, invoices (record, void, list) and payments."""
+"""Supplier invoices: `invoice record`, `invoice void` and `invoice list`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 
 from commands.options import DATE, DECIMAL, INTEGER, knowledge_options, recording_options
 from commands.output import AMOUNT, PLAIN, output_options, render
-from commands.record import _record
+from commands.recording import record_event
 
 INVOICE_COLUMNS = [
     ("invoice", PLAIN),
@@ -21,42 +21,6 @@ INVOICE_COLUMNS = [
     ("effective", PLAIN),
     ("seq", PLAIN),
 ]
-
-
-@click.group()
-def receipt():
-    """Goods received against an order.
-
-    \b
-    Example:
-      ledger receipt record R-1 --order PO-1 --quantity 6 --effective 2025-04-10
-    """
-
-
-@receipt.command("record")
-@click.argument("receipt_id", metavar="RECEIPT")
-@click.option("--order", "order_id", required=True, metavar="O", help="The order received.")
-@click.option("--quantity", required=True, type=INTEGER, metavar="Q", help="Units received.")
-@click.option("--reference", help="A delivery note or other evidence.")
-@recording_options
-@click.pass_context
-def receipt_record(ctx, receipt_id, order_id, quantity, reference, effective, reason, event_id):
-    """Record that QUANTITY units of an order arrived (more than ordered is accepted, and
-    three-way match flags it).
-
-    \b
-    Example:
-      ledger receipt record R-1 --order PO-1 --quantity 6 --reference DN-4711 \\
-        --effective 2025-04-10
-    """
-    _record(
-        ctx,
-        "goods.received",
-        {"receipt": receipt_id, "order": order_id, "quantity": quantity, "reference": reference},
-        effective,
-        reason,
-        event_id,
-    )
 
 
 @click.group()
@@ -83,7 +47,7 @@ def invoice():
 @click.option("--due", type=DATE, metavar="DATE", help="When the invoice falls due.")
 @recording_options
 @click.pass_context
-def invoice_record(
+def invoicerecord_event(
     ctx,
     invoice_id,
     supplier,
@@ -113,7 +77,7 @@ def invoice_record(
         raise click.UsageError("--order needs --quantity Q (the units billed)")
     if lease_id is not None and quantity is not None:
         raise click.UsageError("--quantity is for an order; an invoice for a lease has none")
-    _record(
+    record_event(
         ctx,
         "invoice.received",
         {
@@ -144,7 +108,7 @@ def invoice_void(ctx, invoice_id, effective, reason, event_id):
     Example:
       ledger invoice void INV-3 --effective 2025-05-01 --reason "billed twice"
     """
-    _record(ctx, "invoice.voided", {"invoice": invoice_id}, effective, reason, event_id)
+    record_event(ctx, "invoice.voided", {"invoice": invoice_id}, effective, reason, event_id)
 
 
 @invoice.command("list")
@@ -172,41 +136,4 @@ def invoice_list(obj, as_of, known_at, upto_seq, region, fmt, output):
     )
 
 
-@click.group()
-def payment():
-    """Payments of invoices.
-
-    \b
-    Example:
-      ledger payment record P-1 --invoice INV-1 --amount 248000 \\
-        --effective 2025-05-06
-    """
-
-
-@payment.command("record")
-@click.argument("payment_id", metavar="PAYMENT")
-@click.option("--invoice", "invoice_id", required=True, metavar="I", help="The invoice paid.")
-@click.option(
-    "--amount", required=True, type=DECIMAL, metavar="A", help="In the invoice's currency."
-)
-@recording_options
-@click.pass_context
-def payment_record(ctx, payment_id, invoice_id, amount, effective, reason, event_id):
-    """Record a payment of an invoice (all payments of it together at most its amount).
-
-    \b
-    Example:
-      ledger payment record P-1 --invoice INV-1 --amount 248000 \\
-        --effective 2025-05-06
-    """
-    _record(
-        ctx,
-        "payment.made",
-        {"payment": payment_id, "invoice": invoice_id, "amount": amount},
-        effective,
-        reason,
-        event_id,
-    )
-
-
-COMMANDS = [receipt, invoice, payment]
+COMMANDS = [invoice]
