@@ -28,7 +28,7 @@ DEMO_CORRECTION_EVENT = "b09249fc-0f05-5436-9c5e-5adf3d344a9a"  # the back-dated
 
 
 def _refuse_bound_actors(ledger) -> None:
-    """The demo's events carry the actors of its story, which bound actors refuse (SPEC §5)."""
+    """The demo's events carry the actors of its story, which bound actors refuse."""
     from ledger.errors import LedgerError
     from ledger.privileges import role_rules
 

@@ -1,4 +1,4 @@
-"""Four eyes (SPEC §4.9): `ledger approve` lets one exact version of one event through the
+"""Four eyes: `ledger approve` lets one exact version of one event through the
 block-mode policies that refuse it; `ledger approval list` shows every approval."""
 
 from __future__ import annotations

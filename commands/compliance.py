@@ -1,4 +1,4 @@
-"""Compliance (SPEC §4.5, §5): the report per enabled policy, and `ledger policy list`."""
+"""Compliance: the report per enabled policy, and `ledger policy list`."""
 
 from __future__ import annotations
 

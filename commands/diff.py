@@ -1,4 +1,4 @@
-"""Restatements (SPEC §4.6, §5): the same report at two knowledge limits, and the events between."""
+"""Restatements: the same report at two knowledge limits, and the events between."""
 
 from __future__ import annotations
 

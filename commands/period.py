@@ -1,4 +1,4 @@
-"""Closing the books (SPEC §4.6): `period close`, `period reopen` and `period list`."""
+"""Closing the books: `period close`, `period reopen` and `period list`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Point-in-time queries: budget, commitments, shares, spend (SPEC §5), as of a date and a
+"""Point-in-time queries: budget, commitments, shares, spend, as of a date and a
 knowledge limit."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`ledger serve`: the web view — read-only pages and a JSON API (SPEC §5 "The web view")."""
+"""`ledger serve`: the web view — read-only pages and a JSON API."""
 
 from __future__ import annotations
 

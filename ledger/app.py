@@ -175,7 +175,7 @@ class Ledger:
         event_id: str | None = None,
     ) -> Appended:
         """Append one event; returns its seq (or the existing one when already recorded). An
-        approval without an event_id gets the one made from its approval id (SPEC §5)."""
+        approval without an event_id gets the one made from its approval id."""
         from ledger.events import ApprovalGranted, NewEvent, approval_event_id
 
         if event_id is None and type == ApprovalGranted.type:
@@ -251,7 +251,7 @@ class Ledger:
         return self._read(head)
 
     def export_events(self, out: IO[str], *, upto_seq: int | None = None) -> int:
-        """Write the log as CSV (SPEC §5), a page at a time; returns the number of rows."""
+        """Write the log as CSV, a page at a time; returns the number of rows."""
         from ledger.chain import EXPORT_COLUMNS
         from ledger.io import export_lines, write_csv
         from ledger.log import log_pages
@@ -532,7 +532,7 @@ class Ledger:
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
         """Budget, committed, received, invoiced, paid, open, payable and remaining per region
-        for one year, as of a date (SPEC §4.7)."""
+        for one year, as of a date."""
         from ledger.reads.spend import spend_rows
 
         return self._read_year(spend_rows, as_of, year, region=region, upto_seq=knowledge.upto_seq)
@@ -599,7 +599,7 @@ class Ledger:
         region: str | None = None,
         knowledge: Knowledge = Knowledge(),
     ) -> list[dict[str, Any]]:
-        """One or more rows per enabled policy in force at the as-of date (SPEC §4.5)."""
+        """One or more rows per enabled policy in force at the as-of date."""
         from ledger.reads.compliance import compliance_rows
 
         return self._read(
@@ -635,7 +635,7 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
-    # -- master data (SPEC §5 lists) ----------------------------------------------------------
+    # -- master data ----------------------------------------------------------
 
     def regions(
         self,
@@ -714,7 +714,7 @@ class Ledger:
     ) -> Appended:
         """Record approval.granted for one version (digest) of the event `event_id`. The approval
         id defaults to one made from the event id; the approval's own envelope event_id follows
-        from the approval id (SPEC §5), so the same approval recorded twice adds nothing."""
+        from the approval id, so the same approval recorded twice adds nothing."""
         from ledger.events import approval_event_id
         from ledger.fields import parse_event_id
 
@@ -730,7 +730,7 @@ class Ledger:
         )
 
     def digest(self, event: NewEvent) -> str:
-        """digest(E) of SPEC §4.9: what an approval of this event must name."""
+        """The digest of an event: what an approval of this event must name."""
         from ledger.rules import digest_of
 
         return digest_of(event)
@@ -755,7 +755,7 @@ class Ledger:
             upto_seq=knowledge.upto_seq,
         )
 
-    # -- closed periods and restatements (SPEC §4.6) --------------------------------------------
+    # -- closed periods and restatements --------------------------------------------
 
     def periods(
         self,

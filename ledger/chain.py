@@ -1,4 +1,4 @@
-"""The tamper-evident hash chain: canonical JSON and the hash of each event (SPEC §2.2 lives here)."""
+"""The tamper-evident hash chain: canonical JSON and the hash of each event."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ HASHED_FIELDS = (
 # What `export events` writes: the hashed fields, then the chain's two links.
 EXPORT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 SEQ_CELL = re.compile(r"[1-9][0-9]*")
-# The envelope's formats (SPEC §2): an event_id as str(uuid.UUID) writes it, dates as
+# The envelope's formats: an event_id as str(uuid.UUID) writes it, dates as
 # YYYY-MM-DD, recorded_at as YYYY-MM-DDTHH:MM:SS.ffffffZ (fixed width, so text order is time order).
 UUID_CELL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DATE_CELL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -44,7 +44,7 @@ CLOCK_SKEW = timedelta(seconds=1)
 def canonical(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 kept as is: what an auditor's json.dumps writes too.
 
-    orjson writes the same bytes for the values of SPEC §2.2 (strings, integers, booleans, null,
+    orjson writes the same bytes for the values (strings, integers, booleans, null,
     lists and objects of them; tests/test_canonical_properties.py holds it to that) several times
     faster. Anything else is left to json.dumps, which is the definition: floats (orjson spells
     some differently), integers beyond 64 bits, lone surrogates and non-string keys (orjson
@@ -164,7 +164,7 @@ def chain_hash(
 
 
 def event_digest(type: str, effective: str, payload: dict[str, Any]) -> str:
-    """digest(E) of SPEC §4.9: sha256_hex(canonical({"type", "effective", "payload"})), the
+    """The digest of an event: sha256_hex(canonical({"type", "effective", "payload"})), the
     payload in its stored form (defaults filled). It names one version of one event: what an
     approval is bound to. `effective` is the date as text (YYYY-MM-DD)."""
     text = canonical({"type": type, "effective": effective, "payload": payload})
@@ -172,7 +172,7 @@ def event_digest(type: str, effective: str, payload: dict[str, Any]) -> str:
 
 
 class EnvelopeCheck:
-    """The envelope's formats of SPEC §2, row after row: event_id a UUID, type a known type,
+    """The envelope's formats, row after row: event_id a UUID, type a known type,
     effective a real date, recorded_at in its format and not later than the moment the check
     began (within CLOCK_SKEW). Each call gives the problem of one row, or None. Cheap per row:
     patterns, and a date parsed once per distinct day."""
@@ -305,7 +305,7 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
         elif recorded_at < last_recorded:
             problem = "recorded_at goes back in time"
         elif not is_canonical(payload):
-            problem = "the payload is not canonical JSON (SPEC §2.2)"
+            problem = "the payload is not canonical JSON (sorted keys, no spaces)"
         else:
             problem = envelope_problem(event_id, type_, effective, recorded_at)
         if problem is not None:
@@ -316,7 +316,7 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
 
 
 def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, Any]]:
-    """The envelopes of an export of `ledger export events` (SPEC §2.3, §5), each yielded only
+    """The envelopes of an export of `ledger export events`, each yielded only
     once it verifies: header exactly the export's columns, ten cells a row, seq cells plain ASCII
     digits reading 1, 2, 3 …, actor and reason cells exactly as the formula guard writes them
     (undone here, an empty reason is null), each payload cell exactly canonical(json.loads(cell)),

@@ -1,4 +1,4 @@
-"""`verify --deep`: every event of the log re-checked against the entry rules (SPEC §3.1).
+"""`verify --deep`: every event of the log re-checked against the entry rules.
 
 The hash chain proves that nothing changed since an event was appended, not that the event was
 valid: a writer who computes hashes itself can append a quantity of -5 or an order in a region
@@ -168,7 +168,7 @@ def _stored_form(payload: dict, stored: StoredEvent, event) -> str | None:
             if canonical(written.get(name)) != canonical(payload.get(name))
         )
         named = fields[0] if fields and fields[0].isidentifier() else "payload"
-        return f"{named}: not in the form an append stores for {stored.type} (SPEC §2.2)"
+        return f"{named}: not in the form an append stores for {stored.type}"
     if event.event_id != stored.event_id:
         return "event_id: not a UUID in its stored form"
     if event.reason != stored.reason or event.actor != stored.actor:

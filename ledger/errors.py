@@ -24,7 +24,7 @@ class BlockedError(ValidationError):
 
 
 class UnapprovedError(BlockedError):
-    """A block-mode rejection that no matching approval lifts (SPEC §4.9). The line names the
+    """A block-mode rejection that no matching approval lifts. The line names the
     policy's refusal, the event's event_id and digest, and how to make it go through: an
     approval by someone else, then the same event again under that event_id. `why` says why an
     approval that names the event does not lift it (another version, or the approver's own)."""

@@ -56,7 +56,7 @@ class Payload(BaseModel):
     version: ClassVar[int] = 1
 
     def canonical(self) -> dict[str, Any]:
-        """The stored form (SPEC §2.2): decimals as plain strings, dates as strings, optional
+        """The stored form: decimals as plain strings, dates as strings, optional
         fields without a value left out."""
         stored: dict[str, Any] = {}
         # The fields' values, as iterating the model gives them (extra fields are forbidden),
@@ -80,7 +80,7 @@ class Payload(BaseModel):
         return (_restore_payload, (type(self), self.__getstate__()))
 
     def canonical_text(self) -> str:
-        """The stored payload text: canonical JSON (SPEC §2.2) of `canonical()`."""
+        """The stored payload text: canonical JSON of `canonical()`."""
         return canonical(self.canonical())
 
 
@@ -250,7 +250,7 @@ class PolicyChanged(Payload):
 
 
 class PeriodClosed(Payload):
-    """The region's books are closed through `through` (SPEC §4.6)."""
+    """The region's books are closed through `through`."""
 
     type: ClassVar[str] = CLOSED
     region: Code

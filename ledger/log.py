@@ -15,7 +15,7 @@ from ledger.chain import EXPORT_COLUMNS, GENESIS_HASH
 from ledger.errors import IntegrityError
 from ledger.sql import keyset_pages, marker
 
-# A stored row is read in the columns of an export (SPEC §2.3 and §5 name the same ten).
+# A stored row is read in the columns of an export (the export has the same ten).
 LOG_COLUMNS = EXPORT_COLUMNS
 # The types each column must hold as read (SQLite stores whatever a writer of the file gave it).
 COLUMN_TYPES = (

@@ -245,7 +245,7 @@ def _set_privileges(connection: Connection, role: str, schema_name: str, kind: s
         connection.execute(text(statement))
 
 
-# -- controllers and bound actors (SPEC §4.9) -----------------------------------------------------
+# -- controllers and bound actors -----------------------------------------------------
 #
 # Both are triggers on `events`, installed by the owner of the ledger's tables (who alone can
 # drop or disable them: a writer holds no right on the table but SELECT and INSERT). They judge

@@ -1,4 +1,4 @@
-"""Validation at entry (SPEC §3.1): an event must fit what the log already knows at its date —
+"""Validation at entry: an event must fit what the log already knows at its date —
 references and lifecycle, closed books (§4.6) and block-mode policies (§4.5).
 
 Each type's own checks are its entry in the registry (ledger.kinds); this module runs them in
@@ -45,7 +45,7 @@ def check_event(current: CurrentLog, event: NewEvent) -> None:
         lift_or_refuse(current, event, blocked)
 
 
-# -- approvals (SPEC §4.9) ------------------------------------------------------------------------
+# -- approvals ------------------------------------------------------------------------
 
 
 def digest_of(event: NewEvent) -> str:

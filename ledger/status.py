@@ -39,7 +39,7 @@ class Status:
     # On a standby: how far it has replayed the primary's WAL.
     replay_lsn: str | None = None
     replayed_at: str | None = None
-    # PostgreSQL (SPEC §4.9): the controllers (None: the database checks none) and whether the
+    # PostgreSQL: the controllers (None: the database checks none) and whether the
     # database binds actors to login roles; both None on SQLite.
     controllers: tuple[str, ...] | None = None
     actors_bound: bool | None = None

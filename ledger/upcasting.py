@@ -88,7 +88,7 @@ def read_payload(event_type: str, version: int, payload: dict[str, Any]) -> Payl
 
 def infer_version(event_type: str, payload: dict[str, Any]) -> int:
     """The version of a payload whose version was not kept (a row of an audit export, whose
-    columns SPEC §5 fixes): the newest one from which it upcasts to a valid payload. An
+    columns have no version): the newest one from which it upcasts to a valid payload. An
     evolution must therefore change a payload's shape (a field renamed, added or dropped), not
     only the meaning of a field, for an export of it to be restored exactly."""
     current = current_version(event_type)

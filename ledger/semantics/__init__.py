@@ -1,1 +1,1 @@
-"""The SPEC §4 rules as pure functions over values already read (no SQL)."""
+"""The rules of the domain as pure functions over values already read (no SQL)."""

@@ -1,4 +1,4 @@
-"""Budget of a region and year (SPEC §4.4): revisions set it, transfers move it between regions.
+"""Budget of a region and year: revisions set it, transfers move it between regions.
 
 The budget is a fold over the region's budget events for the year in (effective, seq) order: a
 `budget.revised` sets it to its amount, a `budget.transferred` out of the region lowers it by
@@ -47,7 +47,7 @@ class Transfer:
 @dataclass(frozen=True)
 class Budget:
     """budget(R, Y) as of a date: amount in R's currency (exact); recorded when a revision
-    counts (SPEC's "a budget is recorded")."""
+    counts (a budget counts as recorded)."""
 
     amount: Fraction
     recorded: bool

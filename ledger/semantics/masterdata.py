@@ -1,4 +1,4 @@
-"""Master data as of a date (SPEC §4.4): a supplier's or region's name and country.
+"""Master data as of a date: a supplier's or region's name and country.
 
 They are the fields of the latest of its `supplier.registered` / `region.opened` and its
 `supplier.updated` / `region.updated` events with effective ≤ D, in (effective, seq) order,

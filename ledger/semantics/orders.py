@@ -1,4 +1,4 @@
-"""An order's state over time (SPEC §4.2): its placement, overridden by its changes.
+"""An order's state over time: its placement, overridden by its changes.
 
 As of D an order has its placed quantity and unit price, each overridden by every
 `order.amended` with effective ≤ D that names it, in (effective, seq) order; its value is
@@ -42,7 +42,7 @@ class OrderState(NamedTuple):
 
     @property
     def status(self) -> str:
-        """cancelled, amended or open (SPEC §5, `query commitments`)."""
+        """cancelled, amended or open (the status `query commitments` shows)."""
         if self.cancelled:
             return "cancelled"
         return "amended" if self.amended else "open"
@@ -57,7 +57,7 @@ def order_state(start: OrderState, changes: Iterable[Change]) -> OrderState:
     """The state after `changes` (those with effective ≤ D, in (effective, seq) order): a
     cancellation zeroes the order for good; an amendment overrides only the fields it names (an
     amendment dated after a back-dated cancellation still sets the quantity a cancelled order
-    shows). The one place SPEC §4.2 is written; the other functions here call it."""
+    shows). The one place this rule is written; the other functions here call it."""
     quantity, unit_price, cancelled, amended = start
     # Indexed rather than unpacked: a reader may pass its rows as they are, other columns after.
     for change in changes:

@@ -1,4 +1,4 @@
-"""Closed periods (SPEC §4.6): closed-through dates in log order, and the rules by which an event
+"""Closed periods: closed-through dates in log order, and the rules by which an event
 touches regions.
 
 Pure functions over values already read: the entry guard (ledger.rules, through ledger.current),

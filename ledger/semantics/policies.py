@@ -1,4 +1,4 @@
-"""Policy state over time (SPEC §4.5): each policy's settings at a date, and the date since which
+"""Policy state over time: each policy's settings at a date, and the date since which
 it has been enabled without a break.
 
 A policy is identified by (policy, region, subject), subject being its supplier or sku or ''.

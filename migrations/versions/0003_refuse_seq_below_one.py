@@ -1,4 +1,4 @@
-"""The database refuses a row of the log whose seq is below 1 (SPEC §2.3). Stored events are
+"""The database refuses a row of the log whose seq is below 1. Stored events are
 not touched.
 
 PostgreSQL gets a CHECK constraint. When the table already holds such a row (someone wrote it

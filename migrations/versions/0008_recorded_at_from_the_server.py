@@ -1,4 +1,4 @@
-"""The append time belongs to the database (SPEC §2): on PostgreSQL a trigger refuses, for every
+"""The append time belongs to the database: on PostgreSQL a trigger refuses, for every
 login but the owner of `events`, a row whose `recorded_at` is not a UTC time in the log's format,
 is earlier than the recorded_at of the row before it, earlier than the start of its transaction,
 or later than the server's clock, each with a skew of one second. The owner is exempt so that
