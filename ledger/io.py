@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -227,7 +227,7 @@ def read_events_file(
     progress: Callable[[int], None] | None = None,
     *,
     format: str | None = None,
-) -> Iterator[Line]:
+) -> Generator[Line, None, None]:
     """Lines of a JSON Lines or CSV file: by its extension (.jsonl, .csv) unless `format` says.
     The format is checked and the file opened at once; it is read as the lines are taken. Works
     on pipes and devices too (read as a stream, a bounded line at a time)."""
@@ -240,7 +240,7 @@ def read_events_file(
     return _read(path, stream, reader, progress)
 
 
-def _read(path: Path, stream, reader, progress) -> Iterator[Line]:
+def _read(path: Path, stream, reader, progress) -> Generator[Line, None, None]:
     with stream:
         try:
             if _utf16(stream.peek(4)[:4]):
@@ -296,7 +296,7 @@ def export_lines(rows: Iterable[tuple]) -> str:
     Written directly rather than through csv.writer, which scans the long, quote-filled payload
     character by character: the same quoting (RFC 4180, minimal, CR and LF quoted), several
     times faster. The tests compare the two."""
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for (
         seq,

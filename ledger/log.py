@@ -7,7 +7,8 @@ event models it never uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -62,7 +63,7 @@ def chain_head(connection: Connection) -> tuple[int, str, str]:
     row = connection.exec_driver_sql(
         f"SELECT seq, hash, recorded_at FROM events WHERE seq = {marker(connection)}", (end,)
     ).first()
-    if type(row[1]) is not str or type(row[2]) is not str:
+    if row is None or type(row[1]) is not str or type(row[2]) is not str:
         raise IntegrityError(
             f"seq {end}: the head row holds a value of the wrong type; run `ledger verify`"
         )
@@ -140,7 +141,7 @@ def log_pages(
     upto_seq: int | None = None,
     batch: int = 5000,
     with_version: bool = False,
-) -> Iterator[list]:
+) -> Iterator[Sequence[Any]]:
     """log_rows, a page at a time: every row with seq ≥ 1 (up to upto_seq), however large its
     seq. On SQLite, which takes any value in any column, the rows are first checked for values
     of the wrong storage type (IntegrityError naming the first such row). With `with_version`,
@@ -164,7 +165,7 @@ def log_pages(
     yield from keyset_pages(connection, sql, bounds)
 
 
-def check_types(rows: list[tuple]) -> None:
+def check_types(rows: Sequence[Any]) -> None:
     """Raise IntegrityError naming the first row holding a value of the wrong type. A column at a
     time, so that rows whose values are all right cost a few set() calls."""
     columns = list(zip(*rows, strict=True))

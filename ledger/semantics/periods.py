@@ -153,6 +153,7 @@ def closed_against(
 def closed_message(state: PeriodState, effective: date) -> str:
     """One line naming the region, the date, the close and the command that reopens it."""
     through = state.closed_through
+    assert through is not None  # a state that closes books has a date
     by = (
         f"seq {state.seq}"
         if state.type == CLOSED
