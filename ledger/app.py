@@ -551,7 +551,7 @@ class Ledger:
                     raise IntegrityError(
                         f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt"
                     )
-                report = rebuild(connection, self.store.stream(connection, upto_seq=upto_seq))
+                report = rebuild(connection, upto_seq=upto_seq)
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
         except LedgerConstraintError:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
 from ledger import schema
-from ledger.errors import IntegrityError, LedgerError
-from ledger.events import StoredEvent
-from ledger.projections.apply import OrderBuckets
+from ledger.errors import IntegrityError
 
 REPLAY_BATCH = 5000
 
@@ -30,50 +28,58 @@ def snapshot(connection: Connection) -> None:
         )
 
 
-def rebuild(connection: Connection, events: Iterable[StoredEvent]) -> RebuildReport:
+def rebuild(
+    connection: Connection,
+    rows: Iterable[Sequence] | None = None,
+    *,
+    upto_seq: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RebuildReport:
     """Empty the read models and replay the log into them, in seq order, in this transaction,
-    through the same writer as appends (without the checks: the log is what it is). An event
-    whose content the read models cannot take (a hash computed by its writer over a quantity of
-    -5 or an unknown region) raises IntegrityError naming its seq."""
-    from ledger.store import Appender, batched
+    through the replay path of copy and restore (ledger.replay): the same row builders and
+    writer as appends, without the entry checks (the log is what it is), each payload still
+    checked against its model. `rows` are stored rows (ledger.replay.Replay); by default the
+    log's own, 1…upto_seq. An event whose content the read models cannot take (a hash computed
+    by its writer over a quantity of -5 or an unknown region) raises IntegrityError naming its
+    seq. `progress`, when given, is called with the number of events of each batch replayed."""
+    from ledger.replay import Replay, ReplayError, stored_rows
 
     for table in reversed(schema.READ_MODELS):
         connection.execute(table.delete())
-    appender = Appender(connection, None)
-    appender.buckets = OrderBuckets(0)
-    count = 0
-    for batch in batched(events, REPLAY_BATCH):
-        appender.current.prefetch_for(
-            event.payload for event in batch if isinstance(event.payload, dict)
-        )
-        for event in batch:
-            try:
-                appender.replay(event)
-            except (
-                LedgerError,
-                ValueError,
-                LookupError,
-                TypeError,
-                ArithmeticError,
-                AttributeError,
-            ) as error:
-                # pydantic's ValidationError is a ValueError; an unknown region a KeyError.
-                reason = (
-                    str(error).strip().splitlines()[0]
-                    if str(error).strip()
-                    else type(error).__name__
-                )
-                raise IntegrityError(
-                    f"seq {event.seq}: {event.type} cannot be replayed ({reason[:200]}); "
-                    "`ledger verify --deep` names the rule it breaks"
-                ) from None
-        appender.end_batch()
-        count += len(batch)
-    rows = sum(
+    replay = Replay(connection, progress=progress)
+    if rows is None:
+        rows = stored_rows(connection, upto_seq=upto_seq, batch=REPLAY_BATCH)
+    try:
+        count = replay.rows(rows, REPLAY_BATCH)
+    except ReplayError as error:
+        raise _refused(error) from None
+    if connection.dialect.name == "postgresql":
+        # Fresh statistics for the tables just refilled, as after a copy: the planner's
+        # estimates otherwise still describe the rows this transaction deleted.
+        for table in schema.READ_MODELS:
+            connection.exec_driver_sql(f"ANALYZE {table.name}")
+    rows_written = sum(
         connection.execute(select(func.count()).select_from(table)).scalar()
         for table in schema.READ_MODELS
     )
-    return RebuildReport(count, rows)
+    return RebuildReport(count, rows_written)
+
+
+def _refused(error) -> IntegrityError:
+    """The one line of a rebuild for an event it cannot replay."""
+    if error.unreadable:
+        if isinstance(error.error, IntegrityError):
+            return IntegrityError(f"seq {error.seq}: {error.error}")
+        return IntegrityError(
+            f"seq {error.seq}: the effective date or the payload cannot be read; "
+            "run `ledger verify`"
+        )
+    text = str(error.error).strip()
+    reason = text.splitlines()[0] if text else type(error.error).__name__
+    return IntegrityError(
+        f"seq {error.seq}: {error.type} cannot be replayed ({reason[:200]}); "
+        "`ledger verify --deep` names the rule it breaks"
+    )
 
 
 def compare(connection: Connection) -> tuple[str, ...]:
