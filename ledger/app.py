@@ -551,7 +551,7 @@ class Ledger:
                     raise IntegrityError(
                         f"seq {seq}: {problem}; run `ledger verify`; nothing was rebuilt"
                     )
-                report = rebuild(connection, upto_seq=upto_seq)
+                report = rebuild(connection, upto_seq=upto_seq, exclusive=not check)
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))
         except LedgerConstraintError:
