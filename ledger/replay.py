@@ -25,7 +25,14 @@ from typing import Any, NamedTuple
 import orjson
 
 from ledger.errors import IntegrityError, LedgerError
-from ledger.events import PAYLOAD_TYPES, Payload
+from ledger.events import (
+    PAYLOAD_TYPES,
+    NewEvent,
+    Payload,
+    parse_actor,
+    parse_event_id,
+    parse_reason,
+)
 from ledger.log import log_pages
 
 # Events read, checked and written together: the documents a batch names are read in one
@@ -98,6 +105,42 @@ class PayloadReader:
             except ValueError:  # pydantic_core.ValidationError: the model says why
                 pass
         return self.models[event_type].model_validate(payload)
+
+    def new_event(
+        self,
+        event_type: str,
+        effective: date,
+        payload: Any,
+        *,
+        actor: object,
+        reason: object = None,
+        event_id: object = None,
+    ) -> NewEvent:
+        """NewEvent.create for a stored event whose payload (in the stored form of the current
+        version) is checked by the fast validator first: the same event, or the same error."""
+        fields = self.fields.get(event_type)
+        if (
+            fields is not None
+            and type(effective) is date
+            and type(payload) is dict
+            and payload.keys() <= fields
+        ):
+            try:
+                model = self.validator.validate_python({**payload, "type": event_type})
+            except ValueError:  # pydantic_core.ValidationError: create says why
+                pass
+            else:
+                return NewEvent(
+                    type=event_type,
+                    effective=effective,
+                    payload=model,
+                    actor=parse_actor(actor),
+                    reason=parse_reason(reason),
+                    event_id=None if event_id in (None, "") else parse_event_id(event_id),
+                )
+        return NewEvent.create(
+            event_type, effective, payload, actor=actor, reason=reason, event_id=event_id
+        )
 
     def version_of(self, event_type: str, payload: Any) -> int:
         """The version of a payload whose version was not kept (a row of an audit export): the

@@ -8,7 +8,8 @@ through its model (`StoredEvent.typed_payload`, which upcasts then validates) in
 writer. The replay path is `rebuild` in place, `copy` into a fresh database (each event's
 version kept) and `restore` of an export (each event's version inferred from its payload), all
 with tiny batches so that documents, buckets and rows cross batch boundaries. Each stored payload
-is also read by both readers alone: the same model, the same values of the same types.
+is also read by both readers alone (and made into the event `verify --deep` checks): the same
+model, the same values of the same types.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ledger import schema, upcasting
 from ledger.app import Ledger
 from ledger.deep import _normal
 from ledger.errors import LedgerError
-from ledger.events import PAYLOAD_TYPES, Code, InvoiceReceived, OrderPlaced, Text
+from ledger.events import PAYLOAD_TYPES, Code, InvoiceReceived, NewEvent, OrderPlaced, Text
 from ledger.moving import copy_ledger, restore_export
 from ledger.projections.apply import OrderBuckets
 from ledger.replay import PayloadReader
@@ -448,6 +449,17 @@ def test_the_replay_path_builds_the_rows_of_the_validating_path(databases, tmp_p
                     model = event.typed_payload()
                     assert type(fast) is type(model), event.seq
                     assert values(fast) == values(model), event.seq
+                    # As verify --deep reads it: the event an append would have made of it.
+                    envelope = {
+                        "actor": event.actor,
+                        "reason": event.reason,
+                        "event_id": event.event_id,
+                    }
+                    current = event.current_payload()
+                    checked = read.new_event(event.type, event.effective, current, **envelope)
+                    created = NewEvent.create(event.type, event.effective, current, **envelope)
+                    assert checked == created, event.seq
+                    assert values(checked.payload) == values(created.payload), event.seq
 
                 maintained = read_models(ledger)
                 with open(export, "w", encoding="utf-8", newline="") as out:
