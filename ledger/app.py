@@ -38,6 +38,18 @@ __all__ = ["Knowledge", "Ledger", "default_actor"]
 Read = TypeVar("Read")
 
 
+def _running_total(progress: Callable[[int, int], None], total: int) -> Callable[[int], None]:
+    """A callback told each batch's size, passing on (events done so far, total)."""
+    done = 0
+
+    def step(batch: int) -> None:
+        nonlocal done
+        done += batch
+        progress(done, total)
+
+    return step
+
+
 def _refuse_directory(engine: Engine) -> None:
     path = sqlite_file(engine)
     if path is not None and path.is_dir():
@@ -416,9 +428,9 @@ class Ledger:
                     )
                 report = rebuild(
                     connection,
-                    self.store.stream(connection, upto_seq=upto_seq),
-                    progress,
-                    upto_seq,
+                    upto_seq=upto_seq,
+                    exclusive=not check,
+                    progress=None if progress is None else _running_total(progress, upto_seq),
                 )
                 if check:
                     report = RebuildReport(report.events, report.rows, compare(connection))

@@ -32,6 +32,7 @@ from ledger.money import canonical_decimal
 
 if TYPE_CHECKING:
     from ledger.events import NewEvent
+    from ledger.replay import PayloadReader
     from ledger.stored import StoredEvent
 
 REPLAY_BATCH = 5000
@@ -52,6 +53,7 @@ def first_invalid_event(
     from ledger.db import make_engine
     from ledger.importing import append_batches
     from ledger.migrate import ensure_schema
+    from ledger.replay import PayloadReader
     from ledger.rules import check_event
     from ledger.store import Store, batched
 
@@ -60,7 +62,9 @@ def first_invalid_event(
         try:
             ensure_schema(scratch)
             store = Store(scratch, check_event)
-            batches = (_parsed(batch) for batch in batched(events, REPLAY_BATCH))
+            # Each payload checked by the import's fast validator, the model itself for the rest.
+            read = PayloadReader()
+            batches = (_parsed(batch, read) for batch in batched(events, REPLAY_BATCH))
             with store.appending() as appender, closing(append_batches(appender, batches)) as steps:
                 for stored, _event, outcome in steps:
                     if isinstance(outcome, Problem):
@@ -89,10 +93,11 @@ def first_invalid_event(
     return None
 
 
-def _parsed(batch: list[StoredEvent]) -> list[tuple[StoredEvent, NewEvent | Problem]]:
+def _parsed(
+    batch: list[StoredEvent], read: PayloadReader
+) -> list[tuple[StoredEvent, NewEvent | Problem]]:
     """Each stored event of a batch as the NewEvent an append would take, up to the first that
     cannot be one (its Problem, which ends the batch)."""
-    from ledger.events import NewEvent
     from ledger.upcasting import upcast
 
     parsed: list[tuple[StoredEvent, NewEvent | Problem]] = []
@@ -108,7 +113,7 @@ def _parsed(batch: list[StoredEvent]) -> list[tuple[StoredEvent, NewEvent | Prob
             )
             return [*parsed, (stored, Problem(stored.seq, problem))]
         try:
-            event = NewEvent.create(
+            event = read.new_event(
                 stored.type,
                 stored.effective,
                 payload,

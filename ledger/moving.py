@@ -3,7 +3,8 @@
 Every envelope field is written as stored (seq, event_id, recorded_at, actor, reason, the payload
 text, prev_hash, hash), so the head hash is the same on both sides. The source's chain is
 re-checked from seq 1 while the rows stream past (chain.verify_rows), and the target's read
-models are built from the copied rows by the store's replay path, all in one transaction on the
+models are built from the copied rows by the replay path (ledger.replay), which checks each
+event against its type and the codes the log knows by then; all in one transaction on the
 target that holds its append lock: a failure anywhere writes nothing.
 
 The target may already hold a prefix of the same chain (its head has the source's hash at the
@@ -12,12 +13,10 @@ same seq): then only the missing events are written, so repeating a copy keeps i
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,14 +85,27 @@ class _Loader:
     after comparing every row the target already holds with the source's row of the same seq."""
 
     def __init__(self, connection: Connection):
-        from ledger.store import Appender
+        from ledger.replay import Replay
 
-        self.appender = Appender(connection, None)
+        # Each event is checked as it is replayed: its type and version, its payload against
+        # its model, and every code it names known to the log by then.
+        self.replay = Replay(connection, write_events=True, known_codes=True)
+        self.appender = self.replay.appender
         self.target_seq, self.target_hash = self.appender.seq, self.appender.hash
         self.kept = _kept_rows(connection, self.target_seq)
         self.pending: list[tuple] = []
-        self.copied = 0
-        self.progress: Progress | None = None
+
+    @property
+    def copied(self) -> int:
+        return self.replay.count
+
+    @property
+    def progress(self) -> Progress | None:
+        return self.replay.progress
+
+    @progress.setter
+    def progress(self, progress: Progress | None) -> None:
+        self.replay.progress = progress
 
     def tap(self, rows: Iterable[tuple]) -> Iterator[tuple]:
         """Pass the rows on to the chain check; each row the check has passed (the generator
@@ -122,139 +134,18 @@ class _Loader:
                 raise _Diverged(seq, f"its {field} differs")
 
     def write(self) -> None:
-        from ledger.stored import StoredEvent
-        from ledger.upcasting import infer_version
+        """Write and replay the rows kept so far. A copied row carries its payload version; an
+        export's does not, so a restore infers it from the payload's
+        shape."""
+        from ledger.replay import ReplayError
 
         batch, self.pending = self.pending, []
         if not batch:
             return
-        appender = self.appender
-        events = []
-        for row in batch:
-            (
-                seq,
-                event_id,
-                type_,
-                effective,
-                recorded_at,
-                actor,
-                reason,
-                payload,
-                prev_hash,
-                digest,
-            ) = row[:10]
-            try:
-                document = json.loads(payload)
-                # A copied row carries its payload version; an export's does not (SPEC §5 fixes
-                # its columns), so a restore infers it from the payload's shape.
-                version = row[10] if len(row) > 10 else infer_version(type_, document)
-                day = date.fromisoformat(effective)
-            except (ValueError, LookupError, TypeError, RecursionError) as error:
-                raise _Invalid(seq, _first_line(error)) from None
-            if not isinstance(document, dict):
-                raise _Invalid(seq, "payload: not a JSON object")
-            appender.buffer.add_tuple(schema.events, (*row[:10], version))
-            events.append(
-                StoredEvent(
-                    seq,
-                    event_id,
-                    type_,
-                    day,
-                    recorded_at,
-                    actor,
-                    reason,
-                    document,
-                    prev_hash,
-                    digest,
-                    version,
-                )
-            )
-        current = appender.current
-        current.prefetch_for(event.payload for event in events)
-        for event in events:
-            try:
-                payload = event.typed_payload()
-            except (LedgerError, ValueError, LookupError, TypeError, ArithmeticError) as error:
-                raise _Invalid(event.seq, _first_line(error)) from None
-            unknown = _unknown_code(current, event.type, payload)
-            if unknown:
-                raise _Invalid(event.seq, unknown)
-            try:
-                appender.replay(event, payload)
-            except (
-                LedgerError,
-                ValueError,
-                LookupError,
-                TypeError,
-                ArithmeticError,
-                AttributeError,
-            ) as error:
-                raise _Invalid(event.seq, _first_line(error)) from None
-        appender.end_batch()
-        self.copied += len(batch)
-        if self.progress:
-            self.progress(len(batch))
-
-
-# The payload field that an event of these types brings into being (not a reference to it).
-_CREATES = {
-    "region.opened": "region",
-    "supplier.registered": "supplier",
-    "order.placed": "order",
-    "lease.signed": "lease",
-    "invoice.received": "invoice",
-}
-
-
-def _reference_kind(name: str) -> str | None:
-    if name == "region" or name.endswith("_region"):
-        return "region"
-    if name in ("supplier", "lessor"):
-        return "supplier"
-    if name in ("order", "lease", "invoice"):
-        return name
-    return None
-
-
-# Per payload model: its fields that name a code the log must know, with what they name.
-_REFERENCES: dict[type, tuple[tuple[str, str], ...]] = {}
-
-
-def _unknown_code(current, event_type: str, payload) -> str | None:
-    """The first code the event names that the log does not know by then (a region not opened,
-    a supplier not registered, an order not placed, a lease not signed, an invoice not
-    received), as "field: problem"."""
-    references = _REFERENCES.get(type(payload))
-    if references is None:
-        creates = _CREATES.get(event_type)
-        references = _REFERENCES[type(payload)] = tuple(
-            (name, kind)
-            for name in type(payload).model_fields
-            if name != creates and (kind := _reference_kind(name)) is not None
-        )
-    fields = payload.__dict__
-    for name, kind in references:
-        value = fields.get(name)
-        if type(value) is not str:
-            continue
-        if kind == "region":
-            known = value in current.regions
-            verb = "opened"
-        elif kind == "supplier":
-            known = value in current.suppliers
-            verb = "registered"
-        elif kind == "order":
-            known = current.order(value) is not None
-            verb = "placed"
-        elif kind == "lease":
-            known = current.lease(value) is not None
-            verb = "signed"
-        else:
-            known = current.invoice(value) is not None
-            verb = "received"
-        if not known:
-            return f"{name}: {kind} {value!r} is not {verb}"
-    return None
+        try:
+            self.replay.batch(batch)
+        except ReplayError as error:
+            raise _Invalid(error.seq, _first_line(error.error)) from None
 
 
 def _first_line(error: BaseException) -> str:

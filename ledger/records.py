@@ -195,3 +195,11 @@ def record_reader(default_actor: str) -> Callable[[dict[str, Any]], NewEvent]:
         return exact(record, default_actor=default_actor)
 
     return read
+
+
+def payload_validator() -> tuple[SchemaValidator, frozenset[str]]:
+    """The fast validator of payloads alone (a dict of payload fields and its `type`; other
+    keys ignored, null refused) for the registry as it is now, and the types it has a schema
+    for: what a replay of stored payloads checks them with (ledger.replay)."""
+    compiled = _compiled()
+    return compiled.payload, frozenset(compiled.keys)
