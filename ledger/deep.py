@@ -65,6 +65,7 @@ def first_invalid_event(
             # Each payload checked by the import's fast validator, the model itself for the rest.
             read = PayloadReader()
             batches = (_parsed(batch, read) for batch in batched(events, REPLAY_BATCH))
+            done = 0
             with store.appending() as appender, closing(append_batches(appender, batches)) as steps:
                 for stored, _event, outcome in steps:
                     if isinstance(outcome, Problem):
@@ -75,8 +76,11 @@ def first_invalid_event(
                         return f"seq {stored.seq}: {outcome}"
                     if outcome.already_recorded:
                         return f"seq {stored.seq}: event_id: {stored.event_id} is recorded twice"
-                    if progress is not None and stored.seq % REPLAY_BATCH == 0:
-                        progress(stored.seq, total)
+                    done += 1
+                    if progress is not None and done % REPLAY_BATCH == 0:
+                        progress(done, total)
+            if progress is not None:
+                progress(done, total)
             if read_models is not None:
                 with scratch.connect() as connection:
                     replayed = read_model_digests(connection)
