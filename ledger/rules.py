@@ -49,7 +49,7 @@ from ledger.semantics.leases import charges_per_year
 from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import closed_against, closed_message
 from ledger.semantics.policies import policy_states
-from ledger.semantics.rates import no_rate_in_force
+from ledger.semantics.rates import Placement, no_rate_in_force
 from ledger.semantics.spend import (
     billed,
     match_detail,
@@ -509,9 +509,12 @@ def _added_commitment(current: CurrentLog, payload, on: date, currency: str) -> 
     match payload:
         case OrderPlaced():
             value = as_placed(payload.quantity, payload.unit_price).value
-            return {on.year: Fraction(value) * rate(payload.currency, currency, on)}
+            return {
+                on.year: Fraction(value)
+                * rate.booked_rate(Placement(payload.currency, currency, on))
+            }
         case LeaseSigned():
-            booked = rate(payload.currency, currency, on)
+            booked = rate.booked_rate(Placement(payload.currency, currency, on))
             charges = charges_per_year(payload.start, payload.months, payload.monthly_payment)
             return {year: Fraction(charge) * booked for year, charge in charges.items()}
         case OrderAmended():
@@ -524,7 +527,7 @@ def _added_commitment(current: CurrentLog, payload, on: date, currency: str) -> 
             )
             before = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
             after = after_change(before, "amended", payload.quantity, payload.unit_price)
-            booked = rate(order["currency"], currency, order["effective"])
+            booked = rate.booked_rate(Placement(order["currency"], currency, order["effective"]))
             return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
     return {}
 

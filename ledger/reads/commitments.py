@@ -109,7 +109,7 @@ def _order_commitments(
         )
         value = Fraction(0)
         if not state.cancelled:
-            booked = rate(order.currency, order.region_currency, as_date(order.effective))
+            booked = rate.booked_rate(order)
             value = Fraction(state.value) * booked
         row = {
             "kind": "order",
@@ -158,7 +158,7 @@ def _lease_commitments(
     for lease in connection.execute(signed):
         if region is not None and lease.region != region:
             continue
-        booked = rate(lease.currency, lease.region_currency, as_date(lease.effective))
+        booked = rate.booked_rate(lease)
         if lease.terminated is None:
             payments, fee = lease.months, Fraction(0)
         else:

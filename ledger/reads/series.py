@@ -39,6 +39,7 @@ from ledger.semantics.budgets import Revision, budget_steps
 from ledger.semantics.leases import payments_left
 from ledger.semantics.masterdata import master_as_of
 from ledger.semantics.orders import as_placed, states_after
+from ledger.semantics.rates import Placement
 from ledger.sql import day_parameter, driver_rows
 
 
@@ -313,12 +314,14 @@ class _Sweep:
                 if value:
                     booking = bookings.get((currency, placed))
                     if booking is None:
-                        booking = bookings[currency, placed] = rate.booking(currency, home, placed)
+                        booking = bookings[currency, placed] = rate.booked(
+                            Placement(currency, home, placed)
+                        )
                     per_bin[index][supplier, booking] += value
                 if units:
                     units_per_bin[index][supplier] += units
             for (index, currency, signed), value in lease_steps.items():
-                per_bin[index][None, rate.booking(currency, home, signed)] += value
+                per_bin[index][None, rate.booked(Placement(currency, home, signed))] += value
 
         budgets = self.budgets(home, rate)
         budget_index, budget = 0, Fraction(0)

@@ -153,6 +153,11 @@ class OrderFacts:
     paid: Decimal
     invoices: int  # how many count
 
+    @property
+    def effective(self) -> date:
+        """The day the order was placed: the day that books it (ledger.semantics.rates)."""
+        return self.placed
+
 
 def order_facts(
     connection: Connection,
@@ -255,7 +260,7 @@ def document_amounts(
             facts.order,
             facts.region,
             facts.year,
-            rate.booking(facts.currency, facts.region_currency, facts.placed),
+            rate.booked(facts),
             order_received_value(facts.received, facts.state.unit_price),
             facts.invoiced,
             facts.paid,
@@ -347,7 +352,7 @@ def _lease_amounts(
                 terminated is not None and terminated.year == year
             ):
                 continue
-        booking = rate.booking(lease.currency, lease.region_currency, as_date(lease.effective))
+        booking = rate.booked(lease)
         layers: dict[int, list[Decimal]] = {}
         for charged, amount in lease_received_per_year(
             start, lease.months, lease.monthly_payment, as_of, terminated, lease.fee or 0

@@ -27,7 +27,7 @@ from ledger.reads.masterdata import region_country, suppliers_as_of
 from ledger.reads.rates import rate_book
 from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import as_placed, order_state
-from ledger.semantics.rates import RateBook
+from ledger.semantics.rates import Placement, RateBook
 from ledger.sql import day_parameter, driver_rows, visible
 
 
@@ -89,7 +89,7 @@ def region_totals(
         with localcontext(EXACT):
             for (_, currency, day), (value, _, _) in orders.items():
                 if value:
-                    per_rate[rate.booking(currency, region_currency, day)] += value
+                    per_rate[rate.booked(Placement(currency, region_currency, day))] += value
         total = sum(
             (Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
             Fraction(0),
@@ -117,7 +117,8 @@ def region_totals(
                     "units": 0,
                 }
             if value:
-                per_supplier_rate[supplier, rate.booking(currency, home.currency, day)] += value
+                booking = rate.booked(Placement(currency, home.currency, day))
+                per_supplier_rate[supplier, booking] += value
             share["units"] += int(units)
     for (supplier, booking), value in per_supplier_rate.items():
         found[supplier]["value"] += Fraction(value) * rate.rate(booking)
