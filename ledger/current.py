@@ -378,9 +378,10 @@ class CurrentLog:
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
-        for lease, region, effective, lessor, currency in select_in(
+        for lease, region, effective, lessor, currency, start, months, monthly in select_in(
             self.connection,
-            "SELECT lease, region, effective, lessor, currency FROM leases WHERE lease",
+            "SELECT lease, region, effective, lessor, currency, start, months, monthly_payment "
+            "FROM leases WHERE lease",
             wanted,
         ):
             self.leases[lease] = {
@@ -389,6 +390,10 @@ class CurrentLog:
                 "effective": as_date(effective),
                 "lessor": lessor,
                 "currency": currency,
+                # A termination's lease_charges rows are computed from the schedule.
+                "start": as_date(start),
+                "months": months,
+                "monthly_payment": as_decimal(monthly),
             }
         wanted = [code for code in wanted if self.leases[code] is not None]
         for lease, effective in select_in(

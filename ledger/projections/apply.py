@@ -42,10 +42,12 @@ from ledger.events import (
     SupplierUpdated,
 )
 from ledger.money import EXACT
+from ledger.projections.presums import with_presummed_rows
 from ledger.semantics.leases import payment_dates
 from ledger.semantics.orders import as_placed, order_state
 
 
+@with_presummed_rows
 def read_model_rows(
     seq: int, effective: date, actor: str, payload: Payload, current: CurrentLog
 ) -> list[tuple[object, dict]]:

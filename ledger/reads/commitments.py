@@ -3,14 +3,15 @@ and its total over all years in the region's currency, then what of it was recei
 paid (ledger.reads.spend).
 
 Each order's changes within the limit are read in (effective, seq) order and folded by
-ledger.semantics.orders; each lease's payments follow ledger.semantics.leases.
+ledger.semantics.orders; each lease's payments follow ledger.semantics.leases, and what it charges
+to one year is its lease_charges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -18,10 +19,10 @@ from sqlalchemy import Connection, and_, select
 
 from ledger import schema
 from ledger.dates import as_date
-from ledger.money import as_decimal
+from ledger.money import EXACT
 from ledger.reads.rates import rate_book
 from ledger.reads.spend import LAYERS, document_totals
-from ledger.semantics.leases import charges_per_year, payments_left
+from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import Change, as_placed, order_state
 from ledger.semantics.rates import RateBook
 from ledger.sql import visible
@@ -155,6 +156,7 @@ def _lease_commitments(
         signed = signed.where(leases.c.lease.in_(list(ids)))
     elif region is not None:
         signed = signed.where(leases.c.region == region)
+    charged = {} if year is None else _charged_to(connection, year, as_of, upto_seq, region, ids)
     for lease in connection.execute(signed):
         if region is not None and lease.region != region:
             continue
@@ -177,12 +179,30 @@ def _lease_commitments(
             "currency": lease.region_currency,
         }
         if year is not None:
-            charges = charges_per_year(
-                as_date(lease.start),
-                lease.months,
-                as_decimal(lease.monthly_payment),
-                None if lease.terminated is None else as_date(lease.terminated),
-                Decimal(0) if lease.fee is None else as_decimal(lease.fee),
-            )
-            row["charged"] = Fraction(charges.get(year, 0)) * booked
+            row["charged"] = Fraction(charged.get(lease.lease, 0)) * booked
         yield row
+
+
+def _charged_to(
+    connection: Connection,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    region: str | None,
+    ids: Collection[str] | None,
+) -> dict[str, Decimal]:
+    """Per lease, what it charges to `year` as of as_of within the limit (its payments due in
+    the year, and its fee if it ended in the year), in its own currency: its lease_charges."""
+    charges = schema.lease_charges
+    query = select(charges.c.lease, charges.c.amount).where(
+        charges.c.year == year, *visible(charges, as_of, upto_seq)
+    )
+    if ids is not None:
+        query = query.where(charges.c.lease.in_(list(ids)))
+    elif region is not None:
+        query = query.where(charges.c.region == region)
+    found: dict[str, Decimal] = {}
+    with localcontext(EXACT):
+        for lease, amount in connection.execute(query):
+            found[lease] = found.get(lease, Decimal(0)) + amount
+    return found

@@ -3,8 +3,9 @@
 A lease has `months` payments of `monthly_payment`, due on start + k months (k = 0 … months−1,
 the day clamped to the month's end), each charged to the budget year of its due date. A
 termination on T removes every payment due after T (one due on T stays) and adds its fee,
-charged to year(T). The write side counts each lease's payments per year with payment_dates; the
-reports, the series and the budget-cap check at entry count what a termination leaves with
+charged to year(T). The write side counts each lease's payments per year with payment_dates and
+pre-sums what each lease event charges to each year with charges_per_year and termination_charges
+(the lease_charges read model); the spend layers count what a termination leaves with
 payments_left, and block mode charges a new lease with charges_per_year.
 """
 
@@ -69,3 +70,21 @@ def charges_per_year(
         if terminated is not None:
             charges[terminated.year] += fee
     return dict(charges)
+
+
+def termination_charges(
+    start: date, months: int, monthly_payment: Decimal, terminated: date, fee: Decimal
+) -> dict[int, Decimal]:
+    """Per budget year, what a termination on `terminated` changes in the lease's charges: minus
+    the payments due after it, plus its fee in its own year (years it leaves unchanged are
+    left out). Added to charges_per_year(start, months, monthly_payment) it gives
+    charges_per_year(..., terminated, fee)."""
+    before = charges_per_year(start, months, monthly_payment)
+    after = charges_per_year(start, months, monthly_payment, terminated, fee)
+    changes = {}
+    with localcontext(EXACT):
+        for year in sorted(before.keys() | after.keys()):
+            change = after.get(year, Decimal(0)) - before.get(year, Decimal(0))
+            if change:
+                changes[year] = change
+    return changes
