@@ -254,10 +254,13 @@ lease_terminations = Table(
 )
 
 # What each lease event charges to each budget year (SPEC §4.3), in the lease's currency, summed at
-# write time like the signed deltas of order_changes: a signing, its payments due in the year; a
-# termination, minus the payments due after it and plus its fee in its own year. Each row keeps
-# the key of its booked rate (currency and `signed`, the signing day), so committed(R, Y) adds the
-# amounts of the rows of R and Y it can see per booking and converts once per booking. A
+# write time like the signed deltas of order_changes. A signing's row of a year holds its payments
+# due in the year: `monthly` (its monthly_payment) due in each month first_month…last_month on
+# `due_day` (the start's day, clamped to the month's end); a termination's row, the payments due
+# after it (`monthly` negative) and, in its own year, its `fee`. `amount` is the row's whole
+# charge, monthly × months + fee: committed(R, Y) adds the amounts of the rows it can see, and the
+# received layer (SPEC §4.7) counts the months already due. Each row keeps the key of its booked
+# rate (currency, and `signed`, the signing day), so the sums are converted once per booking. A
 # termination comes after its lease in the log and is dated on or after it, so its rows are never
 # seen without the signing's.
 lease_charges = Table(
@@ -270,6 +273,11 @@ lease_charges = Table(
     Column("currency", String(3), nullable=False),
     Column("signed", Date, nullable=False),
     Column("amount", Amount, nullable=False),
+    Column("monthly", Amount, nullable=False),
+    Column("first_month", SmallInteger),
+    Column("last_month", SmallInteger),
+    Column("due_day", SmallInteger, nullable=False),
+    Column("fee", Amount, nullable=False),
     Column("effective", Date, nullable=False),
     Index(None, "region", "year", "effective"),
 )

@@ -4,13 +4,14 @@ A lease has `months` payments of `monthly_payment`, due on start + k months (k =
 the day clamped to the month's end), each charged to the budget year of its due date. A
 termination on T removes every payment due after T (one due on T stays) and adds its fee,
 charged to year(T). The write side counts each lease's payments per year with payment_dates and
-pre-sums what each lease event charges to each year with charges_per_year and termination_charges
-(the lease_charges read model); the spend layers count what a termination leaves with
-payments_left, and block mode charges a new lease with charges_per_year.
+pre-sums what each lease event charges to each year from payment_months and payments_removed
+(the lease_charges read model), whose rows the spend layers count as due with due_in_months;
+block mode charges a new lease with charges_per_year.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal, localcontext
@@ -72,19 +73,37 @@ def charges_per_year(
     return dict(charges)
 
 
-def termination_charges(
-    start: date, months: int, monthly_payment: Decimal, terminated: date, fee: Decimal
-) -> dict[int, Decimal]:
-    """Per budget year, what a termination on `terminated` changes in the lease's charges: minus
-    the payments due after it, plus its fee in its own year (years it leaves unchanged are
-    left out). Added to charges_per_year(start, months, monthly_payment) it gives
-    charges_per_year(..., terminated, fee)."""
-    before = charges_per_year(start, months, monthly_payment)
-    after = charges_per_year(start, months, monthly_payment, terminated, fee)
-    changes = {}
-    with localcontext(EXACT):
-        for year in sorted(before.keys() | after.keys()):
-            change = after.get(year, Decimal(0)) - before.get(year, Decimal(0))
-            if change:
-                changes[year] = change
-    return changes
+def payments_removed(start: date, months: int, terminated: date) -> dict[int, int]:
+    """Per budget year, how many of the lease's payments a termination on `terminated` removes:
+    those due after it (years it leaves whole are left out)."""
+    removed = {}
+    for year, count in payments_per_year(start, months).items():
+        gone = count - payments_left(start, months, year, terminated)
+        if gone:
+            removed[year] = gone
+    return removed
+
+
+def payment_months(start: date, months: int) -> dict[int, tuple[int, int]]:
+    """Per budget year, the first and last month (1-12) in which a payment falls due: one
+    payment a month, so every month between them has one."""
+    found: dict[int, tuple[int, int]] = {}
+    first_month = start.year * 12 + start.month - 1
+    for index in range(first_month, first_month + months):
+        year, month = divmod(index, 12)
+        low, _ = found.get(year, (month + 1, month + 1))
+        found[year] = (low, month + 1)
+    return found
+
+
+def due_in_months(first: int, last: int, due_day: int, year: int, as_of: date) -> int:
+    """How many of the monthly payments of `year` in months first…last, each due on `due_day`
+    (the start's day, clamped to the month's end), are due on or before as_of."""
+    if year < as_of.year:
+        return last - first + 1
+    if year > as_of.year:
+        return 0
+    until = as_of.month
+    if min(due_day, monthrange(year, until)[1]) > as_of.day:
+        until -= 1
+    return max(0, min(last, until) - first + 1)

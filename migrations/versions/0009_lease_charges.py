@@ -1,7 +1,8 @@
 """Lease charges summed at write time: one `lease_charges` row per lease signing or termination
-and budget year it changes, with the amount in the lease's currency and the key of its booked
-rate, so that committed(region, year) adds a few amounts per booking instead of working out
-each lease's payments and termination at every query. The log is not touched.
+and budget year it changes: its amount in the lease's currency, the months of the payments it
+adds or removes and the fee, and the key of its booked rate. committed(region, year) and the
+received layer then add a few amounts per booking instead of working out each lease's payments
+and termination at every query. The log is not touched.
 
 A new derived table only: `ledger init` (the one place that upgrades) rebuilds every read model
 from the log after an upgrade, which fills it.
@@ -32,6 +33,11 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("signed", sa.Date, nullable=False),
         sa.Column("amount", Amount, nullable=False),
+        sa.Column("monthly", Amount, nullable=False),
+        sa.Column("first_month", sa.SmallInteger),
+        sa.Column("last_month", sa.SmallInteger),
+        sa.Column("due_day", sa.SmallInteger, nullable=False),
+        sa.Column("fee", Amount, nullable=False),
         sa.Column("effective", sa.Date, nullable=False),
         sa.PrimaryKeyConstraint("seq", "year", name="pk_lease_charges"),
     )
