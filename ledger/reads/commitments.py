@@ -37,13 +37,16 @@ def commitment_rows(
     ids: Collection[str] | None = None,
     rate: RateBook | None = None,
     year: int | None = None,
+    layers: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
     its status at as_of and `committed`, its total over all years in the region's currency.
     With `ids`, only the orders and leases of those ids. With `year`, each row also has
     `charged`: the part of its commitment charged to that budget year (an order's whole value
     in the year it was placed; a lease's payments due that year, and its fee in the year it
-    ended), so that a region's rows add up to its committed for the year."""
+    ended), so that a region's rows add up to its committed for the year. Without `layers`,
+    the rows leave out received, invoiced and paid (compliance needs only status and
+    committed)."""
     if ids is not None and not ids:
         return []
     rate = rate or rate_book(connection, as_of, upto_seq)
@@ -51,13 +54,14 @@ def commitment_rows(
         *_order_commitments(connection, as_of, region, upto_seq, rate, ids, year),
         *_lease_commitments(connection, as_of, region, upto_seq, rate, ids, year),
     ]
-    # The later life of each document (SPEC §4.7), over all years.
-    layers = document_totals(
-        connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
-    )
-    for row in rows:
-        found = layers.get((row["kind"], row["id"]))
-        row.update(found or dict.fromkeys(LAYERS, Fraction(0)))
+    if layers:
+        # The later life of each document (SPEC §4.7), over all years.
+        totals = document_totals(
+            connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
+        )
+        for row in rows:
+            found = totals.get((row["kind"], row["id"]))
+            row.update(found or dict.fromkeys(LAYERS, Fraction(0)))
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 

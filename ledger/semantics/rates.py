@@ -65,6 +65,7 @@ class RateBook:
         self._rows = rows
         self._histories: dict[tuple[str, str], tuple[list, list]] = {}
         self._bookings: dict[tuple[str, str, date], Booking] = {}
+        self._booked: dict[tuple[str, str, date | str], Booking] = {}
 
     def _history(self, currency: str, region_currency: str) -> tuple[list, list]:
         """The pair's known rates, oldest first: keys (effective, seq) and rates as read
@@ -87,9 +88,17 @@ class RateBook:
         placement or signing date, which stays its rate at every later as-of date. LedgerError
         when none is in force. Looked up once per (currency, day) per book, however many of the
         document's amounts use it."""
-        return self.booking(
-            document.currency, document.region_currency, as_date(document.effective)
-        )
+        currency, region_currency = document.currency, document.region_currency
+        if currency == region_currency:
+            return (currency, region_currency, 0)
+        # Keyed by the day as the document gives it (a date, or SQLite's ISO text).
+        asked = (currency, region_currency, document.effective)
+        booking = self._booked.get(asked)
+        if booking is None:
+            booking = self._booked[asked] = self.booking(
+                currency, region_currency, as_date(document.effective)
+            )
+        return booking
 
     def booked_rate(self, document: Document) -> Fraction:
         """The exact rate of booked(document)."""
