@@ -68,7 +68,7 @@ def lease_terminated_charges(
         count = removed.get(year, 0)
         if not count and not fee:
             continue
-        last = spans[year][1] if count else None
+        last = spans[year][1] if count else 0
         months_removed = (last - count + 1, last) if count else None
         rows.append(_charge_row(seq, effective, year, monthly, months_removed, fee, start))
     return _lease_rows(

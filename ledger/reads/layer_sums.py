@@ -94,13 +94,13 @@ class _Reader:
     def amount_sum(self, column: str) -> str:
         return f"group_concat({column})" if self.sqlite else f"SUM({column})"
 
-    def amount(self, value) -> Decimal:
+    def amount(self, value: object) -> Decimal:
         """A sum read back: Decimal from PostgreSQL, the amounts' texts joined by SQLite."""
         if value is None:
             return Decimal(0)
-        if not self.sqlite:
-            return as_decimal(value)
-        return sum(map(Decimal, value.split(",")), Decimal(0))
+        if isinstance(value, str):
+            return sum(map(Decimal, value.split(",")), Decimal(0))
+        return as_decimal(value)  # type: ignore[arg-type]
 
     # -- received ---------------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class _Reader:
         for order_id, changes in groupby(rows, key=itemgetter(0)):
             folded = [change[1:] for change in changes]
 
-            def price(quantity, unit_price, folded=folded):
+            def price(quantity: int, unit_price: Decimal | str, folded: list = folded) -> Decimal:
                 return order_state(as_placed(quantity, unit_price), folded).unit_price
 
             changed[order_id] = price

@@ -138,7 +138,7 @@ def three_way_match(
                 region=region,
                 year=year,
                 currency=document_currency,
-                region_currency=currency,
+                region_currency=currency or "",
                 placed=as_date(placed),
                 state=state,
                 received=received,
@@ -151,14 +151,14 @@ def three_way_match(
     return looked, failed
 
 
-def _exact_sum(value, sqlite: bool) -> Decimal:
+def _exact_sum(value: object, sqlite: bool) -> Decimal:
     """The invoiced amount as summed by the database: Decimal on PostgreSQL; on SQLite the
     amounts' texts, added here as Decimals."""
     if value is None:
         return Decimal(0)
-    if not sqlite:
-        return as_decimal(value)
-    return sum(map(Decimal, value.split(",")), Decimal(0))
+    if sqlite and isinstance(value, str):
+        return sum(map(Decimal, value.split(",")), Decimal(0))
+    return as_decimal(value)  # type: ignore[arg-type]
 
 
 def _changes(
