@@ -64,16 +64,16 @@ def test_a_termination_inside_the_year_keeps_the_payment_due_on_its_day_and_adds
 
 
 def test_an_invoice_a_hair_above_its_limit_is_an_exception_and_one_at_it_is_not(ledger):
-    """3 × 0.1 in floating point is above 0.3: the database only sets aside what surely passes,
-    and the rule decides the rest exactly."""
+    """3 × 0.1 in floating point is above 0.3, and 300,000,000 plus 10⁻¹² is 300,000,000: the
+    database only sets aside what surely passes, and the rule decides the rest exactly."""
     given_world(ledger)
     set_policy(ledger, "three_way_match", "CN", "2025-01-01")
     place(ledger, "PO-1", "huawei", 3, "0.1", "CNY", "2025-01-10")
-    place(ledger, "PO-2", "huawei", 3, "0.1", "CNY", "2025-01-10")
+    place(ledger, "PO-2", "huawei", 3, "100000000", "CNY", "2025-01-10")
     for order in ("PO-1", "PO-2"):
         receive(ledger, f"R-{order}", order, 3, "2025-01-11")
     bill(ledger, "INV-1", "PO-1", 3, "0.3", "2025-01-12")
-    bill(ledger, "INV-2", "PO-2", 3, "0.30000000000000000001", "2025-01-12")
+    bill(ledger, "INV-2", "PO-2", 3, "300000000.000000000001", "2025-01-12")
     assert [(subject, status) for subject, status, _ in matches(ledger, "2025-01-31")] == [
         ("PO-2", "violation")
     ]
@@ -126,5 +126,5 @@ def test_name_corrections_in_an_import_after_a_close_cost_no_query_per_event(led
     (row,) = [
         row for row in ledger.suppliers(as_of=date(2025, 2, 28)) if row["supplier"] == "huawei"
     ]
-    assert row["name"] == "Huawei 290"
+    assert row["name"] == "Huawei 250"  # the latest by (effective, seq): 27 Feb, after k = 110
     assert ledger.import_file(path, actor="a").added == 0  # and again: nothing new
