@@ -37,6 +37,7 @@ import random
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -172,6 +173,50 @@ MIX = [
     ("void", 0.004),
 ]
 PLACED_SHARE = 1 - sum(p for _, p in MIX)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A mix of regions, suppliers and events. `standard` is the stream every earlier run
+    measured; `corrections` is smaller in master data and heavier in what makes compliance and
+    the report work: back-dated corrections, policy changes (three-way-match tolerances too)
+    and suppliers' name corrections."""
+
+    name: str
+    regions: tuple[str, ...]
+    suppliers_per_country: int  # chip suppliers; the last of each registers mid-stream
+    lessors_per_country: int
+    mix: tuple[tuple[str, float], ...]
+    match_tolerances: bool = False  # policy changes include three-way-match tolerances
+
+
+PROFILES = {
+    "standard": Profile("standard", tuple(r[0] for r in REGIONS), 6, 2, tuple(MIX)),
+    # Four regions and twelve suppliers (two makers and one data centre per country).
+    "corrections": Profile(
+        "corrections",
+        ("CN", "US", "DE", "MY"),
+        2,
+        1,
+        (
+            ("amend", 0.090),
+            ("cancel", 0.032),
+            ("lease", 0.020),
+            ("terminate", 0.006),
+            ("review", 0.018),
+            ("fx", 0.012),
+            ("budget", 0.008),
+            ("policy", 0.015),
+            ("backdated", 0.080),
+            ("receive", 0.090),
+            ("invoice", 0.075),
+            ("pay", 0.080),
+            ("void", 0.004),
+            ("rename", 0.002),
+        ),
+        match_tolerances=True,
+    ),
+}
 ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
@@ -184,8 +229,16 @@ def cumulative(weights: list[float]) -> list[float]:
 
 
 class Generator:
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, profile: str = "standard"):
         self.n = n
+        self.profile = PROFILES[profile]
+        self.regions = [r for r in REGIONS if r[0] in self.profile.regions]
+        countries = {r[2] for r in self.regions}
+        self.supplier_names = {
+            country: names[: self.profile.suppliers_per_country]
+            for country, names in SUPPLIER_NAMES.items()
+            if country in countries
+        }
         self.rng = random.Random(seed)
         self.id_prefix = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledger-benchmark/{seed}"))[:24]
         self.count = 0
@@ -205,17 +258,19 @@ class Generator:
         self.invoice_no = 0
         self.receipt_no = 0
         self.payment_no = 0
-        self.order_no = {r[0]: 0 for r in REGIONS}
-        self.lease_no = {r[0]: 0 for r in REGIONS}
-        self.region_cum = cumulative([r[4] for r in REGIONS])
-        self.region_by_code = {r[0]: r for r in REGIONS}
-        self.usd = dict(USD_RATES)
+        self.order_no = {r[0]: 0 for r in self.regions}
+        self.lease_no = {r[0]: 0 for r in self.regions}
+        self.region_cum = cumulative([r[4] for r in self.regions])
+        self.region_by_code = {r[0]: r for r in self.regions}
+        self.usd = {
+            c: USD_RATES[c] for c in USD_RATES if c in {"USD", *(r[3] for r in self.regions)}
+        }
         # Pairs with the stronger currency as base, so every rate is ≥ 1 and prints plainly.
         currencies = sorted(self.usd, key=lambda c: self.usd[c])
         self.pairs = [(a, b) for i, a in enumerate(currencies) for b in currencies[i + 1 :]]
         self.suppliers: dict[str, tuple[str, str]] = {}  # code -> (country, name)
-        self.available: dict[str, list[tuple[str, float]]] = {r[0]: [] for r in REGIONS}
-        self.lessors: dict[str, list[str]] = {r[0]: [] for r in REGIONS}
+        self.available: dict[str, list[tuple[str, float]]] = {r[0]: [] for r in self.regions}
+        self.lessors: dict[str, list[str]] = {r[0]: [] for r in self.regions}
         self.available_pick: dict[str, tuple[list[str], list[float]]] = {}
         self.budget: dict[tuple[str, int], int] = {}
         self.min_share: dict[str, str] = {}
@@ -223,8 +278,8 @@ class Generator:
         self._plan_suppliers()
         # Closed periods: each region's closed-through day (-1: never closed), the regions of
         # each currency, and the quarter ends still to close.
-        self.closed = {r[0]: -1 for r in REGIONS}
-        self.currency_region = {r[3]: r[0] for r in REGIONS}
+        self.closed = {r[0]: -1 for r in self.regions}
+        self.currency_region = {r[3]: r[0] for r in self.regions}
         self.quarter_ends = [
             (date(year, month, day) - START).days
             for year in YEARS
@@ -232,13 +287,13 @@ class Generator:
         ]
         self.next_quarter = 0
         main = max(1, n - 200)
-        placed_per_year = main * PLACED_SHARE / len(YEARS)
+        placed_per_year = main * (1 - sum(share for _, share in self.profile.mix)) / len(YEARS)
         # Expected yearly commitments per region in its currency: orders (about 150 units at
         # about the average list price) plus a share for leases; budgets are set around it.
         average_price = sum(SKUS.values()) / len(SKUS)
         self.expected = {
             r[0]: placed_per_year * r[4] * 150 * average_price * 1.25 * self.usd[r[3]]
-            for r in REGIONS
+            for r in self.regions
         }
 
     # -- output ---------------------------------------------------------------------------------
@@ -267,35 +322,46 @@ class Generator:
     def _plan_suppliers(self) -> None:
         rng = self.rng
         self.supplier_plan = []  # (code, name, country, day registered)
-        for country, names in SUPPLIER_NAMES.items():
+        for country, names in self.supplier_names.items():
             for k, name in enumerate(names):
                 code = f"{country.lower()}-sup-{k + 1:02d}"
                 day = 0 if k < len(names) - 1 else rng.randint(300, 1200)
                 self.supplier_plan.append((code, name, country, day))
-            for k in range(2):
+            for k in range(self.profile.lessors_per_country):
                 code = f"dc-{country.lower()}-{k + 1}"
                 self.supplier_plan.append((code, f"{country} Data Centre {k + 1}", country, 0))
         self.supplier_index = {code: k for k, (code, _, _, _) in enumerate(self.supplier_plan)}
         # Each region buys from its domestic suppliers and four foreign ones.
         self.region_suppliers = {}
-        countries = list(SUPPLIER_NAMES)
-        for region, _, country, _, _ in REGIONS:
+        countries = list(self.supplier_names)
+        for region, _, country, _, _ in self.regions:
             domestic = [
                 c
                 for c, _, k, _ in self.supplier_plan
                 if k == country and c.startswith(f"{k.lower()}-sup")
             ]
             others = [k for k in countries if k != country]
-            foreign = [f"{others[(j * 2) % len(others)].lower()}-sup-{j + 1:02d}" for j in range(4)]
+            if self.profile.name == "standard":
+                foreign = [
+                    f"{others[(j * 2) % len(others)].lower()}-sup-{j + 1:02d}" for j in range(4)
+                ]
+            else:
+                per = self.profile.suppliers_per_country
+                foreign = [
+                    f"{others[j % len(others)].lower()}-sup-{j // len(others) % per + 1:02d}"
+                    for j in range(4)
+                ]
             if country != "US":
                 foreign[0] = "us-sup-01"
             self.region_suppliers[region] = [(c, 0.55 / len(domestic)) for c in domestic] + [
                 (c, 0.45 / len(foreign)) for c in foreign
             ]
-            self.lessors[region] = [f"dc-{country.lower()}-1", f"dc-{country.lower()}-2"]
+            self.lessors[region] = [
+                f"dc-{country.lower()}-{k + 1}" for k in range(self.profile.lessors_per_country)
+            ]
 
     def setup(self):
-        for region, name, country, currency, _ in REGIONS:
+        for region, name, country, currency, _ in self.regions:
             yield self.event(
                 "region.opened",
                 0,
@@ -310,11 +376,11 @@ class Generator:
                 self.schedule(day, "supplier", code, name, country)
         for base, quote in self.pairs:
             yield self.rate_event(base, quote, 0, "Opening rate")
-        for region, *_ in REGIONS:
+        for region, *_ in self.regions:
             yield self.budget_event(region, START.year, 0, initial=True)
             for year in YEARS[1:]:
                 self.schedule((date(year - 1, 12, 10) - START).days, "budget", region, year)
-        for region, *_ in REGIONS:
+        for region, *_ in self.regions:
             threshold = self.rng.choice(["0.3", "0.25", "0.35", "0.2"])
             self.min_share[region] = threshold
             yield self.policy_event(
@@ -360,7 +426,7 @@ class Generator:
 
     def register(self, code: str, name: str, country: str, day: int) -> str:
         self.suppliers[code] = (country, name)
-        for region, _, _, _, _ in REGIONS:
+        for region, _, _, _, _ in self.regions:
             for supplier, weight in self.region_suppliers[region]:
                 if supplier == code:
                     self.available[region].append((supplier, weight))
@@ -416,7 +482,9 @@ class Generator:
 
     def pick_region(self) -> tuple:
         cum = self.region_cum
-        return REGIONS[min(len(REGIONS) - 1, bisect.bisect(cum, self.rng.random() * cum[-1]))]
+        return self.regions[
+            min(len(self.regions) - 1, bisect.bisect(cum, self.rng.random() * cum[-1]))
+        ]
 
     def order_placed(self, day: int) -> str:
         # The hot path (three events in four): plain random() calls, one dict, one encode.
@@ -691,7 +759,7 @@ class Generator:
 
     def budget_revised(self, day: int, back_dated: bool = False) -> str:
         rng = self.rng
-        region = rng.choice(REGIONS)[0]
+        region = rng.choice(self.regions)[0]
         today = START + timedelta(days=day)
         year = today.year
         if not back_dated and today.month >= 10 and year < END.year and rng.random() < 0.5:
@@ -703,9 +771,32 @@ class Generator:
             return self.budget_event(region, year, day, reason=rng.choice(CORRECTION_REASONS))
         return self.budget_event(region, year, day)
 
+    def supplier_renamed(self, day: int) -> str | None:
+        """A correction of a supplier's name (master data), from today."""
+        rng = self.rng
+        code = rng.choice(sorted(self.suppliers))
+        country, name = self.suppliers[code]
+        suffix = rng.choice(["Ltd.", "GmbH", "Inc.", "Co.", "Holdings"])
+        self.suppliers[code] = (country, f"{name.split(' (')[0]} ({suffix})")
+        return self.event(
+            "supplier.updated",
+            day,
+            "procure.master-data",
+            {"supplier": code, "name": self.suppliers[code][1]},
+            "Name corrected",
+        )
+
     def policy_changed(self, day: int) -> str:
         rng = self.rng
-        region = rng.choice(REGIONS)[0]
+        region = rng.choice(self.regions)[0]
+        if self.profile.match_tolerances and rng.random() < 0.2:
+            matched = [r for r in ("CN", "DE", "JP") if r in self.region_by_code]
+            payload = {
+                "policy": "three_way_match",
+                "region": rng.choice(matched),
+                "tolerance": rng.choice(["0", "0.01", "0.02", "0.05"]),
+            }
+            return self.policy_event(day, payload, "Tolerance reviewed")
         kind = rng.random()
         if kind < 0.35:
             threshold = rng.choice(["0.2", "0.25", "0.3", "0.35", "0.4", "0.5"])
@@ -767,13 +858,13 @@ class Generator:
         end = self.quarter_ends[self.next_quarter]
         previous = self.quarter_ends[self.next_quarter - 1] if self.next_quarter else None
         restating = (
-            REGIONS[(self.next_quarter // 4) % len(REGIONS)][0]
+            self.regions[(self.next_quarter // 4) % len(self.regions)][0]
             if self.next_quarter % 4 == 1
             else None
         )
         self.next_quarter += 1
         label = f"Q{int(self.days[end][5:7]) // 3} {self.days[end][:4]}"
-        for region, *_ in REGIONS:
+        for region, *_ in self.regions:
             yield self.period_event("period.closed", region, end, day, f"{label} books closed")
         if restating is None or previous is None:
             return
@@ -812,7 +903,7 @@ class Generator:
         rng = self.rng
         thresholds = []
         total = 0.0
-        for kind, share in MIX:
+        for kind, share in self.profile.mix:
             total += share
             thresholds.append((total, kind))
         makers = {
@@ -829,6 +920,7 @@ class Generator:
             "invoice": self.invoice_received,
             "pay": self.payment_made,
             "void": self.invoice_voided,
+            "rename": self.supplier_renamed,
         }
         span = self.span
         scheduled = self.scheduled
@@ -862,11 +954,11 @@ class Generator:
             yield line
 
 
-def generate(n: int, out, seed: int = 1) -> int:
+def generate(n: int, out, seed: int = 1, profile: str = "standard") -> int:
     """Write n events as JSON Lines to the text stream `out`; returns the count written."""
     buffer: list[str] = []
     written = 0
-    for line in Generator(n, seed).lines():
+    for line in Generator(n, seed, profile).lines():
         buffer.append(line)
         if len(buffer) >= 10_000:
             out.write("\n".join(buffer) + "\n")
@@ -887,15 +979,22 @@ def main(argv: list[str] | None = None) -> int:
         "-o", "--output", required=True, help="JSONL file to write ('-' for stdout)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed [1]")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="standard",
+        help="the mix of events [standard]; corrections: four regions, twelve suppliers, more "
+        "back-dated corrections and policy changes",
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("n must be at least 1")
     started = time.perf_counter()
     if args.output == "-":
-        count = generate(args.n, sys.stdout, args.seed)
+        count = generate(args.n, sys.stdout, args.seed, args.profile)
     else:
         with open(args.output, "w", encoding="utf-8", newline="\n") as out:
-            count = generate(args.n, out, args.seed)
+            count = generate(args.n, out, args.seed, args.profile)
     elapsed = time.perf_counter() - started
     print(
         f"wrote {count} events in {elapsed:.2f} s ({count / elapsed:,.0f} events/s)",

@@ -95,6 +95,8 @@ class CurrentLog:
             )
         )
         self._currency_regions: dict[str, list[str]] | None = None
+        # Supplier → the regions of its orders and leases, read when first asked.
+        self._supplier_regions: dict[str, set[str]] | None = None
         # Approvals (SPEC §4.9), asked for only when block mode refuses an event: per batch,
         # event_id → the approval naming it, or None. Most ledgers have none, and then nothing is
         # read at all.
@@ -260,19 +262,19 @@ class CurrentLog:
         return self.regions_of_currency(currency)
 
     def supplier_regions(self, supplier: str) -> list[str]:
-        """The regions with an order or lease of this supplier (rare: a supplier's update)."""
-        self.before_sql()
-        return [
-            region
-            for (region,) in self.connection.exec_driver_sql(
-                for_driver(
-                    self.connection,
-                    "SELECT region FROM orders WHERE supplier = ? "
-                    "UNION SELECT region FROM leases WHERE lessor = ?",
-                ),
-                (supplier, supplier),
-            )
-        ]
+        """The regions with an order or lease of this supplier (asked at a supplier's update):
+        every supplier's regions read in one query the first time, then kept up to date as
+        orders and leases are appended, so that a batch of updates asks the database once."""
+        if self._supplier_regions is None:
+            self.before_sql()
+            found: dict[str, set[str]] = {}
+            for code, region in self.connection.exec_driver_sql(
+                "SELECT DISTINCT supplier, region FROM orders "
+                "UNION SELECT DISTINCT lessor, region FROM leases"
+            ):
+                found.setdefault(code, set()).add(region)
+            self._supplier_regions = found
+        return sorted(self._supplier_regions.get(supplier, ()))
 
     def prefetch_for(self, payloads: Iterable[Any]) -> None:
         """Prefetch the documents a batch of payloads names: of a typed payload, the fields its
@@ -374,9 +376,10 @@ class CurrentLog:
         wanted = [code for code in set(leases) if code not in self.leases]
         for code in wanted:
             self.leases[code] = None
-        for lease, region, effective, lessor, currency in select_in(
+        for lease, region, effective, lessor, currency, start, months, monthly in select_in(
             self.connection,
-            "SELECT lease, region, effective, lessor, currency FROM leases WHERE lease",
+            "SELECT lease, region, effective, lessor, currency, start, months, monthly_payment "
+            "FROM leases WHERE lease",
             wanted,
         ):
             self.leases[lease] = {
@@ -385,6 +388,10 @@ class CurrentLog:
                 "effective": as_date(effective),
                 "lessor": lessor,
                 "currency": currency,
+                # A termination's lease_charges rows are computed from the schedule.
+                "start": as_date(start),
+                "months": months,
+                "monthly_payment": as_decimal(monthly),
             }
         wanted = [code for code in wanted if self.leases[code] is not None]
         for lease, effective in select_in(
@@ -448,12 +455,16 @@ class CurrentLog:
         """Take in one read-model row of an event just appended in this transaction."""
         if table is schema.orders:
             self.orders[row["order_id"]] = row
+            if self._supplier_regions is not None:
+                self._supplier_regions.setdefault(row["supplier"], set()).add(row["region"])
         elif table is schema.order_changes:
             self.changes.setdefault(row["order_id"], []).append(
                 (row["kind"], row["quantity"], row["unit_price"], row["effective"], row["seq"])
             )
         elif table is schema.leases:
             self.leases[row["lease"]] = row
+            if self._supplier_regions is not None:
+                self._supplier_regions.setdefault(row["lessor"], set()).add(row["region"])
         elif table is schema.lease_terminations:
             self.terminated[row["lease"]] = row["effective"]
         elif table is schema.receipts:

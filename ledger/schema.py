@@ -29,7 +29,7 @@ from sqlalchemy import (
 from ledger.money import canonical_decimal
 
 # The alembic revision this code expects; tests check it is the migrations' head.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 metadata = MetaData(
     naming_convention={
@@ -253,6 +253,35 @@ lease_terminations = Table(
     Column("seq", BigInteger, nullable=False),
 )
 
+# What each lease event charges to each budget year (SPEC §4.3), in the lease's currency, summed at
+# write time like the signed deltas of order_changes. A signing's row of a year holds its payments
+# due in the year: `monthly` (its monthly_payment) due in each month first_month…last_month on
+# `due_day` (the start's day, clamped to the month's end); a termination's row, the payments due
+# after it (`monthly` negative) and, in its own year, its `fee`. `amount` is the row's whole
+# charge, monthly × months + fee: committed(R, Y) adds the amounts of the rows it can see, and the
+# received layer (SPEC §4.7) counts the months already due. Each row keeps the key of its booked
+# rate (currency, and `signed`, the signing day), so the sums are converted once per booking. A
+# termination comes after its lease in the log and is dated on or after it, so its rows are never
+# seen without the signing's.
+lease_charges = Table(
+    "lease_charges",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    code("lease", nullable=False),
+    code("region", nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("signed", Date, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("monthly", Amount, nullable=False),
+    Column("first_month", SmallInteger),
+    Column("last_month", SmallInteger),
+    Column("due_day", SmallInteger, nullable=False),
+    Column("fee", Amount, nullable=False),
+    Column("effective", Date, nullable=False),
+    Index(None, "region", "year", "effective"),
+)
+
 lease_reviews = Table(
     "lease_reviews",
     metadata,
@@ -408,6 +437,7 @@ READ_MODELS = (
     leases,
     lease_years,
     lease_terminations,
+    lease_charges,
     lease_reviews,
     policies,
     supplier_updates,

@@ -195,7 +195,7 @@ class Appender:
         self.buckets = OrderBuckets(self.seq)
         self.sqlite = self.buffer.sqlite
         # event_id → (seq, type, effective, payload text) of events recorded before, as read by
-        # prefetch, and of events appended since the last flush.
+        # prefetch, and of events appended since, for the current batch.
         self._recorded: dict[str, tuple | IntegrityError | None] = {}
         self._timestamp: str | None = None
 
@@ -327,12 +327,14 @@ class Appender:
             self.buffer.add(schema.order_buckets, row)
         self.buffer.flush()
         self.buffer.update_buckets(updates)
-        self._recorded = {}
 
     def end_batch(self) -> None:
-        """After a batch of an import: write its rows and forget its lookups."""
+        """After a batch of an import: write its rows and forget its lookups. (A flush within a
+        batch, for a check that reads the read models with SQL, keeps them: what was read and
+        appended is still true, and forgetting it would cost a query per event.)"""
         self.flush()
         self.current.forget_documents()
+        self._recorded = {}
         self._timestamp = None
 
     def _existing(self, event_id: str) -> tuple | None:

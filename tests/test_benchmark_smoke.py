@@ -16,7 +16,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-HEADER = "| step | ledger | raw driver | ledger vs raw | peak RSS | target |"
+HEADER = (
+    "| step | ledger | baseline (same run) | ratio | peak RSS | target, as a ratio "
+    "| peer: eventsourcing |"
+)
 STEPS = [
     "import (whole command)",
     "query budget, in-process",
@@ -26,6 +29,7 @@ STEPS = [
     "export events (whole command)",
     "verify (whole command)",
     "rebuild (whole command)",
+    "restore of an export (whole command)",
     "`ledger --help`",
     "`query budget` on a tiny ledger",
 ]

@@ -22,7 +22,7 @@ from ledger.kinds.base import (
 )
 from ledger.semantics.leases import charges_per_year, payments_per_year
 from ledger.semantics.periods import own_region, region_of_lease
-from ledger.semantics.rates import RateBook
+from ledger.semantics.rates import Placement, RateBook
 
 
 def check_signed(current: Log, payload: LeaseSigned, on: date, reason: str | None) -> None:
@@ -50,7 +50,7 @@ def signed_commitment(
     current: Log, payload: LeaseSigned, on: date, rate: RateBook, currency: str
 ) -> dict[int, Fraction]:
     """A new lease commits each year's payments, at the rate booked on its signing."""
-    booked = rate(payload.currency, currency, on)
+    booked = rate.booked_rate(Placement(payload.currency, currency, on))
     charges = charges_per_year(payload.start, payload.months, payload.monthly_payment)
     return {year: Fraction(charge) * booked for year, charge in charges.items()}
 

@@ -26,7 +26,7 @@ from ledger.kinds.base import (
 from ledger.money import EXACT
 from ledger.semantics.orders import after_change, as_placed, order_state
 from ledger.semantics.periods import own_region, region_of_order
-from ledger.semantics.rates import RateBook
+from ledger.semantics.rates import Placement, RateBook
 
 # A change as CurrentLog keeps it: (kind, quantity, unit_price, effective, seq).
 _EFFECTIVE_SEQ = itemgetter(3, 4)
@@ -61,7 +61,7 @@ def placed_commitment(
 ) -> dict[int, Fraction]:
     """A new order commits all of its value, at the rate booked on its date."""
     value = as_placed(payload.quantity, payload.unit_price).value
-    return {on.year: Fraction(value) * rate(payload.currency, currency, on)}
+    return {on.year: Fraction(value) * rate.booked_rate(Placement(payload.currency, currency, on))}
 
 
 def placed_rows(
@@ -114,7 +114,7 @@ def amended_commitment(
     )
     before = order_state(as_placed(order["quantity"], order["unit_price"]), changes)
     after = after_change(before, "amended", payload.quantity, payload.unit_price)
-    booked = rate(order["currency"], currency, order["effective"])
+    booked = rate.booked_rate(Placement(order["currency"], currency, order["effective"]))
     return {order["year"]: (Fraction(after.value) - Fraction(before.value)) * booked}
 
 

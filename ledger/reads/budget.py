@@ -12,16 +12,23 @@ from sqlalchemy import Connection, Row
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_of, region_rows
 from ledger.reads.totals import committed
+from ledger.semantics.rates import RateBook
 
 
 def budget_rows(
-    connection: Connection, *, as_of: date, year: int, region: str | None, upto_seq: int | None
+    connection: Connection,
+    *,
+    as_of: date,
+    year: int,
+    region: str | None,
+    upto_seq: int | None,
+    rate: RateBook | None = None,
 ) -> list[dict[str, Any]]:
     """One row per region opened by as_of: budget (0 when none is recorded), committed,
     remaining = budget − committed, utilization = committed / budget (None when the budget
-    is 0)."""
+    is 0). `rate`: a rate book for the same as_of and limit, when the caller has one."""
     rows = []
-    rate = rate_book(connection, as_of, upto_seq)
+    rate = rate or rate_book(connection, as_of, upto_seq)
     for opened in region_rows(connection, as_of, upto_seq, region):
         budget = budget_of(
             connection, opened.region, year, as_of, upto_seq, rate, opened.currency

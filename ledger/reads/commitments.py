@@ -3,14 +3,15 @@ and its total over all years in the region's currency, then what of it was recei
 paid (ledger.reads.spend).
 
 Each order's changes within the limit are read in (effective, seq) order and folded by
-ledger.semantics.orders; each lease's payments follow ledger.semantics.leases.
+ledger.semantics.orders; each lease's payments follow ledger.semantics.leases, and what it charges
+to one year is its lease_charges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -18,10 +19,10 @@ from sqlalchemy import Connection, and_, select
 
 from ledger import schema
 from ledger.dates import as_date
-from ledger.money import as_decimal
+from ledger.money import EXACT
 from ledger.reads.rates import rate_book
 from ledger.reads.spend import LAYERS, document_totals
-from ledger.semantics.leases import charges_per_year, payments_left
+from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import Change, as_placed, order_state
 from ledger.semantics.rates import RateBook
 from ledger.sql import visible
@@ -36,13 +37,16 @@ def commitment_rows(
     ids: Collection[str] | None = None,
     rate: RateBook | None = None,
     year: int | None = None,
+    layers: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per order placed and per lease signed by as_of, sorted by region, kind and id:
     its status at as_of and `committed`, its total over all years in the region's currency.
     With `ids`, only the orders and leases of those ids. With `year`, each row also has
     `charged`: the part of its commitment charged to that budget year (an order's whole value
     in the year it was placed; a lease's payments due that year, and its fee in the year it
-    ended), so that a region's rows add up to its committed for the year."""
+    ended), so that a region's rows add up to its committed for the year. Without `layers`,
+    the rows leave out received, invoiced and paid (compliance needs only status and
+    committed)."""
     if ids is not None and not ids:
         return []
     rate = rate or rate_book(connection, as_of, upto_seq)
@@ -50,13 +54,14 @@ def commitment_rows(
         *_order_commitments(connection, as_of, region, upto_seq, rate, ids, year),
         *_lease_commitments(connection, as_of, region, upto_seq, rate, ids, year),
     ]
-    # The later life of each document (SPEC §4.7), over all years.
-    layers = document_totals(
-        connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
-    )
-    for row in rows:
-        found = layers.get((row["kind"], row["id"]))
-        row.update(found or dict.fromkeys(LAYERS, Fraction(0)))
+    if layers:
+        # The later life of each document (SPEC §4.7), over all years.
+        totals = document_totals(
+            connection, as_of=as_of, upto_seq=upto_seq, region=region, ids=ids, rate=rate
+        )
+        for row in rows:
+            found = totals.get((row["kind"], row["id"]))
+            row.update(found or dict.fromkeys(LAYERS, Fraction(0)))
     return sorted(rows, key=lambda row: (row["region"], row["kind"], row["id"]))
 
 
@@ -109,7 +114,7 @@ def _order_commitments(
         )
         value = Fraction(0)
         if not state.cancelled:
-            booked = rate(order.currency, order.region_currency, as_date(order.effective))
+            booked = rate.booked_rate(order)
             value = Fraction(state.value) * booked
         row = {
             "kind": "order",
@@ -155,10 +160,11 @@ def _lease_commitments(
         signed = signed.where(leases.c.lease.in_(list(ids)))
     elif region is not None:
         signed = signed.where(leases.c.region == region)
+    charged = {} if year is None else _charged_to(connection, year, as_of, upto_seq, region, ids)
     for lease in connection.execute(signed):
         if region is not None and lease.region != region:
             continue
-        booked = rate(lease.currency, lease.region_currency, as_date(lease.effective))
+        booked = rate.booked_rate(lease)
         if lease.terminated is None:
             payments, fee = lease.months, Fraction(0)
         else:
@@ -177,12 +183,30 @@ def _lease_commitments(
             "currency": lease.region_currency,
         }
         if year is not None:
-            charges = charges_per_year(
-                as_date(lease.start),
-                lease.months,
-                as_decimal(lease.monthly_payment),
-                None if lease.terminated is None else as_date(lease.terminated),
-                Decimal(0) if lease.fee is None else as_decimal(lease.fee),
-            )
-            row["charged"] = Fraction(charges.get(year, 0)) * booked
+            row["charged"] = Fraction(charged.get(lease.lease, 0)) * booked
         yield row
+
+
+def _charged_to(
+    connection: Connection,
+    year: int,
+    as_of: date,
+    upto_seq: int | None,
+    region: str | None,
+    ids: Collection[str] | None,
+) -> dict[str, Decimal]:
+    """Per lease, what it charges to `year` as of as_of within the limit (its payments due in
+    the year, and its fee if it ended in the year), in its own currency: its lease_charges."""
+    charges = schema.lease_charges
+    query = select(charges.c.lease, charges.c.amount).where(
+        charges.c.year == year, *visible(charges, as_of, upto_seq)
+    )
+    if ids is not None:
+        query = query.where(charges.c.lease.in_(list(ids)))
+    elif region is not None:
+        query = query.where(charges.c.region == region)
+    found: dict[str, Decimal] = {}
+    with localcontext(EXACT):
+        for lease, amount in connection.execute(query):
+            found[lease] = found.get(lease, Decimal(0)) + amount
+    return found

@@ -16,13 +16,13 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.money import money, percent, round_half_up, threshold_percent
 from ledger.reads.commitments import commitment_rows
+from ledger.reads.matching import three_way_match
 from ledger.reads.policies import enabled_policies
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount, region_rows
-from ledger.reads.spend import matched_orders
 from ledger.reads.totals import region_totals
 from ledger.semantics.policies import PolicyState
-from ledger.semantics.spend import Billed, match_detail, match_failures
+from ledger.semantics.spend import Billed, match_detail
 from ledger.sql import visible
 
 STATUS_ORDER = {"violation": 0, "pending": 1, "ok": 2}
@@ -88,23 +88,27 @@ def _approved_subjects(
 ) -> dict[tuple[str, str, str], list[str]]:
     """(region, "document" or "year", id or year) → the approvals of events about it."""
     approvals, events = schema.approvals, schema.events
-    query = (
-        select(
-            approvals.c.approval,
-            approvals.c.actor,
-            approvals.c.seq,
-            events.c.type,
-            events.c.effective,
-            events.c.payload,
-        )
-        .join_from(approvals, events, events.c.event_id == approvals.c.event_id)
-        .where(events.c.effective <= as_of)
-        .order_by(approvals.c.seq)
-    )
+    # Approvals are few and the log is long: the approvals first, then their events by id (a
+    # join would let the planner scan the log for them).
+    query = select(approvals.c.approval, approvals.c.actor, approvals.c.seq, approvals.c.event_id)
     if upto_seq is not None:
-        query = query.where(events.c.seq <= upto_seq, approvals.c.seq <= upto_seq)
+        query = query.where(approvals.c.seq <= upto_seq)
+    granted = connection.execute(query.order_by(approvals.c.seq)).all()
+    approved: dict[str, tuple] = {}
+    wanted = sorted({row.event_id for row in granted})
+    for start in range(0, len(wanted), 5000):
+        found = select(
+            events.c.event_id, events.c.type, events.c.effective, events.c.payload
+        ).where(events.c.event_id.in_(wanted[start : start + 5000]), events.c.effective <= as_of)
+        if upto_seq is not None:
+            found = found.where(events.c.seq <= upto_seq)
+        for event_id, type_, effective, payload in connection.execute(found):
+            approved[event_id] = (type_, effective, payload)
     notes: dict[tuple[str, str, str], list[str]] = {}
-    for approval, actor, seq, type_, effective, payload in connection.execute(query):
+    for approval, actor, seq, event_id in granted:
+        if event_id not in approved:
+            continue
+        type_, effective, payload = approved[event_id]
         note = f"approved by {actor}, approval {approval}, seq {seq}"
         for key in _subjects(connection, type_, as_date(effective), json.loads(payload)):
             notes.setdefault(key, []).append(note)
@@ -218,6 +222,7 @@ class _Report:
                 upto_seq=self.upto_seq,
                 ids=missing,
                 rate=self.rate,
+                layers=False,
             )
             self._documents.update(((row["kind"], row["id"]), row) for row in rows)
         return self._documents
@@ -439,31 +444,26 @@ class _Report:
 
     def _three_way_match(self, state: PolicyState) -> list[tuple[str, str, str]]:
         rows = []
-        matched = matched_orders(
-            self.connection, as_of=self.as_of, upto_seq=self.upto_seq, region=state.region
+        looked, failed = three_way_match(
+            self.connection,
+            as_of=self.as_of,
+            upto_seq=self.upto_seq,
+            region=state.region,
+            tolerance=state.tolerance,
         )
-        for facts in matched:
-            failures = match_failures(
-                facts.state.quantity,
-                facts.state.unit_price,
-                facts.received,
-                facts.invoiced_quantity,
-                facts.invoiced,
-                state.tolerance,
+        for facts, failures in failed:
+            totals = Billed(facts.invoiced_quantity, facts.invoiced, facts.paid, facts.invoices)
+            detail = match_detail(
+                failures, facts.state, facts.received, totals, state.tolerance, facts.currency
             )
-            if failures:
-                totals = Billed(facts.invoiced_quantity, facts.invoiced, facts.paid, facts.invoices)
-                detail = match_detail(
-                    failures, facts.state, facts.received, totals, state.tolerance, facts.currency
-                )
-                rows.append((facts.order, "violation", f"order {facts.order}: {detail}"))
+            rows.append((facts.order, "violation", f"order {facts.order}: {detail}"))
         if not rows:
             tolerance = threshold_percent(state.tolerance or Decimal(0))
             rows.append(
                 (
                     "invoices",
                     "ok",
-                    f"{_plural(len(matched), 'order')} with receipts or invoices, every one "
+                    f"{_plural(looked, 'order')} with receipts or invoices, every one "
                     f"matched (tolerance {tolerance})",
                 )
             )

@@ -5,7 +5,7 @@ asks the same question at hundreds of dates; this module reads the region's rows
 changes, leases, terminations, budgets and transfers, all within the knowledge limit and dated by the last
 date) and turns every document into signed steps: +value on the day an order is placed, the
 difference its state makes on the day of each change (SPEC §4.2), a lease's payments from its
-signing and their reduction from its termination (§4.3). Each step lands on the first asked date
+signing and their reduction from its termination (§4.3), as lease_charges holds them. Each step lands on the first asked date
 on or after its day; running sums over the dates then give, at every date, exactly what the
 point query gives (Fractions; the tests compare both on random streams).
 
@@ -36,9 +36,9 @@ from ledger.reads.rates import rate_book
 from ledger.reads.regions import transfers_of
 from ledger.reads.shares import share_rows_of
 from ledger.semantics.budgets import Revision, budget_steps
-from ledger.semantics.leases import payments_left
 from ledger.semantics.masterdata import master_as_of
 from ledger.semantics.orders import as_placed, states_after
+from ledger.semantics.rates import Placement
 from ledger.sql import day_parameter, driver_rows
 
 
@@ -198,69 +198,21 @@ class _Sweep:
 
     def lease_steps(self) -> dict[tuple, Decimal]:
         """Steps of lease payments due in the year and termination fees charged to it, per
-        (bin, currency, signing day), in the document currency."""
+        (bin, currency, signing day), in the document currency: each lease_charges row (a
+        signing's payments, a termination's change) on the first date that sees it."""
         steps: dict[tuple, Decimal] = defaultdict(Decimal)
-
-        def add(index, currency, signed, value):
-            if index < len(self.dates) and value:
-                steps[index, currency, signed] += value
-
-        within_l, limit_l = self._within_limit("l.")
-        within_t, limit_t = self._within_limit("t.")
-        due = driver_rows(
-            self.connection,
-            "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, "
-            "t.effective FROM lease_years y JOIN leases l ON l.lease = y.lease "
-            "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
-            + within_t
-            + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
-            + within_l,
-            [
-                self._day(self.last),
-                *limit_t,
-                self.region,
-                self.year,
-                self._day(self.last),
-                *limit_l,
-            ],
-        )
-        fees = driver_rows(
-            self.connection,
-            "SELECT l.currency, l.effective, t.effective, t.fee FROM lease_terminations t "
-            "JOIN leases l ON l.lease = t.lease WHERE t.year = ? AND l.region = ? "
-            "AND t.effective <= ? AND l.effective <= ?" + within_t + within_l,
-            [
-                self.year,
-                self.region,
-                self._day(self.last),
-                self._day(self.last),
-                *limit_t,
-                *limit_l,
-            ],
-        )
+        within, limit = self._within_limit()
         with localcontext(EXACT):
-            for currency, signed, start, months, monthly, payments, terminated in due:
-                signed, monthly = as_date(signed), as_decimal(monthly)
-                full = payments * monthly
-                signing = self._bin(signed)
-                if terminated is None:
-                    add(signing, currency, signed, full)
-                    continue
-                left = (
-                    payments_left(as_date(start), months, self.year, as_date(terminated)) * monthly
-                )
-                ending = self._bin(terminated)
-                if ending <= signing:
-                    add(signing, currency, signed, left)
-                else:
-                    add(signing, currency, signed, full)
-                    add(ending, currency, signed, left - full)
-            for currency, signed, terminated, fee in fees:
-                signed = as_date(signed)
-                add(
-                    max(self._bin(signed), self._bin(terminated)), currency, signed, as_decimal(fee)
-                )
-        return steps
+            for currency, signed, effective, amount in driver_rows(
+                self.connection,
+                "SELECT currency, signed, effective, amount FROM lease_charges "
+                "WHERE region = ? AND year = ? AND effective <= ?" + within,
+                [self.region, self.year, self._day(self.last), *limit],
+            ):
+                index = self._bin(effective)
+                if index < len(self.dates):
+                    steps[index, currency, as_date(signed)] += as_decimal(amount)
+        return {key: value for key, value in steps.items() if value}
 
     def master_data(self, opened):
         """A function of a date giving (supplier → country, the region's country) as of it
@@ -313,12 +265,14 @@ class _Sweep:
                 if value:
                     booking = bookings.get((currency, placed))
                     if booking is None:
-                        booking = bookings[currency, placed] = rate.booking(currency, home, placed)
+                        booking = bookings[currency, placed] = rate.booked(
+                            Placement(currency, home, placed)
+                        )
                     per_bin[index][supplier, booking] += value
                 if units:
                     units_per_bin[index][supplier] += units
             for (index, currency, signed), value in lease_steps.items():
-                per_bin[index][None, rate.booking(currency, home, signed)] += value
+                per_bin[index][None, rate.booked(Placement(currency, home, signed))] += value
 
         budgets = self.budgets(home, rate)
         budget_index, budget = 0, Fraction(0)

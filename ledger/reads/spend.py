@@ -9,7 +9,6 @@ ledger.semantics.spend (and orders, leases, rates).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,9 +22,10 @@ from ledger import schema
 from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.budget import budget_rows
+from ledger.reads.layer_sums import layer_sums
 from ledger.reads.rates import rate_book
 from ledger.semantics.orders import OrderState, as_placed, order_state
-from ledger.semantics.rates import RateBook
+from ledger.semantics.rates import Placement, RateBook
 from ledger.semantics.spend import (
     billed,
     billed_per_year,
@@ -153,6 +153,11 @@ class OrderFacts:
     paid: Decimal
     invoices: int  # how many count
 
+    @property
+    def effective(self) -> date:
+        """The day the order was placed: the day that books it (ledger.semantics.rates)."""
+        return self.placed
+
 
 def order_facts(
     connection: Connection,
@@ -255,7 +260,7 @@ def document_amounts(
             facts.order,
             facts.region,
             facts.year,
-            rate.booking(facts.currency, facts.region_currency, facts.placed),
+            rate.booked(facts),
             order_received_value(facts.received, facts.state.unit_price),
             facts.invoiced,
             facts.paid,
@@ -347,7 +352,7 @@ def _lease_amounts(
                 terminated is not None and terminated.year == year
             ):
                 continue
-        booking = rate.booking(lease.currency, lease.region_currency, as_date(lease.effective))
+        booking = rate.booked(lease)
         layers: dict[int, list[Decimal]] = {}
         for charged, amount in lease_received_per_year(
             start, lease.months, lease.monthly_payment, as_of, terminated, lease.fee or 0
@@ -369,34 +374,37 @@ def spend_rows(
     """`query spend`: one row per region opened by as_of, for `year`, with region, year,
     currency, budget, committed, received, invoiced, paid, open (committed − invoiced), payable
     (invoiced − paid) and remaining (budget − committed); amounts exact, in the region's
-    currency. Budget, committed and remaining are those of the budget report."""
+    currency. Budget, committed and remaining are those of the budget report; the layers are
+    summed per booking (ledger.reads.layer_sums), then converted once per booking."""
     rate = rate_book(connection, as_of, upto_seq)
-    # Decimals summed per region and booking first: one exact Fraction product per booking.
-    per_booking: dict[tuple, list[Decimal]] = {}
-    for _, _, where, _, booking, *amounts in document_amounts(
-        connection, as_of=as_of, upto_seq=upto_seq, region=region, year=year, rate=rate
-    ):
-        sums = per_booking.get((where, booking))
-        if sums is None:
-            per_booking[where, booking] = list(amounts)
-        else:
-            for index, amount in enumerate(amounts):
-                sums[index] = EXACT.add(sums[index], amount)
-    totals: dict[str, dict[str, Fraction]] = defaultdict(lambda: dict.fromkeys(LAYERS, Fraction(0)))
-    for (where, booking), sums in per_booking.items():
-        booked = rate.rate(booking)
-        for layer, amount in zip(LAYERS, sums, strict=True):
-            if amount:
-                totals[where][layer] += Fraction(amount) * booked
     rows = []
-    for budget in budget_rows(connection, as_of=as_of, year=year, region=region, upto_seq=upto_seq):
-        layers = totals[budget["region"]]
+    for budget in budget_rows(
+        connection, as_of=as_of, year=year, region=region, upto_seq=upto_seq, rate=rate
+    ):
+        where, home = budget["region"], budget["currency"]
+        per_booking: dict[tuple, list[Decimal]] = {}
+        for (_, currency, day), amounts in layer_sums(
+            connection, as_of=as_of, year=year, region=where, upto_seq=upto_seq
+        ).items():
+            booking = rate.booked(Placement(currency, home, day))
+            sums = per_booking.get(booking)
+            if sums is None:
+                per_booking[booking] = list(amounts)
+            else:
+                for index, amount in enumerate(amounts):
+                    sums[index] = EXACT.add(sums[index], amount)
+        layers = dict.fromkeys(LAYERS, Fraction(0))
+        for booking, sums in per_booking.items():
+            booked = rate.rate(booking)
+            for layer, amount in zip(LAYERS, sums, strict=True):
+                if amount:
+                    layers[layer] += Fraction(amount) * booked
         committed = Fraction(budget["committed"])
         rows.append(
             {
-                "region": budget["region"],
+                "region": where,
                 "year": year,
-                "currency": budget["currency"],
+                "currency": home,
                 "budget": budget["budget"],
                 "committed": budget["committed"],
                 **layers,

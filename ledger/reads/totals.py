@@ -3,9 +3,9 @@ budget and share reports and compliance are made of.
 
 Orders are read from the order buckets (sums of orders as placed, per block of seqs) plus single
 orders where a bucket would say too much, then corrected by the orders' changes, each order's
-changes folded by ledger.semantics.orders. Lease payments come from lease_years (the count per
-year as scheduled) and what a termination leaves (ledger.semantics.leases). These run for every
-report on every region, over the largest tables, so they go straight through the driver.
+changes folded by ledger.semantics.orders. Lease payments and fees come from lease_charges (what
+each signing and termination charges to each year, summed when it was recorded). These run for
+every report on every region, over the largest tables, so they go straight through the driver.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from ledger.dates import as_date
 from ledger.money import EXACT, as_decimal
 from ledger.reads.masterdata import region_country, suppliers_as_of
 from ledger.reads.rates import rate_book
-from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import as_placed, order_state
-from ledger.semantics.rates import RateBook
-from ledger.sql import day_parameter, driver_rows, visible
+from ledger.semantics.rates import Placement, RateBook
+from ledger.sql import day_parameter, driver_rows
 
 
 def committed(
@@ -89,7 +88,7 @@ def region_totals(
         with localcontext(EXACT):
             for (_, currency, day), (value, _, _) in orders.items():
                 if value:
-                    per_rate[rate.booking(currency, region_currency, day)] += value
+                    per_rate[rate.booked(Placement(currency, region_currency, day))] += value
         total = sum(
             (Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
             Fraction(0),
@@ -117,7 +116,8 @@ def region_totals(
                     "units": 0,
                 }
             if value:
-                per_supplier_rate[supplier, rate.booking(currency, home.currency, day)] += value
+                booking = rate.booked(Placement(currency, home.currency, day))
+                per_supplier_rate[supplier, booking] += value
             share["units"] += int(units)
     for (supplier, booking), value in per_supplier_rate.items():
         found[supplier]["value"] += Fraction(value) * rate.rate(booking)
@@ -310,44 +310,40 @@ def _lease_charges(
     region_currency: str,
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
-    currency at each lease's booked rate (SPEC §4.3). Payments are summed as Decimals per
-    booked rate, then converted once per rate."""
-    leases, terminations = schema.leases, schema.lease_terminations
-    known = "" if upto_seq is None else " AND {}.seq <= ?"
-    limit = [] if upto_seq is None else [upto_seq]
-    day = day_parameter(connection, as_of)
-    due = driver_rows(
-        connection,
-        "SELECT l.currency, l.effective, l.start, l.months, l.monthly_payment, y.payments, t.effective "
-        "FROM lease_years y JOIN leases l ON l.lease = y.lease "
-        "LEFT JOIN lease_terminations t ON t.lease = l.lease AND t.effective <= ?"
-        + known.format("t")
-        + " WHERE y.region = ? AND y.year = ? AND l.effective <= ?"
-        + known.format("l"),
-        [day, *limit, region, year, day, *limit],
-    )
-    per_booking: dict[tuple, Decimal] = defaultdict(Decimal)
-    with localcontext(EXACT):
-        for currency, signed, start, months, monthly_payment, payments, terminated in due:
-            if terminated is not None:
-                payments = payments_left(as_date(start), months, year, as_date(terminated))
-            if payments:
-                booking = rate.booking(currency, region_currency, as_date(signed))
-                per_booking[booking] += payments * as_decimal(monthly_payment)
-        fees = connection.execute(
-            select(leases.c.currency, leases.c.effective, terminations.c.fee)
-            .join_from(terminations, leases, leases.c.lease == terminations.c.lease)
-            .where(
-                terminations.c.year == year,
-                leases.c.region == region,
-                *visible(terminations, as_of, upto_seq),
-                *visible(leases, as_of, upto_seq),
-            )
-        )
-        for currency, signed, fee in fees:
-            booking = rate.booking(currency, region_currency, as_date(signed))
-            per_booking[booking] += as_decimal(fee)
+    currency at each lease's booked rate (SPEC §4.3): the lease_charges amounts the as-of date
+    and the limit can see, summed as Decimals per booking, then converted once per booking."""
+    per_booking: dict[tuple, Decimal] = {}
+    for (currency, signed), amount in lease_sums(connection, region, year, as_of, upto_seq).items():
+        if not amount:
+            continue
+        booking = rate.booked(Placement(currency, region_currency, signed))
+        per_booking[booking] = EXACT.add(per_booking.get(booking, Decimal(0)), amount)
     return sum(
         (Fraction(value) * rate.rate(booking) for booking, value in per_booking.items()),
         Fraction(0),
     )
+
+
+def lease_sums(
+    connection: Connection, region: str, year: int, as_of: date, upto_seq: int | None
+) -> dict[tuple, Decimal]:
+    """What the region's leases charge to `year` as of as_of within the limit, in their own
+    currency, per (currency, signing day as read): the key of the booked rate."""
+    sums: dict[tuple, Decimal] = {}
+    with localcontext(EXACT):
+        for currency, signed, amount in driver_rows(
+            connection,
+            "SELECT currency, signed, amount FROM lease_charges "
+            "WHERE region = ? AND year = ? AND effective <= ?"
+            + ("" if upto_seq is None else " AND seq <= ?"),
+            [
+                region,
+                year,
+                day_parameter(connection, as_of),
+                *([] if upto_seq is None else [upto_seq]),
+            ],
+        ):
+            key = (currency, signed)
+            found = sums.get(key)
+            sums[key] = as_decimal(amount) if found is None else found + as_decimal(amount)
+    return sums

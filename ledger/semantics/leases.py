@@ -3,13 +3,15 @@
 A lease has `months` payments of `monthly_payment`, due on start + k months (k = 0 … months−1,
 the day clamped to the month's end), each charged to the budget year of its due date. A
 termination on T removes every payment due after T (one due on T stays) and adds its fee,
-charged to year(T). The write side counts each lease's payments per year with payment_dates; the
-reports, the series and the budget-cap check at entry count what a termination leaves with
-payments_left, and block mode charges a new lease with charges_per_year.
+charged to year(T). The write side counts each lease's payments per year with payment_dates and
+pre-sums what each lease event charges to each year from payment_months and payments_removed
+(the lease_charges read model), whose rows the spend layers count as due with due_in_months;
+block mode charges a new lease with charges_per_year.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal, localcontext
@@ -69,3 +71,39 @@ def charges_per_year(
         if terminated is not None:
             charges[terminated.year] += fee
     return dict(charges)
+
+
+def payments_removed(start: date, months: int, terminated: date) -> dict[int, int]:
+    """Per budget year, how many of the lease's payments a termination on `terminated` removes:
+    those due after it (years it leaves whole are left out)."""
+    removed = {}
+    for year, count in payments_per_year(start, months).items():
+        gone = count - payments_left(start, months, year, terminated)
+        if gone:
+            removed[year] = gone
+    return removed
+
+
+def payment_months(start: date, months: int) -> dict[int, tuple[int, int]]:
+    """Per budget year, the first and last month (1-12) in which a payment falls due: one
+    payment a month, so every month between them has one."""
+    found: dict[int, tuple[int, int]] = {}
+    first_month = start.year * 12 + start.month - 1
+    for index in range(first_month, first_month + months):
+        year, month = divmod(index, 12)
+        low, _ = found.get(year, (month + 1, month + 1))
+        found[year] = (low, month + 1)
+    return found
+
+
+def due_in_months(first: int, last: int, due_day: int, year: int, as_of: date) -> int:
+    """How many of the monthly payments of `year` in months first…last, each due on `due_day`
+    (the start's day, clamped to the month's end), are due on or before as_of."""
+    if year < as_of.year:
+        return last - first + 1
+    if year > as_of.year:
+        return 0
+    until = as_of.month
+    if min(due_day, monthrange(year, until)[1]) > as_of.day:
+        until -= 1
+    return max(0, min(last, until) - first + 1)

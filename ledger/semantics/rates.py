@@ -4,8 +4,10 @@ Converting X to Y on day d takes, among the known `fx.rate_set` events of (X, Y)
 effective ≤ d, the one with the latest (effective, seq), inverted for the (Y, X) direction.
 A `RateBook` answers that for every document of one query: each currency pair's rates are read
 once (through a function the reader passes in, so this module holds no SQL) and then looked up
-by date. Every path that converts an amount (reports, compliance, the series, block mode at
-entry) asks a RateBook, and every "no rate" message is `no_rate_in_force`.
+by date. Which date books a document is decided in one place, `RateBook.booked(document)`: its
+own placement or signing date, whatever the as-of date of the query. Every path that converts a
+document's amount (reports, compliance, the series, block mode at entry) asks it, and every
+"no rate" message is `no_rate_in_force`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from operator import itemgetter
+from typing import NamedTuple, Protocol
 
 from ledger.dates import as_date
 from ledger.errors import LedgerError
@@ -26,6 +29,28 @@ RateRows = Callable[[str, str], Iterable[tuple[Decimal | str, date | str, int]]]
 # history; 0 for the same currency). Small and hashable, so that sums can be grouped by it
 # (hashing Fractions is slow) and turned into a rate once per group.
 Booking = tuple[str, str, int]
+
+
+class Document(Protocol):
+    """What books a document (an order or a lease, or a sum of documents sharing these): its
+    currency, its region's currency and the day it was placed or signed."""
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def region_currency(self) -> str: ...
+
+    @property
+    def effective(self) -> date | str: ...
+
+
+class Placement(NamedTuple):
+    """A Document made of loose values (a row read through the driver, a sum per day)."""
+
+    currency: str
+    region_currency: str
+    effective: date | str
 
 
 def no_rate_in_force(currency: str, region_currency: str, on: date) -> str:
@@ -40,6 +65,7 @@ class RateBook:
         self._rows = rows
         self._histories: dict[tuple[str, str], tuple[list, list]] = {}
         self._bookings: dict[tuple[str, str, date], Booking] = {}
+        self._booked: dict[tuple[str, str, date | str], Booking] = {}
 
     def _history(self, currency: str, region_currency: str) -> tuple[list, list]:
         """The pair's known rates, oldest first: keys (effective, seq) and rates as read
@@ -56,6 +82,27 @@ class RateBook:
             found.sort(key=itemgetter(0))
             self._histories[pair] = ([key for key, _ in found], [rate for _, rate in found])
         return self._histories[pair]
+
+    def booked(self, document: Document) -> Booking:
+        """The booking of a document's amounts (SPEC §4.1): the rate in force on its own
+        placement or signing date, which stays its rate at every later as-of date. LedgerError
+        when none is in force. Looked up once per (currency, day) per book, however many of the
+        document's amounts use it."""
+        currency, region_currency = document.currency, document.region_currency
+        if currency == region_currency:
+            return (currency, region_currency, 0)
+        # Keyed by the day as the document gives it (a date, or SQLite's ISO text).
+        asked = (currency, region_currency, document.effective)
+        booking = self._booked.get(asked)
+        if booking is None:
+            booking = self._booked[asked] = self.booking(
+                currency, region_currency, as_date(document.effective)
+            )
+        return booking
+
+    def booked_rate(self, document: Document) -> Fraction:
+        """The exact rate of booked(document)."""
+        return self.rate(self.booked(document))
 
     def __call__(self, currency: str, region_currency: str, on: date) -> Fraction:
         """The rate converting `currency` to `region_currency` on `on`; LedgerError when none
