@@ -20,6 +20,7 @@ from ledger.kinds.base import (
     require_rate,
     supplier_as_of,
 )
+from ledger.projections.presums import lease_signed_charges, lease_terminated_charges
 from ledger.semantics.leases import charges_per_year, payments_per_year
 from ledger.semantics.periods import own_region, region_of_lease
 from ledger.semantics.rates import Placement, RateBook
@@ -76,7 +77,8 @@ def signed_rows(
     for year, payments in sorted(payments_per_year(payload.start, payload.months).items()):
         row = {"lease": payload.lease, "year": year, "region": payload.region, "payments": payments}
         rows.append((schema.lease_years, row))
-    return rows
+    # What the signing charges to each year, summed now for the year-end queries.
+    return [*rows, *lease_signed_charges(seq, effective, payload, current)]
 
 
 def check_terminated(current: Log, payload: LeaseTerminated, on: date, reason: str | None) -> None:
@@ -96,7 +98,11 @@ def terminated_rows(
         "effective": effective,
         "seq": seq,
     }
-    return [(schema.lease_terminations, row)]
+    # What the termination takes off each year's charges (and its fee), summed now.
+    return [
+        (schema.lease_terminations, row),
+        *lease_terminated_charges(seq, effective, payload, current),
+    ]
 
 
 def check_reviewed(current: Log, payload: LeaseReviewed, on: date, reason: str | None) -> None:

@@ -19,10 +19,8 @@ from ledger.current import CurrentLog
 from ledger.kinds import kind_of
 from ledger.kinds.base import TableRows
 from ledger.money import EXACT
-from ledger.projections.presums import with_presummed_rows
 
 
-@with_presummed_rows
 def read_model_rows(
     seq: int,
     effective: date,

@@ -1,6 +1,6 @@
 """Rows summed at write time for the year-end queries, beside the rows each event adds.
 
-`lease_charges`: what a lease signing or termination charges to each budget year, in the lease's
+`lease_charges` (built by the lease entries of ledger.kinds): what a lease signing or termination charges to each budget year, in the lease's
 currency: the months of the payments it adds (or removes), its fee, and the key of its booked
 rate (ledger.schema says how the reports read them). The rows
 are built from the event and the log as it stands before it (`CurrentLog`), like the signed
@@ -9,34 +9,20 @@ deltas of order changes, so a replay of the log builds the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import wraps
+from typing import TYPE_CHECKING
 
 from ledger import schema
-from ledger.current import CurrentLog
 from ledger.dates import as_date
-from ledger.events import LeaseSigned, LeaseTerminated, Payload
+from ledger.events import LeaseSigned, LeaseTerminated
 from ledger.money import EXACT, as_decimal
 from ledger.semantics.leases import payment_months, payments_removed
 
+if TYPE_CHECKING:
+    from ledger.current import CurrentLog
+
 Rows = list[tuple[object, dict]]
-
-
-def with_presummed_rows(read_model_rows: Callable[..., Rows]) -> Callable[..., Rows]:
-    """`read_model_rows` (seq, effective, actor, payload, current) with the pre-summed rows of
-    the event added after the event's own."""
-
-    @wraps(read_model_rows)
-    def rows(seq: int, effective: date, actor: str, payload: Payload, current: CurrentLog) -> Rows:
-        found = read_model_rows(seq, effective, actor, payload, current)
-        builder = _BUILDERS.get(type(payload))
-        if builder is None:
-            return found
-        return [*found, *builder(seq, effective, payload, current)]
-
-    return rows
 
 
 def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: CurrentLog) -> Rows:
@@ -105,9 +91,3 @@ def _lease_rows(lease: str, region: str, currency: str, signed: date, rows: list
         (table, {**row, "lease": lease, "region": region, "currency": currency, "signed": signed})
         for row in rows
     ]
-
-
-_BUILDERS: dict[type, Callable[..., Rows]] = {
-    LeaseSigned: lease_signed_charges,
-    LeaseTerminated: lease_terminated_charges,
-}
