@@ -15,13 +15,13 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from ledger import schema
 from ledger.dates import as_date
 from ledger.money import EXACT
 from ledger.reads.rates import rate_book
-from ledger.reads.spend import LAYERS, document_totals
+from ledger.reads.spend import LAYERS, document_totals, leases_as_of
 from ledger.semantics.leases import payments_left
 from ledger.semantics.orders import Change, as_placed, order_state
 from ledger.semantics.rates import RateBook
@@ -141,25 +141,7 @@ def _lease_commitments(
     ids: Collection[str] | None,
     year: int | None = None,
 ) -> Iterable[dict[str, Any]]:
-    leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
-    signed = (
-        select(
-            leases,
-            regions.c.currency.label("region_currency"),
-            terminations.c.effective.label("terminated"),
-            terminations.c.fee,
-        )
-        .join_from(leases, regions, regions.c.region == leases.c.region)
-        .outerjoin(
-            terminations,
-            and_(terminations.c.lease == leases.c.lease, *visible(terminations, as_of, upto_seq)),
-        )
-        .where(*visible(leases, as_of, upto_seq))
-    )
-    if ids is not None:
-        signed = signed.where(leases.c.lease.in_(list(ids)))
-    elif region is not None:
-        signed = signed.where(leases.c.region == region)
+    signed = leases_as_of(as_of, upto_seq, region, ids)
     charged = {} if year is None else _charged_to(connection, year, as_of, upto_seq, region, ids)
     for lease in connection.execute(signed):
         if region is not None and lease.region != region:

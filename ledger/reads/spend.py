@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, union
+from sqlalchemy import Connection, Select, and_, select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -293,25 +293,16 @@ def document_layers(
     return rows
 
 
-def _lease_amounts(
-    connection: Connection,
-    as_of: date,
-    upto_seq: int | None,
-    region: str | None,
-    year: int | None,
-    ids: Collection[str] | None,
-    rate: RateBook,
-) -> Iterator[tuple]:
+def leases_as_of(
+    as_of: date, upto_seq: int | None, region: str | None, ids: Collection[str] | None
+) -> Select[Any]:
+    """The leases signed by as_of (within the limit), with their region's currency and their
+    termination (date and fee) if one is known by then: the leases `ids`, else those of
+    `region`, else all."""
     leases, terminations, regions = schema.leases, schema.lease_terminations, schema.regions
-    query = (
+    signed = (
         select(
-            leases.c.lease,
-            leases.c.region,
-            leases.c.start,
-            leases.c.months,
-            leases.c.monthly_payment,
-            leases.c.currency,
-            leases.c.effective,
+            leases,
             regions.c.currency.label("region_currency"),
             terminations.c.effective.label("terminated"),
             terminations.c.fee,
@@ -324,10 +315,22 @@ def _lease_amounts(
         .where(*visible(leases, as_of, upto_seq))
     )
     if ids is not None:
-        query = query.where(leases.c.lease.in_(list(ids)))
-    elif region is not None:
-        query = query.where(leases.c.region == region)
-    signed = list(connection.execute(query))
+        return signed.where(leases.c.lease.in_(list(ids)))
+    if region is not None:
+        return signed.where(leases.c.region == region)
+    return signed
+
+
+def _lease_amounts(
+    connection: Connection,
+    as_of: date,
+    upto_seq: int | None,
+    region: str | None,
+    year: int | None,
+    ids: Collection[str] | None,
+    rate: RateBook,
+) -> Iterator[tuple]:
+    signed = list(connection.execute(leases_as_of(as_of, upto_seq, region, ids)))
     if not signed:
         return
     later = spend_history(
