@@ -1,52 +1,20 @@
-"""Shared fixtures: a fresh ledger database on each backend, and the `ledger` command.
+"""Shared fixtures: a new ledger database on each backend, the demo, and the `ledger` command.
 
 SQLite runs always. PostgreSQL runs when LEDGER_TEST_POSTGRES names a server (as .ci/run sets
-it); each test gets its own schema there, dropped afterwards, so tests never see each other.
+it); each test gets its own schema there, dropped afterwards, so tests never see each other,
+and tests run in parallel (pytest-xdist) without meeting. A ledger's schema and the demo come
+from templates made once per test process (see databases.py).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from contextlib import contextmanager
-from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from databases import new_demo, new_ledger, postgres_schema, skip_without_postgres
 
-POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
-# .ci/run sets LEDGER_REQUIRE_POSTGRES=1: a PostgreSQL test that cannot run is then a failure.
-REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-@contextmanager
-def postgres_schema():
-    """A PostgreSQL URL whose connections live in a new, empty schema, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_search_path(POSTGRES_URL, schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def skip_without_postgres() -> None:
-    if POSTGRES_URL:
-        return
-    if REQUIRE_POSTGRES:
-        pytest.fail("LEDGER_REQUIRE_POSTGRES=1 but LEDGER_TEST_POSTGRES is not set")
-    pytest.skip("LEDGER_TEST_POSTGRES is not set")
 
 
 @pytest.fixture
@@ -66,9 +34,17 @@ def db_url(request, tmp_path):
         yield request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture
+def demo(db_url):
+    """db_url holds the demo, as `ledger demo` loads it (a copy of the one this test process
+    loaded first); returns db_url."""
+    new_demo(db_url)
+    return db_url
+
+
 class FreshDatabases:
-    """New, empty databases on one backend, one per `with databases() as url:` block — for
-    hypothesis tests, which need a fresh database per example, not per test."""
+    """New ledgers on one backend, one per `with databases() as url:` block — for hypothesis
+    tests, which need a new ledger per example, not per test."""
 
     def __init__(self, backend: str, folder):
         self.backend = backend
@@ -79,10 +55,13 @@ class FreshDatabases:
     def __call__(self):
         if self.backend == "postgres":
             with postgres_schema() as url:
+                new_ledger(url)
                 yield url
             return
         self.count += 1
-        yield f"sqlite:///{self.folder / f'ledger-{self.count}.db'}"
+        url = f"sqlite:///{self.folder / f'ledger-{self.count}.db'}"
+        new_ledger(url)
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -98,6 +77,7 @@ def ledger(db_url):
     """An open `Ledger` on a new database (schema created)."""
     from ledger.app import Ledger
 
+    new_ledger(db_url)
     with Ledger.open(db_url) as opened:
         yield opened
 
@@ -105,11 +85,10 @@ def ledger(db_url):
 def _create_ledger(url: str) -> None:
     """The ledger's schema on a database without tables; a database that has some is left as it
     is (the command under test then says what it makes of it)."""
-    from ledger.app import Ledger
     from ledger.errors import LedgerError
 
     try:
-        Ledger.open(url).close()
+        new_ledger(url)
     except LedgerError:
         pass  # a schema of another kind, or an environment the command refuses (LEDGER_LOCK_TIMEOUT)
 
@@ -126,8 +105,8 @@ def run(db_url, monkeypatch):
     def invoke(*args: str, input: str | None = None):
         nonlocal first
         if first and not {"init", "demo"} & set(map(str, args)):
-            # Only init and demo create a ledger (SPEC §5): a test that starts with another
-            # command gets one created first, as `ledger init` would.
+            # Only init and demo create a ledger: a test that starts with another command gets
+            # one created first, as `ledger init` would.
             _create_ledger(db_url)
         first = False
         return runner.invoke(
