@@ -114,3 +114,24 @@ def run(db_url, monkeypatch):
         )
 
     return invoke
+
+
+# Under pytest-xdist (`-n 2 --dist loadgroup`, as .ci/run runs the suite), the tests that share
+# one costly thing per module run on one worker, so that it is built once: a streaming standby
+# (a copy of the whole server), the demo served over HTTP, a browser. Everything else spreads
+# over the workers; what the tests make on the server has names of their own (databases.py).
+XDIST_GROUPS = {
+    "test_standby.py": "standby",
+    "test_web_pages.py::test_a_standby_is_served_as_the_primary_answers": "standby",
+    "test_web_api.py": "web_api",
+    "test_web_browser.py": "browser",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.path.name
+        name = XDIST_GROUPS.get(f"{module}::{item.originalname}") or XDIST_GROUPS.get(module)
+        if name is not None:
+            item.add_marker(pytest.mark.xdist_group(name))

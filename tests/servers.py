@@ -189,16 +189,27 @@ def streaming_standby() -> Iterator[str]:
     finally:
         if started:
             as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                    "WHERE slot_name = :slot"
-                ),
-                {"slot": slot},
-            )
+        _drop_slot(admin, slot)
         admin.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_slot(admin, slot: str, timeout: float = 60) -> None:
+    """Drop the standby's slot (a slot left behind keeps WAL on the server for ever), once the
+    primary's WAL sender for it has ended: it may outlive the standby's stop for a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with admin.connect() as connection:
+            active = connection.execute(
+                text("SELECT active FROM pg_replication_slots WHERE slot_name = :slot"),
+                {"slot": slot},
+            ).scalar()
+            if active is None:
+                return
+            if not active or time.monotonic() > deadline:
+                connection.execute(text("SELECT pg_drop_replication_slot(:slot)"), {"slot": slot})
+                return
+        time.sleep(0.2)
 
 
 def wait_until_replayed(standby_url: str, timeout: float = 60) -> None:
