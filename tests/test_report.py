@@ -27,9 +27,7 @@ def _section(page: str, start: str, end: str) -> str:
     return page[page.index(start) : page.index(end, page.index(start))]
 
 
-def test_demo_report_has_a_burndown_a_shares_and_a_spend_chart_per_region(run, tmp_path):
-    run("demo")
-
+def test_demo_report_has_a_burndown_a_shares_and_a_spend_chart_per_region(run, demo, tmp_path):
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     assert page.count('<figure class="chart burndown"') == 3
@@ -56,9 +54,7 @@ def test_demo_report_has_a_burndown_a_shares_and_a_spend_chart_per_region(run, t
     assert "min_domestic_share" not in _section(overseas, 'class="chart shares"', "</svg>")
 
 
-def test_compliance_table_lists_violations_first_then_pending_then_ok(run, tmp_path):
-    run("demo")
-
+def test_compliance_table_lists_violations_first_then_pending_then_ok(run, demo, tmp_path):
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     table = _section(page, '<table class="compliance"', "</table>")
@@ -69,8 +65,7 @@ def test_compliance_table_lists_violations_first_then_pending_then_ok(run, tmp_p
     assert "1 violation, 1 pending, 6 ok" in page
 
 
-def test_provenance_names_the_last_seq_its_hash_and_the_command(run, db_url, tmp_path):
-    run("demo")
+def test_provenance_names_the_last_seq_its_hash_and_the_command(run, demo, db_url, tmp_path):
     head = run("verify").stdout.split("head ")[1].strip()
 
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
@@ -84,8 +79,7 @@ def test_provenance_names_the_last_seq_its_hash_and_the_command(run, db_url, tmp
     assert f"report --as-of 2025-12-31 --year 2025 --upto-seq {events} -o" in command
 
 
-def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run, tmp_path):
-    run("demo")
+def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run, demo, tmp_path):
     correction = run("log", "--type", "fx.rate_set", "--format", "csv").stdout.splitlines()[-1]
     before = int(correction.split(",")[0]) - 1
     last_row = run("export", "events", "--upto-seq", before).stdout.splitlines()[-1]
@@ -98,8 +92,7 @@ def test_a_knowledge_limit_shows_the_books_as_they_stood_and_names_that_seq(run,
     assert last_row.split(",")[-1] in provenance  # the hash of that seq
 
 
-def test_the_command_in_the_provenance_draws_the_same_file_after_more_events(run, tmp_path):
-    run("demo")
+def test_the_command_in_the_provenance_draws_the_same_file_after_more_events(run, demo, tmp_path):
     first = _report(
         run, tmp_path / "first.html", "--as-of", "2025-12-31", "--known-at", "2100-01-01"
     )
@@ -134,9 +127,7 @@ def test_the_command_in_the_provenance_draws_the_same_file_after_more_events(run
     assert strip.sub("", again) == strip.sub("", first)
 
 
-def test_report_is_self_contained(run, tmp_path):
-    run("demo")
-
+def test_report_is_self_contained(run, demo, tmp_path):
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31", "--currency", "USD")
 
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
@@ -207,17 +198,13 @@ def test_text_from_events_is_escaped(run, tmp_path):
     assert "o&amp;p" in page
 
 
-def test_a_region_not_yet_opened_gives_a_page_without_regions(run, tmp_path):
-    run("demo")
-
+def test_a_region_not_yet_opened_gives_a_page_without_regions(run, demo, tmp_path):
     page = _report(run, tmp_path / "report.html", "--as-of", "2024-12-31", "--region", "CN")
 
     assert "<svg" not in page and "No region opened by 2024-12-31 matches." in page
 
 
-def test_an_unknown_region_is_an_error_not_an_empty_page(run, tmp_path):
-    run("demo")
-
+def test_an_unknown_region_is_an_error_not_an_empty_page(run, demo, tmp_path):
     result = run(
         "report", "--as-of", "2025-12-31", "--region", "XX", "-o", tmp_path / "report.html"
     )

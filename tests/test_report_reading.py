@@ -58,8 +58,7 @@ def _expected_overrun(ledger, region: str, as_of: date, knowledge, currency: str
     )
 
 
-def test_demo_overrun_is_shaded_and_its_peak_labelled(run, ledger, tmp_path):
-    assert run("demo").exit_code == 0
+def test_demo_overrun_is_shaded_and_its_peak_labelled(run, demo, ledger, tmp_path):
     as_of = date(2025, 12, 31)
 
     page = _report(run, tmp_path / "report.html", "--as-of", as_of.isoformat())
@@ -85,8 +84,7 @@ def test_demo_overrun_is_shaded_and_its_peak_labelled(run, ledger, tmp_path):
     assert "Committed stayed within the budget." in overseas_burndown
 
 
-def test_overrun_follows_the_knowledge_limit(run, ledger, tmp_path):
-    assert run("demo").exit_code == 0
+def test_overrun_follows_the_knowledge_limit(run, demo, ledger, tmp_path):
     as_of = date(2025, 12, 31)
     # The ledger as it stood before the CN top-up of 2025-10-20 was recorded.
     (top_up,) = [
@@ -111,8 +109,7 @@ def test_overrun_follows_the_knowledge_limit(run, ledger, tmp_path):
     assert expected in china
 
 
-def test_utilization_is_a_percentage_like_the_shares(run, ledger, tmp_path):
-    assert run("demo").exit_code == 0
+def test_utilization_is_a_percentage_like_the_shares(run, demo, ledger, tmp_path):
     as_of = date(2025, 12, 31)
 
     page = _report(run, tmp_path / "report.html", "--as-of", as_of.isoformat())
@@ -126,8 +123,7 @@ def test_utilization_is_a_percentage_like_the_shares(run, ledger, tmp_path):
     assert "99.84%" in _section(page, 'id="region-CN"', "</section>")
 
 
-def test_each_share_chart_says_how_much_of_committed_is_leases(run, ledger, tmp_path):
-    assert run("demo").exit_code == 0
+def test_each_share_chart_says_how_much_of_committed_is_leases(run, demo, ledger, tmp_path):
     as_of = date(2025, 12, 31)
 
     page = _report(run, tmp_path / "report.html", "--as-of", as_of.isoformat())
@@ -151,9 +147,7 @@ def test_each_share_chart_says_how_much_of_committed_is_leases(run, ledger, tmp_
     assert notes["CN"] == "leases: 0.00 CNY (0% of committed) — not in shares"
 
 
-def test_foreign_suppliers_are_hatched_not_alarm_red(run, tmp_path):
-    assert run("demo").exit_code == 0
-
+def test_foreign_suppliers_are_hatched_not_alarm_red(run, demo, tmp_path):
     page = _report(run, tmp_path / "report.html", "--as-of", "2025-12-31")
 
     shares = _section(

@@ -21,9 +21,8 @@ def _seqs(run, event_type: str, *more: str) -> list[int]:
 
 
 def test_from_seq_shows_each_region_as_reported_and_as_known_now_with_the_explaining_events(
-    run, tmp_path
+    run, demo, tmp_path
 ):
-    run("demo")
     first_close = _seqs(run, "period.closed")[0]
     correction = _seqs(run, "fx.rate_set")[-1]  # the back-dated March USD/CNY rate
     credit_note = _seqs(run, "order.amended", "--id", "CN-PO-0009")[-1]  # back-dated to June
@@ -45,9 +44,7 @@ def test_from_seq_shows_each_region_as_reported_and_as_known_now_with_the_explai
     assert '<a href="#restatements">' in page
 
 
-def test_from_close_uses_each_regions_last_close(run, tmp_path):
-    run("demo")
-
+def test_from_close_uses_each_regions_last_close(run, demo, tmp_path):
     page = _report(run, tmp_path / "r.html", "--as-of", "2025-06-30", "--from-close")
 
     section = _section(page, 'id="restatements"', "</section>")
@@ -56,9 +53,7 @@ def test_from_close_uses_each_regions_last_close(run, tmp_path):
     assert "MY</h3>" in section and "No close recorded" in section
 
 
-def test_without_a_from_limit_there_is_no_restatements_section(run, tmp_path):
-    run("demo")
-
+def test_without_a_from_limit_there_is_no_restatements_section(run, demo, tmp_path):
     page = _report(run, tmp_path / "r.html", "--as-of", "2025-06-30")
 
     assert 'id="restatements"' not in page
