@@ -8,13 +8,41 @@ from templates made once per test process (see databases.py).
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from databases import new_demo, new_ledger, postgres_schema, skip_without_postgres
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _the_controllers_terminal() -> None:
+    """A pytest-xdist worker sees COLUMNS and LINES as the main pytest process does. pytest imports
+    readline at start, and GNU readline puts COLUMNS=80 and LINES=24 into the process's C-level
+    environment (not into os.environ); a worker starts with that environment, so its os.environ
+    would hold both, and in-process commands would print tables 80 columns wide instead of as
+    wide as they do without xdist. The main process hands its own view down; a worker takes it
+    back (keeping the C-level values, which the programs both start inherit alike)."""
+    names = ("COLUMNS", "LINES")
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        os.environ.setdefault(
+            "LEDGER_TEST_TERMINAL", json.dumps({name: os.environ.get(name) for name in names})
+        )
+        return
+    for name, value in json.loads(os.environ.get("LEDGER_TEST_TERMINAL", "{}")).items():
+        if value is not None:
+            os.environ[name] = value
+        elif name in os.environ:
+            inherited = os.environ.pop(name)
+            os.putenv(name, inherited)
+
+
+_the_controllers_terminal()
 
 
 @pytest.fixture
@@ -135,3 +163,18 @@ def pytest_collection_modifyitems(config, items):
         name = XDIST_GROUPS.get(f"{module}::{item.originalname}") or XDIST_GROUPS.get(module)
         if name is not None:
             item.add_marker(pytest.mark.xdist_group(name))
+
+
+def pytest_sessionstart(session):
+    """Under LEDGER_REQUIRE_INSTALLED=1 (.ci/run), this process (the main one, or a pytest-xdist
+    worker) must import `ledger` and `commands` from the installed package, not the source tree."""
+    if os.environ.get("LEDGER_REQUIRE_INSTALLED") != "1":
+        return
+    import commands
+    import ledger
+
+    site = Path(sys.prefix).resolve()
+    for module in (ledger, commands):
+        where = Path(module.__file__).resolve()
+        if site not in where.parents:
+            raise pytest.UsageError(f"{module.__name__} is loaded from {where}, not from {site}")
