@@ -17,49 +17,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
-import pytest
+# The server, its schemas and the skip-or-fail rule are databases.py's; re-exported here for
+# the tests that import them from this module.
+from databases import (  # noqa: F401
+    POSTGRES_URL,
+    REQUIRE_POSTGRES,
+    cannot,
+    postgres_schema,
+    skip_without_postgres,
+    with_search_path,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-# The same settings as conftest.py reads. Not imported from it: under a whole-suite run the name
-# `conftest` may be another folder's conftest module.
-POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
-REQUIRE_POSTGRES = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 REPLICATION_LINE = "host replication all 127.0.0.1/32 trust"
-
-
-def skip_without_postgres() -> None:
-    if not POSTGRES_URL:
-        cannot("LEDGER_TEST_POSTGRES is not set")
-
-
-def with_search_path(url: str, schema: str) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A URL whose connections live in a new, empty schema of the test server, dropped after."""
-    skip_without_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(POSTGRES_URL, schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def cannot(reason: str) -> None:
-    if REQUIRE_POSTGRES:
-        pytest.fail(f"LEDGER_REQUIRE_POSTGRES=1 but {reason}")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -217,16 +189,27 @@ def streaming_standby() -> Iterator[str]:
     finally:
         if started:
             as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                    "WHERE slot_name = :slot"
-                ),
-                {"slot": slot},
-            )
+        _drop_slot(admin, slot)
         admin.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_slot(admin, slot: str, timeout: float = 60) -> None:
+    """Drop the standby's slot (a slot left behind keeps WAL on the server for ever), once the
+    primary's WAL sender for it has ended: it may outlive the standby's stop for a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with admin.connect() as connection:
+            active = connection.execute(
+                text("SELECT active FROM pg_replication_slots WHERE slot_name = :slot"),
+                {"slot": slot},
+            ).scalar()
+            if active is None:
+                return
+            if not active or time.monotonic() > deadline:
+                connection.execute(text("SELECT pg_drop_replication_slot(:slot)"), {"slot": slot})
+                return
+        time.sleep(0.2)
 
 
 def wait_until_replayed(standby_url: str, timeout: float = 60) -> None:

@@ -511,6 +511,8 @@ class Replay:
         self.suppliers: dict[str, dict] = {}
         self.rates: list[tuple] = []
         self.budgets: dict[tuple[str, int], Fraction] = {}
+        # Per (region, year): the transfers in or out after its latest revision, in order.
+        self.transfers: dict[tuple[str, int], list[tuple[date, dict]]] = defaultdict(list)
         self.orders: dict[str, dict] = {}
         self.leases: dict[str, dict] = {}
         # (effective, payload) of the policy changes and the lease reviews, in the order applied.
@@ -525,14 +527,22 @@ class Replay:
         p = event.payload
         if event.type == "region.opened":
             self.regions[p["region"]] = p
+        elif event.type == "region.updated":
+            self.regions[p["region"]] = {**self.regions[p["region"]], **p}
         elif event.type == "supplier.registered":
             self.suppliers[p["supplier"]] = p
+        elif event.type == "supplier.updated":
+            self.suppliers[p["supplier"]] = {**self.suppliers[p["supplier"]], **p}
         elif event.type == "fx.rate_set":
             self.rates.append(
                 (event.effective, event.seq, p["base"], p["quote"], Fraction(p["rate"]))
             )
         elif event.type == "budget.revised":
             self.budgets[(p["region"], p["year"])] = Fraction(p["amount"])
+            self.transfers[(p["region"], p["year"])] = []
+        elif event.type == "budget.transferred":
+            for region in (p["from_region"], p["to_region"]):
+                self.transfers[(region, p["year"])].append((event.effective, p))
         elif event.type == "order.placed":
             self.orders[p["order"]] = {
                 **p,
@@ -589,6 +599,18 @@ class Replay:
             if effective <= on and {base, quote} == {currency, target}
         ]
         return max(candidates)[2]
+
+    def budget_of(self, region: str, year: int) -> Fraction:
+        """The latest revision, less each transfer out after it, plus each transfer in converted
+        at the rate in force on the transfer's own date (with every rate known now)."""
+        amount = self.budgets.get((region, year), Fraction(0))
+        for effective, p in self.transfers.get((region, year), []):
+            if p["from_region"] == region:
+                amount -= Fraction(p["amount"])
+            else:
+                currency = self.regions[p["from_region"]]["currency"]
+                amount += Fraction(p["amount"]) * self.rate(currency, region, effective)
+        return amount
 
     def order_value(self, order: dict) -> Fraction:
         if order["cancelled"]:
@@ -685,7 +707,7 @@ class Replay:
     def budget(self, year: int) -> list[dict]:
         rows = []
         for region in sorted(self.regions):
-            budget = self.budgets.get((region, year), Fraction(0))
+            budget = self.budget_of(region, year)
             committed = sum(
                 self.order_value(o)
                 for o in self.orders.values()

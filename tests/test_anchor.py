@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from given import given_china_books
 from sqlalchemy import text
 
 from ledger.chain import GENESIS_HASH, chain_hash
@@ -14,30 +15,8 @@ JAN_1 = date(2025, 1, 1)
 
 
 def given_five_events(ledger) -> None:
-    ledger.record(
-        "region.opened",
-        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "supplier.registered",
-        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "budget.revised",
-        {"region": "CN", "year": 2025, "amount": "1000000"},
-        effective=JAN_1,
-        actor="cfo",
-    )
-    ledger.record(
-        "fx.rate_set",
-        {"base": "USD", "quote": "CNY", "rate": "7.2"},
-        effective=JAN_1,
-        actor="treasury",
-    )
+    """China's books (tests/given.py), then CN's 2026 budget by `cfo`."""
+    given_china_books(ledger)
     ledger.record(
         "budget.revised",
         {"region": "CN", "year": 2026, "amount": "2000000"},

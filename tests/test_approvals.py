@@ -12,7 +12,7 @@ import re
 import uuid
 
 import pytest
-from test_compliance import given_world, place, set_policy
+from given import given_world, place, set_policy
 
 from ledger.errors import BatchError, UnapprovedError, ValidationError
 from ledger.events import NewEvent, approval_event_id

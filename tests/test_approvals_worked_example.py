@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 
+from given import P2, given_step_12
 from test_approvals import by_hand
-from test_spend_worked_example import P2, given_step_12, recorded
+from test_spend_worked_example import recorded
 
 U = "0c5e2b7a-91d4-4f3e-8a61-5d2f7b9c3e10"
 # P-2 as stored: the payload given, the amount as a plain decimal string.

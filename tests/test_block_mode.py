@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_compliance import given_world, place, set_policy, sign
+from given import given_world, place, set_policy, sign
 
 from ledger.errors import BatchError, ValidationError
 

@@ -9,8 +9,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from test_periods_worked_example import given_step_10
-from test_queries_worked_example import given_steps
+from given import given_step_10, given_steps
 
 from ledger.money import format_amount
 

@@ -10,14 +10,13 @@ import os
 import uuid
 
 import pytest
+from databases import POSTGRES_URL, skip_without_postgres
 from invalid_exports import make_case
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from test_copy import given_the_demo, head_hash, ledger, sqlite_file  # noqa: F401
 
 from ledger.moving import opened_target
-
-POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
 
 
 def test_a_new_sqlite_target_appears_only_when_the_copy_is_complete(tmp_path):
@@ -60,8 +59,7 @@ def test_a_failed_restore_onto_a_new_sqlite_path_leaves_nothing(sqlite_file, tmp
 @pytest.fixture
 def missing_database():
     """The URL of a PostgreSQL database that does not exist yet (dropped afterwards if made)."""
-    if not POSTGRES_URL:
-        pytest.fail("needs PostgreSQL: set LEDGER_TEST_POSTGRES")
+    skip_without_postgres()
     name = f"ledger_new_{uuid.uuid4().hex[:10]}"
     yield name, make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

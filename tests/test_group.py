@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from test_queries_worked_example import given_steps
+from given import given_steps
 
 COLUMNS = "region,year,currency,rate,budget,committed,remaining,invoiced,paid,via"
 

@@ -3,44 +3,15 @@ event anyone changed after getting around that."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from given import given_china_books
 from sqlalchemy import text
 
 from ledger.errors import LedgerDatabaseError
 
-JAN_1 = date(2025, 1, 1)
 UPDATE_PAYLOAD = (
     "UPDATE events SET payload = replace(payload, '\"1000000\"', '\"9000000\"') WHERE seq = 3"
 )
-
-
-def given_three_events(ledger) -> None:
-    ledger.record(
-        "region.opened",
-        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "supplier.registered",
-        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "budget.revised",
-        {"region": "CN", "year": 2025, "amount": "1000000"},
-        effective=JAN_1,
-        actor="cfo",
-    )
-    ledger.record(
-        "fx.rate_set",
-        {"base": "USD", "quote": "CNY", "rate": "7.2"},
-        effective=JAN_1,
-        actor="treasury",
-    )
 
 
 def execute(ledger, *statements: str) -> None:
@@ -84,7 +55,7 @@ def drop_guards(ledger) -> None:
     ],
 )
 def test_the_database_refuses_to_change_or_delete_events(ledger, statement):
-    given_three_events(ledger)
+    given_china_books(ledger)
     before = stored_payloads(ledger)
 
     with pytest.raises(LedgerDatabaseError, match="append-only"):
@@ -95,7 +66,7 @@ def test_the_database_refuses_to_change_or_delete_events(ledger, statement):
 
 @pytest.mark.postgres
 def test_postgresql_refuses_truncate(postgres_ledger):
-    given_three_events(postgres_ledger)
+    given_china_books(postgres_ledger)
 
     with pytest.raises(LedgerDatabaseError, match="append-only: TRUNCATE refused"):
         execute(postgres_ledger, "TRUNCATE events")
@@ -107,7 +78,7 @@ def test_postgresql_refuses_truncate(postgres_ledger):
 @pytest.mark.parametrize("statement", [UPDATE_PAYLOAD, "DELETE FROM events", "TRUNCATE events"])
 def test_postgresql_refuses_even_in_replica_mode(postgres_ledger, statement):
     """session_replication_role = replica switches ordinary triggers off; ours are ENABLE ALWAYS."""
-    given_three_events(postgres_ledger)
+    given_china_books(postgres_ledger)
 
     with pytest.raises(LedgerDatabaseError, match="append-only"):
         execute(postgres_ledger, "SET LOCAL session_replication_role = replica", statement)
@@ -116,7 +87,7 @@ def test_postgresql_refuses_even_in_replica_mode(postgres_ledger, statement):
 
 
 def test_appending_still_works_after_a_refused_change(ledger, run):
-    given_three_events(ledger)
+    given_china_books(ledger)
     with pytest.raises(LedgerDatabaseError):
         execute(ledger, "DELETE FROM events")
 
@@ -127,7 +98,7 @@ def test_appending_still_works_after_a_refused_change(ledger, run):
 
 
 def test_verify_names_the_event_edited_behind_the_triggers_back(ledger, run):
-    given_three_events(ledger)
+    given_china_books(ledger)
     assert run("verify").exit_code == 0
     drop_guards(ledger)
 
@@ -142,7 +113,7 @@ def test_verify_names_the_event_edited_behind_the_triggers_back(ledger, run):
 
 
 def test_verify_names_the_event_after_a_deleted_one(ledger, run):
-    given_three_events(ledger)
+    given_china_books(ledger)
     drop_guards(ledger)
 
     execute(ledger, "DELETE FROM events WHERE seq = 2")
@@ -153,7 +124,7 @@ def test_verify_names_the_event_after_a_deleted_one(ledger, run):
 
 
 def test_verify_names_an_event_whose_recorded_at_was_moved_back(ledger, run):
-    given_three_events(ledger)
+    given_china_books(ledger)
     drop_guards(ledger)
 
     execute(ledger, "UPDATE events SET recorded_at = '2000-01-01T00:00:00.000000Z' WHERE seq = 4")

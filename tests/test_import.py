@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 
 import pytest
+from given import given_china_and_huawei
 
 from ledger.packaged import fixture
 
@@ -51,18 +52,7 @@ ORDER = {
 
 
 def given_china_with_a_cancelled_order(ledger) -> None:
-    ledger.record(
-        "region.opened",
-        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "supplier.registered",
-        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-        effective=JAN_1,
-        actor="setup",
-    )
+    given_china_and_huawei(ledger)
     ledger.record(
         "order.placed",
         {**{k: v for k, v in ORDER.items() if k not in ("type", "effective")}, "order": "PO-1"},

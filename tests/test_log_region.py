@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from test_periods_worked_example import given_step_10
+from given import given_step_10
 
 
 def logged(run, *args: str) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import date
 
-from test_queries_worked_example import given_steps
+from given import given_steps
 
 
 def rows(result) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ import json
 import uuid
 from datetime import date
 
-from test_queries_worked_example import given_steps
+from given import given_steps
 
 
 def rows(result) -> list[dict[str, str]]:

@@ -5,20 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from test_queries_worked_example import given_steps
+from given import given_step_9, given_step_10
 
 
 def rows(result) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.stderr
     return list(csv.DictReader(io.StringIO(result.stdout)))
-
-
-def given_step_9(run) -> int:
-    """Steps 1–8, then the close of CN through 2025-03-31; returns the close's seq."""
-    given_steps(run, 8)
-    result = run("period", "close", "CN", "--through", "2025-03-31", "--effective", "2025-04-05")
-    assert result.exit_code == 0, result.stderr
-    return int(result.stdout)
 
 
 def test_step_9_a_closed_region_refuses_a_backdated_rate_and_takes_the_rest(run):
@@ -50,32 +42,6 @@ def test_step_9_a_closed_region_refuses_a_backdated_rate_and_takes_the_rest(run)
             "reason": "",
         },
     ]
-
-
-def given_step_10(run) -> int:
-    close = given_step_9(run)
-    assert run("fx", "set", "EUR", "USD", "1.1", "--effective", "2025-02-01").exit_code == 0
-    assert (
-        run(
-            "order", "amend", "PO-1", "--unit-price", "31000", "--effective", "2025-04-01"
-        ).exit_code
-        == 0
-    )
-    reopened = run(
-        "period",
-        "reopen",
-        "CN",
-        "--through",
-        "2025-01-31",
-        "--effective",
-        "2025-04-06",
-        "--reason",
-        "FX restatement",
-    )
-    assert reopened.exit_code == 0, reopened.stderr
-    corrected = run("fx", "set", "USD", "CNY", "7.0", "--effective", "2025-02-01")
-    assert corrected.exit_code == 0, corrected.stderr
-    return close
 
 
 def test_step_10_reopen_then_correct_restates_po_2(run):

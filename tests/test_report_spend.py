@@ -43,9 +43,7 @@ def _cells(table: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("as_of", ["2025-06-30", "2025-12-31"])
-def test_each_regions_spend_table_is_query_spend_at_the_as_of_date(run, tmp_path, as_of):
-    run("demo")
-
+def test_each_regions_spend_table_is_query_spend_at_the_as_of_date(run, demo, tmp_path, as_of):
     page = _report(run, tmp_path / "report.html", "--as-of", as_of)
 
     expected = _csv(run, "spend", "--as-of", as_of)
@@ -60,13 +58,12 @@ def test_each_regions_spend_table_is_query_spend_at_the_as_of_date(run, tmp_path
     assert any(float(row["paid"]) > 0 for row in expected)
 
 
-def test_the_spend_charts_points_are_query_spend_on_every_day(db_url, run):
+def test_the_spend_charts_points_are_query_spend_on_every_day(db_url, run, demo):
     """Each layer is a step function: on every day from the start of the year to the as-of
     date, query spend gives the value of the chart's last point on or before that day."""
     from ledger.app import Ledger
     from ledger.report import build_report
 
-    run("demo")
     ledger = Ledger(create_engine(db_url))
     as_of = date(2025, 4, 30)
 
@@ -92,8 +89,7 @@ def test_the_spend_charts_points_are_query_spend_on_every_day(db_url, run):
 
 
 @pytest.mark.parametrize("rate_date", [None, "2025-06-30"])
-def test_the_group_part_is_query_group(run, tmp_path, rate_date):
-    run("demo")
+def test_the_group_part_is_query_group(run, demo, tmp_path, rate_date):
     extra = ["--rate-date", rate_date] if rate_date else []
 
     page = _report(
@@ -120,9 +116,7 @@ def test_the_group_part_is_query_group(run, tmp_path, rate_date):
     assert expected[0]["rate"] != expected[2]["rate"]  # CNY and USD really converted
 
 
-def test_the_group_part_of_one_region_has_no_total(run, tmp_path):
-    run("demo")
-
+def test_the_group_part_of_one_region_has_no_total(run, demo, tmp_path):
     page = _report(
         run, tmp_path / "r.html", "--as-of", "2025-12-31", "--currency", "USD", "--region", "EU"
     )
@@ -132,8 +126,7 @@ def test_the_group_part_of_one_region_has_no_total(run, tmp_path):
     assert [cells[0] for cells in _cells(table)] == ["EU"] == [r["region"] for r in expected]
 
 
-def test_a_missing_rate_is_the_query_groups_error_and_writes_nothing(run, tmp_path):
-    run("demo")
+def test_a_missing_rate_is_the_query_groups_error_and_writes_nothing(run, demo, tmp_path):
     path = tmp_path / "report.html"
 
     made = run("report", "--as-of", "2025-12-31", "--currency", "JPY", "-o", path)
@@ -145,16 +138,13 @@ def test_a_missing_rate_is_the_query_groups_error_and_writes_nothing(run, tmp_pa
     assert not path.exists()
 
 
-def test_rate_date_without_currency_is_a_usage_error(run, tmp_path):
-    run("demo")
-
+def test_rate_date_without_currency_is_a_usage_error(run, demo, tmp_path):
     result = run("report", "--rate-date", "2025-06-30", "-o", tmp_path / "r.html")
 
     assert result.exit_code == 2 and "--currency" in result.stderr
 
 
-def test_the_provenance_command_keeps_the_currency_and_draws_the_same_file(run, tmp_path):
-    run("demo")
+def test_the_provenance_command_keeps_the_currency_and_draws_the_same_file(run, demo, tmp_path):
     first = _report(
         run,
         tmp_path / "first.html",

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_queries_worked_example import STEPS
+from given import STEPS
 
 LEDGER = Path(sys.executable).with_name("ledger")
 

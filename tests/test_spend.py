@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_compliance import given_world, place, set_policy, sign
+from given import given_world, place, set_policy, sign
 
 from ledger.app import Knowledge
 from ledger.errors import BatchError, BlockedError, ValidationError

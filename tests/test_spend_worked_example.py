@@ -6,31 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from test_periods_worked_example import given_step_10
-
-STEP_11 = [
-    (
-        "policy", "set", "three_way_match", "--region", "CN", "--tolerance", "0.01",
-        "--mode", "block", "--effective", "2025-04-01",
-    ),
-    ("receipt", "record", "R-1", "--order", "PO-1", "--quantity", "6", "--effective", "2025-04-10"),
-    ("receipt", "record", "R-2", "--order", "PO-2", "--quantity", "5", "--effective", "2025-04-12"),
-    (
-        "invoice", "record", "INV-1", "--supplier", "huawei", "--order", "PO-1", "--quantity", "8",
-        "--amount", "248000", "--currency", "CNY", "--effective", "2025-04-20",
-    ),
-    (
-        "invoice", "record", "INV-2", "--supplier", "nvidia", "--order", "PO-2", "--quantity", "5",
-        "--amount", "51000", "--currency", "USD", "--effective", "2025-04-25",
-    ),
-]  # fmt: skip
-REFUSED_P1 = ("payment", "record", "P-1", "--invoice", "INV-1", "--amount", "100000",
-              "--effective", "2025-05-02")  # fmt: skip
-R3 = ("receipt", "record", "R-3", "--order", "PO-1", "--quantity", "2", "--effective", "2025-05-05")
-P1 = ("payment", "record", "P-1", "--invoice", "INV-1", "--amount", "248000",
-      "--effective", "2025-05-06")  # fmt: skip
-P2 = ("payment", "record", "P-2", "--invoice", "INV-2", "--amount", "51000",
-      "--effective", "2025-05-06")  # fmt: skip
+from given import P1, P2, R3, REFUSED_P1, given_step_11, given_step_12
 
 
 def rows(result) -> list[dict[str, str]]:
@@ -46,19 +22,6 @@ def recorded(run, *args: str) -> int:
 
 def event_count(run) -> int:
     return len(rows(run("export", "events")))
-
-
-def given_step_11(run) -> None:
-    given_step_10(run)
-    for args in STEP_11:
-        recorded(run, *args)
-
-
-def given_step_12(run) -> None:
-    given_step_11(run)
-    assert run(*REFUSED_P1).exit_code == 1
-    recorded(run, *R3)
-    recorded(run, *P1)
 
 
 def test_step_11_two_three_way_match_violations(run):

@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 
 import pytest
+from given import given_china_and_huawei
 from sqlalchemy import event, inspect, select, text
 
 from ledger import schema
@@ -64,21 +65,6 @@ def raw_rows(ledger) -> list[dict]:
 def stored_payload(ledger, seq: int) -> dict:
     (row,) = [row for row in raw_rows(ledger) if row["seq"] == seq]
     return json.loads(row["payload"])
-
-
-def given_china_and_huawei(ledger) -> None:
-    ledger.record(
-        "region.opened",
-        {"region": "CN", "name": "China", "country": "CN", "currency": "CNY"},
-        effective=JAN_1,
-        actor="setup",
-    )
-    ledger.record(
-        "supplier.registered",
-        {"supplier": "huawei", "name": "Huawei", "country": "CN"},
-        effective=JAN_1,
-        actor="setup",
-    )
 
 
 class TestEventStoreContract:

@@ -5,20 +5,8 @@ still gives no rows; `log --type` must name a type; an empty knowledge limit or 
 from __future__ import annotations
 
 import pytest
+from given import OPEN_CN
 
-OPEN_CN = (
-    "region",
-    "open",
-    "CN",
-    "--name",
-    "China",
-    "--country",
-    "CN",
-    "--currency",
-    "CNY",
-    "--effective",
-    "2025-01-01",
-)
 OPEN_MY = (
     "region",
     "open",

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
-from servers import postgres_schema, skip_without_postgres
+from databases import new_demo, postgres_schema, skip_without_postgres
 from web_server import serving
 
 from commands import main
@@ -60,12 +60,12 @@ def command_of(name: str) -> list[str]:
 def demo_db(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'demo.db'}"
-        assert cli(url, "demo").exit_code == 0
+        new_demo(url)
         yield url
         return
     skip_without_postgres()
     with postgres_schema() as url:
-        assert cli(url, "demo").exit_code == 0
+        new_demo(url)
         yield url
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from click.testing import CliRunner
+from databases import new_demo
 from web_server import serving
 
 from commands import main
@@ -50,7 +51,7 @@ def cli_json(db: str, *args: str):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     db = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
-    assert CliRunner().invoke(main, ["--db", db, "demo"]).exit_code == 0
+    new_demo(db)
     with serving(db) as server:
         yield db, server
 

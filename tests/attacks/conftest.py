@@ -1,6 +1,8 @@
 """The attack suite: what someone with a database login and a text editor would try against a
-ledger on PostgreSQL. It runs on PostgreSQL only and never skips: without a server to attack
-(LEDGER_TEST_POSTGRES unset) each test fails, so that a CI run cannot pass it by accident.
+ledger on PostgreSQL. It runs on PostgreSQL only: without a server to attack (LEDGER_TEST_POSTGRES
+unset) each test skips, as every PostgreSQL test does, and fails under LEDGER_REQUIRE_POSTGRES=1
+(CI), so that a CI run cannot pass it by accident. Each test gets its own schema from the
+`postgres_url` fixture of tests/conftest.py.
 
 Roles are made per test, as tests/test_privileges.py makes them, and dropped afterwards with
 whatever they were granted."""
@@ -20,17 +22,6 @@ from ledger.chain import GENESIS_HASH, chain_hash
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
 FX_PAYLOAD = '{"base":"EUR","quote":"CNY","rate":"9"}'
-
-
-@pytest.fixture
-def postgres_url():
-    """A fresh schema on the test server; a failure, not a skip, when there is none."""
-    if not POSTGRES_URL:
-        pytest.fail("the attack suite runs on PostgreSQL: set LEDGER_TEST_POSTGRES")
-    from servers import postgres_schema
-
-    with postgres_schema() as url:
-        yield url
 
 
 def cli(url: str, *args: str, actor: str = "tester"):

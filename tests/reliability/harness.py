@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
-from urllib.parse import quote
+
+# One rule for a PostgreSQL schema per database the tests make (tests/databases.py); these tests
+# need several per test.
+from databases import postgres_schema  # noqa: F401
 
 FULL = os.environ.get("LEDGER_RELIABILITY_FULL") == "1"
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
@@ -50,22 +51,3 @@ def assert_log_is_sound(url: str) -> int:
         rebuilt = books.rebuild(check=True)
         assert rebuilt.differences == (), rebuilt.differences
         return report.count
-
-
-@contextmanager
-def postgres_schema(server_url: str):
-    """A URL whose connections live in a new, empty PostgreSQL schema, dropped afterwards (as
-    tests/conftest.py does per test; these tests need several per test)."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in server_url else "?"
-        yield f"{server_url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()

@@ -38,7 +38,7 @@ def fresh_database(backend: str, folder, number: int):
     from ledger.app import Ledger
 
     if backend == "postgres":
-        with postgres_schema(POSTGRES_URL) as url:
+        with postgres_schema() as url:
             Ledger.open(url).close()
             yield url
         return
