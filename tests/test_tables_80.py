@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from click.testing import CliRunner
-from conftest import BACKENDS, postgres_schema, skip_without_postgres
+from databases import postgres_schema, skip_without_postgres
 from test_tables import ANSI, in_terminal
 
 WIDTH = 80
@@ -43,6 +43,9 @@ def build_demo(url: str) -> str:
     result = CliRunner().invoke(main, ["--db", url, "demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     return url
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
