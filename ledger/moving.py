@@ -203,6 +203,8 @@ def _load(
             except _Invalid as invalid:
                 raise _invalid(invalid.seq, source_name, invalid.why) from None
             if not report.ok:
+                # A failed verification names its problem and the seq it broke at.
+                assert report.problem is not None and report.broken_seq is not None
                 if report.problem.startswith(ENVELOPE_PROBLEMS):
                     raise _invalid(report.broken_seq, source_name, report.problem)
                 raise IntegrityError(
@@ -372,7 +374,11 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
     if path is not None and not path.parent.is_dir():
         raise LedgerError(f"cannot create {path}: the folder {path.parent} does not exist")
     created = path is not None and not path.exists()
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}") if created else None
+    partial = (
+        path.with_name(f".{path.name}.partial-{os.getpid()}")
+        if path is not None and created
+        else None
+    )
     database = None if path is not None else _create_postgres_database(url)
     opened = db if partial is None else url.set(database=str(partial)).render_as_string(False)
     try:
@@ -383,6 +389,7 @@ def opened_target(db: str | None, label: str = "--db") -> Iterator[Ledger]:
         with target:
             yield target
         if partial is not None:
+            assert path is not None  # a partial copy is made only for a new SQLite file
             if path.exists():
                 raise LedgerError(
                     f"cannot create {path}: it appeared while the copy ran; the copy is kept "

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, Connection, Date, Engine, Table, select
 
@@ -154,6 +155,7 @@ class RowBuffer:
         even a pipelined executemany, which still runs one INSERT per row on the server."""
         names = ", ".join(column.name for column in table.columns)
         driver = self.connection.connection.driver_connection
+        assert driver is not None  # an open connection has its driver's connection
         cursor = driver.cursor()
         try:
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
@@ -180,6 +182,20 @@ def _flag(value):
     return None if value is None else int(value)
 
 
+class Replayed(Protocol):
+    """What a replay projects of an event in the log besides its payload (a StoredEvent, or the
+    envelope the fast replay path reads)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def effective(self) -> date: ...
+    @property
+    def actor(self) -> str: ...
+
+
 class Appender:
     """Appends events inside one transaction that holds the append lock."""
 
@@ -203,7 +219,9 @@ class Appender:
         """Now, in the log's format: the server's clock on PostgreSQL, this machine's on SQLite."""
         if self.sqlite:
             return utc_timestamp()
-        return self.connection.exec_driver_sql(SERVER_CLOCK).scalar()
+        now = self.connection.exec_driver_sql(SERVER_CLOCK).scalar()
+        assert now is not None  # the clock query returns one row
+        return now
 
     def prefetch(self, events: Iterable[NewEvent]) -> None:
         """Read in a few queries what the checks of these events will ask for."""
@@ -303,10 +321,11 @@ class Appender:
             self.flush()
         return Appended(seq, event_id)
 
-    def replay(self, event: StoredEvent, payload=None) -> None:
+    def replay(self, event: StoredEvent | Replayed, payload: Any = None) -> None:
         """Add the read-model rows of an event already in the log (for a rebuild); `payload`,
         when given, is its typed payload already read."""
         if payload is None:
+            assert isinstance(event, StoredEvent)  # only a stored event reads its own payload
             payload = event.typed_payload()
         self._project(event.seq, event.effective, event.actor, payload)
         self.current.learn_event(event.seq, event.type, payload)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table
 
 from ledger import schema
 from ledger.dates import as_date
@@ -20,12 +22,12 @@ from ledger.money import EXACT, as_decimal
 from ledger.semantics.leases import payment_months, payments_removed
 
 if TYPE_CHECKING:
-    from ledger.current import CurrentLog
+    from ledger.kinds.base import Log
 
-Rows = list[tuple[object, dict]]
+Rows = list[tuple[Table, dict[str, Any]]]
 
 
-def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: CurrentLog) -> Rows:
+def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: Log) -> Rows:
     """A signing's rows: per year, its payments due in the year (SPEC §4.3)."""
     monthly = payload.monthly_payment
     rows = []
@@ -37,7 +39,7 @@ def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: Cur
 
 
 def lease_terminated_charges(
-    seq: int, effective: date, payload: LeaseTerminated, current: CurrentLog
+    seq: int, effective: date, payload: LeaseTerminated, current: Log
 ) -> Rows:
     """A termination's rows: per year, the payments due after it (removed), and its fee in its
     own year."""

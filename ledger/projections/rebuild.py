@@ -63,7 +63,7 @@ def rebuild(
         for table in schema.READ_MODELS:
             connection.exec_driver_sql(f"ANALYZE {table.name}")
     rows_written = sum(
-        connection.execute(select(func.count()).select_from(table)).scalar()
+        connection.execute(select(func.count()).select_from(table)).scalar_one()
         for table in schema.READ_MODELS
     )
     return RebuildReport(count, rows_written)
@@ -141,7 +141,7 @@ def compare(connection: Connection) -> tuple[str, ...]:
         def count(query: str) -> int:
             return connection.exec_driver_sql(
                 f"SELECT count(*) FROM ({query}) AS difference"
-            ).scalar()
+            ).scalar_one()
 
         extra = count(f"SELECT * FROM before_{name} EXCEPT SELECT * FROM {name}")
         missing = count(f"SELECT * FROM {name} EXCEPT SELECT * FROM before_{name}")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from ledger.reads.masterdata import RegionRow
 from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_of, region_rows
 from ledger.reads.totals import committed
@@ -39,7 +40,10 @@ def budget_rows(
 
 
 def budget_row(
-    opened: Row, year: int, budget: Fraction | Decimal | None, spent: Fraction
+    opened: RegionRow | Row[*tuple[Any, ...]],
+    year: int,
+    budget: Fraction | Decimal | None,
+    spent: Fraction,
 ) -> dict[str, Any]:
     """The budget report's row of one region (`opened`, a regions row) from its budget (None:
     none recorded, which counts 0; see ledger.semantics.budgets) and committed."""

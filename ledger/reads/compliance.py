@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, select
 
 from ledger import schema
 from ledger.dates import as_date
@@ -161,7 +162,9 @@ class _Report:
         self.upto_seq = upto_seq
         self._currencies: dict[str, str] = {}
         self._totals: dict[str, tuple[Fraction, list[dict[str, Any]]]] = {}
-        self._restricted: dict[PolicyState, tuple[list, list]] = {}
+        self._restricted: dict[
+            PolicyState, tuple[Sequence[Row[*tuple[Any, ...]]], Sequence[Row[*tuple[Any, ...]]]]
+        ] = {}
         self._documents: dict[tuple[str, str], dict[str, Any]] = {}
         self.rate = rate_book(connection, as_of, upto_seq)
 
@@ -190,9 +193,11 @@ class _Report:
         """The region's committed and supplier shares for the as-of year, computed once for
         all its policies."""
         if region not in self._totals:
-            self._totals[region] = region_totals(
+            total, shares = region_totals(
                 self.connection, region, self.as_of.year, self.as_of, self.upto_seq, self.rate
             )
+            assert total is not None  # committed is asked for
+            self._totals[region] = (total, shares)
         return self._totals[region]
 
     def value_restricted(self, states: list[PolicyState]) -> None:
@@ -227,7 +232,7 @@ class _Report:
             self._documents.update(((row["kind"], row["id"]), row) for row in rows)
         return self._documents
 
-    def _visible(self, table) -> list:
+    def _visible(self, table: Table) -> list[ColumnElement[bool]]:
         return visible(table, self.as_of, self.upto_seq)
 
     # -- one method per policy kind ---------------------------------------------------------------
@@ -240,6 +245,8 @@ class _Report:
         domestic = sum(
             (Fraction(share[basis]) for share in shares if share["domestic"]), Fraction(0)
         )
+        # A domestic-share policy always carries its threshold (checked at entry).
+        assert state.threshold is not None
         threshold = Fraction(state.threshold)
         wanted = threshold_percent(state.threshold)
         if basis == "value":
@@ -307,7 +314,9 @@ class _Report:
             return str(year), "violation", f"over budget by {money(-remaining, currency)}: {used}"
         return str(year), "ok", f"within budget, headroom {money(remaining, currency)}: {used}"
 
-    def restricted(self, state: PolicyState) -> tuple[list, list]:
+    def restricted(
+        self, state: PolicyState
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], Sequence[Row[*tuple[Any, ...]]]]:
         """The orders placed and leases signed in the region since the restriction began that
         name its supplier (lessor) or sku."""
         if state in self._restricted:
@@ -347,6 +356,8 @@ class _Report:
 
     def _restriction(self, state: PolicyState) -> list[tuple[str, str, str]]:
         by_supplier = state.policy == "restricted_supplier"
+        since = state.since
+        assert since is not None  # only policies in force are checked
         placed, signed = self.restricted(state)
         # Only these documents need their commitment valued: usually none or a handful.
         documents = self.documents(state.region, [document.id for document in [*placed, *signed]])
@@ -366,7 +377,7 @@ class _Report:
                         (
                             f"{kind} {document.id} ({counterparty} {document.counterparty}, sku {document.sku}) "
                             f"{verb} {document.effective.isoformat()}, on or after the restriction of "
-                            f"{what} {state.subject} from {state.since.isoformat()}: committed "
+                            f"{what} {state.subject} from {since.isoformat()}: committed "
                             f"{money(current['committed'], current['currency'])}"
                         ),
                     )
@@ -378,7 +389,7 @@ class _Report:
                     "ok",
                     (
                         f"no open order or lease with {what} {state.subject} placed or signed since "
-                        f"{state.since.isoformat()}"
+                        f"{since.isoformat()}"
                     ),
                 )
             )
@@ -405,13 +416,13 @@ class _Report:
         )
         # The latest known review of each lease of the region, read in one query.
         latest = {}
-        for review in self.connection.execute(
+        for known in self.connection.execute(
             select(reviews)
             .join(leases, leases.c.lease == reviews.c.lease)
             .where(leases.c.region == state.region, *self._visible(reviews))
             .order_by(reviews.c.effective, reviews.c.seq)
         ):
-            latest[review.lease] = review
+            latest[known.lease] = known
         rows = []
         for lease in signed:
             review = latest.get(lease.lease)

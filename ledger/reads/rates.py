@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -17,7 +19,7 @@ def rate_book(connection: Connection, as_of: date, upto_seq: int | None) -> Rate
     limit = "" if upto_seq is None else " AND seq <= ?"
     parameters = [day_parameter(connection, as_of), *([] if upto_seq is None else [upto_seq])]
 
-    def rows(base: str, quote: str) -> list[tuple]:
+    def rows(base: str, quote: str) -> Sequence[Any]:
         # One indexed query per direction: an OR across both would not use the index.
         return driver_rows(
             connection,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -25,7 +26,7 @@ from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from ledger import schema
 from ledger.dates import as_date
@@ -38,7 +39,7 @@ from ledger.reads.shares import share_rows_of
 from ledger.semantics.budgets import Revision, budget_steps
 from ledger.semantics.masterdata import master_as_of
 from ledger.semantics.orders import as_placed, states_after
-from ledger.semantics.rates import Placement
+from ledger.semantics.rates import Placement, RateBook
 from ledger.sql import day_parameter, driver_rows
 
 
@@ -85,7 +86,7 @@ class _Sweep:
     def _day(self, value: date) -> object:
         return day_parameter(self.connection, value)
 
-    def _bin(self, day) -> int:
+    def _bin(self, day: date | str) -> int:
         """The index of the first asked date on or after `day` (len(dates): none)."""
         return bisect_left(self.dates, as_date(day))
 
@@ -96,14 +97,14 @@ class _Sweep:
 
     # -- reading the region's rows once ---------------------------------------------------------
 
-    def opened(self):
+    def opened(self) -> Row[*tuple[Any, ...]] | None:
         regions = schema.regions
         query = select(regions).where(regions.c.region == self.region)
         if self.upto_seq is not None:
             query = query.where(regions.c.seq <= self.upto_seq)
         return self.connection.execute(query).first()
 
-    def budgets(self, currency: str, rate) -> list[tuple[date, Fraction]]:
+    def budgets(self, currency: str, rate: RateBook) -> list[tuple[date, Fraction]]:
         """(effective, budget after it) for each budget revision and transfer of the region and
         year dated by the last date, in (effective, seq) order (SPEC §4.4: a transfer is a step
         in the budget line)."""
@@ -130,7 +131,9 @@ class _Sweep:
         steps: dict[tuple, list] = {}
         appears: dict[str, int] = {}
 
-        def add(index, supplier, currency, placed, value, units):
+        def add(
+            index: int, supplier: str, currency: str, placed: Any, value: Any, units: Any
+        ) -> None:
             if index >= len(self.dates):
                 return
             if appears.get(supplier, index + 1) > index:
@@ -177,8 +180,8 @@ class _Sweep:
                 + " ORDER BY c.order_id, c.effective, c.seq",
                 [self.region, self.year, self._day(self.last), *limit],
             )
-            for _, changes in groupby(rows, key=itemgetter(0)):
-                changes = list(changes)
+            for _, group in groupby(rows, key=itemgetter(0)):
+                changes = list(group)
                 _, _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
                 day = as_date(day)
                 # Each change's step is the state after it less the state before (SPEC §4.2).
@@ -214,7 +217,9 @@ class _Sweep:
                     steps[index, currency, as_date(signed)] += as_decimal(amount)
         return {key: value for key, value in steps.items() if value}
 
-    def master_data(self, opened):
+    def master_data(
+        self, opened: Row[*tuple[Any, ...]]
+    ) -> Callable[[date], tuple[dict[str, str], str]]:
         """A function of a date giving (supplier → country, the region's country) as of it
         (SPEC §4.4, master data as of D); recomputed only across the updates' dates."""
         suppliers = schema.suppliers
@@ -261,7 +266,7 @@ class _Sweep:
         units_per_bin: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         bookings: dict[tuple, tuple] = {}
         with localcontext(EXACT):
-            for (index, supplier, currency, placed), (value, units) in order_steps.items():
+            for (index, supplier, currency, placed), (value, step_units) in order_steps.items():
                 if value:
                     booking = bookings.get((currency, placed))
                     if booking is None:
@@ -269,8 +274,8 @@ class _Sweep:
                             Placement(currency, home, placed)
                         )
                     per_bin[index][supplier, booking] += value
-                if units:
-                    units_per_bin[index][supplier] += units
+                if step_units:
+                    units_per_bin[index][supplier] += step_units
             for (index, currency, signed), value in lease_steps.items():
                 per_bin[index][None, rate.booked(Placement(currency, home, signed))] += value
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, select, union
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, Table, and_, select, union
 
 from ledger import schema
 from ledger.dates import as_date
@@ -54,8 +54,8 @@ class SpendHistory:
     payments: dict[str, list[tuple]] = field(default_factory=dict)
 
 
-def _filters(table, region: str | None, year: int | None) -> list:
-    conditions = []
+def _filters(table: Table, region: str | None, year: int | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if region is not None:
         conditions.append(table.c.region == region)
     if year is not None:
@@ -78,7 +78,7 @@ def spend_history(
     the documents of one kind of a region and year (either may be None: all), or of the
     documents `ids`."""
     with_payments = payments
-    receipts, invoices, voids, payments = (
+    receipts, invoices, voids, payment_table = (
         schema.receipts,
         schema.invoices,
         schema.invoice_voids,
@@ -113,14 +113,17 @@ def spend_history(
         return later
     void_query = select(voids.c.invoice, voids.c.effective).where(*visible(voids, as_of, upto_seq))
     payment_query = select(
-        payments.c.invoice, payments.c.amount, payments.c.effective, payments.c.seq
-    ).where(*visible(payments, as_of, upto_seq))
+        payment_table.c.invoice,
+        payment_table.c.amount,
+        payment_table.c.effective,
+        payment_table.c.seq,
+    ).where(*visible(payment_table, as_of, upto_seq))
     if ids is not None:
         void_query = void_query.where(voids.c.invoice.in_(codes))
-        payment_query = payment_query.where(payments.c.invoice.in_(codes))
+        payment_query = payment_query.where(payment_table.c.invoice.in_(codes))
     else:
         void_query = void_query.where(*_filters(voids, region, year))
-        payment_query = payment_query.where(*_filters(payments, region, year))
+        payment_query = payment_query.where(*_filters(payment_table, region, year))
     wanted = set(codes)
     for invoice, effective in connection.execute(void_query):
         if invoice in wanted:
@@ -184,6 +187,7 @@ def order_facts(
     if not later.receipts and not later.invoices:
         return []
     orders, changes, regions = schema.orders, schema.order_changes, schema.regions
+    wanted: list[str] | ScalarSelect[Any]
     if ids is not None:
         wanted = list(ids)
     else:
@@ -231,7 +235,7 @@ def order_facts(
                 invoiced_quantity=totals.quantity,
                 invoiced=totals.amount,
                 paid=totals.paid,
-                invoices=totals.count,
+                invoices=totals.invoices,
             )
         )
     return found
@@ -358,7 +362,7 @@ def _lease_amounts(
         booking = rate.booked(lease)
         layers: dict[int, list[Decimal]] = {}
         for charged, amount in lease_received_per_year(
-            start, lease.months, lease.monthly_payment, as_of, terminated, lease.fee or 0
+            start, lease.months, lease.monthly_payment, as_of, terminated, lease.fee or zero
         ).items():
             layers[charged] = [amount, zero, zero]
         for charged, totals in billed_per_year(

@@ -41,7 +41,9 @@ def committed(
     """committed(region, year) as of as_of (SPEC §4.4), exact, in the region's currency: the
     values of the region's orders charged to the year, plus its lease payments due in the year
     and termination fees charged to it."""
-    return region_totals(connection, region, year, as_of, upto_seq, rate, shares=False)[0]
+    total = region_totals(connection, region, year, as_of, upto_seq, rate, shares=False)[0]
+    assert total is not None  # asked for: None only when not asked for
+    return total
 
 
 def supplier_shares(
@@ -85,10 +87,13 @@ def region_totals(
     if committed:
         # Decimals summed per booked rate first: one exact Fraction product per rate, not per row.
         per_rate: dict[tuple, Decimal] = defaultdict(Decimal)
-        with localcontext(EXACT):
-            for (_, currency, day), (value, _, _) in orders.items():
-                if value:
-                    per_rate[rate.booked(Placement(currency, region_currency, day))] += value
+        if orders:
+            # Orders are entered only for a known region: a region with orders has a currency.
+            assert region_currency is not None
+            with localcontext(EXACT):
+                for (_, currency, day), (value, _, _) in orders.items():
+                    if value:
+                        per_rate[rate.booked(Placement(currency, region_currency, day))] += value
         total = sum(
             (Fraction(value) * rate.rate(booking) for booking, value in per_rate.items()),
             Fraction(0),
@@ -133,7 +138,7 @@ def _region_orders(
     year: int,
     as_of: date,
     upto_seq: int | None,
-    region_currency: str,
+    region_currency: str | None,
 ) -> dict[tuple, list]:
     """[value, units, orders] of the region's orders charged to `year` as of as_of, per
     (supplier, currency, day), in the document currency; the booked rate of `day` holds for
@@ -155,7 +160,7 @@ def _placed_sums(
     year: int,
     as_of: date,
     upto_seq: int | None,
-    region_currency: str,
+    region_currency: str | None,
 ) -> dict[tuple, list]:
     """The region's orders charged to `year` that were placed by as_of and known within the
     limit, as placed (before any change), summed into [value, units, orders] per (supplier,
@@ -166,7 +171,7 @@ def _placed_sums(
     and the orders in the limit's block."""
     sums: dict[tuple, list] = {}
 
-    def add(key, value, units, count):
+    def add(key: tuple, value: Any, units: Any, count: Any) -> None:
         found = sums.get(key)
         if found is None:
             sums[key] = [value, units, count]
@@ -281,8 +286,8 @@ def _changed_orders(
             + ") ORDER BY c.order_id, c.effective, c.seq",
             [region, year, as_of_day, *known, *replayed[1]],
         )
-        for _, changes in groupby(rows, key=itemgetter(3)):
-            changes = list(changes)
+        for _, group in groupby(rows, key=itemgetter(3)):
+            changes = list(group)
             _, _, _, _, supplier, currency, day, quantity, unit_price = changes[0]
             placed = as_placed(quantity, unit_price)
             now = order_state(placed, changes)
@@ -307,13 +312,18 @@ def _lease_charges(
     as_of: date,
     upto_seq: int | None,
     rate: RateBook,
-    region_currency: str,
+    region_currency: str | None,
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
     currency at each lease's booked rate (SPEC §4.3): the lease_charges amounts the as-of date
     and the limit can see, summed as Decimals per booking, then converted once per booking."""
     per_booking: dict[tuple, Decimal] = {}
-    for (currency, signed), amount in lease_sums(connection, region, year, as_of, upto_seq).items():
+    sums = lease_sums(connection, region, year, as_of, upto_seq)
+    if not sums:
+        return Fraction(0)
+    # Leases are entered only for a known region: a region with leases has a currency.
+    assert region_currency is not None
+    for (currency, signed), amount in sums.items():
         if not amount:
             continue
         booking = rate.booked(Placement(currency, region_currency, signed))

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from ledger.money import EXACT, as_decimal, canonical_decimal, money
@@ -65,7 +66,7 @@ class Billed(NamedTuple):
     quantity: int  # iq (0 for a lease)
     amount: Decimal  # ia
     paid: Decimal
-    count: int  # how many invoices count
+    invoices: int  # how many invoices count
 
 
 def billed(
@@ -101,7 +102,7 @@ def billed_per_year(
     found = {}
     for year, group in per_year.items():
         totals = billed(group, voided, payments, as_of)
-        if totals.count:
+        if totals.invoices:
             found[year] = totals
     return found
 
@@ -124,8 +125,9 @@ def lease_received_per_year(
     keeps, those due on or before it) plus the fee when terminated by as_of, each charged to its
     year as in SPEC §4.3."""
     monthly_payment = as_decimal(monthly_payment)
-    terminated_by = terminated is not None and terminated <= as_of
-    until = terminated if terminated_by else as_of
+    # The termination date when it falls by as_of, else None.
+    terminated_by = terminated if terminated is not None and terminated <= as_of else None
+    until = as_of if terminated_by is None else terminated_by
     received: dict[int, Decimal] = {}
     with localcontext(EXACT):
         last_due = (start.year * 12 + start.month - 1 + months - 1) // 12
@@ -133,8 +135,10 @@ def lease_received_per_year(
             count = payments_due(start, months, year, until)
             if count:
                 received[year] = count * monthly_payment
-        if terminated_by:
-            received[terminated.year] = received.get(terminated.year, Decimal(0)) + as_decimal(fee)
+        if terminated_by is not None:
+            received[terminated_by.year] = received.get(
+                terminated_by.year, Decimal(0)
+            ) + as_decimal(fee)
     return received
 
 
@@ -214,11 +218,11 @@ def payment_room(amount: Decimal, payments: Iterable[tuple]) -> Decimal:
         return as_decimal(amount) - sum((as_decimal(p[0]) for p in payments), Decimal(0))
 
 
-def open_amount(committed, invoiced):
+def open_amount(committed: Fraction, invoiced: Fraction) -> Fraction:
     """What is still to be billed: committed − invoiced (negative when billed beyond it)."""
     return committed - invoiced
 
 
-def payable_amount(invoiced, paid):
+def payable_amount(invoiced: Fraction, paid: Fraction) -> Fraction:
     """What is billed and not paid yet: invoiced − paid."""
     return invoiced - paid
