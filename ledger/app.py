@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from ledger.db import make_engine, read_snapshot, sqlite_file, write_transaction
+from ledger.db import describe_url, make_engine, read_snapshot, sqlite_file, write_transaction
 from ledger.errors import LedgerDatabaseError, LedgerError, SchemaError
 from ledger.migrate import ensure_schema, require_schema, upgrade
 from ledger.reads.limits import Knowledge, as_of_date
@@ -66,11 +66,7 @@ def _where(engine: Engine) -> str:
     """Where a ledger was looked for, for a message: a SQLite path, else the URL without its
     password."""
     path = sqlite_file(engine)
-    if path is not None:
-        return f"at {path}"
-    from ledger.db import describe_url
-
-    return f"in {describe_url(engine)}"
+    return f"at {path}" if path is not None else f"in {describe_url(engine)}"
 
 
 def default_actor() -> str:
