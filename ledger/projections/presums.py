@@ -40,7 +40,7 @@ def with_presummed_rows(read_model_rows: Callable[..., Rows]) -> Callable[..., R
 
 
 def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: CurrentLog) -> Rows:
-    """A signing's rows: per year, its payments due in the year (SPEC §4.3)."""
+    """A signing's rows: per year, its payments due in the year."""
     monthly = payload.monthly_payment
     rows = []
     for year, (first, last) in sorted(payment_months(payload.start, payload.months).items()):
