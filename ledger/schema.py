@@ -253,13 +253,13 @@ lease_terminations = Table(
     Column("seq", BigInteger, nullable=False),
 )
 
-# What each lease event charges to each budget year (SPEC §4.3), in the lease's currency, summed at
+# What each lease event charges to each budget year, in the lease's currency, summed at
 # write time like the signed deltas of order_changes. A signing's row of a year holds its payments
 # due in the year: `monthly` (its monthly_payment) due in each month first_month…last_month on
 # `due_day` (the start's day, clamped to the month's end); a termination's row, the payments due
 # after it (`monthly` negative) and, in its own year, its `fee`. `amount` is the row's whole
 # charge, monthly × months + fee: committed(R, Y) adds the amounts of the rows it can see, and the
-# received layer (SPEC §4.7) counts the months already due. Each row keeps the key of its booked
+# received layer counts the months already due. Each row keeps the key of its booked
 # rate (currency, and `signed`, the signing day), so the sums are converted once per booking. A
 # termination comes after its lease in the log and is dated on or after it, so its rows are never
 # seen without the signing's.

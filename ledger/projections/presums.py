@@ -28,7 +28,7 @@ Rows = list[tuple[Table, dict[str, Any]]]
 
 
 def lease_signed_charges(seq: int, effective: date, payload: LeaseSigned, _: Log) -> Rows:
-    """A signing's rows: per year, its payments due in the year (SPEC §4.3)."""
+    """A signing's rows: per year, its payments due in the year."""
     monthly = payload.monthly_payment
     rows = []
     for year, (first, last) in sorted(payment_months(payload.start, payload.months).items()):

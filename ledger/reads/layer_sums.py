@@ -1,4 +1,4 @@
-"""The spend layers (SPEC §4.7) of a region and year summed per booked rate, for `query spend` and
+"""The spend layers (received, invoiced, paid) of a region and year summed per booked rate, for `query spend` and
 `query group`: the same figures as adding up ledger.reads.spend's rows per document, read as sums.
 
 Invoiced and paid are sums of amounts the as-of date and the limit can see (an invoice counts

@@ -1,4 +1,4 @@
-"""The three-way match of a region's orders as of a date (SPEC §4.5), for compliance: how many
+"""The three-way match of a region's orders as of a date, for compliance: how many
 orders it looks at, and the facts of those that fail it.
 
 An order is looked at when it is not cancelled and has a receipt or a counted invoice as of the

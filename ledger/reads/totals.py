@@ -315,7 +315,7 @@ def _lease_charges(
     region_currency: str | None,
 ) -> Fraction:
     """Lease payments due in `year` and termination fees charged to `year`, in the region's
-    currency at each lease's booked rate (SPEC §4.3): the lease_charges amounts the as-of date
+    currency at each lease's booked rate: the lease_charges amounts the as-of date
     and the limit can see, summed as Decimals per booking, then converted once per booking."""
     per_booking: dict[tuple, Decimal] = {}
     sums = lease_sums(connection, region, year, as_of, upto_seq)

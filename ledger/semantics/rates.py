@@ -84,7 +84,7 @@ class RateBook:
         return self._histories[pair]
 
     def booked(self, document: Document) -> Booking:
-        """The booking of a document's amounts (SPEC §4.1): the rate in force on its own
+        """The booking of a document's amounts: the rate in force on its own
         placement or signing date, which stays its rate at every later as-of date. LedgerError
         when none is in force. Looked up once per (currency, day) per book, however many of the
         document's amounts use it."""
