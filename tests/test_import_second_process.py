@@ -9,6 +9,7 @@ import importlib.util
 import io
 import json
 import pickle
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,8 @@ def generate(count: int, out, seed: int) -> None:
     """The benchmark's generator of valid event streams."""
     spec = importlib.util.spec_from_file_location("ledger_benchmark_generate", GENERATOR)
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: its dataclasses look their own module up by name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     module.generate(count, out, seed=seed)
 

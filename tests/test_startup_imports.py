@@ -11,8 +11,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
-from tests.test_queries_worked_example import given_steps
+from given import given_steps
 
 # Run the command line's main in this process, then write down every module it imported.
 PROBE = """
