@@ -4,12 +4,12 @@ block-mode policies that refuse it; `ledger approval list` shows every approval.
 from __future__ import annotations
 
 import re
-import sys
 
 import click
 
 from commands.options import DATE, UUID, limits_only
 from commands.output import PLAIN, TEXT, output_options, render
+from commands.recording import say_recorded
 
 APPROVAL_COLUMNS = [
     ("approval", PLAIN),
@@ -73,12 +73,7 @@ def approve(obj, approved_id, digest, reason, approval, effective, event_id):
         effective=effective,
         envelope_id=event_id,
     )
-    if result.already_recorded:
-        click.echo(f"already recorded as seq {result.seq} (event_id {result.event_id})", err=True)
-    if sys.stdout.isatty():
-        click.echo(f"recorded seq {result.seq}: approval.granted for {approved_id}")
-    else:
-        click.echo(result.seq)
+    say_recorded(result, f"approval.granted for {approved_id}")
 
 
 @click.group("approval")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ledger.store import Appended
 
 NEGATIVE = re.compile(r"-[0-9.][0-9.,_eE+-]*")
 
@@ -47,9 +51,15 @@ def record_event(ctx: click.Context, type: str, payload: dict, effective, reason
         reason=reason,
         event_id=event_id,
     )
+    say_recorded(result, f"{type} {subject(type, payload)}")
+
+
+def say_recorded(result: Appended, what: str) -> None:
+    """How a recording command reports its event: the seq on stdout (on a terminal, with `what`
+    it recorded), and on stderr whether it was already recorded."""
     if result.already_recorded:
         click.echo(f"already recorded as seq {result.seq} (event_id {result.event_id})", err=True)
     if sys.stdout.isatty():
-        click.echo(f"recorded seq {result.seq}: {type} {subject(type, payload)}")
+        click.echo(f"recorded seq {result.seq}: {what}")
     else:
         click.echo(result.seq)

@@ -77,24 +77,38 @@ def _code(value: object) -> str:
     return text
 
 
+def _iso_code(
+    value: object, pattern: re.Pattern[str], codes: frozenset[str], shape: str, standard: str
+) -> str:
+    """`value` as a code of an ISO list: its shape checked first (said in `shape`), then the list."""
+    text = _string(value)
+    if not pattern.fullmatch(text):
+        raise ValueError(f"{text[:20]!r} is not an {shape}")
+    if text not in codes:
+        raise ValueError(f"{text!r} is not an {standard}")
+    return text
+
+
 @native(lambda: core_schema.literal_schema(sorted(iso_codes()[0])))
 def _currency(value: object) -> str:
-    text = _string(value)
-    if not CURRENCY_PATTERN.fullmatch(text):
-        raise ValueError(f"{text[:20]!r} is not an ISO 4217 currency code (three capital letters)")
-    if text not in iso_codes()[0]:
-        raise ValueError(f"{text!r} is not an ISO 4217 currency code")
-    return text
+    return _iso_code(
+        value,
+        CURRENCY_PATTERN,
+        iso_codes()[0],
+        "ISO 4217 currency code (three capital letters)",
+        "ISO 4217 currency code",
+    )
 
 
 @native(lambda: core_schema.literal_schema(sorted(iso_codes()[1])))
 def _country(value: object) -> str:
-    text = _string(value)
-    if not COUNTRY_PATTERN.fullmatch(text):
-        raise ValueError(f"{text[:20]!r} is not an ISO 3166 country code (two capital letters)")
-    if text not in iso_codes()[1]:
-        raise ValueError(f"{text!r} is not an ISO 3166-1 alpha-2 country code")
-    return text
+    return _iso_code(
+        value,
+        COUNTRY_PATTERN,
+        iso_codes()[1],
+        "ISO 3166 country code (two capital letters)",
+        "ISO 3166-1 alpha-2 country code",
+    )
 
 
 def check_text(text: str) -> str:

@@ -75,6 +75,20 @@ def _figure():
     return figure, figure.add_subplot()
 
 
+def _label_axes(axes, currency: str, factor: float, suffix: str, xlabel: str) -> None:
+    """Amounts on the y axis in `currency`, scaled as `short` prints them; `xlabel` below."""
+    from matplotlib.ticker import FuncFormatter
+
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short(v, factor, suffix)))
+    axes.set_ylabel(currency + (f" ({suffix})" if suffix else ""))
+    axes.set_xlabel(xlabel)
+
+
+def _dates_label(start: date, end: date) -> str:
+    years = str(start.year) if start.year == end.year else f"{start.year}–{end.year}"
+    return f"effective date ({years})"
+
+
 def _mark_as_of(axes, as_of: date, start: date, end: date) -> None:
     """The as-of date: a dark line, labelled above the plot."""
     axes.axvline(as_of, color=AS_OF_COLOUR, linewidth=1.2)
@@ -115,7 +129,6 @@ def _steps(days: list[date], values: list[float]) -> tuple[list[date], list[floa
 
 def burndown_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
 
     _matplotlib()
     start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
@@ -219,13 +232,7 @@ def burndown_svg(report: RegionReport, *, as_of: date, year: int) -> str:
         gid=f"revision-{report.code}-{year}",
     )
     _mark_as_of(axes, as_of, start, end)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short(v, factor, suffix)))
-    axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
-    axes.set_xlabel(
-        f"effective date ({start.year})"
-        if start.year == end.year
-        else f"effective date ({start.year}–{end.year})"
-    )
+    _label_axes(axes, report.currency, factor, suffix, _dates_label(start, end))
     axes.legend(
         handles=[*handles, _revision_handle()],
         loc="center left",
@@ -381,7 +388,6 @@ SPEND_LAYERS = (
 def spend_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     """The spend layers of the region over the year up to the as-of date: committed, received,
     invoiced and paid as steps, each holding until the next day one of them changes."""
-    from matplotlib.ticker import FuncFormatter
 
     _matplotlib()
     start, end = min(date(year, 1, 1), as_of), max(date(year, 12, 31), as_of)
@@ -410,13 +416,7 @@ def spend_svg(report: RegionReport, *, as_of: date, year: int) -> str:
     _month_axis(axes, start, end)
     top = max([v for values in series.values() for v in values] + [0.0])
     axes.set_ylim(0, top * 1.22 if top > 0 else 1)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short(v, factor, suffix)))
-    axes.set_ylabel(f"{report.currency}" + (f" ({suffix})" if suffix else ""))
-    axes.set_xlabel(
-        f"effective date ({start.year})"
-        if start.year == end.year
-        else f"effective date ({start.year}–{end.year})"
-    )
+    _label_axes(axes, report.currency, factor, suffix, _dates_label(start, end))
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=9)
     return _svg(figure, f"spend-{report.code}-{year}")
 
@@ -425,7 +425,6 @@ def group_svg(group: GroupView, *, year: int) -> str:
     """Budget against committed per region, both in the reporting currency: side by side bars,
     the committed one in orange hatching where it is above the budget."""
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
 
     _matplotlib()
     rows = group.regions
@@ -474,9 +473,13 @@ def group_svg(group: GroupView, *, year: int) -> str:
     axes.set_ylim(0, top * 1.15 if top > 0 else 1)
     axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short(v, factor, suffix)))
-    axes.set_ylabel(group.currency + (f" ({suffix})" if suffix else ""))
-    axes.set_xlabel(f"region (at the rates in force on {group.rate_date.isoformat()})")
+    _label_axes(
+        axes,
+        group.currency,
+        factor,
+        suffix,
+        f"region (at the rates in force on {group.rate_date.isoformat()})",
+    )
     handles, _ = axes.get_legend_handles_labels()
     if any(over):
         handles.append(
