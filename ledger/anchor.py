@@ -140,8 +140,8 @@ def verify_export_against(path: str | Path, anchor: Anchor) -> AnchorReport:
     count, head = 0, GENESIS_HASH
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            for envelope in read_export(stream, str(path)):
-                count, head = envelope["seq"], envelope["hash"]
+            for row in read_export(stream, str(path)):
+                count, head = row[0], row[9]
                 if count == anchor.seq:
                     found.append(head)
     except OSError as error:

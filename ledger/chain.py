@@ -315,14 +315,17 @@ def verify_rows(rows: Iterable[tuple]) -> ChainReport:
     return ChainReport(count, expected_prev)
 
 
-def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, Any]]:
-    """The envelopes of an export of `ledger export events`, each yielded only
-    once it verifies: header exactly the export's columns, ten cells a row, seq cells plain ASCII
-    digits reading 1, 2, 3 …, actor and reason cells exactly as the formula guard writes them
-    (undone here, an empty reason is null), each payload cell exactly canonical(json.loads(cell)),
-    and the chain's links, hashes and recorded_at order. Anything else raises IntegrityError
-    naming the seq, the file and the line; a file without events raises LedgerError. Open the
-    stream with newline="" (and encoding "utf-8-sig" to allow a byte order mark)."""
+def read_export(stream: IO[str], source: str = "export") -> Iterator[tuple]:
+    """The rows of an export of `ledger export events`, each yielded only once it verifies, in
+    the shape of a stored row (seq, event_id, type, effective, recorded_at, actor, reason,
+    payload, prev_hash, hash), the payload as its cell's text and the actor and reason as
+    stored (an empty reason is None). Checked: the header is exactly the export's columns, ten
+    cells a row, seq cells plain ASCII digits reading 1, 2, 3 …, actor and reason cells exactly
+    as the formula guard writes them, each payload cell exactly canonical(json.loads(cell)), the
+    envelope's formats, and the chain's links, hashes and recorded_at order: what verify_rows
+    checks of stored rows. Anything else raises IntegrityError naming the seq, the file and the
+    line; a file without events raises LedgerError. Open the stream with newline="" (and
+    encoding "utf-8-sig" to allow a byte order mark)."""
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader, None)
@@ -336,14 +339,9 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
         envelope_problem = EnvelopeCheck()
         for cells in reader:
             count += 1
-            problem, envelope = _export_row(cells, count, expected_prev, last_recorded)
-            if problem is None:
-                problem = envelope_problem(
-                    envelope["event_id"],
-                    envelope["type"],
-                    envelope["effective"],
-                    envelope["recorded_at"],
-                )
+            problem, row = _export_row(cells, count, expected_prev, last_recorded)
+            if row is not None:
+                problem = envelope_problem(row[1], row[2], row[3], row[4])
             if problem is not None:
                 # The seq the row claims, when that is what is wrong with it.
                 seq = (
@@ -357,16 +355,20 @@ def read_export(stream: IO[str], source: str = "export") -> Iterator[dict[str, A
                     f"seq {seq}: {problem} ({source} line {reader.line_num}; "
                     f"{count - 1} events before it verify)"
                 )
-            last_recorded, expected_prev = envelope["recorded_at"], envelope["hash"]
-            yield envelope
+            assert row is not None
+            last_recorded, expected_prev = row[4], row[9]
+            yield row
     except csv.Error as error:
         raise LedgerError(f"{source}: line {reader.line_num}: malformed CSV ({error})") from None
     if count == 0:
         raise LedgerError(f"{source}: the export holds no events (only its header)")
 
 
-def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: str) -> tuple:
-    """(None, the envelope) for a row of an export that verifies as seq, else (the problem, None)."""
+def _export_row(
+    cells: list[str], seq: int, expected_prev: str, last_recorded: str
+) -> tuple[str | None, tuple | None]:
+    """(None, the stored row) for a row of an export that verifies as seq, else (the problem,
+    None)."""
     if len(cells) != len(EXPORT_COLUMNS):
         return f"{len(cells)} cells, not {len(EXPORT_COLUMNS)}", None
     seq_cell, event_id, type_, effective, recorded_at, actor, reason, payload, prev_hash, digest = (
@@ -376,13 +378,13 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
         return "the seq cell is not plain ASCII digits", None
     if int(seq_cell) != seq:
         return f"expected seq {seq}, found {seq_cell[:24]}", None
-    if guard(unguard(actor)) != actor or guard(unguard(reason) or None) != reason:
+    stored_actor, stored_reason = unguard(actor), unguard(reason) or None
+    if guard(stored_actor) != actor or guard(stored_reason) != reason:
         return "the actor or reason cell is not as the formula guard writes it", None
     if not is_canonical(payload):
         return "the payload cell is not canonical JSON (sorted keys, no spaces)", None
     if prev_hash != expected_prev:
         return "prev_hash does not match the hash before it", None
-    actor, reason_or_none = unguard(actor), unguard(reason) or None
     if (
         chain_hash(
             expected_prev,
@@ -391,8 +393,8 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
             type_,
             effective,
             recorded_at,
-            actor,
-            reason_or_none,
+            stored_actor,
+            stored_reason,
             payload,
         )
         != digest
@@ -400,25 +402,25 @@ def _export_row(cells: list[str], seq: int, expected_prev: str, last_recorded: s
         return "hash does not match the event's content", None
     if recorded_at < last_recorded:
         return "recorded_at goes back in time", None
-    return None, {
-        "seq": seq,
-        "event_id": event_id,
-        "type": type_,
-        "effective": effective,
-        "recorded_at": recorded_at,
-        "actor": actor,
-        "reason": reason_or_none,
-        "payload": json.loads(payload),
-        "prev_hash": prev_hash,
-        "hash": digest,
-    }
+    return None, (
+        seq,
+        event_id,
+        type_,
+        effective,
+        recorded_at,
+        stored_actor,
+        stored_reason,
+        payload,
+        prev_hash,
+        digest,
+    )
 
 
 def verify_export_stream(stream: IO[str], source: str = "export") -> ChainReport:
     """read_export to its end: the report of a file that verifies (else the error it raises)."""
     count, head = 0, GENESIS_HASH
-    for envelope in read_export(stream, source):
-        count, head = envelope["seq"], envelope["hash"]
+    for row in read_export(stream, source):
+        count, head = row[0], row[9]
     return ChainReport(count, head)
 
 

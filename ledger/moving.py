@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, text
 
 from ledger import schema
-from ledger.chain import ENVELOPE_PROBLEMS, canonical, read_export, verify_rows
+from ledger.chain import (
+    ENVELOPE_PROBLEMS,
+    GENESIS_HASH,
+    ChainReport,
+    read_export,
+    verify_rows,
+)
 from ledger.db import describe_url, lock_for_append, make_engine, sqlite_file
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import LOG_COLUMNS, head, log_pages, log_rows, stray_rows
@@ -171,9 +177,12 @@ def _load(
     source_count: int,
     source_name: str,
     progress: Callable[[int], Progress] | None,
+    *,
+    checked: bool = False,
 ) -> MoveResult:
     """The common part of copy and restore: `rows()` streams the source's rows from seq 1, once;
-    the target's own rows are read once beside them."""
+    the target's own rows are read once beside them. The rows' chain is verified as they pass,
+    unless `checked` says that `rows()` itself does (raising on the first row that breaks it)."""
     with target.engine.connect().execution_options(ledger_write=True) as connection:
         with connection.begin():
             lock_for_append(connection)
@@ -197,7 +206,7 @@ def _load(
             if progress is not None:
                 loader.progress = progress(max(source_count - loader.target_seq, 0))
             try:
-                report = verify_rows(loader.tap(rows()))
+                report = (_counted if checked else verify_rows)(loader.tap(rows()))
             except _Diverged as diverged:
                 raise _refusal(diverged.seq, source_name, diverged.why) from None
             except _Invalid as invalid:
@@ -227,6 +236,15 @@ def _load(
                 for table in (schema.events, *schema.READ_MODELS):
                     connection.exec_driver_sql(f"ANALYZE {table.name}")
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
+
+
+def _counted(rows: Iterable[tuple]) -> ChainReport:
+    """The report of rows whose chain their source checked as it yielded them: their count and
+    head."""
+    count, head = 0, GENESIS_HASH
+    for row in rows:
+        count, head = row[0], row[9]
+    return ChainReport(count, head)
 
 
 def _require_owner(connection: Connection) -> None:
@@ -328,24 +346,13 @@ def restore_export(
         )
 
     def rows() -> Iterator[tuple]:
-        # The file was checked whole just above; read_export checks it again as it streams, so
-        # a file changed in between still writes nothing.
+        # The file was checked whole just above; read_export checks it again as it streams (the
+        # checks verify_rows makes of stored rows), so a file changed in between still writes
+        # nothing.
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            for envelope in read_export(stream, str(path)):
-                yield (
-                    envelope["seq"],
-                    envelope["event_id"],
-                    envelope["type"],
-                    envelope["effective"],
-                    envelope["recorded_at"],
-                    envelope["actor"],
-                    envelope["reason"],
-                    canonical(envelope["payload"]),
-                    envelope["prev_hash"],
-                    envelope["hash"],
-                )
+            yield from read_export(stream, str(path))
 
-    return _load(target, rows, report.count, str(path), progress)
+    return _load(target, rows, report.count, str(path), progress, checked=True)
 
 
 @contextmanager

@@ -85,10 +85,11 @@ def select_in(connection: Connection, query: str, codes: list[str]) -> Iterable[
     if not codes:
         return
     if connection.dialect.name == "postgresql":
-        yield from connection.exec_driver_sql(f"{query} = ANY(%s)", (list(codes),))
+        yield from connection.exec_driver_sql(f"{query} = ANY(%s)", (list(codes),)).fetchall()
         return
     for start in range(0, len(codes), LOOKUP_SLICE):
         part = codes[start : start + LOOKUP_SLICE]
+        # fetchall: one call for the slice, not one fetch per row through the result.
         yield from connection.exec_driver_sql(
             f"{query} IN ({markers(connection, len(part))})", tuple(part)
-        )
+        ).fetchall()
