@@ -12,7 +12,6 @@ query for every document the batch names, and forgotten after the batch to keep 
 from __future__ import annotations
 
 import json
-from bisect import insort
 from collections.abc import Callable, Iterable
 from datetime import date
 from operator import itemgetter
@@ -26,6 +25,7 @@ from ledger.kinds import PREFETCH_FIELDS, kind_of
 from ledger.kinds.base import Row
 from ledger.money import as_decimal
 from ledger.semantics.periods import PERIOD_TYPES, PeriodState, next_state, period_states
+from ledger.semantics.policies import PolicyHistory
 from ledger.sql import for_driver, select_in
 from ledger.upcasting import upcast
 
@@ -50,16 +50,15 @@ class CurrentLog:
             )
         ):
             self._learn_rate(base, quote, as_date(first))
-        # Per region, its policy changes in (effective, seq) order.
-        self.policy_changes: dict[str, list[Row]] = {}
+        # Per region, each of its policies (policy, region, subject) with its history.
+        self.policy_history: dict[str, dict[tuple[str, str, str], PolicyHistory]] = {}
         policies = schema.policies
         for row in connection.execute(
             select(policies).order_by(policies.c.effective, policies.c.seq)
         ):
-            self.policy_changes.setdefault(row.region, []).append(_plain(row))
-        # (region, how many of its changes are in force) → the block-mode policies then; cleared
-        # when a policy changes.
-        self.blocking: dict[tuple[str, int], list] = {}
+            self._learn_policy(_plain(row))
+        # (region, day) → the block-mode policies in force then; cleared when a policy changes.
+        self.blocking: dict[tuple[str, date], list] = {}
         # Called before a check that reads the read models with SQL (a block-mode budget cap):
         # the writer puts the rows it still holds into the database.
         self.before_sql: Callable[[], None] = lambda: None
@@ -493,11 +492,7 @@ class CurrentLog:
         elif table is schema.fx_rates:
             self._learn_rate(row["base"], row["quote"], row["effective"])
         elif table is schema.policies:
-            insort(
-                self.policy_changes.setdefault(row["region"], []),
-                row,
-                key=itemgetter("effective", "seq"),
-            )
+            self._learn_policy(row)
             self.blocking.clear()
 
     def learn_event(self, seq: int, event_type: str, payload) -> None:
@@ -506,6 +501,14 @@ class CurrentLog:
             self.periods[payload.region] = next_state(
                 self.periods.get(payload.region), seq, event_type, vars(payload)
             )
+
+    def _learn_policy(self, row: Row) -> None:
+        key = (row["policy"], row["region"], row["subject"])
+        histories = self.policy_history.setdefault(row["region"], {})
+        history = histories.get(key)
+        if history is None:
+            history = histories[key] = PolicyHistory()
+        history.add(row)
 
     def _learn_rate(self, base: str, quote: str, effective: date) -> None:
         pair = frozenset((base, quote))

@@ -13,10 +13,8 @@ ledger.reads, at full knowledge.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import date
 from fractions import Fraction
-from operator import itemgetter
 
 from ledger.chain import event_digest
 from ledger.current import CurrentLog
@@ -29,7 +27,7 @@ from ledger.reads.rates import rate_book
 from ledger.reads.regions import budget_amount
 from ledger.reads.totals import committed
 from ledger.semantics.periods import closed_against, closed_message
-from ledger.semantics.policies import PolicyState, policy_states
+from ledger.semantics.policies import PolicyState
 
 
 def check_event(current: CurrentLog, event: NewEvent) -> None:
@@ -98,7 +96,7 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
     of the same import."""
     payload = event.payload
     held = kind_of(event.type).block(current, payload)
-    if held is None or held.region not in current.policy_changes:
+    if held is None or held.region not in current.policy_history:
         return  # the common case: no policy at all for the region
     on = event.effective
     blocking = blocking_policies(current, held.region, on)
@@ -123,17 +121,18 @@ def check_block_policies(current: CurrentLog, event: NewEvent) -> None:
 
 
 def blocking_policies(current: CurrentLog, region: str, on: date) -> list[PolicyState]:
-    """The region's block-mode policies in force on `on`. They follow from the changes dated on
-    or before it: a prefix of the region's changes in date order, so its length identifies them
-    (and their states are kept until a policy changes)."""
-    changes = current.policy_changes[region]
-    prefix = bisect_right(changes, on, key=itemgetter("effective"))
-    blocking = current.blocking.get((region, prefix))
+    """The region's block-mode policies in force on `on`, in the order of policy_states (by
+    policy and subject): each policy's state there is one look-up in its history, and the list
+    is kept per day until a policy changes."""
+    blocking = current.blocking.get((region, on))
     if blocking is None:
-        blocking = current.blocking[region, prefix] = [
+        histories = current.policy_history[region]
+        blocking = current.blocking[region, on] = [
             state
-            for state in policy_states(changes[:prefix])
-            if state.enabled and state.mode == "block"
+            for key in sorted(histories)
+            if (state := histories[key].at(on)) is not None
+            and state.enabled
+            and state.mode == "block"
         ]
     return blocking
 

@@ -10,6 +10,7 @@ their states from policy_states.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -56,27 +57,63 @@ def policy_states(changes: Iterable[Mapping[Any, Any]]) -> list[PolicyState]:
     ):
         since = None
         for change in group:
-            if not change["enabled"]:
-                since = None
-            elif since is None:
-                since = change["effective"]
+            since = _since(since, change)
             latest = change
-        states.append(
-            PolicyState(
-                policy=latest["policy"],
-                region=latest["region"],
-                subject=latest["subject"],
-                mode=latest["mode"],
-                enabled=latest["enabled"],
-                threshold=latest["threshold"],
-                basis=latest["basis"],
-                since=since,
-                changed=latest["effective"],
-                seq=latest["seq"],
-                tolerance=latest.get("tolerance"),
-            )
-        )
+        states.append(_state(latest, since))
     return states
+
+
+def _since(before: date | None, change: Mapping[Any, Any]) -> date | None:
+    """The policy's effective date after `change`, `before` being the one before it: a
+    disabling change ends it, the first enabling change after one starts it again."""
+    if not change["enabled"]:
+        return None
+    return change["effective"] if before is None else before
+
+
+def _state(latest: Mapping[Any, Any], since: date | None) -> PolicyState:
+    return PolicyState(
+        policy=latest["policy"],
+        region=latest["region"],
+        subject=latest["subject"],
+        mode=latest["mode"],
+        enabled=latest["enabled"],
+        threshold=latest["threshold"],
+        basis=latest["basis"],
+        since=since,
+        changed=latest["effective"],
+        seq=latest["seq"],
+        tolerance=latest.get("tolerance"),
+    )
+
+
+class PolicyHistory:
+    """One policy's changes in (effective, seq) order with its state after each, so that its
+    state at any date is one bisection away, however long its history. A change dated before
+    later ones (a back-dated correction) recomputes the states from it on."""
+
+    def __init__(self) -> None:
+        self._order: list[tuple[date, int]] = []
+        self._days: list[date] = []
+        self._changes: list[Mapping[Any, Any]] = []
+        self._states: list[PolicyState] = []
+
+    def add(self, change: Mapping[Any, Any]) -> None:
+        key = (change["effective"], change["seq"])
+        at = bisect_right(self._order, key)
+        self._order.insert(at, key)
+        self._days.insert(at, change["effective"])
+        self._changes.insert(at, change)
+        since = self._states[at - 1].since if at else None
+        del self._states[at:]
+        for later in self._changes[at:]:
+            since = _since(since, later)
+            self._states.append(_state(later, since))
+
+    def at(self, on: date) -> PolicyState | None:
+        """The policy's state after its changes dated on or before `on` (None: none yet)."""
+        count = bisect_right(self._days, on)
+        return self._states[count - 1] if count else None
 
 
 def enabled_states(changes: Iterable[Mapping[Any, Any]], on: date) -> list[PolicyState]:
