@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ledger import schema
 from ledger.errors import BatchError, LedgerError, Problem, UnapprovedError
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 # Lines checked together: their documents are looked up in one query, their rows written in one
 # executemany per table.
 IMPORT_BATCH = 5000
+# An import of at least this many events, and a tenth of the log or more, refreshes the
+# statistics of PostgreSQL's planner before it commits.
+ANALYZE_AFTER = 10_000
 
 Key = TypeVar("Key")
 
@@ -112,6 +116,12 @@ def _append_all(
             # Every row was written inside the transaction (so the database's own checks ran
             # too); leaving by an exception rolls it back.
             raise _DryRunDone(ImportResult(added, already, first, last, by_type, True))
+        if added >= ANALYZE_AFTER and added * 10 >= appender.seq:
+            # A bulk load (a tenth of the log or more): statistics now, not when autovacuum
+            # comes by, so that the first queries after it are not planned for the tables as
+            # they were.
+            appender.flush()
+            schema.fresh_statistics(appender.connection)
     return ImportResult(added, already, first, last, by_type)
 
 

@@ -229,12 +229,8 @@ def _load(
             except _Invalid as invalid:
                 raise _invalid(invalid.seq, source_name, invalid.why) from None
             loader.appender.flush()
-            if loader.copied and connection.dialect.name == "postgresql":
-                # Fresh statistics for the tables just filled: without them the planner guesses
-                # a few hundred rows per seq range and sorts the rest of the log for every page
-                # a reader fetches (a verify of a fresh 1M-event copy took minutes, not seconds).
-                for table in (schema.events, *schema.READ_MODELS):
-                    connection.exec_driver_sql(f"ANALYZE {table.name}")
+            if loader.copied:
+                schema.fresh_statistics(connection)
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
 
 

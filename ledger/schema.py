@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     Index,
     Integer,
@@ -449,3 +450,15 @@ READ_MODELS = (
     budget_transfers,
     approvals,
 )
+
+
+def fresh_statistics(connection: Connection, *, log: bool = True) -> None:
+    """PostgreSQL: ANALYZE the read models (and, with `log`, the log) after a bulk write, in
+    its transaction. Until autovacuum comes by, the planner would otherwise plan for tables as
+    they were: for a log just imported it knows no statistics at all, and a year-end `query
+    spend` of 1M events took 7–8 s instead of under one (a verify of a fresh copy took minutes).
+    A login that does not own the tables is skipped by PostgreSQL with a warning. SQLite: no-op."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in (events, *READ_MODELS) if log else READ_MODELS:
+        connection.exec_driver_sql(f"ANALYZE {table.name}")

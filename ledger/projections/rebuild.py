@@ -57,11 +57,9 @@ def rebuild(
         count = replay.rows(rows, REPLAY_BATCH)
     except ReplayError as error:
         raise _refused(error) from None
-    if connection.dialect.name == "postgresql":
-        # Fresh statistics for the tables just refilled, as after a copy: the planner's
-        # estimates otherwise still describe the rows this transaction deleted.
-        for table in schema.READ_MODELS:
-            connection.exec_driver_sql(f"ANALYZE {table.name}")
+    # Fresh statistics for the tables just refilled, as after a copy: the planner's estimates
+    # otherwise still describe the rows this transaction deleted.
+    schema.fresh_statistics(connection, log=False)
     rows_written = sum(
         connection.execute(select(func.count()).select_from(table)).scalar_one()
         for table in schema.READ_MODELS
