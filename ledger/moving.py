@@ -23,13 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, text
 
 from ledger import schema
-from ledger.chain import (
-    ENVELOPE_PROBLEMS,
-    GENESIS_HASH,
-    ChainReport,
-    read_export,
-    verify_rows,
-)
+from ledger.chain import ENVELOPE_PROBLEMS, chain_report, read_export, verify_rows
 from ledger.db import describe_url, lock_for_append, make_engine, sqlite_file
 from ledger.errors import IntegrityError, LedgerError
 from ledger.log import LOG_COLUMNS, head, log_pages, log_rows, stray_rows
@@ -206,7 +200,7 @@ def _load(
             if progress is not None:
                 loader.progress = progress(max(source_count - loader.target_seq, 0))
             try:
-                report = (_counted if checked else verify_rows)(loader.tap(rows()))
+                report = (chain_report if checked else verify_rows)(loader.tap(rows()))
             except _Diverged as diverged:
                 raise _refusal(diverged.seq, source_name, diverged.why) from None
             except _Invalid as invalid:
@@ -232,15 +226,6 @@ def _load(
             if loader.copied:
                 schema.fresh_statistics(connection)
     return MoveResult(loader.copied, loader.target_seq, report.count, report.head)
-
-
-def _counted(rows: Iterable[tuple]) -> ChainReport:
-    """The report of rows whose chain their source checked as it yielded them: their count and
-    head."""
-    count, head = 0, GENESIS_HASH
-    for row in rows:
-        count, head = row[0], row[9]
-    return ChainReport(count, head)
 
 
 def _require_owner(connection: Connection) -> None:

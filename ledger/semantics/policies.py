@@ -93,16 +93,11 @@ class PolicyHistory:
     later ones (a back-dated correction) recomputes the states from it on."""
 
     def __init__(self) -> None:
-        self._order: list[tuple[date, int]] = []
-        self._days: list[date] = []
         self._changes: list[Mapping[Any, Any]] = []
         self._states: list[PolicyState] = []
 
     def add(self, change: Mapping[Any, Any]) -> None:
-        key = (change["effective"], change["seq"])
-        at = bisect_right(self._order, key)
-        self._order.insert(at, key)
-        self._days.insert(at, change["effective"])
+        at = bisect_right(self._changes, (change["effective"], change["seq"]), key=_order)
         self._changes.insert(at, change)
         since = self._states[at - 1].since if at else None
         del self._states[at:]
@@ -112,8 +107,12 @@ class PolicyHistory:
 
     def at(self, on: date) -> PolicyState | None:
         """The policy's state after its changes dated on or before `on` (None: none yet)."""
-        count = bisect_right(self._days, on)
+        count = bisect_right(self._changes, on, key=_effective)
         return self._states[count - 1] if count else None
+
+
+_order = itemgetter("effective", "seq")
+_effective = itemgetter("effective")
 
 
 def enabled_states(changes: Iterable[Mapping[Any, Any]], on: date) -> list[PolicyState]:
